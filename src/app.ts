@@ -1,0 +1,74 @@
+import helmet from '@fastify/helmet'
+import rateLimit from '@fastify/rate-limit'
+import Fastify, { type FastifyBaseLogger } from 'fastify'
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import { chainRoutes } from './chain/routes.js'
+import { ChainStore } from './chain/store.js'
+import type { Config } from './config.js'
+import { RateLimited } from './errors.js'
+import { fire } from './fire/hook.js'
+import { randomSeed, seededRandom, type Random } from './fire/random.js'
+import { errorHandling } from './http/errors.js'
+import { healthRoutes } from './http/health.js'
+import { OneLinePerRequest } from './http/request-log.js'
+import { logsIngestRoute } from './ingest/logs-route.js'
+
+export interface AppOptions {
+  config: Config
+  /** Milliseconds since the epoch; Date.now unless a test fixes time. */
+  clock?: () => number
+  /** The one source of chaos; by default seeded from config.seed. */
+  random?: Random
+  store?: ChainStore
+  /** A ready pino logger; none when omitted. */
+  logger?: FastifyBaseLogger
+}
+
+/** The whole service as a Fastify instance, ready to inject into or listen. It never listens itself. */
+export async function buildApp (options: AppOptions) {
+  const { config } = options
+  const store = options.store ?? new ChainStore()
+  const clock = options.clock ?? Date.now
+  const seed = config.seed ?? randomSeed()
+  const random = options.random ?? seededRandom(seed)
+
+  const app = Fastify({
+    ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
+    logController: new OneLinePerRequest(),
+    bodyLimit: config.maxBodyBytes,
+    routerOptions: { ignoreTrailingSlash: true }
+  })
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+
+  await app.register(errorHandling, { maxBodyBytes: config.maxBodyBytes })
+  await app.register(helmet)
+  await app.register(healthRoutes)
+
+  // Everything under /logs shares the fire, in the order the README gives:
+  // rate limit, lp0, body errors, GDPR, wipe.
+  await app.register(async function logs (logs) {
+    await logs.register(fire, {
+      random,
+      seed,
+      rates: { fireRate: config.fireRate, wipeRate: config.wipeRate },
+      allowOverride: config.chaosOverride
+    })
+    if (config.rateLimit > 0) {
+      await logs.register(rateLimit, {
+        max: config.rateLimit,
+        timeWindow: 60_000,
+        errorResponseBuilder: (_request, context) => new RateLimited(context.after)
+      })
+    }
+    await logs.register(chainRoutes, { store, adminToken: config.adminToken })
+    await logs.register(logsIngestRoute, {
+      store,
+      clock,
+      settings: { gdpr: config.gdpr, maxBlocks: config.maxBlocks },
+      limits: { maxBodyBytes: config.maxBodyBytes, maxEntryBytes: config.maxEntryBytes }
+    })
+  })
+
+  return app
+}

@@ -1,0 +1,103 @@
+import { z } from 'zod'
+
+// An empty variable (`PORT=`) means "not set", as it does for most tools.
+const unset = (value: unknown): unknown => (value === '' ? undefined : value)
+
+const integer = (min: number, max: number, fallback: number) =>
+  z.preprocess(unset, z.coerce.number({ error: `an integer from ${min} to ${max}` })
+    .int({ error: `an integer from ${min} to ${max}` })
+    .min(min, { error: `an integer from ${min} to ${max}` })
+    .max(max, { error: `an integer from ${min} to ${max}` })
+    .default(fallback))
+
+const probability = (fallback: number) =>
+  z.preprocess(unset, z.coerce.number({ error: 'a number from 0 to 1' })
+    .min(0, { error: 'a number from 0 to 1' })
+    .max(1, { error: 'a number from 0 to 1' })
+    .default(fallback))
+
+const flag = (fallback: boolean) =>
+  z.preprocess(unset, z.stringbool({ error: 'true or false' }).default(fallback))
+
+const secret = () =>
+  z.preprocess(unset, z.string().max(1024, { error: 'at most 1024 characters' }).optional())
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/** Every setting, by its environment variable. The README's table mirrors this. */
+const ENVIRONMENT = z.object({
+  PORT: integer(0, 65535, 3000),
+  HOST: z.preprocess(unset, z.string().default('127.0.0.1')),
+  LOG_LEVEL: z.preprocess(unset, z.enum(LOG_LEVELS, { error: `one of ${LOG_LEVELS.join(', ')}` }).default('info')),
+  LOGFIRE_FIRE_RATE: probability(0.05),
+  LOGFIRE_WIPE_RATE: probability(0.02),
+  // The seed is echoed in a response header, so it must be printable ASCII.
+  LOGFIRE_SEED: z.preprocess(unset, z.string()
+    .regex(/^[!-~]([ -~]{0,254}[!-~])?$/, { error: 'printable ASCII, at most 256 characters' })
+    .optional()),
+  LOGFIRE_GDPR: flag(true),
+  LOGFIRE_MAX_BLOCKS: integer(1, 100_000_000, 100_000),
+  LOGFIRE_MAX_BODY_BYTES: integer(1, 1024 * 1024 * 1024, 1024 * 1024),
+  LOGFIRE_MAX_ENTRY_BYTES: integer(1, 1024 * 1024 * 1024, 64 * 1024),
+  LOGFIRE_RATE_LIMIT: integer(0, 100_000_000, 10_000),
+  LOGFIRE_ADMIN_TOKEN: secret(),
+  LOGFIRE_CHAOS_OVERRIDE: flag(true)
+})
+
+export interface Config {
+  port: number
+  host: string
+  logLevel: typeof LOG_LEVELS[number]
+  fireRate: number
+  wipeRate: number
+  /** Undefined means "pick one at start"; the chosen seed is in every /logs response. */
+  seed: string | undefined
+  gdpr: boolean
+  maxBlocks: number
+  maxBodyBytes: number
+  maxEntryBytes: number
+  /** Requests per minute per client on /logs routes; 0 turns the limit off. */
+  rateLimit: number
+  /** Undefined disables DELETE /logs. */
+  adminToken: string | undefined
+  chaosOverride: boolean
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/** Reads and validates the configuration; throws a ConfigError naming each bad variable. */
+export function loadConfig (env: Record<string, string | undefined>): Config {
+  const parsed = ENVIRONMENT.safeParse(env)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0])
+      return `${name} must be ${issue.message}, got ${describeValue(name, env[name])}`
+    })
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`)
+  }
+  const e = parsed.data
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    fireRate: e.LOGFIRE_FIRE_RATE,
+    wipeRate: e.LOGFIRE_WIPE_RATE,
+    seed: e.LOGFIRE_SEED,
+    gdpr: e.LOGFIRE_GDPR,
+    maxBlocks: e.LOGFIRE_MAX_BLOCKS,
+    maxBodyBytes: e.LOGFIRE_MAX_BODY_BYTES,
+    maxEntryBytes: e.LOGFIRE_MAX_ENTRY_BYTES,
+    rateLimit: e.LOGFIRE_RATE_LIMIT,
+    adminToken: e.LOGFIRE_ADMIN_TOKEN,
+    chaosOverride: e.LOGFIRE_CHAOS_OVERRIDE
+  }
+}
+
+// Secrets never reach the terminal, and a pasted novel is cut short.
+function describeValue (name: string, value: string | undefined): string {
+  if (name.endsWith('_TOKEN')) return 'a value that is not shown'
+  const shown = value !== undefined && value.length > 40 ? value.slice(0, 40) + '…' : value
+  return JSON.stringify(shown)
+}

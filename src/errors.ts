@@ -1,0 +1,45 @@
+import createError from '@fastify/error'
+
+/*
+ * Every error a client can see, each with a stable code. The error handler
+ * (http/errors.ts) turns them into {statusCode, code, error, message} plus
+ * the extra fields some of them carry (see withDetails).
+ */
+
+export const EmptyBody = createError('LOGFIRE_EMPTY_BODY', 'The body holds no log entries', 400)
+export const InvalidJson = createError('LOGFIRE_INVALID_JSON', 'The body is not valid JSON: %s', 400)
+export const InvalidUtf8 = createError('LOGFIRE_INVALID_UTF8', 'The body is not valid UTF-8', 400)
+export const CorruptEncoding = createError('LOGFIRE_CORRUPT_ENCODING', 'The body could not be decoded as %s: %s', 400)
+export const InvalidRequest = createError('LOGFIRE_INVALID_REQUEST', '%s', 400)
+export const InvalidChaosHeader = createError('LOGFIRE_INVALID_CHAOS_HEADER', 'X-Logfire-Chaos must be off, fire or wipe', 400)
+export const Unauthorized = createError('LOGFIRE_UNAUTHORIZED', 'A valid admin token is required: Authorization: Bearer <LOGFIRE_ADMIN_TOKEN>', 401)
+export const RouteNotFound = createError('LOGFIRE_NOT_FOUND', 'Route %s %s not found', 404)
+export const BlockNotFound = createError('LOGFIRE_BLOCK_NOT_FOUND', 'There is no block %d; the chain has %d blocks', 404)
+export const AdminDisabled = createError('LOGFIRE_ADMIN_DISABLED', 'Admin routes are disabled: set LOGFIRE_ADMIN_TOKEN to enable them', 404)
+export const ChainBurned = createError('LOGFIRE_BURNED', 'The chain burned down (%s) and took %d blocks with it; your entries were not stored', 410)
+export const BodyTooLarge = createError('LOGFIRE_BODY_TOO_LARGE', 'The body is over %d bytes (decoded size included)', 413)
+export const EntryTooLarge = createError('LOGFIRE_ENTRY_TOO_LARGE', 'Entry %d is over %d bytes', 413)
+export const UnsupportedMediaType = createError('LOGFIRE_UNSUPPORTED_MEDIA_TYPE', 'Content-Type %s is binary; send text, JSON or NDJSON', 415)
+export const UnsupportedEncoding = createError('LOGFIRE_UNSUPPORTED_ENCODING', 'Content-Encoding %s is not supported; use gzip, deflate or br', 415)
+export const RateLimited = createError('LOGFIRE_RATE_LIMITED', 'Rate limit exceeded, retry in %s', 429)
+export const GdprRefusal = createError('LOGFIRE_GDPR', 'Entry %d mentions "%s"; logs about the EU, the UK or Europe are not processed here', 451)
+export const InternalError = createError('LOGFIRE_INTERNAL', 'Something went wrong on our side, and not on purpose', 500)
+export const Lp0OnFire = createError('LOGFIRE_LP0_ON_FIRE', 'The printer is on fire; try again in a moment', 503)
+
+/** What an error adds to the response beyond the common four fields. */
+export interface ErrorExtras {
+  /** Extra body fields, such as `burned` on a 410. */
+  body?: Record<string, unknown>
+  /** Response headers, such as the 451's Link. */
+  headers?: Record<string, string>
+}
+
+const EXTRAS = Symbol('logfire.extras')
+
+export function withExtras<E extends Error> (error: E, extras: ErrorExtras): E {
+  return Object.assign(error, { [EXTRAS]: extras })
+}
+
+export function extrasOf (error: unknown): ErrorExtras {
+  return (error as { [EXTRAS]?: ErrorExtras })[EXTRAS] ?? {}
+}

@@ -1,0 +1,54 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { InvalidChaosHeader, Lp0OnFire, withExtras } from '../errors.js'
+import { isChaosOverride, rollChaos, type ChaosRates, type ChaosRoll } from './chaos.js'
+import type { Random } from './random.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** This request's fate, rolled when it arrived. */
+    chaos: ChaosRoll
+  }
+  interface FastifyContextConfig {
+    /** The stage's own controls (the admin burn) must never catch fire. */
+    fireproof?: boolean
+  }
+}
+
+export interface FireOptions {
+  random: Random
+  seed: string
+  /** Read on every request, so settings changed at runtime apply at once. */
+  rates: ChaosRates
+  /** Whether clients may steer their fate with X-Logfire-Chaos. */
+  allowOverride: boolean
+}
+
+/**
+ * The fire for every route of the plugin it is registered in. Each request is
+ * numbered and rolls its fate in onRequest, before anything can refuse it, so
+ * request N always meets the same fate for a given seed. The 503 itself waits
+ * for preParsing, after the rate limit has had its say. Not encapsulated: it
+ * applies to the routes of the context that registers it.
+ */
+export const fire = fp(async function fire (app: FastifyInstance, options: FireOptions) {
+  let requestCount = 0
+  app.decorateRequest('chaos', null as unknown as ChaosRoll)
+
+  app.addHook('onRequest', async (request, reply) => {
+    requestCount += 1
+    reply.header('x-logfire-seed', options.seed)
+    reply.header('x-logfire-request', String(requestCount))
+
+    const header = options.allowOverride ? request.headers['x-logfire-chaos'] : undefined
+    const override = typeof header === 'string' ? header.trim().toLowerCase() : header
+    request.chaos = rollChaos(options.random, options.rates, isChaosOverride(override) ? override : undefined)
+    if (override !== undefined && !isChaosOverride(override)) throw new InvalidChaosHeader()
+  })
+
+  app.addHook('preParsing', async (request) => {
+    if (!request.chaos.fire || request.routeOptions.config.fireproof === true) return
+    request.log.warn({ fire: 'lp0' }, 'lp0 on fire')
+    throw withExtras(new Lp0OnFire(), { headers: { 'retry-after': '5' } })
+  })
+}, { name: 'logfire-fire' })

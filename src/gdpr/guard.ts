@@ -1,0 +1,21 @@
+import type { FastifyBaseLogger } from 'fastify'
+import { GdprRefusal, withExtras } from '../errors.js'
+import { findEuMentionInEntries } from './detect.js'
+
+// RFC 7725: the blocked-by link names who is doing the blocking: us.
+const BLOCKED_BY = '<https://logfire.io/legal/gdpr>; rel="blocked-by"'
+
+/**
+ * The 451 rule: a batch in which any entry mentions the EU, the UK or Europe
+ * is refused whole, before anything is stored.
+ */
+export function refuseEuMentions (entries: readonly string[], log: FastifyBaseLogger): void {
+  const mention = findEuMentionInEntries(entries)
+  if (mention === undefined) return
+  // The matched term is one of our own words; the rest of the line is not logged.
+  log.warn({ gdpr: { entry: mention.entry, term: mention.term.toLowerCase() } }, 'GDPR refusal')
+  throw withExtras(new GdprRefusal(mention.entry, mention.term), {
+    body: { entry: mention.entry, term: mention.term },
+    headers: { link: BLOCKED_BY }
+  })
+}

@@ -1,0 +1,63 @@
+import { STATUS_CODES } from 'node:http'
+import type { FastifyError, FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { BodyTooLarge, InternalError, InvalidRequest, RouteNotFound, UnsupportedMediaType, extrasOf } from '../errors.js'
+
+export interface ErrorBody {
+  statusCode: number
+  code: string
+  error: string
+  message: string
+  [detail: string]: unknown
+}
+
+// Where the short title says more than the status text.
+const TITLES: Record<string, string> = {
+  LOGFIRE_LP0_ON_FIRE: 'lp0 on fire'
+}
+
+/** Fastify's own client errors, renamed into logfire's codes. */
+function translate (error: FastifyError, maxBodyBytes: number): FastifyError {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': return new BodyTooLarge(maxBodyBytes)
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new UnsupportedMediaType('(missing or unknown)')
+    case 'FST_ERR_VALIDATION': return new InvalidRequest(error.message)
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return new InvalidRequest(error.message)
+    default: return error
+  }
+}
+
+export function errorBody (error: FastifyError): ErrorBody {
+  const statusCode = error.statusCode ?? 500
+  return {
+    statusCode,
+    code: error.code,
+    error: TITLES[error.code] ?? STATUS_CODES[statusCode] ?? 'Error',
+    message: error.message,
+    ...extrasOf(error).body
+  }
+}
+
+/**
+ * One JSON shape for every error a client sees. A 5xx that logfire did not
+ * mean is logged in full and answered with a generic message, never a stack.
+ */
+export const errorHandling = fp(async function errorHandling (app: FastifyInstance, options: { maxBodyBytes: number }) {
+  app.setErrorHandler((raw: FastifyError, request, reply) => {
+    let error = translate(raw, options.maxBodyBytes)
+    const status = error.statusCode ?? 500
+    const intended = status < 500 || error.code?.startsWith('LOGFIRE_')
+    if (!intended || typeof error.code !== 'string') {
+      request.log.error({ err: raw }, 'unexpected error')
+      error = new InternalError()
+    }
+    const headers = extrasOf(error).headers
+    if (headers !== undefined) reply.headers(headers)
+    reply.code(error.statusCode as number).send(errorBody(error))
+  })
+
+  app.setNotFoundHandler((request, reply) => {
+    const error = new RouteNotFound(request.method, request.url.split('?')[0])
+    reply.code(404).send(errorBody(error))
+  })
+}, { name: 'logfire-errors' })

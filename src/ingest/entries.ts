@@ -1,0 +1,51 @@
+import { InvalidJson } from '../errors.js'
+
+const LINE_BREAK = /\r?\n/
+
+/** A string entry is kept as it is; any other JSON value as its compact JSON text. */
+function entryText (value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value)
+}
+
+function entriesOfJson (value: unknown): string[] {
+  return Array.isArray(value) ? value.map(entryText) : [entryText(value)]
+}
+
+function nonBlankLines (text: string): string[] {
+  return text.split(LINE_BREAK).filter((line) => line.trim() !== '')
+}
+
+function tryParse (text: string): { value: unknown } | { error: Error } {
+  try {
+    return { value: JSON.parse(text) }
+  } catch (error) {
+    return { error: error as Error }
+  }
+}
+
+/**
+ * Turns a decoded body into log entries, by its shape:
+ * - a JSON array gives one entry per element;
+ * - one JSON value (object, string, ...) gives one entry;
+ * - NDJSON gives one entry per line, each line verbatim;
+ * - anything else is text, one entry per non-blank line.
+ * With `json` set (a JSON Content-Type) a body that is neither JSON nor NDJSON
+ * is an error; otherwise it is simply text.
+ */
+export function parseEntries (text: string, json: boolean): string[] {
+  if (text.trim() === '') return []
+
+  const whole = tryParse(text)
+  if ('value' in whole) return entriesOfJson(whole.value)
+
+  const lines = nonBlankLines(text)
+  if (!json) return lines
+
+  for (let i = 0; i < lines.length; i++) {
+    const line = tryParse(lines[i] as string)
+    if ('error' in line) {
+      throw new InvalidJson(lines.length === 1 ? line.error.message : `line ${i + 1}: ${line.error.message}`)
+    }
+  }
+  return lines
+}

@@ -1,0 +1,32 @@
+import closeWithGrace from 'close-with-grace'
+import { pino } from 'pino'
+import { buildApp } from './app.js'
+import { ConfigError, loadConfig, type Config } from './config.js'
+
+// The process edge: configuration, logger, listen, and a graceful exit.
+// Everything else lives in buildApp.
+
+let config: Config
+try {
+  config = loadConfig(process.env)
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error
+  process.stderr.write(`logfire: ${error.message}\n`)
+  process.exit(1)
+}
+
+// Pretty for a person at a terminal, JSON lines for everything else.
+const logger = pino({
+  level: config.logLevel,
+  ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { ignore: 'pid,hostname' } } } : {})
+})
+
+const app = await buildApp({ config, logger })
+
+closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+  if (err !== undefined) logger.error({ err }, 'closing after an error')
+  else logger.info({ signal }, 'closing: finishing requests in flight')
+  await app.close()
+})
+
+await app.listen({ port: config.port, host: config.host })
