@@ -9,6 +9,7 @@ import { RateLimited } from './errors.js'
 import { fire } from './fire/hook.js'
 import { randomSeed, seededRandom, type Random } from './fire/random.js'
 import { errorHandling } from './http/errors.js'
+import { gracefulClose } from './http/graceful-close.js'
 import { healthRoutes } from './http/health.js'
 import { OneLinePerRequest } from './http/request-log.js'
 import { logsIngestRoute } from './ingest/logs-route.js'
@@ -42,6 +43,7 @@ export async function buildApp (options: AppOptions) {
   app.setSerializerCompiler(serializerCompiler)
 
   await app.register(errorHandling, { maxBodyBytes: config.maxBodyBytes })
+  await app.register(gracefulClose)
   await app.register(helmet)
   await app.register(healthRoutes)
 

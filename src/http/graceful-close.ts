@@ -1,0 +1,15 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+
+/**
+ * While the app closes, every response tells its client to hang up. Without
+ * this, a request that was in flight at SIGTERM leaves a keep-alive socket
+ * behind, and the server waits for the client to drop it (seconds, or never).
+ */
+export const gracefulClose = fp(async function gracefulClose (app: FastifyInstance) {
+  let closing = false
+  app.addHook('preClose', async () => { closing = true })
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close')
+  })
+}, { name: 'logfire-graceful-close' })

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from '../src/config.js'
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    expect(loadConfig({})).toEqual({
+      port: 3000,
+      host: '127.0.0.1',
+      logLevel: 'info',
+      fireRate: 0.05,
+      wipeRate: 0.02,
+      seed: undefined,
+      gdpr: true,
+      maxBlocks: 100_000,
+      maxBodyBytes: 1_048_576,
+      maxEntryBytes: 65_536,
+      rateLimit: 10_000,
+      adminToken: undefined,
+      chaosOverride: true
+    })
+  })
+
+  it('reads every variable', () => {
+    expect(loadConfig({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      LOG_LEVEL: 'warn',
+      LOGFIRE_FIRE_RATE: '0.5',
+      LOGFIRE_WIPE_RATE: '0',
+      LOGFIRE_SEED: 'demo seed',
+      LOGFIRE_GDPR: 'false',
+      LOGFIRE_MAX_BLOCKS: '10',
+      LOGFIRE_MAX_BODY_BYTES: '2048',
+      LOGFIRE_MAX_ENTRY_BYTES: '100',
+      LOGFIRE_RATE_LIMIT: '0',
+      LOGFIRE_ADMIN_TOKEN: 'secret',
+      LOGFIRE_CHAOS_OVERRIDE: 'off'
+    })).toEqual({
+      port: 8080,
+      host: '0.0.0.0',
+      logLevel: 'warn',
+      fireRate: 0.5,
+      wipeRate: 0,
+      seed: 'demo seed',
+      gdpr: false,
+      maxBlocks: 10,
+      maxBodyBytes: 2048,
+      maxEntryBytes: 100,
+      rateLimit: 0,
+      adminToken: 'secret',
+      chaosOverride: false
+    })
+  })
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ PORT: '', LOGFIRE_GDPR: '' })).toMatchObject({ port: 3000, gdpr: true })
+  })
+
+  it.each([
+    [{ LOGFIRE_FIRE_RATE: '2' }, 'LOGFIRE_FIRE_RATE must be a number from 0 to 1, got "2"'],
+    [{ LOGFIRE_WIPE_RATE: '-0.1' }, 'LOGFIRE_WIPE_RATE must be a number from 0 to 1'],
+    [{ PORT: 'abc' }, 'PORT must be an integer from 0 to 65535, got "abc"'],
+    [{ PORT: '70000' }, 'PORT must be an integer'],
+    [{ LOGFIRE_MAX_BLOCKS: '1.5' }, 'LOGFIRE_MAX_BLOCKS must be an integer'],
+    [{ LOGFIRE_GDPR: 'maybe' }, 'LOGFIRE_GDPR must be true or false, got "maybe"'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent'],
+    [{ LOGFIRE_SEED: 'émoji 🔥' }, 'LOGFIRE_SEED must be printable ASCII']
+  ])('refuses %j naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError)
+    expect(() => loadConfig(env)).toThrow(message)
+  })
+
+  it('names every bad variable at once', () => {
+    expect(() => loadConfig({ PORT: 'x', LOGFIRE_FIRE_RATE: 'y' })).toThrow(/PORT.*; LOGFIRE_FIRE_RATE/)
+  })
+
+  it('never prints a token it refuses', () => {
+    const token = 'x'.repeat(2000)
+    expect(() => loadConfig({ LOGFIRE_ADMIN_TOKEN: token })).toThrow(/LOGFIRE_ADMIN_TOKEN must be at most 1024 characters, got a value that is not shown/)
+  })
+})

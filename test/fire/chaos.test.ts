@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest'
+import { rollChaos } from '../../src/fire/chaos.js'
+import { seededRandom, type Random } from '../../src/fire/random.js'
+import { burnReason } from '../../src/fire/wipe.js'
+
+function sequence (...values: number[]): Random & { drawn: number } {
+  const random = Object.assign(() => {
+    random.drawn += 1
+    return values.shift() ?? 0.5
+  }, { drawn: 0 })
+  return random
+}
+
+describe('seededRandom', () => {
+  it('gives the same numbers for the same seed and different ones for another', () => {
+    const a = seededRandom('demo')
+    const b = seededRandom('demo')
+    const c = seededRandom('other')
+    const first = Array.from({ length: 20 }, a)
+    expect(Array.from({ length: 20 }, b)).toEqual(first)
+    expect(Array.from({ length: 20 }, c)).not.toEqual(first)
+  })
+
+  it('stays in [0, 1) and spreads evenly', () => {
+    const random = seededRandom('spread')
+    const draws = Array.from({ length: 20_000 }, random)
+    expect(Math.min(...draws)).toBeGreaterThanOrEqual(0)
+    expect(Math.max(...draws)).toBeLessThan(1)
+    const belowFivePercent = draws.filter((x) => x < 0.05).length / draws.length
+    expect(belowFivePercent).toBeGreaterThan(0.04)
+    expect(belowFivePercent).toBeLessThan(0.06)
+  })
+})
+
+describe('rollChaos', () => {
+  const rates = { fireRate: 0.05, wipeRate: 0.02 }
+
+  it('fires and wipes below the rates', () => {
+    expect(rollChaos(sequence(0.01, 0.01), rates)).toEqual({ fire: true, wipe: true })
+    expect(rollChaos(sequence(0.05, 0.02), rates)).toEqual({ fire: false, wipe: false })
+  })
+
+  it('never fires at rate 0 and always at rate 1', () => {
+    expect(rollChaos(sequence(0, 0), { fireRate: 0, wipeRate: 0 })).toEqual({ fire: false, wipe: false })
+    expect(rollChaos(sequence(0.999999, 0.999999), { fireRate: 1, wipeRate: 1 })).toEqual({ fire: true, wipe: true })
+  })
+
+  it.each([
+    ['off', { fire: false, wipe: false }],
+    ['fire', { fire: true, wipe: false }],
+    ['wipe', { fire: false, wipe: true }]
+  ] as const)('obeys the %s override and still draws twice', (override, expected) => {
+    const random = sequence(0.01, 0.01)
+    expect(rollChaos(random, { fireRate: 0.5, wipeRate: 0 }, override)).toEqual(expected)
+    expect(random.drawn).toBe(2)
+  })
+})
+
+describe('burnReason', () => {
+  it('burns at random when the roll says so', () => {
+    expect(burnReason({ wipe: true, length: 5, incoming: 1, maxBlocks: 100 })).toBe('random')
+    expect(burnReason({ wipe: false, length: 5, incoming: 1, maxBlocks: 100 })).toBeUndefined()
+  })
+
+  it('burns when the append would take the chain past the memory budget', () => {
+    expect(burnReason({ wipe: false, length: 99, incoming: 1, maxBlocks: 100 })).toBeUndefined()
+    expect(burnReason({ wipe: false, length: 99, incoming: 2, maxBlocks: 100 })).toBe('memory budget')
+    expect(burnReason({ wipe: true, length: 100, incoming: 1, maxBlocks: 100 })).toBe('memory budget')
+  })
+})

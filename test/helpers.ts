@@ -1,0 +1,24 @@
+import { buildApp, type AppOptions } from '../src/app.js'
+import { loadConfig, type Config } from '../src/config.js'
+
+/** A calm configuration: no random fire or wipe, no rate limit, a fixed seed. */
+export function testConfig (overrides: Partial<Config> = {}): Config {
+  return {
+    ...loadConfig({}),
+    fireRate: 0,
+    wipeRate: 0,
+    rateLimit: 0,
+    seed: 'test',
+    ...overrides
+  }
+}
+
+export async function buildTestApp (overrides: Partial<Config> = {}, options: Omit<AppOptions, 'config'> = {}) {
+  const app = await buildApp({ clock: () => 1_700_000_000_000, ...options, config: testConfig(overrides) })
+  await app.ready()
+  return app
+}
+
+export function post (app: Awaited<ReturnType<typeof buildTestApp>>, body: string | Buffer, headers: Record<string, string> = {}) {
+  return app.inject({ method: 'POST', url: '/logs', payload: body, headers })
+}

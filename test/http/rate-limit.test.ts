@@ -1,0 +1,33 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { buildTestApp } from '../helpers.js'
+
+type App = Awaited<ReturnType<typeof buildTestApp>>
+let app: App | undefined
+afterEach(async () => { await app?.close() })
+
+describe('rate limit', () => {
+  it('answers 429 with Retry-After past LOGFIRE_RATE_LIMIT requests a minute per client', async () => {
+    app = await buildTestApp({ rateLimit: 2 })
+    const get = (remoteAddress: string) => app!.inject({ method: 'GET', url: '/logs', remoteAddress })
+    expect((await get('10.0.0.1')).statusCode).toBe(200)
+    expect((await get('10.0.0.1')).statusCode).toBe(200)
+    const limited = await get('10.0.0.1')
+    expect(limited.statusCode).toBe(429)
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0)
+    expect(limited.json()).toEqual({
+      statusCode: 429,
+      code: 'LOGFIRE_RATE_LIMITED',
+      error: 'Too Many Requests',
+      message: expect.stringMatching(/^Rate limit exceeded, retry in \d+ /)
+    })
+    // Another client has its own budget.
+    expect((await get('10.0.0.2')).statusCode).toBe(200)
+  })
+
+  it('is off with LOGFIRE_RATE_LIMIT=0', async () => {
+    app = await buildTestApp({ rateLimit: 0 })
+    for (let i = 0; i < 50; i++) {
+      expect((await app.inject({ method: 'GET', url: '/logs' })).statusCode).toBe(200)
+    }
+  })
+})

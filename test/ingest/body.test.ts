@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest'
+import { bodyToEntries } from '../../src/ingest/body.js'
+
+const limits = { maxBodyBytes: 1024, maxEntryBytes: 16 }
+const text = { contentType: 'text/plain', contentEncoding: undefined }
+
+describe('bodyToEntries', () => {
+  it('turns a body into entries', () => {
+    expect(bodyToEntries(Buffer.from('a\nb'), text, limits)).toEqual(['a', 'b'])
+  })
+
+  it('refuses binary media with 415 before reading it', () => {
+    expect(() => bodyToEntries(Buffer.from('a'), { contentType: 'image/png', contentEncoding: undefined }, limits))
+      .toThrow(expect.objectContaining({ statusCode: 415, code: 'LOGFIRE_UNSUPPORTED_MEDIA_TYPE' }))
+  })
+
+  it('refuses invalid UTF-8 with 400', () => {
+    expect(() => bodyToEntries(Buffer.from([0x68, 0xff, 0xfe, 0x0a]), text, limits))
+      .toThrow(expect.objectContaining({ statusCode: 400, code: 'LOGFIRE_INVALID_UTF8' }))
+  })
+
+  it('refuses a body with no entries with 400', () => {
+    expect(() => bodyToEntries(Buffer.from('\n\n'), text, limits)).toThrow(expect.objectContaining({ code: 'LOGFIRE_EMPTY_BODY' }))
+  })
+
+  it('names the entry that is over the entry limit, counting UTF-8 bytes', () => {
+    // 6 fire emoji are 24 bytes in UTF-8 but 12 UTF-16 units.
+    expect(() => bodyToEntries(Buffer.from('short\n' + '🔥'.repeat(6)), text, limits))
+      .toThrow(expect.objectContaining({ statusCode: 413, code: 'LOGFIRE_ENTRY_TOO_LARGE', message: expect.stringContaining('Entry 1') }))
+    expect(bodyToEntries(Buffer.from('🔥'.repeat(4)), text, limits)).toEqual(['🔥🔥🔥🔥'])
+  })
+})

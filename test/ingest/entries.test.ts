@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest'
+import { parseEntries } from '../../src/ingest/entries.js'
+
+describe('parseEntries', () => {
+  it('reads text as one entry per non-blank line, LF or CRLF', () => {
+    expect(parseEntries('one\r\ntwo\n\n  \nthree\n', false)).toEqual(['one', 'two', 'three'])
+  })
+
+  it('keeps lines verbatim, inner whitespace included', () => {
+    expect(parseEntries('  indented  \n', false)).toEqual(['  indented  '])
+  })
+
+  it('never URL-decodes form bodies', () => {
+    expect(parseEntries('user=root&action=login+ok%21', false)).toEqual(['user=root&action=login+ok%21'])
+  })
+
+  it('gives one entry per element of a JSON array, non-strings as compact JSON', () => {
+    expect(parseEntries('[ "a", {"b": 1}, 3, null, [true] ]', true)).toEqual(['a', '{"b":1}', '3', 'null', '[true]'])
+  })
+
+  it('gives one entry for one JSON object, as compact JSON', () => {
+    expect(parseEntries('{ "level": "info",\n  "msg": "hi" }', true)).toEqual(['{"level":"info","msg":"hi"}'])
+  })
+
+  it('gives one entry for a JSON string', () => {
+    expect(parseEntries('"just a line"', true)).toEqual(['just a line'])
+  })
+
+  it('keeps NDJSON lines verbatim, with or without a trailing newline', () => {
+    expect(parseEntries('{"a": 1}\n{"b":2}', true)).toEqual(['{"a": 1}', '{"b":2}'])
+    expect(parseEntries('{"a": 1}\r\n{"b":2}\n', true)).toEqual(['{"a": 1}', '{"b":2}'])
+  })
+
+  it('recognises JSON by shape even without a JSON Content-Type', () => {
+    expect(parseEntries('["a","b"]', false)).toEqual(['a', 'b'])
+    expect(parseEntries('{"a":1}\n{"b":2}\n', false)).toEqual(['{"a":1}', '{"b":2}'])
+  })
+
+  it('treats text that only looks like JSON as text', () => {
+    expect(parseEntries('{not json}\n[also not', false)).toEqual(['{not json}', '[also not'])
+  })
+
+  it('refuses invalid JSON under a JSON Content-Type, naming the line', () => {
+    expect(() => parseEntries('{bad', true)).toThrow(expect.objectContaining({ code: 'LOGFIRE_INVALID_JSON', statusCode: 400 }))
+    expect(() => parseEntries('{"a":1}\nnope\n', true)).toThrow(/line 2/)
+  })
+
+  it('finds nothing in an empty or blank body', () => {
+    expect(parseEntries('', false)).toEqual([])
+    expect(parseEntries(' \n\r\n ', true)).toEqual([])
+    expect(parseEntries('[]', true)).toEqual([])
+  })
+
+  it('does not let __proto__ keys touch any prototype', () => {
+    expect(parseEntries('{"__proto__":{"polluted":true}}', true)).toEqual(['{"__proto__":{"polluted":true}}'])
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+  })
+})

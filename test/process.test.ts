@@ -1,0 +1,86 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { request } from 'node:http'
+import { once } from 'node:events'
+import { afterEach, describe, expect, it } from 'vitest'
+
+// The real process: the built dist/server.js, configured from its environment.
+const running: ChildProcessWithoutNullStreams[] = []
+afterEach(() => { for (const child of running.splice(0)) child.kill('SIGKILL') })
+
+function startServer (env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, ['dist/server.js'], {
+    env: { PATH: process.env.PATH ?? '', PORT: '0', LOGFIRE_FIRE_RATE: '0', LOGFIRE_WIPE_RATE: '0', ...env }
+  })
+  running.push(child)
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk) => { stdout += chunk })
+  child.stderr.on('data', (chunk) => { stderr += chunk })
+  const exited = once(child, 'exit') as Promise<[number | null, string | null]>
+  const listening = new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', () => {
+      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)
+      if (match !== null) resolve(match[1] as string)
+    })
+    exited.then(() => reject(new Error(`exited before listening: ${stderr}`)), reject)
+  })
+  listening.catch(() => {}) // a test that expects an early exit awaits `exited` instead
+  return { child, listening, exited, output: () => ({ stdout, stderr }) }
+}
+
+describe('the built server as a real process', () => {
+  it('serves the API and exits 0 on SIGTERM', async () => {
+    const server = startServer({ LOGFIRE_SEED: 'process-test' })
+    const base = await server.listening
+
+    const posted = await fetch(`${base}/logs`, { method: 'POST', body: 'secret user line' })
+    expect(posted.status).toBe(200)
+    expect(posted.headers.get('x-logfire-seed')).toBe('process-test')
+    const chain = await (await fetch(`${base}/logs`)).json()
+    expect(chain.map((block: { data: string }) => block.data)).toEqual(['my genesis block!!', 'secret user line'])
+
+    server.child.kill('SIGTERM')
+    const [code] = await server.exited
+    expect(code).toBe(0)
+    // One JSON line per request, and never the content of a log line.
+    const lines = server.output().stdout.trim().split('\n').map((line) => JSON.parse(line))
+    expect(lines.filter((line) => line.msg === 'request')).toHaveLength(2)
+    expect(server.output().stdout).not.toContain('secret user line')
+  })
+
+  it('finishes a request in flight before exiting on SIGTERM', async () => {
+    const server = startServer()
+    const base = new URL(await server.listening)
+
+    // Headers and half the body now, the rest after SIGTERM.
+    const pending = new Promise<{ status: number, body: string }>((resolve, reject) => {
+      const req = request({ host: base.hostname, port: base.port, path: '/logs', method: 'POST', headers: { 'content-length': '10' } }, (res) => {
+        let body = ''
+        res.on('data', (chunk) => { body += chunk })
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+      })
+      req.on('error', reject)
+      req.write('hello')
+      setTimeout(() => {
+        server.child.kill('SIGTERM')
+        setTimeout(() => req.end('world'), 300)
+      }, 200)
+    })
+
+    const response = await pending
+    expect(response.status).toBe(200)
+    expect(JSON.parse(response.body)).toMatchObject({ appended: 1, blocks: [{ data: 'helloworld' }] })
+    // The in-flight client's keep-alive socket must not hold the exit up.
+    const deadline = setTimeout(() => server.child.kill('SIGKILL'), 3000)
+    const [code, signal] = await server.exited
+    clearTimeout(deadline)
+    expect({ code, signal }).toEqual({ code: 0, signal: null })
+  })
+
+  it('refuses a bad configuration with one line naming the variable and a non-zero exit', async () => {
+    const server = startServer({ LOGFIRE_FIRE_RATE: '2' })
+    const [code] = await server.exited
+    expect(code).toBe(1)
+    expect(server.output().stderr).toBe('logfire: invalid configuration: LOGFIRE_FIRE_RATE must be a number from 0 to 1, got "2"\n')
+  })
+})
