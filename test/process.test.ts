@@ -29,6 +29,14 @@ function startServer (env: Record<string, string> = {}) {
 }
 
 describe('the built server as a real process', () => {
+  it.each(['SIGTERM', 'SIGINT'] as const)('exits 0 on %s', async (signal) => {
+    const server = startServer()
+    await server.listening
+    server.child.kill(signal)
+    const [code] = await server.exited
+    expect(code).toBe(0)
+  })
+
   it('serves the API and exits 0 on SIGTERM', async () => {
     const server = startServer({ LOGFIRE_SEED: 'process-test' })
     const base = await server.listening

@@ -8,6 +8,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** This request's fate, rolled when it arrived. */
     chaos: ChaosRoll
+    /** The X-Logfire-Chaos value asked for, valid or not; undefined when absent or ignored. */
+    chaosOverride: string | undefined
   }
   interface FastifyContextConfig {
     /** The stage's own controls (the admin burn) must never catch fire. */
@@ -34,21 +36,28 @@ export interface FireOptions {
 export const fire = fp(async function fire (app: FastifyInstance, options: FireOptions) {
   let requestCount = 0
   app.decorateRequest('chaos', null as unknown as ChaosRoll)
+  app.decorateRequest('chaosOverride', undefined)
 
   app.addHook('onRequest', async (request, reply) => {
     requestCount += 1
     reply.header('x-logfire-seed', options.seed)
     reply.header('x-logfire-request', String(requestCount))
 
-    const header = options.allowOverride ? request.headers['x-logfire-chaos'] : undefined
-    const override = typeof header === 'string' ? header.trim().toLowerCase() : header
+    const override = options.allowOverride ? readOverride(request.headers['x-logfire-chaos']) : undefined
     request.chaos = rollChaos(options.random, options.rates, isChaosOverride(override) ? override : undefined)
-    if (override !== undefined && !isChaosOverride(override)) throw new InvalidChaosHeader()
+    request.chaosOverride = override
   })
 
   app.addHook('preParsing', async (request) => {
+    // Refused here rather than on arrival, so the rate limit still comes first.
+    if (request.chaosOverride !== undefined && !isChaosOverride(request.chaosOverride)) throw new InvalidChaosHeader()
     if (!request.chaos.fire || request.routeOptions.config.fireproof === true) return
     request.log.warn({ fire: 'lp0' }, 'lp0 on fire')
     throw withExtras(new Lp0OnFire(), { headers: { 'retry-after': '5' } })
   })
 }, { name: 'logfire-fire' })
+
+function readOverride (header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined
+  return (Array.isArray(header) ? header.join(',') : header).trim().toLowerCase()
+}

@@ -194,6 +194,12 @@ describe('X-Logfire-Chaos', () => {
     expect(response.json()).toMatchObject({ code: 'LOGFIRE_INVALID_CHAOS_HEADER' })
   })
 
+  it('is checked after the rate limit', async () => {
+    const a = await start({ rateLimit: 1 })
+    expect((await post(a, 'x')).statusCode).toBe(200)
+    expect((await post(a, 'x', { 'x-logfire-chaos': 'maybe' })).statusCode).toBe(429)
+  })
+
   it('is ignored with LOGFIRE_CHAOS_OVERRIDE=false', async () => {
     const a = await start({ chaosOverride: false, fireRate: 1 })
     expect((await post(a, 'x', { 'x-logfire-chaos': 'off' })).statusCode).toBe(503)
