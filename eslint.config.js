@@ -3,4 +3,10 @@ import neostandard from 'neostandard'
 export default neostandard({
   ts: true,
   ignores: ['dist/**', 'coverage/**']
+}).concat({
+  // The fire page's script runs in the browser.
+  files: ['public/**/*.js'],
+  languageOptions: {
+    globals: { EventSource: 'readonly', location: 'readonly', document: 'readonly', fetch: 'readonly', sessionStorage: 'readonly' }
+  }
 })

@@ -2,6 +2,8 @@ import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import Fastify, { type FastifyBaseLogger } from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import { adminRoutes } from './admin/routes.js'
+import { initialSettings } from './admin/settings.js'
 import { chainRoutes } from './chain/routes.js'
 import { ChainStore } from './chain/store.js'
 import type { Config } from './config.js'
@@ -13,6 +15,9 @@ import { gracefulClose } from './http/graceful-close.js'
 import { healthRoutes } from './http/health.js'
 import { OneLinePerRequest } from './http/request-log.js'
 import { logsIngestRoute } from './ingest/logs-route.js'
+import { stageRoutes } from './stage/routes.js'
+import { ChainEvents } from './stream/events.js'
+import { streamRoutes } from './stream/routes.js'
 
 export interface AppOptions {
   config: Config
@@ -23,6 +28,10 @@ export interface AppOptions {
   store?: ChainStore
   /** A ready pino logger; none when omitted. */
   logger?: FastifyBaseLogger
+  /** Shown in GET /. */
+  version?: string
+  /** Interval of the event stream's keep-alive comments. */
+  heartbeatMs?: number
 }
 
 /** The whole service as a Fastify instance, ready to inject into or listen. It never listens itself. */
@@ -32,6 +41,8 @@ export async function buildApp (options: AppOptions) {
   const clock = options.clock ?? Date.now
   const seed = config.seed ?? randomSeed()
   const random = options.random ?? seededRandom(seed)
+  const settings = initialSettings(config)
+  const events = new ChainEvents()
 
   const app = Fastify({
     ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
@@ -44,18 +55,36 @@ export async function buildApp (options: AppOptions) {
 
   await app.register(errorHandling, { maxBodyBytes: config.maxBodyBytes })
   await app.register(gracefulClose)
-  await app.register(helmet)
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        // logfire is served over plain HTTP on laptops and LANs: upgrading
+        // the page's own requests to HTTPS would break it.
+        upgradeInsecureRequests: null,
+        styleSrc: ["'self'"]
+      }
+    }
+  })
   await app.register(healthRoutes)
+  await app.register(stageRoutes, {
+    facts: () => ({
+      version: options.version ?? '0.0.0-dev',
+      seed,
+      settings,
+      maxBlocks: config.maxBlocks,
+      rateLimit: config.rateLimit,
+      chaosOverride: config.chaosOverride,
+      admin: config.adminToken !== undefined,
+      chain: { length: store.length, head: store.head.hash }
+    })
+  })
+  await app.register(streamRoutes, { store, events, backlog: 100, heartbeatMs: options.heartbeatMs ?? 15_000 })
+  await app.register(adminRoutes, { settings, adminToken: config.adminToken })
 
   // Everything under /logs shares the fire, in the order the README gives:
   // rate limit, lp0, body errors, GDPR, wipe.
   await app.register(async function logs (logs) {
-    await logs.register(fire, {
-      random,
-      seed,
-      rates: { fireRate: config.fireRate, wipeRate: config.wipeRate },
-      allowOverride: config.chaosOverride
-    })
+    await logs.register(fire, { random, seed, settings, events, allowOverride: config.chaosOverride })
     if (config.rateLimit > 0) {
       await logs.register(rateLimit, {
         max: config.rateLimit,
@@ -63,11 +92,13 @@ export async function buildApp (options: AppOptions) {
         errorResponseBuilder: (_request, context) => new RateLimited(context.after)
       })
     }
-    await logs.register(chainRoutes, { store, adminToken: config.adminToken })
+    await logs.register(chainRoutes, { store, events, adminToken: config.adminToken })
     await logs.register(logsIngestRoute, {
       store,
+      events,
       clock,
-      settings: { gdpr: config.gdpr, maxBlocks: config.maxBlocks },
+      settings,
+      maxBlocks: config.maxBlocks,
       limits: { maxBodyBytes: config.maxBodyBytes, maxEntryBytes: config.maxEntryBytes }
     })
   })

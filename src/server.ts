@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import closeWithGrace from 'close-with-grace'
 import { pino } from 'pino'
 import { buildApp } from './app.js'
@@ -21,7 +22,8 @@ const logger = pino({
   ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { ignore: 'pid,hostname' } } } : {})
 })
 
-const app = await buildApp({ config, logger })
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+const app = await buildApp({ config, logger, version })
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   if (err !== undefined) logger.error({ err }, 'closing after an error')

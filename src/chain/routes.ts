@@ -1,12 +1,15 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { AdminDisabled, BlockNotFound, Unauthorized, withExtras } from '../errors.js'
-import { bearerToken, tokensMatch } from '../http/tokens.js'
+import { requireAdmin } from '../admin/auth.js'
+import { BlockNotFound } from '../errors.js'
+import { burnChain } from '../fire/burn.js'
+import type { ChainEvents } from '../stream/events.js'
 import type { ChainStore } from './store.js'
 import { verifyChain } from './verify.js'
 
 export interface ChainRouteOptions {
   store: ChainStore
+  events: ChainEvents
   adminToken: string | undefined
 }
 
@@ -15,7 +18,7 @@ const blockParams = z.object({
 })
 
 /** Reading the chain, verifying it, and the stage's burn button. */
-export const chainRoutes: FastifyPluginAsyncZod<ChainRouteOptions> = async (app, { store, adminToken }) => {
+export const chainRoutes: FastifyPluginAsyncZod<ChainRouteOptions> = async (app, { store, events, adminToken }) => {
   // naivechain's GET /blocks: the bare array, genesis first. HEAD comes with it.
   app.get('/logs', async (_request, reply) => {
     reply.type('application/json; charset=utf-8')
@@ -30,14 +33,8 @@ export const chainRoutes: FastifyPluginAsyncZod<ChainRouteOptions> = async (app,
     return block
   })
 
-  app.delete('/logs', { config: { fireproof: true } }, async (request) => {
-    if (adminToken === undefined) throw new AdminDisabled()
-    const presented = bearerToken(request.headers.authorization)
-    if (presented === undefined || !tokensMatch(presented, adminToken)) {
-      throw withExtras(new Unauthorized(), { headers: { 'www-authenticate': 'Bearer realm="logfire admin"' } })
-    }
-    const burned = store.burn()
-    request.log.warn({ burn: { reason: 'admin', burned } }, 'chain burned')
-    return { burned }
+  // The stage's burn button. The token is checked after the rate limit.
+  app.delete('/logs', { config: { fireproof: true }, preHandler: requireAdmin(adminToken) }, async (request) => {
+    return { burned: burnChain(store, events, 'admin', request.log) }
   })
 }

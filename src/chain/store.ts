@@ -7,6 +7,12 @@ import { GENESIS, nextBlock, type Block } from './block.js'
 export class ChainStore {
   #blocks: Block[] = [GENESIS]
   #json: string[] = [JSON.stringify(GENESIS)]
+  #epoch = 0
+
+  /** How many times the chain has burned: block indexes repeat across epochs. */
+  get epoch (): number {
+    return this.#epoch
+  }
 
   get length (): number {
     return this.#blocks.length
@@ -51,6 +57,7 @@ export class ChainStore {
   /** Resets to genesis and returns how many blocks were lost. */
   burn (): number {
     const lost = this.#blocks.length - 1
+    this.#epoch += 1
     this.#blocks = [GENESIS]
     this.#json = [JSON.stringify(GENESIS)]
     return lost

@@ -1,13 +1,17 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { InvalidChaosHeader, Lp0OnFire, withExtras } from '../errors.js'
-import { isChaosOverride, rollChaos, type ChaosRates, type ChaosRoll } from './chaos.js'
+import { settingsHeader, type LiveSettings } from '../admin/settings.js'
+import type { ChainEvents } from '../stream/events.js'
+import { isChaosOverride, rollChaos, type ChaosRoll } from './chaos.js'
 import type { Random } from './random.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** This request's fate, rolled when it arrived. */
     chaos: ChaosRoll
+    /** N in "request N meets the same fate for the same seed"; X-Logfire-Request. */
+    requestNumber: number
     /** The X-Logfire-Chaos value asked for, valid or not; undefined when absent or ignored. */
     chaosOverride: string | undefined
   }
@@ -21,7 +25,8 @@ export interface FireOptions {
   random: Random
   seed: string
   /** Read on every request, so settings changed at runtime apply at once. */
-  rates: ChaosRates
+  settings: LiveSettings
+  events: ChainEvents
   /** Whether clients may steer their fate with X-Logfire-Chaos. */
   allowOverride: boolean
 }
@@ -37,14 +42,17 @@ export const fire = fp(async function fire (app: FastifyInstance, options: FireO
   let requestCount = 0
   app.decorateRequest('chaos', null as unknown as ChaosRoll)
   app.decorateRequest('chaosOverride', undefined)
+  app.decorateRequest('requestNumber', 0)
 
   app.addHook('onRequest', async (request, reply) => {
     requestCount += 1
+    request.requestNumber = requestCount
     reply.header('x-logfire-seed', options.seed)
     reply.header('x-logfire-request', String(requestCount))
+    reply.header('x-logfire-settings', settingsHeader(options.settings))
 
     const override = options.allowOverride ? readOverride(request.headers['x-logfire-chaos']) : undefined
-    request.chaos = rollChaos(options.random, options.rates, isChaosOverride(override) ? override : undefined)
+    request.chaos = rollChaos(options.random, options.settings, isChaosOverride(override) ? override : undefined)
     request.chaosOverride = override
   })
 
@@ -53,6 +61,7 @@ export const fire = fp(async function fire (app: FastifyInstance, options: FireO
     if (request.chaosOverride !== undefined && !isChaosOverride(request.chaosOverride)) throw new InvalidChaosHeader()
     if (!request.chaos.fire || request.routeOptions.config.fireproof === true) return
     request.log.warn({ fire: 'lp0' }, 'lp0 on fire')
+    options.events.publish({ type: 'fire', request: request.requestNumber })
     throw withExtras(new Lp0OnFire(), { headers: { 'retry-after': '5' } })
   })
 }, { name: 'logfire-fire' })

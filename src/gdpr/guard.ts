@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { GdprRefusal, withExtras } from '../errors.js'
-import { findEuMentionInEntries } from './detect.js'
+import { findEuMentionInEntries, type EntryMention } from './detect.js'
 
 // RFC 7725: the blocked-by link names who is doing the blocking: us.
 const BLOCKED_BY = '<https://logfire.io/legal/gdpr>; rel="blocked-by"'
@@ -9,9 +9,10 @@ const BLOCKED_BY = '<https://logfire.io/legal/gdpr>; rel="blocked-by"'
  * The 451 rule: a batch in which any entry mentions the EU, the UK or Europe
  * is refused whole, before anything is stored.
  */
-export function refuseEuMentions (entries: readonly string[], log: FastifyBaseLogger): void {
+export function refuseEuMentions (entries: readonly string[], log: FastifyBaseLogger, onRefusal: (mention: EntryMention) => void): void {
   const mention = findEuMentionInEntries(entries)
   if (mention === undefined) return
+  onRefusal(mention)
   // The matched term is one of our own words; the rest of the line is not logged.
   log.warn({ gdpr: { entry: mention.entry, term: mention.term.toLowerCase() } }, 'GDPR refusal')
   throw withExtras(new GdprRefusal(mention.entry, mention.term), {

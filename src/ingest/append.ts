@@ -1,16 +1,28 @@
 import type { FastifyBaseLogger } from 'fastify'
+import type { LiveSettings } from '../admin/settings.js'
 import type { Block } from '../chain/block.js'
 import type { ChainStore } from '../chain/store.js'
 import { ChainBurned, withExtras } from '../errors.js'
+import { burnChain } from '../fire/burn.js'
 import type { ChaosRoll } from '../fire/chaos.js'
 import { burnReason } from '../fire/wipe.js'
 import { refuseEuMentions } from '../gdpr/guard.js'
+import type { ChainEvents } from '../stream/events.js'
 
 export interface AppendContext {
   store: ChainStore
+  events: ChainEvents
   clock: () => number
   /** Read on every append, so a runtime change applies at once. */
-  settings: { gdpr: boolean, maxBlocks: number }
+  settings: LiveSettings
+  maxBlocks: number
+}
+
+/** What an ingest route knows about the request it is appending for. */
+export interface AppendRequest {
+  chaos: ChaosRoll
+  requestNumber: number
+  log: FastifyBaseLogger
 }
 
 /**
@@ -18,16 +30,21 @@ export interface AppendContext {
  * the wipe (410), then the append. Each refusal throws before anything is
  * stored, so a request is appended whole or not at all.
  */
-export function appendEntries (context: AppendContext, entries: readonly string[], roll: ChaosRoll, log: FastifyBaseLogger): Block[] {
-  if (context.settings.gdpr) refuseEuMentions(entries, log)
+export function appendEntries (context: AppendContext, entries: readonly string[], request: AppendRequest): Block[] {
+  const { store, events } = context
+  if (context.settings.gdpr) {
+    refuseEuMentions(entries, request.log, ({ entry, term }) => {
+      events.publish({ type: 'gdpr', request: request.requestNumber, entry, term })
+    })
+  }
 
-  const { store } = context
-  const reason = burnReason({ wipe: roll.wipe, length: store.length, incoming: entries.length, maxBlocks: context.settings.maxBlocks })
+  const reason = burnReason({ wipe: request.chaos.wipe, length: store.length, incoming: entries.length, maxBlocks: context.maxBlocks })
   if (reason !== undefined) {
-    const burned = store.burn()
-    log.warn({ burn: { reason, burned } }, 'chain burned')
+    const burned = burnChain(store, events, reason, request.log)
     throw withExtras(new ChainBurned(reason, burned), { body: { burned, reason } })
   }
 
-  return store.append(entries, context.clock())
+  const blocks = store.append(entries, context.clock())
+  events.publish({ type: 'append' })
+  return blocks
 }

@@ -26,7 +26,7 @@ export const logsIngestRoute: FastifyPluginAsync<LogsIngestOptions> = async (app
   app.post('/logs', async (request) => {
     const entries = request.body as string[] | undefined
     if (entries === undefined) throw new EmptyBody()
-    const blocks = appendEntries(options, entries, request.chaos, request.log)
+    const blocks = appendEntries(options, entries, request)
     return { appended: blocks.length, length: options.store.length, blocks }
   })
 }

@@ -1,0 +1,241 @@
+// The fire page. Log lines are hostile input: they only ever reach the page
+// through textContent, never innerHTML, so a line is shown, never run.
+
+const MAX_VISIBLE_BLOCKS = 120
+const OVERLAY_MS = 1600
+const ASHES_MS = 4000
+const GENESIS_HASH = '816534932c2b7154836da6afc367695e6337db8a921823784c14378abed4f7d7'
+const TOKEN_KEY = 'logfire-admin-token'
+
+const $ = (id) => document.getElementById(id)
+
+const view = {
+  chain: $('chain'),
+  empty: $('empty'),
+  ashes: $('ashes'),
+  ashesDetail: $('ashes-detail'),
+  length: $('length'),
+  head: $('head'),
+  fireRate: $('fire-rate'),
+  wipeRate: $('wipe-rate'),
+  gdpr: $('gdpr'),
+  connection: $('connection'),
+  printer: $('printer'),
+  printerDetail: $('printer-detail'),
+  stamp: $('stamp'),
+  stampDetail: $('stamp-detail')
+}
+
+let lastIndex = 0
+
+function shortHash (hash) {
+  return `${hash.slice(0, 8)}…${hash.slice(-6)}`
+}
+
+function percent (rate) {
+  return `${Math.round(rate * 1000) / 10}%`
+}
+
+function element (tag, className, text) {
+  const node = document.createElement(tag)
+  if (className) node.className = className
+  if (text !== undefined) node.textContent = text
+  return node
+}
+
+function showHead (length, hash) {
+  view.length.textContent = String(length)
+  view.head.textContent = shortHash(hash)
+  view.head.title = hash
+  view.empty.hidden = length > 1
+}
+
+function showSettings ({ fireRate, wipeRate, gdpr }) {
+  view.fireRate.textContent = percent(fireRate)
+  view.wipeRate.textContent = percent(wipeRate)
+  view.gdpr.textContent = gdpr ? 'on' : 'off'
+}
+
+function renderBlock (block) {
+  const card = element('li', 'block ignite')
+  card.dataset.index = String(block.index)
+  const head = element('div', 'block-head')
+  head.append(
+    element('span', 'block-index', `#${block.index}`),
+    element('time', 'block-time', new Date(block.timestamp).toLocaleTimeString())
+  )
+  card.append(
+    head,
+    element('p', 'block-data', block.data),
+    element('span', 'block-hash', shortHash(block.hash))
+  )
+  card.addEventListener('animationend', () => card.classList.remove('ignite'), { once: true })
+  return card
+}
+
+function onBlock (block) {
+  // A gap or a step back means this is another chain (a restart): start over.
+  if (block.index <= lastIndex) view.chain.replaceChildren()
+  lastIndex = block.index
+  view.ashes.hidden = true
+  view.chain.prepend(renderBlock(block))
+  while (view.chain.children.length > MAX_VISIBLE_BLOCKS) view.chain.lastElementChild.remove()
+  showHead(block.index + 1, block.hash)
+}
+
+let ashesTimer
+function onBurn ({ burned, reason }) {
+  lastIndex = 0
+  const doomed = [...view.chain.children]
+  for (const card of doomed) card.classList.add('incinerate')
+  view.chain.replaceChildren(...doomed)
+  showHead(1, GENESIS_HASH)
+  view.empty.hidden = true
+  setTimeout(() => {
+    for (const card of doomed) card.remove()
+    view.ashesDetail.textContent = `${burned} block${burned === 1 ? '' : 's'} lost (${reason})`
+    view.ashes.hidden = false
+    clearTimeout(ashesTimer)
+    ashesTimer = setTimeout(() => {
+      view.ashes.hidden = true
+      view.empty.hidden = lastIndex > 0
+    }, ASHES_MS)
+  }, doomed.length > 0 ? 1400 : 0)
+}
+
+const overlayTimers = new Map()
+function flash (overlay) {
+  overlay.hidden = false
+  clearTimeout(overlayTimers.get(overlay))
+  overlayTimers.set(overlay, setTimeout(() => { overlay.hidden = true }, OVERLAY_MS))
+}
+
+function onFire ({ request }) {
+  view.printerDetail.textContent = `503: request #${request} found the printer on fire`
+  flash(view.printer)
+}
+
+function onGdpr ({ request, term }) {
+  view.stampDetail.textContent = `request #${request} mentioned “${term}”`
+  flash(view.stamp)
+}
+
+function listen () {
+  const stream = new EventSource('/logs/stream')
+  const handle = (handler) => (event) => handler(JSON.parse(event.data))
+  stream.addEventListener('block', handle(onBlock))
+  stream.addEventListener('burn', handle(onBurn))
+  stream.addEventListener('fire', handle(onFire))
+  stream.addEventListener('gdpr', handle(onGdpr))
+  stream.addEventListener('open', () => {
+    view.connection.dataset.state = 'live'
+    view.connection.textContent = 'live'
+  })
+  stream.addEventListener('error', () => {
+    view.connection.dataset.state = 'connecting'
+    view.connection.textContent = 'reconnecting'
+  })
+}
+
+// Stage controls: there only when the server has an admin token and the
+// speaker has typed it in.
+const admin = {
+  panel: $('admin'),
+  open: $('admin-open'),
+  login: $('admin-login'),
+  token: $('admin-token'),
+  error: $('admin-error'),
+  controls: $('admin-controls'),
+  burn: $('burn-now'),
+  fireRate: $('fire-rate-input'),
+  fireRateValue: $('fire-rate-value'),
+  wipeRate: $('wipe-rate-input'),
+  wipeRateValue: $('wipe-rate-value'),
+  gdpr: $('gdpr-input'),
+  lock: $('admin-lock')
+}
+
+async function adminFetch (method, path, body) {
+  const token = sessionStorage.getItem(TOKEN_KEY) ?? ''
+  const headers = { authorization: `Bearer ${token}` }
+  if (body !== undefined) headers['content-type'] = 'application/json'
+  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+  const payload = await response.json()
+  if (!response.ok) throw Object.assign(new Error(payload.message), { status: response.status })
+  return payload
+}
+
+function showAdminSettings (settings) {
+  admin.fireRate.value = String(settings.fireRate)
+  admin.fireRateValue.textContent = percent(settings.fireRate)
+  admin.wipeRate.value = String(settings.wipeRate)
+  admin.wipeRateValue.textContent = percent(settings.wipeRate)
+  admin.gdpr.checked = settings.gdpr
+  showSettings(settings)
+}
+
+async function unlock () {
+  try {
+    showAdminSettings(await adminFetch('GET', '/admin/chaos'))
+    admin.login.hidden = true
+    admin.controls.hidden = false
+    admin.error.textContent = ''
+  } catch (error) {
+    sessionStorage.removeItem(TOKEN_KEY)
+    admin.controls.hidden = true
+    admin.login.hidden = false
+    admin.error.textContent = error.status === 401 ? 'Wrong token.' : `Could not unlock: ${error.message}`
+  }
+}
+
+async function change (patch) {
+  try {
+    showAdminSettings(await adminFetch('PATCH', '/admin/chaos', patch))
+  } catch (error) {
+    admin.error.textContent = error.message
+  }
+}
+
+function setUpAdmin () {
+  admin.open.hidden = false
+  admin.open.addEventListener('click', () => {
+    admin.panel.hidden = !admin.panel.hidden
+    if (!admin.panel.hidden && admin.controls.hidden) admin.token.focus()
+  })
+  admin.login.addEventListener('submit', (event) => {
+    event.preventDefault()
+    sessionStorage.setItem(TOKEN_KEY, admin.token.value)
+    admin.token.value = ''
+    unlock()
+  })
+  admin.lock.addEventListener('click', () => {
+    sessionStorage.removeItem(TOKEN_KEY)
+    admin.controls.hidden = true
+    admin.login.hidden = false
+  })
+  admin.burn.addEventListener('click', () => {
+    adminFetch('DELETE', '/logs').catch((error) => { admin.error.textContent = error.message })
+  })
+  admin.fireRate.addEventListener('input', () => { admin.fireRateValue.textContent = percent(Number(admin.fireRate.value)) })
+  admin.wipeRate.addEventListener('input', () => { admin.wipeRateValue.textContent = percent(Number(admin.wipeRate.value)) })
+  admin.fireRate.addEventListener('change', () => change({ fireRate: Number(admin.fireRate.value) }))
+  admin.wipeRate.addEventListener('change', () => change({ wipeRate: Number(admin.wipeRate.value) }))
+  admin.gdpr.addEventListener('change', () => change({ gdpr: admin.gdpr.checked }))
+  if (sessionStorage.getItem(TOKEN_KEY) !== null) {
+    admin.panel.hidden = false
+    unlock()
+  }
+}
+
+async function start () {
+  const hint = `curl -d 'hello' ${location.origin}/logs`
+  $('curl-hint').textContent = hint
+  $('curl-footer').textContent = hint
+  listen()
+  const service = await (await fetch('/', { headers: { accept: 'application/json' } })).json()
+  showSettings(service.chaos)
+  if (lastIndex === 0) showHead(service.chain.length, service.chain.head)
+  if (service.admin) setUpAdmin()
+}
+
+start()

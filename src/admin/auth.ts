@@ -1,0 +1,17 @@
+import type { FastifyRequest } from 'fastify'
+import { AdminDisabled, Unauthorized, withExtras } from '../errors.js'
+import { bearerToken, tokensMatch } from '../http/tokens.js'
+
+/**
+ * A hook for the stage's controls: 404 while no admin token is
+ * configured (the controls do not exist), 401 without the right one.
+ */
+export function requireAdmin (adminToken: string | undefined) {
+  return async function adminOnly (request: FastifyRequest): Promise<void> {
+    if (adminToken === undefined) throw new AdminDisabled()
+    const presented = bearerToken(request.headers.authorization)
+    if (presented === undefined || !tokensMatch(presented, adminToken)) {
+      throw withExtras(new Unauthorized(), { headers: { 'www-authenticate': 'Bearer realm="logfire admin"' } })
+    }
+  }
+}

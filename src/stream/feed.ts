@@ -1,0 +1,116 @@
+import type { Block } from '../chain/block.js'
+import type { BurnReason } from '../fire/wipe.js'
+import type { ChainEvent } from './events.js'
+
+/** What a viewer receives: one Server-Sent Event. */
+export type FeedEvent =
+  | { id: string, event: 'block', data: Block }
+  | { id: string, event: 'burn', data: { burned: number, reason: BurnReason } }
+  | { id: string, event: 'fire', data: { request: number } }
+  | { id: string, event: 'gdpr', data: { request: number, entry: number, term: string } }
+
+/** The part of the store a feed reads. */
+export interface ChainView {
+  readonly epoch: number
+  readonly length: number
+  at (index: number): Block | undefined
+}
+
+// Events that are not blocks wait in the feed, each pinned to the chain
+// position it happened at, so a viewer always sees them in order.
+type Marker =
+  | { kind: 'moment', epoch: number, length: number, event: 'fire' | 'gdpr', data: FeedEvent['data'] }
+  | { kind: 'burn', epoch: number, burned: number, reason: BurnReason }
+
+/**
+ * Event ids are chain positions, "<epoch>-<index>": resuming from one means
+ * "send the blocks after that index, or the burn that ended that epoch".
+ */
+export function eventId (epoch: number, index: number): string {
+  return `${epoch}-${index}`
+}
+
+export function parseEventId (id: string | undefined): { epoch: number, index: number } | undefined {
+  const match = /^(\d{1,9})-(\d{1,9})$/.exec(id ?? '')
+  return match === null ? undefined : { epoch: Number(match[1]), index: Number(match[2]) }
+}
+
+/**
+ * One viewer's cursor into the chain. Blocks are read from the store when
+ * they are due rather than copied per viewer, so a slow viewer costs a few
+ * numbers, not a copy of the chain; a burn it has not caught up with yet
+ * simply means the rest of its epoch is gone.
+ */
+export class Feed {
+  #epoch: number
+  #next: number
+  #markers: Marker[] = []
+  readonly #chain: ChainView
+  readonly #maxMarkers: number
+
+  /**
+   * @param lastEventId where the viewer left off, if it is coming back
+   * @param backlog how many recent blocks a new viewer is shown
+   */
+  constructor (chain: ChainView, options: { lastEventId?: string | undefined, backlog: number, lastBurn?: Extract<ChainEvent, { type: 'burn' }> | undefined, maxMarkers?: number }) {
+    this.#chain = chain
+    this.#maxMarkers = options.maxMarkers ?? 1000
+    this.#epoch = chain.epoch
+    // Genesis is never news: feeds start at index 1 at the earliest.
+    this.#next = Math.max(1, chain.length - options.backlog)
+
+    const resumeFrom = parseEventId(options.lastEventId)
+    if (resumeFrom === undefined) return
+    if (resumeFrom.epoch === chain.epoch && resumeFrom.index < chain.length) {
+      this.#next = resumeFrom.index + 1
+    } else if (resumeFrom.epoch < chain.epoch) {
+      // The viewer's chain burned while it was away: it gets the burn, then the whole new chain.
+      const burn = options.lastBurn
+      this.#epoch = chain.epoch - 1
+      this.#next = 1
+      this.#markers.push({ kind: 'burn', epoch: chain.epoch - 1, burned: burn?.burned ?? 0, reason: burn?.reason ?? 'random' })
+    }
+  }
+
+  /**
+   * Records an event as it happens. Returns false when the viewer has fallen
+   * so far behind that it should be dropped (it can resume with Last-Event-ID).
+   */
+  record (event: ChainEvent): boolean {
+    switch (event.type) {
+      case 'append':
+        return true
+      case 'burn':
+        this.#markers.push({ kind: 'burn', epoch: event.epoch - 1, burned: event.burned, reason: event.reason })
+        break
+      case 'fire':
+        this.#markers.push({ kind: 'moment', epoch: this.#chain.epoch, length: this.#chain.length, event: 'fire', data: { request: event.request } })
+        break
+      case 'gdpr':
+        this.#markers.push({ kind: 'moment', epoch: this.#chain.epoch, length: this.#chain.length, event: 'gdpr', data: { request: event.request, entry: event.entry, term: event.term } })
+        break
+    }
+    return this.#markers.length <= this.#maxMarkers
+  }
+
+  /** The next event this viewer should see, or undefined when it is up to date. */
+  next (): FeedEvent | undefined {
+    const marker = this.#markers[0]
+    if (this.#epoch === this.#chain.epoch) {
+      const due = marker?.kind === 'moment' ? marker.length : this.#chain.length
+      if (this.#next < due) return this.#blockEvent(this.#chain.at(this.#next++) as Block)
+    }
+    if (marker === undefined) return undefined
+    this.#markers.shift()
+    if (marker.kind === 'moment') {
+      return { id: eventId(marker.epoch, marker.length - 1), event: marker.event, data: marker.data } as FeedEvent
+    }
+    this.#epoch = marker.epoch + 1
+    this.#next = 1
+    return { id: eventId(this.#epoch, 0), event: 'burn', data: { burned: marker.burned, reason: marker.reason } }
+  }
+
+  #blockEvent (block: Block): FeedEvent {
+    return { id: eventId(this.#epoch, block.index), event: 'block', data: block }
+  }
+}

@@ -1,0 +1,74 @@
+import { fastifySSE } from '@fastify/sse'
+import type { FastifyPluginAsync } from 'fastify'
+import type { ChainStore } from '../chain/store.js'
+import type { ChainEvents } from './events.js'
+import { Feed } from './feed.js'
+
+export interface StreamRouteOptions {
+  store: ChainStore
+  events: ChainEvents
+  /** How many recent blocks a new viewer is shown. */
+  backlog: number
+  /** Comment lines at this interval keep proxies from closing an idle stream. */
+  heartbeatMs: number
+}
+
+/**
+ * GET /logs/stream: Server-Sent Events for everything that happens to the
+ * chain. Outside the fire: a viewer is never on fire and never takes a
+ * request number, so watching does not change what the shippers meet.
+ */
+export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, options) => {
+  const { store, events } = options
+  await app.register(fastifySSE, { heartbeatInterval: options.heartbeatMs })
+
+  // Open streams end when the app closes, so SIGTERM is not held up by viewers.
+  const open = new Set<{ close: () => void }>()
+  app.addHook('preClose', async () => {
+    for (const stream of open) stream.close()
+  })
+
+  // 'manual': no Accept negotiation, so every client gets the stream and
+  // every error keeps logfire's JSON shape.
+  app.get('/logs/stream', { sse: { kind: 'manual' } }, async (request, reply) => {
+    const stream = reply.sse
+    const lastEventId = request.headers['last-event-id']
+    const feed = new Feed(store, {
+      lastEventId: Array.isArray(lastEventId) ? lastEventId[0] : lastEventId,
+      backlog: options.backlog,
+      lastBurn: events.lastBurn
+    })
+
+    // One writer per viewer: events are written in order, and each write
+    // waits for the socket to drain, so a slow viewer costs no memory.
+    let pumping = false
+    const pump = async (): Promise<void> => {
+      if (pumping) return
+      pumping = true
+      try {
+        for (let next = feed.next(); next !== undefined && stream.isConnected; next = feed.next()) {
+          await stream.send(next)
+        }
+      } finally {
+        pumping = false
+      }
+    }
+    const wake = () => { pump().catch(() => stream.close()) }
+
+    const unsubscribe = events.subscribe((event) => {
+      if (feed.record(event)) wake()
+      else stream.close() // too far behind: it may come back with Last-Event-ID
+    })
+    open.add(stream)
+    stream.onClose(() => {
+      unsubscribe()
+      open.delete(stream)
+    })
+
+    stream.keepAlive()
+    stream.sendHeaders()
+    // Reconnect fast: on stage, a second without the fire is a long time.
+    reply.raw.write('retry: 1000\n\n')
+    wake()
+  })
+}
