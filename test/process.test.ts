@@ -2,6 +2,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { request } from 'node:http'
 import { once } from 'node:events'
 import { afterEach, describe, expect, it } from 'vitest'
+import { openStream } from './sse-client.js'
 
 // The real process: the built dist/server.js, configured from its environment.
 const running: ChildProcessWithoutNullStreams[] = []
@@ -83,6 +84,23 @@ describe('the built server as a real process', () => {
     const [code, signal] = await server.exited
     clearTimeout(deadline)
     expect({ code, signal }).toEqual({ code: 0, signal: null })
+  })
+
+  it('exits 0 within two seconds of SIGTERM with viewers on the event stream', async () => {
+    const server = startServer()
+    const base = await server.listening
+    const viewers = [openStream(`${base}/logs/stream`), openStream(`${base}/logs/stream`)]
+    await Promise.all(viewers.map((viewer) => viewer.connected()))
+
+    const deadline = setTimeout(() => server.child.kill('SIGKILL'), 2000)
+    server.child.kill('SIGTERM')
+    const [code, signal] = await server.exited
+    clearTimeout(deadline)
+    expect({ code, signal }).toEqual({ code: 0, signal: null })
+    for (const viewer of viewers) {
+      await viewer.waitForEnd()
+      viewer.close()
+    }
   })
 
   it('refuses a bad configuration with one line naming the variable and a non-zero exit', async () => {

@@ -51,3 +51,65 @@ describe('DELETE /logs', () => {
     expect((await burn(a, 'Bearer s3cret')).statusCode).toBe(200)
   })
 })
+
+const admin = (a: App, method: 'GET' | 'PATCH', body?: unknown, authorization = 'Bearer s3cret') =>
+  a.inject({ method, url: '/admin/chaos', headers: { authorization }, ...(body === undefined ? {} : { payload: body as object }) })
+
+describe('GET and PATCH /admin/chaos', () => {
+  it('shows the live settings', async () => {
+    const a = await start({ adminToken: 's3cret', fireRate: 0.05, wipeRate: 0.02, gdpr: true })
+    const response = await admin(a, 'GET')
+    expect(response.statusCode).toBe(200)
+    expect(response.json()).toEqual({ fireRate: 0.05, wipeRate: 0.02, gdpr: true })
+  })
+
+  it('changes them at runtime, and the very next request obeys', async () => {
+    const a = await start({ adminToken: 's3cret' })
+    expect((await post(a, 'the EU')).statusCode).toBe(451)
+    const response = await admin(a, 'PATCH', { fireRate: 1, gdpr: false })
+    expect(response.statusCode).toBe(200)
+    expect(response.json()).toEqual({ fireRate: 1, wipeRate: 0, gdpr: false })
+    expect((await post(a, 'the EU')).statusCode).toBe(503)
+    await admin(a, 'PATCH', { fireRate: 0, wipeRate: 1 })
+    expect((await post(a, 'the EU')).statusCode).toBe(410)
+    await admin(a, 'PATCH', { wipeRate: 0 })
+    expect((await post(a, 'the EU')).statusCode).toBe(200)
+  })
+
+  it('shows runtime changes in GET / and in X-Logfire-Settings', async () => {
+    const a = await start({ adminToken: 's3cret', fireRate: 0.05, wipeRate: 0.02 })
+    expect((await post(a, 'x', { 'x-logfire-chaos': 'off' })).headers['x-logfire-settings']).toBe('fire=0.05; wipe=0.02; gdpr=on')
+    await admin(a, 'PATCH', { fireRate: 0.5, gdpr: false })
+    expect((await post(a, 'x', { 'x-logfire-chaos': 'off' })).headers['x-logfire-settings']).toBe('fire=0.5; wipe=0.02; gdpr=off')
+    expect((await a.inject({ method: 'GET', url: '/' })).json().chaos).toMatchObject({ fireRate: 0.5, wipeRate: 0.02, gdpr: false })
+  })
+
+  it.each([
+    [{ fireRate: 2 }],
+    [{ wipeRate: -1 }],
+    [{ gdpr: 'yes' }],
+    [{ fireRate: '0.5' }],
+    [{ surprise: true }]
+  ])('refuses %j with 400 and changes nothing', async (patch) => {
+    const a = await start({ adminToken: 's3cret' })
+    const response = await admin(a, 'PATCH', patch)
+    expect(response.statusCode).toBe(400)
+    expect(response.json()).toMatchObject({ statusCode: 400, code: 'LOGFIRE_INVALID_REQUEST' })
+    expect((await admin(a, 'GET')).json()).toEqual({ fireRate: 0, wipeRate: 0, gdpr: true })
+  })
+
+  it('needs the admin token, checked before the body is read', async () => {
+    const a = await start({ adminToken: 's3cret' })
+    expect((await admin(a, 'GET', undefined, 'Bearer nope')).statusCode).toBe(401)
+    const response = await admin(a, 'PATCH', { fireRate: 'not even valid' }, 'Bearer nope')
+    expect(response.statusCode).toBe(401)
+    expect(response.json()).toMatchObject({ code: 'LOGFIRE_UNAUTHORIZED' })
+  })
+
+  it('does not exist without an admin token', async () => {
+    const a = await start({ adminToken: undefined })
+    const response = await admin(a, 'GET')
+    expect(response.statusCode).toBe(404)
+    expect(response.json()).toMatchObject({ code: 'LOGFIRE_ADMIN_DISABLED' })
+  })
+})

@@ -1,0 +1,131 @@
+import type { Browser } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { buildTestApp } from '../helpers.js'
+import { hasChromium, launchChromium, watchedPage } from './browser.js'
+
+const title = hasChromium
+  ? 'the fire page in Chromium'
+  : 'the fire page in Chromium (skipped: no /usr/bin/chromium here; `apt-get install -y chromium` brings it, and .ci/run always does)'
+
+describe.skipIf(!hasChromium)(title, () => {
+  let browser: Browser
+  const cleanups: Array<() => Promise<unknown>> = []
+  beforeAll(async () => { browser = await launchChromium() })
+  afterAll(async () => { await browser?.close() })
+  afterEach(async () => { for (const cleanup of cleanups.splice(0).reverse()) await cleanup() })
+
+  async function stage (overrides: Parameters<typeof buildTestApp>[0] = {}, options: { reducedMotion?: 'reduce' } = {}) {
+    const app = await buildTestApp(overrides)
+    const base = await app.listen({ port: 0, host: '127.0.0.1' })
+    cleanups.push(() => app.close())
+    const watched = await watchedPage(browser, options)
+    cleanups.push(watched.close)
+    await watched.page.goto(base)
+    await watched.page.locator('#connection[data-state="live"]').waitFor({ timeout: 5000 })
+    const send = (method: string, path: string, init: { body?: string, headers?: Record<string, string> } = {}) =>
+      fetch(`${base}${path}`, { method, ...init })
+    return { ...watched, base, send }
+  }
+
+  it('loads with no console errors and no CSP violations', async () => {
+    const { page, problems } = await stage()
+    await expect(page.locator('h1').textContent()).resolves.toBe('logfire.io')
+    await expect(page.locator('#empty').isVisible()).resolves.toBe(true)
+    await page.waitForTimeout(300)
+    expect(problems).toEqual([])
+  })
+
+  it('shows a POSTed line within a second, and the chain length and head', async () => {
+    const { page, send, problems } = await stage()
+    const response = await send('POST', '/logs', { body: 'deploy finished in 42s' })
+    const { blocks } = await response.json()
+    await page.locator('.block-data', { hasText: 'deploy finished in 42s' }).waitFor({ timeout: 1000 })
+    await expect(page.locator('#length').textContent()).resolves.toBe('2')
+    await expect(page.locator('#head').getAttribute('title')).resolves.toBe(blocks[0].hash)
+    expect(problems).toEqual([])
+  })
+
+  it('burns: the visible chain goes up in flames and the view empties', async () => {
+    const { page, send } = await stage({ adminToken: 't' })
+    await send('POST', '/logs', { body: 'one\ntwo\nthree' })
+    await page.locator('.block').nth(2).waitFor({ timeout: 1000 })
+    await send('DELETE', '/logs', { headers: { authorization: 'Bearer t' } })
+    await page.locator('.block.incinerate').first().waitFor({ timeout: 1000 })
+    await page.locator('#ashes').waitFor({ state: 'visible', timeout: 3000 })
+    await expect(page.locator('#ashes-detail').textContent()).resolves.toBe('3 blocks lost (admin)')
+    await expect(page.locator('.block').count()).resolves.toBe(0)
+    await expect(page.locator('#length').textContent()).resolves.toBe('1')
+  })
+
+  it('stamps GDPR on a 451 and sets the printer on fire on a 503', async () => {
+    const { page, send } = await stage()
+    await send('POST', '/logs', { body: 'a customer in the United Kingdom' })
+    await page.locator('#stamp').waitFor({ state: 'visible', timeout: 1000 })
+    await expect(page.locator('#stamp-detail').textContent()).resolves.toContain('United Kingdom')
+
+    await send('GET', '/logs', { headers: { 'x-logfire-chaos': 'fire' } })
+    await page.locator('#printer').waitFor({ state: 'visible', timeout: 1000 })
+    await expect(page.locator('.printer-title').textContent()).resolves.toBe('lp0 on fire')
+  })
+
+  it('shows hostile log lines as text and never runs them', async () => {
+    const { page, send, problems } = await stage()
+    const hostile = [
+      '<img src=x onerror=alert(1)>',
+      '<script>window.pwned = true; alert(2)</script>',
+      '"><svg onload=alert(3)>',
+      '<a href="javascript:alert(4)">click</a>'
+    ]
+    await send('POST', '/logs', { body: JSON.stringify(hostile), headers: { 'content-type': 'application/json' } })
+    await page.locator('.block').nth(3).waitFor({ timeout: 1000 })
+    const shown = await page.locator('.block-data').allTextContents()
+    expect(shown.slice().reverse()).toEqual(hostile)
+    await expect(page.locator('#chain img, #chain script, #chain svg, #chain a').count()).resolves.toBe(0)
+    await expect(page.evaluate(() => (window as unknown as { pwned?: boolean }).pwned)).resolves.toBeUndefined()
+    await page.waitForTimeout(300)
+    expect(problems).toEqual([])
+  })
+
+  it('has no stage controls when no admin token is configured', async () => {
+    const { page } = await stage({ adminToken: undefined })
+    await page.waitForTimeout(300)
+    await expect(page.locator('#admin-open').isVisible()).resolves.toBe(false)
+    await expect(page.locator('#burn-now').isVisible()).resolves.toBe(false)
+  })
+
+  it('unlocks the stage controls with the right token only, and they work', async () => {
+    const { page, send, base, problems } = await stage({ adminToken: 'stage-secret' })
+    await page.locator('#admin-open').click()
+    await expect(page.locator('#burn-now').isVisible()).resolves.toBe(false)
+
+    await page.locator('#admin-token').fill('wrong')
+    await page.locator('#admin-login button[type=submit]').click()
+    await page.locator('#admin-error', { hasText: 'Wrong token.' }).waitFor({ timeout: 2000 })
+    await expect(page.locator('#burn-now').isVisible()).resolves.toBe(false)
+
+    await page.locator('#admin-token').fill('stage-secret')
+    await page.locator('#admin-login button[type=submit]').click()
+    await page.locator('#burn-now').waitFor({ state: 'visible', timeout: 2000 })
+
+    await send('POST', '/logs', { body: 'about to burn' })
+    await page.locator('.block').first().waitFor({ timeout: 1000 })
+    await page.locator('#burn-now').click()
+    await page.locator('#ashes').waitFor({ state: 'visible', timeout: 3000 })
+
+    await page.locator('#fire-rate-input').fill('1')
+    await page.locator('#gdpr-input').uncheck()
+    await page.locator('#fire-rate', { hasText: '100%' }).waitFor({ timeout: 2000 })
+    await page.locator('#gdpr', { hasText: 'off' }).waitFor({ timeout: 2000 })
+    const service = await (await fetch(base, { headers: { accept: 'application/json' } })).json()
+    expect(service.chaos).toMatchObject({ fireRate: 1, gdpr: false })
+    expect(problems.filter((problem) => !problem.includes('401'))).toEqual([])
+  })
+
+  it('respects prefers-reduced-motion', async () => {
+    const { page, send } = await stage({}, { reducedMotion: 'reduce' })
+    await send('POST', '/logs', { body: 'calm' })
+    const block = page.locator('.block').first()
+    await block.waitFor({ timeout: 1000 })
+    await expect(block.evaluate((node) => getComputedStyle(node).animationName)).resolves.toBe('none')
+  })
+})
