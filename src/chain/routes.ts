@@ -2,8 +2,10 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { requireAdmin } from '../admin/auth.js'
 import { BlockNotFound } from '../errors.js'
+import { ifNoneMatchHits } from '../http/conditional.js'
 import { burnChain } from '../fire/burn.js'
 import type { ChainEvents } from '../stream/events.js'
+import { chainJsonStream } from './json-stream.js'
 import type { ChainStore } from './store.js'
 import { verifyChain } from './verify.js'
 
@@ -13,19 +15,29 @@ export interface ChainRouteOptions {
   adminToken: string | undefined
 }
 
-const blockParams = z.object({
-  index: z.string().regex(/^\d+$/, { error: 'must be a non-negative integer' }).transform(Number)
-})
+const nonNegativeInteger = z.string().regex(/^\d{1,15}$/, { error: 'must be a non-negative integer' }).transform(Number)
+const blockParams = z.object({ index: nonNegativeInteger })
+const chainQuery = z.object({ from: nonNegativeInteger.optional() })
 
 /** Reading the chain, verifying it, and the stage's burn button. */
 export const chainRoutes: FastifyPluginAsyncZod<ChainRouteOptions> = async (app, { store, events, adminToken }) => {
-  // naivechain's GET /blocks: the bare array, genesis first. HEAD comes with it.
-  app.get('/logs', async (_request, reply) => {
+  // naivechain's GET /blocks: the bare array, genesis first, or from ?from=
+  // on for pollers. HEAD comes with it. The ETag names the chain's state
+  // (burns, length, head), so a 304 costs no serialisation at any size.
+  app.get('/logs', { schema: { querystring: chainQuery } }, async (request, reply) => {
+    const { from } = request.query
+    const etag = `"${store.epoch}-${store.length}-${store.head.hash.slice(0, 16)}${from === undefined ? '' : `-${from}`}"`
+    reply.header('etag', etag)
+    reply.header('cache-control', 'no-cache')
+    if (ifNoneMatchHits(request.headers['if-none-match'], etag)) return reply.code(304).send()
+
+    const slice = store.slice(from)
     reply.type('application/json; charset=utf-8')
-    return store.toJSONText()
+    reply.header('content-length', slice.byteLength)
+    return reply.send(chainJsonStream(slice))
   })
 
-  app.get('/logs/verify', async () => verifyChain(store.blocks()))
+  app.get('/logs/verify', async () => verifyChain(store.toArray()))
 
   app.get('/logs/:index', { schema: { params: blockParams } }, async (request) => {
     const block = store.at(request.params.index)

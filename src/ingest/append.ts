@@ -30,7 +30,7 @@ export interface AppendRequest {
  * the wipe (410), then the append. Each refusal throws before anything is
  * stored, so a request is appended whole or not at all.
  */
-export function appendEntries (context: AppendContext, entries: readonly string[], request: AppendRequest): Block[] {
+export function appendEntries (context: AppendContext, entries: readonly string[], request: AppendRequest): { blocks: Block[], json: string[] } {
   const { store, events } = context
   if (context.settings.gdpr) {
     refuseEuMentions(entries, request.log, ({ entry, term }) => {
@@ -44,7 +44,7 @@ export function appendEntries (context: AppendContext, entries: readonly string[
     throw withExtras(new ChainBurned(reason, burned), { body: { burned, reason } })
   }
 
-  const blocks = store.append(entries, context.clock())
+  const appended = store.append(entries, context.clock())
   events.publish({ type: 'append' })
-  return blocks
+  return appended
 }

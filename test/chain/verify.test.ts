@@ -7,7 +7,7 @@ import { verifyChain } from '../../src/chain/verify.js'
 function chainOf (...entries: string[]): Block[] {
   const store = new ChainStore()
   store.append(entries, 1_700_000_000_000)
-  return store.blocks().map((block) => ({ ...block }))
+  return store.toArray()
 }
 
 describe('verifyChain', () => {
@@ -62,7 +62,7 @@ describe('verifyChain properties', () => {
         if (op.kind === 'append') store.append(op.entries, op.now)
         else store.burn()
       }
-      const result = verifyChain(store.blocks())
+      const result = verifyChain(store.toArray())
       expect(result).toEqual({ valid: true, length: store.length, head: store.head.hash })
     }))
   })

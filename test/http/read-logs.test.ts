@@ -38,6 +38,73 @@ describe('GET /logs', () => {
   })
 })
 
+describe('GET /logs?from=', () => {
+  it('returns only the blocks from that index on', async () => {
+    const a = await start()
+    await post(a, 'a\nb\nc')
+    const response = await a.inject({ method: 'GET', url: '/logs?from=2' })
+    expect(response.statusCode).toBe(200)
+    expect(response.json().map((b: { index: number, data: string }) => [b.index, b.data])).toEqual([[2, 'b'], [3, 'c']])
+    expect(response.headers['content-length']).toBe(String(Buffer.byteLength(response.body)))
+  })
+
+  it('returns an empty array past the head', async () => {
+    const a = await start()
+    const response = await a.inject({ method: 'GET', url: '/logs?from=5' })
+    expect(response.statusCode).toBe(200)
+    expect(response.body).toBe('[]')
+  })
+
+  it.each(['-1', 'abc', '1.5'])('refuses from=%s with 400', async (from) => {
+    const a = await start()
+    const response = await a.inject({ method: 'GET', url: `/logs?from=${from}` })
+    expect(response.statusCode).toBe(400)
+    expect(response.json()).toMatchObject({ code: 'LOGFIRE_INVALID_REQUEST' })
+  })
+})
+
+describe('conditional GET /logs', () => {
+  it('has an ETag and answers If-None-Match with an empty 304', async () => {
+    const a = await start()
+    await post(a, 'a')
+    const first = await a.inject({ method: 'GET', url: '/logs' })
+    const etag = first.headers.etag as string
+    expect(etag).toMatch(/^"0-2-[0-9a-f]{16}"$/)
+    const again = await a.inject({ method: 'GET', url: '/logs', headers: { 'if-none-match': etag } })
+    expect(again.statusCode).toBe(304)
+    expect(again.body).toBe('')
+    expect(again.headers.etag).toBe(etag)
+    expect((await a.inject({ method: 'GET', url: '/logs', headers: { 'if-none-match': `"other", W/${etag}` } })).statusCode).toBe(304)
+  })
+
+  it('changes the ETag on every append, and after a burn even for the same content', async () => {
+    const a = await start({ adminToken: 't' })
+    const tags = new Set<string>()
+    const tag = async (url = '/logs') => (await a.inject({ method: 'GET', url })).headers.etag as string
+    tags.add(await tag())
+    await post(a, 'a')
+    tags.add(await tag())
+    await a.inject({ method: 'DELETE', url: '/logs', headers: { authorization: 'Bearer t' } })
+    tags.add(await tag())
+    tags.add(await tag('/logs?from=1'))
+    expect(tags.size).toBe(4)
+    const stale = await a.inject({ method: 'GET', url: '/logs', headers: { 'if-none-match': [...tags][1] as string } })
+    expect(stale.statusCode).toBe(200)
+  })
+
+  it('never serialises the chain for a 304', async () => {
+    class CountingStore extends ChainStore {
+      slices = 0
+      override slice (from?: number) { this.slices++; return super.slice(from) }
+    }
+    const store = new CountingStore()
+    const a = await start({}, { store })
+    const etag = (await a.inject({ method: 'GET', url: '/logs' })).headers.etag as string
+    await a.inject({ method: 'GET', url: '/logs', headers: { 'if-none-match': etag } })
+    expect(store.slices).toBe(1)
+  })
+})
+
 describe('GET /logs/:index', () => {
   it('returns one block', async () => {
     const a = await start()
@@ -77,10 +144,15 @@ describe('GET /logs/verify', () => {
   })
 
   it('reports the first broken block of a tampered chain', async () => {
-    const store = new ChainStore()
-    const a = await start({}, { store })
+    class TamperedStore extends ChainStore {
+      override toArray () {
+        const blocks = super.toArray()
+        if (blocks[2] !== undefined) blocks[2].data = 'tampered'
+        return blocks
+      }
+    }
+    const a = await start({}, { store: new TamperedStore() })
     await post(a, 'a\nb\nc')
-    ;(store.blocks()[2] as { data: string }).data = 'tampered'
     const response = await a.inject({ method: 'GET', url: '/logs/verify' })
     expect(response.statusCode).toBe(200)
     expect(response.json()).toEqual({ valid: false, index: 2, reason: 'hash does not match the block content' })
