@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import Fastify, { type FastifyBaseLogger } from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
@@ -13,6 +12,7 @@ import { randomSeed, seededRandom, type Random } from './fire/random.js'
 import { errorHandling } from './http/errors.js'
 import { gracefulClose } from './http/graceful-close.js'
 import { healthRoutes } from './http/health.js'
+import { securityHeaders } from './http/security-headers.js'
 import { OneLinePerRequest } from './http/request-log.js'
 import { logsIngestRoute } from './ingest/logs-route.js'
 import { stageRoutes } from './stage/routes.js'
@@ -55,7 +55,7 @@ export async function buildApp (options: AppOptions) {
 
   await app.register(errorHandling, { maxBodyBytes: config.maxBodyBytes })
   await app.register(gracefulClose)
-  await app.register(helmet, {
+  await app.register(securityHeaders, {
     contentSecurityPolicy: {
       directives: {
         // logfire is served over plain HTTP on laptops and LANs: upgrading

@@ -16,11 +16,12 @@ try {
   process.exit(1)
 }
 
-// Pretty for a person at a terminal, JSON lines for everything else.
-const logger = pino({
-  level: config.logLevel,
-  ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { ignore: 'pid,hostname' } } } : {})
-})
+// Pretty for a person at a terminal, JSON lines for everything else. The
+// JSON destination writes asynchronously: lines written while a write is in
+// flight go out together, instead of one blocking syscall per request.
+const logger = process.stdout.isTTY
+  ? pino({ level: config.logLevel, transport: { target: 'pino-pretty', options: { ignore: 'pid,hostname' } } })
+  : pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false }))
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 const app = await buildApp({ config, logger, version })
@@ -29,6 +30,7 @@ closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   if (err !== undefined) logger.error({ err }, 'closing after an error')
   else logger.info({ signal }, 'closing: finishing requests in flight')
   await app.close()
+  logger.flush()
 })
 
 await app.listen({ port: config.port, host: config.host })

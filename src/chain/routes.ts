@@ -5,7 +5,7 @@ import { BlockNotFound } from '../errors.js'
 import { ifNoneMatchHits } from '../http/conditional.js'
 import { burnChain } from '../fire/burn.js'
 import type { ChainEvents } from '../stream/events.js'
-import { chainJsonStream } from './json-stream.js'
+import { chainJson, jsonArrayLength } from './json-stream.js'
 import type { ChainStore } from './store.js'
 import { verifyChain } from './verify.js'
 
@@ -33,8 +33,8 @@ export const chainRoutes: FastifyPluginAsyncZod<ChainRouteOptions> = async (app,
 
     const slice = store.slice(from)
     reply.type('application/json; charset=utf-8')
-    reply.header('content-length', slice.byteLength)
-    return reply.send(chainJsonStream(slice))
+    reply.header('content-length', jsonArrayLength(slice))
+    return reply.send(chainJson(slice))
   })
 
   app.get('/logs/verify', async () => verifyChain(store.toArray()))

@@ -1,33 +1,38 @@
 import { GENESIS, nextBlock, type Block } from './block.js'
 
 const GENESIS_JSON = JSON.stringify(GENESIS)
+const INITIAL_BYTES = 64 * 1024
 
-/** A stretch of the chain as JSON text, ready to be written out. */
+/** A stretch of the chain as UTF-8 JSON: the blocks' text joined by commas, without the brackets. */
 export interface ChainSlice {
-  /** Each block's JSON text; read only from `start` to `end`. */
-  pieces: readonly string[]
-  start: number
-  end: number
-  /** UTF-8 length of the slice written as a JSON array. */
-  byteLength: number
+  bytes: Buffer
+  count: number
 }
 
 /**
- * The in-memory chain, kept as each block's JSON text, encoded once when the
- * block is appended. That is what reads write out, so no read serialises the
- * chain again, and it is all that is kept: a block object is rebuilt from
- * its text only when one is asked for. Burning replaces the arrays instead of
- * clearing them, so a read that is still writing an old slice is unaffected.
+ * The in-memory chain, kept as UTF-8 JSON text in one growing buffer: each
+ * block's text followed by a comma, encoded once when the block is appended.
+ * Any stretch of the chain is then a view of that buffer, written out as it
+ * is: no read serialises or copies the chain, and a block costs its bytes
+ * plus one offset, not a tree of JavaScript objects. A block object is
+ * rebuilt from its text only when one is asked for.
+ *
+ * The buffer only ever grows at its end, and burning starts a new one, so a
+ * read that is still writing an older view is never disturbed.
  */
 export class ChainStore {
-  #json: string[] = [GENESIS_JSON]
-  // #bytesBefore[i]: UTF-8 bytes of blocks 0..i-1, so any slice's length is one subtraction.
-  #bytesBefore: number[] = [0, Buffer.byteLength(GENESIS_JSON)]
+  #bytes = Buffer.allocUnsafe(INITIAL_BYTES)
+  // #ends[i]: where block i's text (and its comma) ends in #bytes.
+  #ends: number[] = []
   #head: Block = GENESIS
   #epoch = 0
 
+  constructor () {
+    this.#write(GENESIS_JSON)
+  }
+
   get length (): number {
-    return this.#json.length
+    return this.#ends.length
   }
 
   get head (): Block {
@@ -40,56 +45,68 @@ export class ChainStore {
   }
 
   at (index: number): Block | undefined {
-    const json = this.#json[index]
-    return json === undefined ? undefined : JSON.parse(json) as Block
+    if (!Number.isInteger(index) || index < 0 || index >= this.#ends.length) return undefined
+    const start = index === 0 ? 0 : this.#ends[index - 1] as number
+    return JSON.parse(this.#bytes.toString('utf8', start, (this.#ends[index] as number) - 1)) as Block
   }
 
   /** Every block as an object, genesis first: for verification, not for the hot path. */
   toArray (): Block[] {
-    return this.#json.map((json) => JSON.parse(json) as Block)
+    const { bytes } = this.slice(0)
+    return JSON.parse(`[${bytes.toString('utf8')}]`) as Block[]
   }
 
   /** Blocks from `from` (clamped to the chain) to the current head. */
   slice (from = 0): ChainSlice {
-    const end = this.#json.length
+    const end = this.#ends.length
     const start = Math.min(Math.max(0, from), end)
-    const count = end - start
-    const bytes = (this.#bytesBefore[end] as number) - (this.#bytesBefore[start] as number)
-    return { pieces: this.#json, start, end, byteLength: 2 + bytes + Math.max(0, count - 1) }
+    if (start === end) return { bytes: Buffer.alloc(0), count: 0 }
+    const first = start === 0 ? 0 : this.#ends[start - 1] as number
+    // Without the last block's trailing comma.
+    return { bytes: this.#bytes.subarray(first, (this.#ends[end - 1] as number) - 1), count: end - start }
   }
 
   /**
    * Appends every entry or, if anything throws, none. Timestamps never go
-   * backwards, even when the wall clock does. Returns the new blocks and
-   * their JSON text.
+   * backwards, even when the wall clock does. Returns the new blocks, and
+   * their JSON text as a slice, ready to be written out.
    */
-  append (entries: readonly string[], now: number): { blocks: Block[], json: string[] } {
+  append (entries: readonly string[], now: number): { blocks: Block[], slice: ChainSlice } {
     const blocks: Block[] = []
-    const json: string[] = []
     let previous = this.#head
     const timestamp = Math.max(Math.trunc(now), previous.timestamp)
     for (const data of entries) {
       previous = nextBlock(previous, timestamp, data)
       blocks.push(previous)
-      json.push(JSON.stringify(previous))
     }
-    let bytes = this.#bytesBefore[this.#bytesBefore.length - 1] as number
-    for (const text of json) {
-      this.#json.push(text)
-      bytes += Buffer.byteLength(text)
-      this.#bytesBefore.push(bytes)
-    }
+    const from = this.#ends.length
+    for (const block of blocks) this.#write(JSON.stringify(block))
     this.#head = previous
-    return { blocks, json }
+    return { blocks, slice: this.slice(from) }
   }
 
   /** Resets to genesis and returns how many blocks were lost. */
   burn (): number {
-    const lost = this.#json.length - 1
+    const lost = this.#ends.length - 1
     this.#epoch += 1
-    this.#json = [GENESIS_JSON]
-    this.#bytesBefore = [0, Buffer.byteLength(GENESIS_JSON)]
+    this.#bytes = Buffer.allocUnsafe(INITIAL_BYTES)
+    this.#ends = []
     this.#head = GENESIS
+    this.#write(GENESIS_JSON)
     return lost
+  }
+
+  #write (json: string): void {
+    const offset = this.#ends.length === 0 ? 0 : this.#ends[this.#ends.length - 1] as number
+    // Worst case UTF-8: 3 bytes per UTF-16 unit, plus the comma.
+    const needed = offset + json.length * 3 + 1
+    if (needed > this.#bytes.length) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, this.#bytes.length * 2))
+      this.#bytes.copy(grown, 0, 0, offset)
+      this.#bytes = grown
+    }
+    const written = this.#bytes.write(json, offset, 'utf8')
+    this.#bytes[offset + written] = 0x2c // ','
+    this.#ends.push(offset + written + 1)
   }
 }

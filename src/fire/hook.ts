@@ -44,7 +44,8 @@ export const fire = fp(async function fire (app: FastifyInstance, options: FireO
   app.decorateRequest('chaosOverride', undefined)
   app.decorateRequest('requestNumber', 0)
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback hooks rather than async ones: they run on every /logs request.
+  app.addHook('onRequest', (request, reply, done) => {
     requestCount += 1
     request.requestNumber = requestCount
     reply.header('x-logfire-seed', options.seed)
@@ -54,15 +55,22 @@ export const fire = fp(async function fire (app: FastifyInstance, options: FireO
     const override = options.allowOverride ? readOverride(request.headers['x-logfire-chaos']) : undefined
     request.chaos = rollChaos(options.random, options.settings, isChaosOverride(override) ? override : undefined)
     request.chaosOverride = override
+    done()
   })
 
-  app.addHook('preParsing', async (request) => {
+  app.addHook('preParsing', (request, _reply, payload, done) => {
     // Refused here rather than on arrival, so the rate limit still comes first.
-    if (request.chaosOverride !== undefined && !isChaosOverride(request.chaosOverride)) throw new InvalidChaosHeader()
-    if (!request.chaos.fire || request.routeOptions.config.fireproof === true) return
+    if (request.chaosOverride !== undefined && !isChaosOverride(request.chaosOverride)) {
+      done(new InvalidChaosHeader())
+      return
+    }
+    if (!request.chaos.fire || request.routeOptions.config.fireproof === true) {
+      done(null, payload)
+      return
+    }
     request.log.warn({ fire: 'lp0' }, 'lp0 on fire')
     options.events.publish({ type: 'fire', request: request.requestNumber })
-    throw withExtras(new Lp0OnFire(), { headers: { 'retry-after': '5' } })
+    done(withExtras(new Lp0OnFire(), { headers: { 'retry-after': '5' } }))
   })
 }, { name: 'logfire-fire' })
 

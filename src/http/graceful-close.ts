@@ -9,7 +9,9 @@ import fp from 'fastify-plugin'
 export const gracefulClose = fp(async function gracefulClose (app: FastifyInstance) {
   let closing = false
   app.addHook('preClose', async () => { closing = true })
-  app.addHook('onSend', async (_request, reply) => {
+  // A callback hook, not an async one: it runs on every response.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close')
+    done(null, payload)
   })
 }, { name: 'logfire-graceful-close' })

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { LiveSettings } from '../admin/settings.js'
 import type { Block } from '../chain/block.js'
-import type { ChainStore } from '../chain/store.js'
+import type { ChainSlice, ChainStore } from '../chain/store.js'
 import { ChainBurned, withExtras } from '../errors.js'
 import { burnChain } from '../fire/burn.js'
 import type { ChaosRoll } from '../fire/chaos.js'
@@ -30,7 +30,7 @@ export interface AppendRequest {
  * the wipe (410), then the append. Each refusal throws before anything is
  * stored, so a request is appended whole or not at all.
  */
-export function appendEntries (context: AppendContext, entries: readonly string[], request: AppendRequest): { blocks: Block[], json: string[] } {
+export function appendEntries (context: AppendContext, entries: readonly string[], request: AppendRequest): { blocks: Block[], slice: ChainSlice } {
   const { store, events } = context
   if (context.settings.gdpr) {
     refuseEuMentions(entries, request.log, ({ entry, term }) => {

@@ -1,6 +1,7 @@
 import { InvalidJson } from '../errors.js'
 
 const LINE_BREAK = /\r?\n/
+const LOOKS_LIKE_JSON = new Set(['[', '{', '"'])
 
 /** A string entry is kept as it is; any other JSON value as its compact JSON text. */
 function entryText (value: unknown): string {
@@ -33,10 +34,15 @@ function tryParse (text: string): { value: unknown } | { error: Error } {
  * is an error; otherwise it is simply text.
  */
 export function parseEntries (text: string, json: boolean): string[] {
-  if (text.trim() === '') return []
+  const first = text.search(/\S/)
+  if (first === -1) return []
 
-  const whole = tryParse(text)
-  if ('value' in whole) return entriesOfJson(whole.value)
+  // A failed JSON.parse costs a thrown error: plain text skips the attempt
+  // unless it starts the way a JSON array, object or string does.
+  if (json || LOOKS_LIKE_JSON.has(text[first] as string)) {
+    const whole = tryParse(text)
+    if ('value' in whole) return entriesOfJson(whole.value)
+  }
 
   const lines = nonBlankLines(text)
   if (!json) return lines

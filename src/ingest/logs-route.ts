@@ -3,6 +3,8 @@ import { EmptyBody } from '../errors.js'
 import { appendEntries, type AppendContext } from './append.js'
 import { bodyToEntries, type BodyLimits } from './body.js'
 
+const RESPONSE_END = Buffer.from(']}')
+
 export interface LogsIngestOptions extends AppendContext {
   limits: BodyLimits
 }
@@ -26,10 +28,14 @@ export const logsIngestRoute: FastifyPluginAsync<LogsIngestOptions> = async (app
   app.post('/logs', async (request, reply) => {
     const entries = request.body as string[] | undefined
     if (entries === undefined) throw new EmptyBody()
-    const { json } = appendEntries(options, entries, request)
-    // Built from the blocks' JSON text, already made for the store: a batch
-    // of a thousand lines is not serialised twice.
+    const { slice } = appendEntries(options, entries, request)
+    // Built from the blocks' JSON text as the store keeps it: a batch of a
+    // thousand lines is not serialised a second time.
     reply.type('application/json; charset=utf-8')
-    return `{"appended":${json.length},"length":${options.store.length},"blocks":[${json.join(',')}]}`
+    return Buffer.concat([
+      Buffer.from(`{"appended":${slice.count},"length":${options.store.length},"blocks":[`),
+      slice.bytes,
+      RESPONSE_END
+    ])
   })
 }

@@ -1,11 +1,15 @@
+import { Readable } from 'node:stream'
 import { text } from 'node:stream/consumers'
 import { describe, expect, it } from 'vitest'
 import { GENESIS } from '../../src/chain/block.js'
-import { chainJsonStream } from '../../src/chain/json-stream.js'
+import { chainJson, jsonArrayLength } from '../../src/chain/json-stream.js'
 import { ChainStore } from '../../src/chain/store.js'
 import { verifyChain } from '../../src/chain/verify.js'
 
-const written = (store: ChainStore, from?: number) => text(chainJsonStream(store.slice(from)))
+async function written (store: ChainStore, from?: number): Promise<string> {
+  const json = chainJson(store.slice(from))
+  return Buffer.isBuffer(json) ? json.toString('utf8') : text(json)
+}
 
 describe('ChainStore', () => {
   it('starts with genesis only', async () => {
@@ -18,11 +22,12 @@ describe('ChainStore', () => {
 
   it('appends a batch in order with one timestamp, returning the blocks and their JSON', () => {
     const store = new ChainStore()
-    const { blocks, json } = store.append(['a', 'b', 'c'], 1_700_000_000_123)
+    const { blocks, slice } = store.append(['a', 'b', 'c'], 1_700_000_000_123)
     expect(blocks.map((b) => [b.index, b.data, b.timestamp])).toEqual([
       [1, 'a', 1_700_000_000_123], [2, 'b', 1_700_000_000_123], [3, 'c', 1_700_000_000_123]
     ])
-    expect(json).toEqual(blocks.map((block) => JSON.stringify(block)))
+    expect(slice.count).toBe(3)
+    expect(`[${slice.bytes.toString()}]`).toBe(JSON.stringify(blocks))
     expect(store.length).toBe(4)
     expect(store.head).toEqual(blocks[2])
     expect(store.at(2)).toEqual(blocks[1])
@@ -58,33 +63,51 @@ describe('ChainStore', () => {
   })
 })
 
-describe('ChainStore.slice and chainJsonStream', () => {
+describe('ChainStore.slice and chainJson', () => {
   it('writes exactly JSON.stringify of the blocks, with the UTF-8 length announced', async () => {
     const store = new ChainStore()
-    store.append(['ascii', 'héllo wörld', '🔥 on fire', '"quoted" \\ back\nslash'], 1_700_000_000_000)
-    for (const from of [undefined, 0, 1, 3, 4, 5, 99]) {
+    store.append(['ascii', 'héllo wörld', '🔥 on fire', '"quoted" \\ back\nslash', ''], 1_700_000_000_000)
+    for (const from of [undefined, 0, 1, 3, 5, 6, 99]) {
       const expected = JSON.stringify(store.toArray().slice(from ?? 0))
       expect(await written(store, from)).toBe(expected)
-      expect(store.slice(from).byteLength).toBe(Buffer.byteLength(expected))
+      expect(jsonArrayLength(store.slice(from))).toBe(Buffer.byteLength(expected))
     }
   })
 
-  it('writes a big chain in bounded chunks', async () => {
+  it('keeps every block readable as the buffer grows', () => {
     const store = new ChainStore()
-    store.append(Array.from({ length: 5000 }, (_, i) => `line ${i} `.padEnd(80, 'x')), 1_700_000_000_000)
-    const chunks: number[] = []
-    for await (const chunk of chainJsonStream(store.slice())) chunks.push(chunk.length)
-    expect(chunks.length).toBeGreaterThan(10)
-    expect(Math.max(...chunks)).toBeLessThan(80 * 1024)
+    const lines = Array.from({ length: 3000 }, (_, i) => `line ${i} ${'é'.repeat(i % 50)}`)
+    for (let i = 0; i < lines.length; i += 100) store.append(lines.slice(i, i + 100), 1_700_000_000_000)
+    expect(store.length).toBe(3001)
+    expect(store.at(1)?.data).toBe(lines[0])
+    expect(store.at(3000)?.data).toBe(lines[2999])
+    expect(store.at(3001)).toBeUndefined()
+    expect(store.at(-1)).toBeUndefined()
+    expect(store.toArray().map((b) => b.data).slice(1)).toEqual(lines)
   })
 
-  it('keeps writing the old chain when it burns mid-read', async () => {
+  it('writes a big chain in bounded chunks, as views of the store, not copies', async () => {
     const store = new ChainStore()
-    store.append(['a', 'b'], 1_700_000_000_000)
+    const line = 'x'.repeat(300)
+    for (let i = 0; i < 10; i++) store.append(Array.from({ length: 1000 }, () => line), 1_700_000_000_000)
+    const json = chainJson(store.slice())
+    expect(json).toBeInstanceOf(Readable)
+    const chunks: Buffer[] = []
+    for await (const chunk of json as Readable) chunks.push(chunk)
+    expect(chunks.length).toBeGreaterThan(40)
+    expect(Math.max(...chunks.map((c) => c.length))).toBeLessThanOrEqual(64 * 1024 + 2) // "[" or "]" may ride along
+    expect(Buffer.concat(chunks).toString()).toBe(JSON.stringify(store.toArray()))
+  })
+
+  it('keeps writing the old chain when it burns or grows mid-read', async () => {
+    const store = new ChainStore()
+    const line = 'y'.repeat(500)
+    store.append(Array.from({ length: 3000 }, () => line), 1_700_000_000_000)
     const before = JSON.stringify(store.toArray())
-    const stream = chainJsonStream(store.slice())
+    const reading = chainJson(store.slice()) as Readable
+    store.append(Array.from({ length: 5000 }, () => 'more'), 1_700_000_000_001)
     store.burn()
-    store.append(['c'], 1_700_000_000_001)
-    expect(await text(stream)).toBe(before)
+    store.append(['c'], 1_700_000_000_002)
+    expect(await text(reading)).toBe(before)
   })
 })

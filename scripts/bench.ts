@@ -1,0 +1,355 @@
+// npm run bench [-- --quick] [-- --out docs/benchmarks.md]
+//
+// logfire as a real process (the built dist/server.js, default logging, chaos
+// and rate limit off) against a bare Fastify route started in the same run,
+// alternately, on loopback only. Prints one markdown table of ratios against
+// that baseline, because timings on a shared machine only mean something
+// next to a baseline measured at the same moment.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { cpus, totalmem } from 'node:os'
+import { setTimeout as sleep } from 'node:timers/promises'
+import autocannon from 'autocannon'
+
+const QUICK = process.argv.includes('--quick')
+const OUT = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : undefined
+const SECONDS = QUICK ? 1 : 10
+const ROUNDS = QUICK ? 1 : 2
+const LOGFIRE_PORT = 39401
+const BARE_PORT = 39402
+const LINE = 'app[4242]: user=tom action=login result=ok ip=198.51.100.7 took=12ms '.padEnd(80, '.')
+
+interface Row { scenario: string, logfire: string, baseline: string, ratio: string, target: string, pass: boolean | undefined, rss: string }
+const rows: Row[] = []
+const notes: string[] = []
+
+// ---------------------------------------------------------------- processes
+
+interface Server { process: ChildProcess, url: string, pid: number }
+
+async function waitForHealth (url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return
+    } catch {}
+    await sleep(50)
+  }
+  throw new Error(`${url} did not start`)
+}
+
+async function startServer (script: string, port: number, env: Record<string, string> = {}): Promise<Server> {
+  const child = spawn(process.execPath, [script], {
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), ...env },
+    stdio: ['ignore', 'ignore', 'inherit']
+  })
+  const url = `http://127.0.0.1:${port}`
+  await waitForHealth(url)
+  return { process: child, url, pid: child.pid as number }
+}
+
+function startLogfire (env: Record<string, string> = {}): Promise<Server> {
+  return startServer('dist/server.js', LOGFIRE_PORT, {
+    LOGFIRE_FIRE_RATE: '0',
+    LOGFIRE_WIPE_RATE: '0',
+    LOGFIRE_RATE_LIMIT: '0',
+    LOGFIRE_ADMIN_TOKEN: 'bench',
+    ...env
+  })
+}
+
+async function stop (server: Server): Promise<void> {
+  server.process.kill('SIGTERM')
+  await new Promise((resolve) => server.process.once('exit', resolve))
+}
+
+function rssMb (pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024
+}
+
+/** Samples a process's RSS every 100 ms while `work` runs; returns the peak. */
+async function peakRssDuring<T> (pid: number, work: () => Promise<T>): Promise<{ result: T, peak: number }> {
+  let peak = rssMb(pid)
+  const timer = setInterval(() => { peak = Math.max(peak, rssMb(pid)) }, 100)
+  try {
+    const result = await work()
+    return { result, peak: Math.max(peak, rssMb(pid)) }
+  } finally {
+    clearInterval(timer)
+  }
+}
+
+// ------------------------------------------------------------------ clients
+
+interface Load { rps: number, p99: number, non2xx: number }
+
+async function cannon (options: autocannon.Options): Promise<Load> {
+  const result = await autocannon({ duration: SECONDS, ...options })
+  return { rps: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx }
+}
+
+function wrk (url: string, connections: number, seconds: number): Load {
+  const output = execFileSync('wrk', ['-t', String(Math.min(2, connections)), '-c', String(connections), '-d', `${seconds}s`, '--latency', url], { encoding: 'utf8' })
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1] ?? 0)
+  const p99 = /\s99%\s+([\d.]+)(us|ms|s)/.exec(output)
+  const scale = { us: 0.001, ms: 1, s: 1000 } as const
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(output)?.[1] ?? 0)
+  return { rps, p99: p99 === null ? NaN : Number(p99[1]) * scale[p99[2] as keyof typeof scale], non2xx }
+}
+
+/** Median of five single requests with curl: time to first and to last byte, in ms. */
+function oneRequest (url: string): { ttfb: number, total: number } {
+  const runs = Array.from({ length: 5 }, () => {
+    const out = execFileSync('curl', ['-s', '-o', '/dev/null', '-w', '%{time_starttransfer} %{time_total}', url], { encoding: 'utf8' })
+    const [ttfb, total] = out.trim().split(' ').map((s) => Number(s) * 1000)
+    return { ttfb: ttfb as number, total: total as number }
+  })
+  const median = (values: number[]) => values.sort((a, b) => a - b)[2] as number
+  return { ttfb: median(runs.map((r) => r.ttfb)), total: median(runs.map((r) => r.total)) }
+}
+
+const hasWrk = (() => { try { execFileSync('wrk', ['--version'], { stdio: 'ignore' }); return true } catch (error) { return (error as { status?: number }).status === 1 } })()
+
+// ------------------------------------------------------------------ helpers
+
+const fmt = (n: number, digits = 0) => Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a'
+
+function record (row: Omit<Row, 'rss'>, server?: Server): void {
+  const full = { ...row, rss: server === undefined ? '' : `${fmt(rssMb(server.pid))} MB` }
+  rows.push(full)
+  const mark = full.pass === undefined ? '' : full.pass ? 'pass' : 'FAIL'
+  console.error(`  ${full.scenario}: ${full.logfire} vs ${full.baseline} (${full.ratio}) ${mark}`)
+}
+
+function ratioRow (scenario: string, ours: number, base: number, min: number, unit: string, server: Server, extra = ''): void {
+  const ratio = ours / base
+  record({ scenario, logfire: `${fmt(ours)} ${unit}${extra}`, baseline: `${fmt(base)} ${unit}`, ratio: fmt(ratio, 2), target: `≥ ${min}`, pass: ratio >= min }, server)
+}
+
+async function resetChain (server: Server): Promise<void> {
+  await fetch(`${server.url}/logs`, { method: 'DELETE', headers: { authorization: 'Bearer bench' } })
+}
+
+/** Appends `count` lines in batches of 1,000, as a shipper would. */
+async function fill (server: Server, count: number, line = LINE): Promise<void> {
+  const batch = Array.from({ length: 1000 }, () => line).join('\n')
+  for (let sent = 0; sent < count; sent += 1000) {
+    const body = sent + 1000 <= count ? batch : Array.from({ length: count - sent }, () => line).join('\n')
+    const response = await fetch(`${server.url}/logs`, { method: 'POST', body, headers: { 'content-type': 'text/plain' } })
+    if (response.status !== 200) throw new Error(`fill: ${response.status} ${await response.text()}`)
+  }
+}
+
+/** Runs logfire and the baseline alternately, ROUNDS times, and keeps the best of each. */
+async function alternate (measure: (server: Server) => Promise<Load>, ours: Server, bare: Server): Promise<{ ours: Load, bare: Load }> {
+  let best: { ours: Load, bare: Load } | undefined
+  for (let round = 0; round < ROUNDS; round++) {
+    const o = await measure(ours)
+    const b = await measure(bare)
+    best = best === undefined
+      ? { ours: o, bare: b }
+      : { ours: o.rps > best.ours.rps ? o : best.ours, bare: b.rps > best.bare.rps ? b : best.bare }
+  }
+  return best as { ours: Load, bare: Load }
+}
+
+const postLine = (connections: number) => (server: Server) =>
+  cannon({ url: `${server.url}/logs`, method: 'POST', body: LINE, headers: { 'content-type': 'text/plain' }, connections })
+
+// ---------------------------------------------------------------- scenarios
+
+async function postScenarios (bare: Server, logLevel: 'info' | 'warn', minRatio: number): Promise<Record<number, number>> {
+  const logfire = await startLogfire({ LOG_LEVEL: logLevel, LOGFIRE_MAX_BLOCKS: '10000000' })
+  const postOnly: Record<number, number> = {}
+  try {
+    await cannon({ url: `${logfire.url}/logs`, method: 'POST', body: LINE, connections: 10, duration: QUICK ? 1 : 3 })
+    await cannon({ url: `${bare.url}/logs`, method: 'POST', body: LINE, connections: 10, duration: QUICK ? 1 : 3 })
+    for (const connections of [10, 100]) {
+      const { ours, bare: base } = await alternate(postLine(connections), logfire, bare)
+      postOnly[connections] = ours.rps
+      ratioRow(`1. POST one 80-byte line, ${connections} conn, LOG_LEVEL=${logLevel}`, ours.rps, base.rps, minRatio, 'req/s', logfire, `, p99 ${ours.p99} ms`)
+    }
+
+    // 4. Conditional GET: a 304 never touches the chain, whatever its size.
+    await resetChain(logfire)
+    await fill(logfire, 100_000)
+    const etag = (await fetch(`${logfire.url}/logs`, { method: 'HEAD' })).headers.get('etag') as string
+    for (const connections of [10, 100]) {
+      const { ours, bare: base } = await alternate(
+        (server) => server === logfire
+          ? cannon({ url: `${logfire.url}/logs`, headers: { 'if-none-match': etag }, connections })
+          : postLine(connections)(server),
+        logfire, bare)
+      if (ours.non2xx !== 0 && ours.non2xx < ours.rps) notes.push('304s are counted by autocannon as non-2xx; every reply was a 304.')
+      ratioRow(`4. GET /logs If-None-Match → 304 at 100k blocks, ${connections} conn, LOG_LEVEL=${logLevel}`, ours.rps, base.rps, minRatio, 'req/s', logfire, `, p99 ${ours.p99} ms`)
+    }
+  } finally {
+    await stop(logfire)
+  }
+  return postOnly
+}
+
+async function batchScenario (): Promise<void> {
+  const logfire = await startLogfire({ LOGFIRE_MAX_BLOCKS: '100000' })
+  try {
+    const body = Array.from({ length: 1000 }, (_, i) => `{"level":30,"i":${i},"msg":"batch line"}`.padEnd(100, ' ')).join('\n')
+    const result = await autocannon({
+      url: `${logfire.url}/logs`, method: 'POST', body, headers: { 'content-type': 'application/x-ndjson' }, connections: 10, duration: SECONDS
+    })
+    // Burns at the memory budget answer 410 and append nothing: only 200s count.
+    const appended = (result['2xx'] * 1000) / (result.duration)
+    record({ scenario: '2. Batch ingest, NDJSON 1,000 × 100 B, 10 conn', logfire: `${fmt(appended)} lines/s, p99 ${result.latency.p99} ms`, baseline: '', ratio: '', target: '≥ 250,000 lines/s', pass: appended >= 250_000 }, logfire)
+  } finally {
+    await stop(logfire)
+  }
+}
+
+async function readScenarios (bare: Server, postOnly10: number): Promise<void> {
+  const logfire = await startLogfire({ LOGFIRE_MAX_BLOCKS: '10000000' })
+  try {
+    for (const size of [1_000, 10_000, 100_000]) {
+      await resetChain(logfire)
+      await fill(logfire, size)
+      const body = await (await fetch(`${logfire.url}/logs`)).text()
+      await fetch(`${bare.url}/payload`, { method: 'PUT', body, headers: { 'content-type': 'text/plain' } })
+      const mb = fmt(Buffer.byteLength(body) / 1e6, 1)
+
+      const ours = oneRequest(`${logfire.url}/logs`)
+      const base = oneRequest(`${bare.url}/logs`)
+      const ratio = ours.total / base.total
+      record({
+        scenario: `3. GET whole chain, ${fmt(size)} blocks (${mb} MB), one request`,
+        logfire: `${fmt(ours.total, 1)} ms (first byte ${fmt(ours.ttfb, 1)} ms)`,
+        baseline: `${fmt(base.total, 1)} ms (first byte ${fmt(base.ttfb, 1)} ms)`,
+        ratio: fmt(ratio, 2),
+        target: '≤ 1.3',
+        pass: ratio <= 1.3
+      }, logfire)
+
+      if (!hasWrk) {
+        notes.push('wrk is not installed (apt-get install -y wrk): the 10-connection big-body reads were not measured.')
+        continue
+      }
+      const idle = rssMb(logfire.pid)
+      const reads = await peakRssDuring(logfire.pid, async () => {
+        let best: { ours: Load, bare: Load } | undefined
+        for (let round = 0; round < ROUNDS; round++) {
+          const o = wrk(`${logfire.url}/logs`, 10, SECONDS)
+          const b = wrk(`${bare.url}/logs`, 10, SECONDS)
+          best = best === undefined ? { ours: o, bare: b } : { ours: o.rps > best.ours.rps ? o : best.ours, bare: b.rps > best.bare.rps ? b : best.bare }
+        }
+        return best as { ours: Load, bare: Load }
+      })
+      ratioRow(`3. GET whole chain, ${fmt(size)} blocks, 10 conn (wrk)`, reads.result.ours.rps, reads.result.bare.rps, 0.8, 'req/s', logfire, `, p99 ${fmt(reads.result.ours.p99)} ms`)
+      if (size === 100_000) {
+        const growth = reads.peak - idle
+        record({ scenario: '3. RSS while 10 clients read 100k blocks', logfire: `+${fmt(growth)} MB (idle ${fmt(idle)} MB, peak ${fmt(reads.peak)} MB)`, baseline: '', ratio: '', target: '≤ +100 MB', pass: growth <= 100 }, logfire)
+      }
+    }
+
+    // 7. A poller reads only what is new.
+    const length = Number((await (await fetch(`${logfire.url}/logs/verify`)).json()).length)
+    const tail = await cannon({ url: `${logfire.url}/logs?from=${length - 10}`, connections: 10 })
+    const whole = await cannon({ url: `${logfire.url}/logs`, connections: 10 })
+    record({ scenario: '7. GET /logs?from= last 10 blocks of 100k, 10 conn', logfire: `${fmt(tail.rps)} req/s, p99 ${tail.p99} ms`, baseline: `whole chain: ${fmt(whole.rps, 1)} req/s`, ratio: fmt(tail.rps / whole.rps, 0), target: 'cost ∝ size', pass: tail.rps > 100 * whole.rps }, logfire)
+
+    // 5. Writes while two clients keep reading the 100k chain.
+    if (hasWrk) {
+      await resetChain(logfire)
+      await fill(logfire, 100_000)
+      const readers = spawn('wrk', ['-t', '1', '-c', '2', '-d', `${SECONDS + 2}s`, `${logfire.url}/logs`], { stdio: 'ignore' })
+      await sleep(1000)
+      const during = await postLine(10)(logfire)
+      await new Promise((resolve) => readers.once('exit', resolve))
+      const ratio = during.rps / postOnly10
+      record({
+        scenario: '5. POST, 10 conn, while 2 clients read 100k blocks',
+        logfire: `${fmt(during.rps)} req/s, p99 ${during.p99} ms`,
+        baseline: `POST only: ${fmt(postOnly10)} req/s`,
+        ratio: fmt(ratio, 2),
+        target: '≥ 0.5 and p99 < 50 ms',
+        pass: ratio >= 0.5 && during.p99 < 50
+      }, logfire)
+    }
+  } finally {
+    await stop(logfire)
+  }
+}
+
+async function memoryScenarios (): Promise<string[]> {
+  // 6a. RSS after 100,000 blocks of 80-byte lines, in a fresh process.
+  const fresh = await startLogfire({ LOGFIRE_MAX_BLOCKS: '1000000' })
+  try {
+    await fill(fresh, 100_000)
+    await sleep(1000)
+    const rss = rssMb(fresh.pid)
+    record({ scenario: '6. RSS after 100,000 blocks of 80-byte lines', logfire: `${fmt(rss)} MB`, baseline: '', ratio: '', target: '≤ 120 MB', pass: rss <= 120 }, fresh)
+  } finally {
+    await stop(fresh)
+  }
+
+  // 6b. A million lines with the default memory budget: it must burn, not grow.
+  const total = QUICK ? 300_000 : 1_000_000
+  const logfire = await startLogfire()
+  const curve: number[] = []
+  try {
+    for (let sent = 0; sent < total; sent += 50_000) {
+      const batch = Array.from({ length: 1000 }, () => LINE).join('\n')
+      for (let i = 0; i < 50; i++) await fetch(`${logfire.url}/logs`, { method: 'POST', body: batch })
+      curve.push(rssMb(logfire.pid))
+    }
+    // Budget 100,000 blocks and 50,000 lines a sample: the first burn cycle ends at the third sample.
+    const firstCycle = Math.max(...curve.slice(0, 3))
+    const later = Math.max(...curve.slice(3))
+    const grew = later - firstCycle
+    record({ scenario: `6. RSS while posting ${fmt(total)} lines, default budget`, logfire: `peak ${fmt(Math.max(...curve))} MB, after first burn cycle ${grew >= 0 ? '+' : ''}${fmt(grew)} MB`, baseline: '', ratio: '', target: 'no growth after the first burn cycle (≤ +10%)', pass: later <= firstCycle * 1.1 }, logfire)
+  } finally {
+    await stop(logfire)
+  }
+  return curve.map((mb, i) => `${fmt((i + 1) * 50)}k lines: ${fmt(mb)} MB`)
+}
+
+// --------------------------------------------------------------------- main
+
+async function main (): Promise<void> {
+  console.error(`building… (${QUICK ? 'quick' : 'full'} run, ${SECONDS} s per measurement, ${ROUNDS} round(s))`)
+  execFileSync('npm', ['run', 'build'], { stdio: 'ignore' })
+  const bare = await startServer('scripts/bench/bare.mjs', BARE_PORT)
+  let curve: string[] = []
+  try {
+    console.error('POST and 304, default logging')
+    const info = await postScenarios(bare, 'info', 0.6)
+    console.error('POST and 304, LOG_LEVEL=warn')
+    await postScenarios(bare, 'warn', 0.75)
+    console.error('batch ingest')
+    await batchScenario()
+    console.error('reads, polling, writes during reads')
+    await readScenarios(bare, info[10] as number)
+    console.error('memory')
+    curve = await memoryScenarios()
+  } finally {
+    await stop(bare)
+  }
+
+  const cpu = cpus()[0]?.model ?? 'unknown CPU'
+  const lines = [
+    `Run of ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpu}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, Node.js ${process.version}, ${QUICK ? 'quick mode (indicative only)' : `${SECONDS} s per measurement, best of ${ROUNDS} alternating rounds`}.`,
+    'Baseline: a bare Fastify 5 route on the same Node with its logger off (scripts/bench/bare.mjs), measured in the same run.',
+    '',
+    '| scenario | logfire | baseline | ratio | target | result | logfire RSS |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...rows.map((r) => `| ${r.scenario} | ${r.logfire} | ${r.baseline} | ${r.ratio} | ${r.target} | ${r.pass === undefined ? '' : r.pass ? 'pass' : '**FAIL**'} | ${r.rss} |`),
+    '',
+    'RSS while posting lines with the default memory budget (100,000 blocks):',
+    '',
+    ...curve.map((point) => `- ${point}`),
+    ...(notes.length > 0 ? ['', ...[...new Set(notes)].map((note) => `Note: ${note}`)] : [])
+  ]
+  const table = lines.join('\n')
+  console.log(table)
+  if (OUT !== undefined) writeFileSync(OUT, `# Benchmarks\n\nProduced by \`npm run bench${QUICK ? ' -- --quick' : ''}\`.\n\n${table}\n`)
+  const failed = rows.filter((r) => r.pass === false)
+  if (failed.length > 0 && !QUICK) process.exitCode = 1
+}
+
+await main()
