@@ -11,7 +11,17 @@ const CLOSE = Buffer.from(']')
 
 /** The byte length of a slice written as a JSON array. */
 export function jsonArrayLength (slice: ChainSlice): number {
-  return slice.bytes.length + 2
+  return slice.byteLength + 2
+}
+
+function * chunked (parts: Buffer[]): Generator<Buffer> {
+  yield OPEN
+  for (const part of parts) {
+    for (let offset = 0; offset < part.length; offset += CHUNK_BYTES) {
+      yield part.subarray(offset, offset + CHUNK_BYTES)
+    }
+  }
+  yield CLOSE
 }
 
 /**
@@ -22,22 +32,20 @@ export function jsonArrayLength (slice: ChainSlice): number {
  * store's own buffer.
  */
 export function chainJson (slice: ChainSlice): Buffer | Readable {
-  const { bytes } = slice
-  if (bytes.length <= ONE_WRITE_BYTES) return Buffer.concat([OPEN, bytes, CLOSE])
+  if (slice.byteLength <= ONE_WRITE_BYTES) return Buffer.concat([OPEN, ...slice.parts, CLOSE])
 
-  let offset = 0
+  const chunks = chunked(slice.parts)
+  let next = chunks.next()
   return new Readable({
     highWaterMark: CHUNK_BYTES,
     read () {
       setImmediate(() => {
-        if (offset === 0) this.push(OPEN)
-        const end = Math.min(offset + CHUNK_BYTES, bytes.length)
-        this.push(bytes.subarray(offset, end))
-        offset = end
-        if (offset === bytes.length) {
-          this.push(CLOSE)
+        if (next.done === true) {
           this.push(null)
+          return
         }
+        this.push(next.value)
+        next = chunks.next()
       })
     }
   })

@@ -1,34 +1,49 @@
 import { GENESIS, nextBlock, type Block } from './block.js'
 
 const GENESIS_JSON = JSON.stringify(GENESIS)
-const INITIAL_BYTES = 64 * 1024
+// Blocks are written into segments of this size, each allocated once and
+// never copied: the chain's memory is its bytes, without the garbage of a
+// buffer that doubles.
+const SEGMENT_BYTES = 1024 * 1024
 
-/** A stretch of the chain as UTF-8 JSON: the blocks' text joined by commas, without the brackets. */
+/**
+ * A stretch of the chain as UTF-8 JSON: the blocks' text joined by commas,
+ * without the brackets, as views of the store's own memory.
+ */
 export interface ChainSlice {
-  bytes: Buffer
+  parts: Buffer[]
+  byteLength: number
   count: number
 }
 
+interface Segment {
+  bytes: Buffer
+  used: number
+  /** Where this segment starts, in bytes counted across all segments. */
+  base: number
+}
+
 /**
- * The in-memory chain, kept as UTF-8 JSON text in one growing buffer: each
- * block's text followed by a comma, encoded once when the block is appended.
- * Any stretch of the chain is then a view of that buffer, written out as it
- * is: no read serialises or copies the chain, and a block costs its bytes
- * plus one offset, not a tree of JavaScript objects. A block object is
- * rebuilt from its text only when one is asked for.
- *
- * The buffer only ever grows at its end, and burning starts a new one, so a
- * read that is still writing an older view is never disturbed.
+ * The in-memory chain, kept as UTF-8 JSON text: each block's text followed by
+ * a comma, encoded once when the block is appended, in segments of memory
+ * that are only ever written at their end. Any stretch of the chain is then
+ * a few views of those segments, written out as they are: no read serialises
+ * or copies the chain, and a block costs its bytes plus one offset, not a
+ * tree of JavaScript objects. A block object is rebuilt from its text only
+ * when one is asked for. Burning starts new segments, so a read that is still
+ * writing an older view is never disturbed.
  */
 export class ChainStore {
-  #bytes = Buffer.allocUnsafe(INITIAL_BYTES)
-  // #ends[i]: where block i's text (and its comma) ends in #bytes.
+  #segments: Segment[] = []
+  // Block i is #starts[i] .. #ends[i] (its comma included), in bytes counted
+  // across segments, each segment counting for its whole size.
+  #starts: number[] = []
   #ends: number[] = []
   #head: Block = GENESIS
   #epoch = 0
 
   constructor () {
-    this.#write(GENESIS_JSON)
+    this.#write([GENESIS_JSON])
   }
 
   get length (): number {
@@ -46,24 +61,20 @@ export class ChainStore {
 
   at (index: number): Block | undefined {
     if (!Number.isInteger(index) || index < 0 || index >= this.#ends.length) return undefined
-    const start = index === 0 ? 0 : this.#ends[index - 1] as number
-    return JSON.parse(this.#bytes.toString('utf8', start, (this.#ends[index] as number) - 1)) as Block
+    return JSON.parse(Buffer.concat(this.#parts(index, index + 1)).toString('utf8')) as Block
   }
 
   /** Every block as an object, genesis first: for verification, not for the hot path. */
   toArray (): Block[] {
-    const { bytes } = this.slice(0)
-    return JSON.parse(`[${bytes.toString('utf8')}]`) as Block[]
+    return JSON.parse(`[${Buffer.concat(this.slice(0).parts).toString('utf8')}]`) as Block[]
   }
 
   /** Blocks from `from` (clamped to the chain) to the current head. */
   slice (from = 0): ChainSlice {
     const end = this.#ends.length
     const start = Math.min(Math.max(0, from), end)
-    if (start === end) return { bytes: Buffer.alloc(0), count: 0 }
-    const first = start === 0 ? 0 : this.#ends[start - 1] as number
-    // Without the last block's trailing comma.
-    return { bytes: this.#bytes.subarray(first, (this.#ends[end - 1] as number) - 1), count: end - start }
+    const parts = this.#parts(start, end)
+    return { parts, byteLength: parts.reduce((sum, part) => sum + part.length, 0), count: end - start }
   }
 
   /**
@@ -80,7 +91,7 @@ export class ChainStore {
       blocks.push(previous)
     }
     const from = this.#ends.length
-    for (const block of blocks) this.#write(JSON.stringify(block))
+    this.#write(blocks.map((block) => JSON.stringify(block)))
     this.#head = previous
     return { blocks, slice: this.slice(from) }
   }
@@ -89,24 +100,60 @@ export class ChainStore {
   burn (): number {
     const lost = this.#ends.length - 1
     this.#epoch += 1
-    this.#bytes = Buffer.allocUnsafe(INITIAL_BYTES)
+    this.#segments = []
+    this.#starts = []
     this.#ends = []
     this.#head = GENESIS
-    this.#write(GENESIS_JSON)
+    this.#write([GENESIS_JSON])
     return lost
   }
 
-  #write (json: string): void {
-    const offset = this.#ends.length === 0 ? 0 : this.#ends[this.#ends.length - 1] as number
-    // Worst case UTF-8: 3 bytes per UTF-16 unit, plus the comma.
-    const needed = offset + json.length * 3 + 1
-    if (needed > this.#bytes.length) {
-      const grown = Buffer.allocUnsafe(Math.max(needed, this.#bytes.length * 2))
-      this.#bytes.copy(grown, 0, 0, offset)
-      this.#bytes = grown
+  /** Views of blocks start..end-1, without the last block's comma. */
+  #parts (start: number, end: number): Buffer[] {
+    if (start >= end) return []
+    const from = this.#starts[start] as number
+    const to = (this.#ends[end - 1] as number) - 1
+    const parts: Buffer[] = []
+    for (let s = this.#segmentAt(from); s < this.#segments.length; s++) {
+      const { bytes, used, base } = this.#segments[s] as Segment
+      if (base >= to) break
+      const part = bytes.subarray(Math.max(from - base, 0), Math.min(to - base, used))
+      if (part.length > 0) parts.push(part)
     }
-    const written = this.#bytes.write(json, offset, 'utf8')
-    this.#bytes[offset + written] = 0x2c // ','
-    this.#ends.push(offset + written + 1)
+    return parts
+  }
+
+  /** The segment holding a byte offset: a binary search over a few dozen segments. */
+  #segmentAt (offset: number): number {
+    let low = 0
+    let high = this.#segments.length - 1
+    while (low < high) {
+      const middle = (low + high + 1) >> 1
+      if ((this.#segments[middle] as Segment).base <= offset) low = middle
+      else high = middle - 1
+    }
+    return low
+  }
+
+  /** Writes blocks' JSON text, each followed by a comma, at the end of the last segment. */
+  #write (texts: readonly string[]): void {
+    for (const text of texts) {
+      // Worst case UTF-8: 3 bytes per UTF-16 unit, plus the comma.
+      const needed = text.length * 3 + 1
+      let segment = this.#segments[this.#segments.length - 1]
+      if (segment === undefined || segment.used + needed > segment.bytes.length) {
+        // A block never straddles two segments; one bigger than a segment gets its own.
+        const base = segment === undefined ? 0 : segment.base + segment.bytes.length
+        segment = { bytes: Buffer.allocUnsafe(Math.max(SEGMENT_BYTES, needed)), used: 0, base }
+        this.#segments.push(segment)
+      }
+      // One write per block: joining a batch first is slower, since V8 then
+      // copies every piece twice.
+      const written = segment.bytes.write(text, segment.used, 'utf8')
+      segment.bytes[segment.used + written] = 0x2c // ','
+      this.#starts.push(segment.base + segment.used)
+      segment.used += written + 1
+      this.#ends.push(segment.base + segment.used)
+    }
   }
 }

@@ -34,7 +34,7 @@ export const logsIngestRoute: FastifyPluginAsync<LogsIngestOptions> = async (app
     reply.type('application/json; charset=utf-8')
     return Buffer.concat([
       Buffer.from(`{"appended":${slice.count},"length":${options.store.length},"blocks":[`),
-      slice.bytes,
+      ...slice.parts,
       RESPONSE_END
     ])
   })

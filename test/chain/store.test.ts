@@ -27,7 +27,7 @@ describe('ChainStore', () => {
       [1, 'a', 1_700_000_000_123], [2, 'b', 1_700_000_000_123], [3, 'c', 1_700_000_000_123]
     ])
     expect(slice.count).toBe(3)
-    expect(`[${slice.bytes.toString()}]`).toBe(JSON.stringify(blocks))
+    expect(`[${Buffer.concat(slice.parts).toString()}]`).toBe(JSON.stringify(blocks))
     expect(store.length).toBe(4)
     expect(store.head).toEqual(blocks[2])
     expect(store.at(2)).toEqual(blocks[1])
@@ -74,14 +74,28 @@ describe('ChainStore.slice and chainJson', () => {
     }
   })
 
-  it('keeps every block readable as the buffer grows', () => {
+  it('keeps a block bigger than a segment whole', () => {
     const store = new ChainStore()
-    const lines = Array.from({ length: 3000 }, (_, i) => `line ${i} ${'é'.repeat(i % 50)}`)
+    const huge = '\u0001'.repeat(300_000) // escaped as \\u0001: 1.8 MB of JSON
+    store.append(['before'], 1)
+    store.append([huge], 1)
+    store.append(['after'], 1)
+    expect(store.at(2)?.data).toBe(huge)
+    expect(store.toArray().map((b) => b.data)).toEqual(['my genesis block!!', 'before', huge, 'after'])
+    expect(jsonArrayLength(store.slice(1))).toBe(Buffer.byteLength(JSON.stringify(store.toArray().slice(1))))
+  })
+
+  it('keeps every block readable as the chain spans many segments', () => {
+    const store = new ChainStore()
+    const lines = Array.from({ length: 12000 }, (_, i) => `line ${i} ${'é'.repeat(i % 50)}`)
     for (let i = 0; i < lines.length; i += 100) store.append(lines.slice(i, i + 100), 1_700_000_000_000)
-    expect(store.length).toBe(3001)
+    expect(store.length).toBe(12001)
     expect(store.at(1)?.data).toBe(lines[0])
-    expect(store.at(3000)?.data).toBe(lines[2999])
-    expect(store.at(3001)).toBeUndefined()
+    expect(store.at(12000)?.data).toBe(lines[11999])
+    expect(store.at(12001)).toBeUndefined()
+    for (const from of [0, 1, 2345, 6000, 11999, 12000, 12001]) {
+      expect(JSON.parse(`[${Buffer.concat(store.slice(from).parts).toString()}]`)).toEqual(store.toArray().slice(from))
+    }
     expect(store.at(-1)).toBeUndefined()
     expect(store.toArray().map((b) => b.data).slice(1)).toEqual(lines)
   })
