@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest'
 import { buildApp, type AppOptions } from '../src/app.js'
 import { loadConfig, type Config } from '../src/config.js'
 
@@ -21,4 +22,17 @@ export async function buildTestApp (overrides: Partial<Config> = {}, options: Om
 
 export function post (app: Awaited<ReturnType<typeof buildTestApp>>, body: string | Buffer, headers: Record<string, string> = {}) {
   return app.inject({ method: 'POST', url: '/logs', payload: body, headers })
+}
+
+export type TestApp = Awaited<ReturnType<typeof buildTestApp>>
+
+/** A builder of apps for one test file: every app it builds is closed after each test. */
+export function appsClosedAfterEach () {
+  const apps: TestApp[] = []
+  afterEach(async () => { await Promise.all(apps.splice(0).map((a) => a.close())) })
+  return async function start (...args: Parameters<typeof buildTestApp>): Promise<TestApp> {
+    const a = await buildTestApp(...args)
+    apps.push(a)
+    return a
+  }
 }

@@ -22,10 +22,6 @@ export class ChainEvents {
     return this.#lastBurn
   }
 
-  get listenerCount (): number {
-    return this.#listeners.size
-  }
-
   publish (event: ChainEvent): void {
     if (event.type === 'burn') this.#lastBurn = event
     for (const listener of this.#listeners) listener(event)

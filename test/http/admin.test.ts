@@ -1,14 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { buildTestApp, post } from '../helpers.js'
+import { describe, expect, it } from 'vitest'
+import { appsClosedAfterEach, post, type TestApp } from '../helpers.js'
 
-type App = Awaited<ReturnType<typeof buildTestApp>>
-let app: App | undefined
-afterEach(async () => { await app?.close() })
-
-async function start (...args: Parameters<typeof buildTestApp>) {
-  app = await buildTestApp(...args)
-  return app
-}
+type App = TestApp
+const start = appsClosedAfterEach()
 
 const burn = (a: App, authorization?: string) =>
   a.inject({ method: 'DELETE', url: '/logs', headers: authorization === undefined ? {} : { authorization } })

@@ -1,15 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { buildTestApp, post } from '../helpers.js'
+import { describe, expect, it } from 'vitest'
+import { appsClosedAfterEach, post, type TestApp } from '../helpers.js'
 
-type App = Awaited<ReturnType<typeof buildTestApp>>
-const apps: App[] = []
-afterEach(async () => { await Promise.all(apps.splice(0).map((a) => a.close())) })
-
-async function start (...args: Parameters<typeof buildTestApp>) {
-  const a = await buildTestApp(...args)
-  apps.push(a)
-  return a
-}
+type App = TestApp
+const start = appsClosedAfterEach()
 
 async function chainLength (a: App): Promise<number> {
   return (await a.inject({ method: 'GET', url: '/logs/verify', headers: { 'x-logfire-chaos': 'off' } })).json().length

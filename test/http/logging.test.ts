@@ -1,11 +1,9 @@
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
-import { afterEach, describe, expect, it } from 'vitest'
-import { buildTestApp, post } from '../helpers.js'
+import { describe, expect, it } from 'vitest'
+import { appsClosedAfterEach, post } from '../helpers.js'
 
-type App = Awaited<ReturnType<typeof buildTestApp>>
-let app: App | undefined
-afterEach(async () => { await app?.close() })
+const start = appsClosedAfterEach()
 
 function captureLogs () {
   const lines: Array<Record<string, unknown>> = []
@@ -21,7 +19,7 @@ function captureLogs () {
 describe('logging', () => {
   it('writes one line per request, without the body or the headers', async () => {
     const logs = captureLogs()
-    app = await buildTestApp({ adminToken: 'top-secret-token' }, { logger: logs.logger })
+    const app = await start({ adminToken: 'top-secret-token' }, { logger: logs.logger })
     await post(app, 'a private log line')
     await app.inject({ method: 'DELETE', url: '/logs', headers: { authorization: 'Bearer top-secret-token' } })
     await app.inject({ method: 'DELETE', url: '/logs', headers: { authorization: 'Bearer wrong-guess-token' } })
@@ -37,7 +35,7 @@ describe('logging', () => {
 
   it('logs each burn, fire and GDPR refusal with its reason, never the line', async () => {
     const logs = captureLogs()
-    app = await buildTestApp({ adminToken: 't', maxBlocks: 2 }, { logger: logs.logger })
+    const app = await start({ adminToken: 't', maxBlocks: 2 }, { logger: logs.logger })
     await post(app, 'the EU line that must not be logged')
     await post(app, 'x', { 'x-logfire-chaos': 'fire' })
     await post(app, 'x', { 'x-logfire-chaos': 'wipe' })
@@ -57,7 +55,7 @@ describe('logging', () => {
 
   it('logs an unexpected error in full for the operator', async () => {
     const logs = captureLogs()
-    app = await buildTestApp({}, { logger: logs.logger, clock: () => { throw new Error('clock exploded') } })
+    const app = await start({}, { logger: logs.logger, clock: () => { throw new Error('clock exploded') } })
     expect((await post(app, 'x')).statusCode).toBe(500)
     const error = logs.lines.find((line) => line.msg === 'unexpected error')
     expect(error).toMatchObject({ level: 50, err: { message: 'clock exploded' } })

@@ -1,18 +1,12 @@
 import { deflateSync, gzipSync } from 'node:zlib'
 import request from 'supertest'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { GENESIS } from '../../src/chain/block.js'
 import { ChainStore } from '../../src/chain/store.js'
-import { buildTestApp, post } from '../helpers.js'
+import { appsClosedAfterEach, post, type TestApp } from '../helpers.js'
 
-type App = Awaited<ReturnType<typeof buildTestApp>>
-let app: App | undefined
-afterEach(async () => { await app?.close() })
-
-async function start (...args: Parameters<typeof buildTestApp>) {
-  app = await buildTestApp(...args)
-  return app
-}
+type App = TestApp
+const start = appsClosedAfterEach()
 
 async function chainData (a: App): Promise<string[]> {
   const response = await a.inject({ method: 'GET', url: '/logs' })

@@ -1,14 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { buildTestApp } from '../helpers.js'
+import { describe, expect, it } from 'vitest'
+import { appsClosedAfterEach } from '../helpers.js'
 
-type App = Awaited<ReturnType<typeof buildTestApp>>
-let app: App | undefined
-afterEach(async () => { await app?.close() })
+const start = appsClosedAfterEach()
 
 describe('rate limit', () => {
   it('answers 429 with Retry-After past LOGFIRE_RATE_LIMIT requests a minute per client', async () => {
-    app = await buildTestApp({ rateLimit: 2 })
-    const get = (remoteAddress: string) => app!.inject({ method: 'GET', url: '/logs', remoteAddress })
+    const app = await start({ rateLimit: 2 })
+    const get = (remoteAddress: string) => app.inject({ method: 'GET', url: '/logs', remoteAddress })
     expect((await get('10.0.0.1')).statusCode).toBe(200)
     expect((await get('10.0.0.1')).statusCode).toBe(200)
     const limited = await get('10.0.0.1')
@@ -25,7 +23,7 @@ describe('rate limit', () => {
   })
 
   it('is off with LOGFIRE_RATE_LIMIT=0', async () => {
-    app = await buildTestApp({ rateLimit: 0 })
+    const app = await start({ rateLimit: 0 })
     for (let i = 0; i < 50; i++) {
       expect((await app.inject({ method: 'GET', url: '/logs' })).statusCode).toBe(200)
     }

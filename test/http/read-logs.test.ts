@@ -1,16 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { GENESIS } from '../../src/chain/block.js'
 import { ChainStore } from '../../src/chain/store.js'
-import { buildTestApp, post } from '../helpers.js'
+import { appsClosedAfterEach, post } from '../helpers.js'
 
-type App = Awaited<ReturnType<typeof buildTestApp>>
-let app: App | undefined
-afterEach(async () => { await app?.close() })
-
-async function start (...args: Parameters<typeof buildTestApp>) {
-  app = await buildTestApp(...args)
-  return app
-}
+const start = appsClosedAfterEach()
 
 describe('GET /logs', () => {
   it('returns the whole chain as a bare JSON array, genesis first', async () => {

@@ -1,13 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { buildTestApp, post } from '../helpers.js'
+import { describe, expect, it } from 'vitest'
+import { appsClosedAfterEach, post } from '../helpers.js'
 
-type App = Awaited<ReturnType<typeof buildTestApp>>
-let app: App | undefined
-afterEach(async () => { await app?.close() })
+const start = appsClosedAfterEach()
 
 describe('GET /', () => {
   it('describes the service to curl as JSON', async () => {
-    app = await buildTestApp({ seed: 'stage', fireRate: 0.05, wipeRate: 0.02, adminToken: 't' }, { version: '1.2.3' })
+    const app = await start({ seed: 'stage', fireRate: 0.05, wipeRate: 0.02, adminToken: 't' }, { version: '1.2.3' })
     await post(app, 'a line')
     const response = await app.inject({ method: 'GET', url: '/', headers: { accept: '*/*' } })
     expect(response.statusCode).toBe(200)
@@ -25,7 +23,7 @@ describe('GET /', () => {
   })
 
   it('serves the fire page to a browser, under a strict Content-Security-Policy', async () => {
-    app = await buildTestApp()
+    const app = await start()
     const response = await app.inject({ method: 'GET', url: '/', headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } })
     expect(response.statusCode).toBe(200)
     expect(response.headers['content-type']).toBe('text/html; charset=utf-8')
@@ -39,7 +37,7 @@ describe('GET /', () => {
   })
 
   it.each(['/stage.js', '/stage.css', '/favicon.svg', '/printer.svg'])('serves %s', async (path) => {
-    app = await buildTestApp()
+    const app = await start()
     const response = await app.inject({ method: 'GET', url: path })
     expect(response.statusCode).toBe(200)
     expect(response.headers['x-content-type-options']).toBe('nosniff')
