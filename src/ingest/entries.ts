@@ -37,25 +37,27 @@ export function parseEntries (text: string, json: boolean): string[] {
   const first = text.search(/\S/)
   if (first === -1) return []
 
-  const lines = nonBlankLines(text)
-  // NDJSON: a first line that is a whole JSON value, with more lines after
-  // it, cannot be one JSON document. Telling it apart up front spares a
-  // thrown JSON.parse error on every batch a shipper sends.
-  const ndjson = lines.length > 1 && (json || LOOKS_LIKE_JSON.has(text[first] as string)) && 'value' in tryParse(lines[0] as string)
-
   // A failed JSON.parse costs a thrown error: plain text skips the attempt
-  // unless it starts the way a JSON array, object or string does.
-  if (!ndjson && (json || LOOKS_LIKE_JSON.has(text[first] as string))) {
+  // unless it starts the way a JSON array, object or string does, and so
+  // does NDJSON, told apart by its first line.
+  if ((json || LOOKS_LIKE_JSON.has(text[first] as string)) && !startsLikeNdjson(text, first)) {
     const whole = tryParse(text)
     if ('value' in whole) return entriesOfJson(whole.value)
   }
-  if (!json) return lines
 
-  for (let i = ndjson ? 1 : 0; i < lines.length; i++) {
+  const lines = nonBlankLines(text)
+  if (!json) return lines
+  for (let i = 0; i < lines.length; i++) {
     const line = tryParse(lines[i] as string)
     if ('error' in line) {
       throw new InvalidJson(lines.length === 1 ? line.error.message : `line ${i + 1}: ${line.error.message}`)
     }
   }
   return lines
+}
+
+/** A first line that is a whole JSON value, with more after it, cannot be one JSON document. */
+function startsLikeNdjson (text: string, first: number): boolean {
+  const end = text.indexOf('\n', first)
+  return end !== -1 && /\S/.test(text.slice(end)) && 'value' in tryParse(text.slice(first, end))
 }
