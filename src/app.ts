@@ -14,7 +14,10 @@ import { gracefulClose } from './http/graceful-close.js'
 import { healthRoutes } from './http/health.js'
 import { securityHeaders } from './http/security-headers.js'
 import { OneLinePerRequest } from './http/request-log.js'
-import { logsIngestRoute } from './ingest/logs-route.js'
+import { logsIngestRoute, type IngestOptions } from './ingest/logs-route.js'
+import { datadogRoutes } from './shippers/datadog/routes.js'
+import { hecHealthRoutes, hecRoutes } from './shippers/hec/routes.js'
+import { lokiRoutes } from './shippers/loki/routes.js'
 import { stageRoutes } from './stage/routes.js'
 import { ChainEvents } from './stream/events.js'
 import { streamRoutes } from './stream/routes.js'
@@ -66,6 +69,7 @@ export async function buildApp (options: AppOptions) {
     }
   })
   await app.register(healthRoutes)
+  await app.register(hecHealthRoutes)
   await app.register(stageRoutes, {
     facts: () => ({
       version: options.version ?? '0.0.0-dev',
@@ -73,18 +77,17 @@ export async function buildApp (options: AppOptions) {
       settings,
       maxBlocks: config.maxBlocks,
       rateLimit: config.rateLimit,
-      chaosOverride: config.chaosOverride,
       admin: config.adminToken !== undefined,
       chain: { length: store.length, head: store.head.hash }
     })
   })
-  await app.register(streamRoutes, { store, events, backlog: 100, heartbeatMs: options.heartbeatMs ?? 15_000 })
+  await app.register(streamRoutes, { store, events, backlog: 100, heartbeatMs: options.heartbeatMs ?? 15_000, readToken: config.readToken })
   await app.register(adminRoutes, { settings, adminToken: config.adminToken })
 
-  // Everything under /logs shares the fire, in the order the README gives:
-  // rate limit, lp0, body errors, GDPR, wipe.
+  // Every ingest route and the chain's reads share the fire, in the order the
+  // README gives: rate limit, token, lp0, body errors, GDPR, wipe.
   await app.register(async function logs (logs) {
-    await logs.register(fire, { random, seed, settings, events, allowOverride: config.chaosOverride })
+    await logs.register(fire, { random, seed, settings, events })
     if (config.rateLimit > 0) {
       await logs.register(rateLimit, {
         max: config.rateLimit,
@@ -92,15 +95,20 @@ export async function buildApp (options: AppOptions) {
         errorResponseBuilder: (_request, context) => new RateLimited(context.after)
       })
     }
-    await logs.register(chainRoutes, { store, events, adminToken: config.adminToken })
-    await logs.register(logsIngestRoute, {
+    await logs.register(chainRoutes, { store, events, adminToken: config.adminToken, readToken: config.readToken })
+    const ingest: IngestOptions = {
       store,
       events,
       clock,
       settings,
       maxBlocks: config.maxBlocks,
-      limits: { maxBodyBytes: config.maxBodyBytes, maxEntryBytes: config.maxEntryBytes }
-    })
+      limits: { maxBodyBytes: config.maxBodyBytes, maxEntryBytes: config.maxEntryBytes },
+      ingestToken: config.ingestToken
+    }
+    await logs.register(logsIngestRoute, ingest)
+    await logs.register(hecRoutes, ingest)
+    await logs.register(lokiRoutes, ingest)
+    await logs.register(datadogRoutes, ingest)
   })
 
   return app

@@ -41,6 +41,8 @@ const ENVIRONMENT = z.object({
   LOGFIRE_MAX_ENTRY_BYTES: integer(1, 1024 * 1024 * 1024, 64 * 1024),
   LOGFIRE_RATE_LIMIT: integer(0, 100_000_000, 10_000),
   LOGFIRE_ADMIN_TOKEN: secret(),
+  LOGFIRE_INGEST_TOKEN: secret(),
+  LOGFIRE_READ_TOKEN: secret(),
   LOGFIRE_CHAOS_OVERRIDE: flag(true)
 })
 
@@ -60,6 +62,10 @@ export interface Config {
   rateLimit: number
   /** Undefined disables DELETE /logs. */
   adminToken: string | undefined
+  /** Required by every ingest route when set, in each ecosystem's form. */
+  ingestToken: string | undefined
+  /** Required to read the chain (GET /logs...) when set. */
+  readToken: string | undefined
   chaosOverride: boolean
 }
 
@@ -91,6 +97,8 @@ export function loadConfig (env: Record<string, string | undefined>): Config {
     maxEntryBytes: e.LOGFIRE_MAX_ENTRY_BYTES,
     rateLimit: e.LOGFIRE_RATE_LIMIT,
     adminToken: e.LOGFIRE_ADMIN_TOKEN,
+    ingestToken: e.LOGFIRE_INGEST_TOKEN,
+    readToken: e.LOGFIRE_READ_TOKEN,
     chaosOverride: e.LOGFIRE_CHAOS_OVERRIDE
   }
 }

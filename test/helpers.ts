@@ -36,3 +36,9 @@ export function appsClosedAfterEach () {
     return a
   }
 }
+
+/** The data of every block after genesis, read back through GET /logs. */
+export async function chainEntries (app: TestApp, headers: Record<string, string> = {}): Promise<string[]> {
+  const response = await app.inject({ method: 'GET', url: '/logs', headers })
+  return (response.json() as Array<{ data: string }>).slice(1).map((block) => block.data)
+}

@@ -27,8 +27,6 @@ export interface FireOptions {
   /** Read on every request, so settings changed at runtime apply at once. */
   settings: LiveSettings
   events: ChainEvents
-  /** Whether clients may steer their fate with X-Logfire-Chaos. */
-  allowOverride: boolean
 }
 
 /**
@@ -52,7 +50,7 @@ export const fire = fp(async function fire (app: FastifyInstance, options: FireO
     reply.header('x-logfire-request', String(requestCount))
     reply.header('x-logfire-settings', settingsHeader(options.settings))
 
-    const override = options.allowOverride ? readOverride(request.headers['x-logfire-chaos']) : undefined
+    const override = options.settings.override ? readOverride(request.headers['x-logfire-chaos']) : undefined
     request.chaos = rollChaos(options.random, options.settings, isChaosOverride(override) ? override : undefined)
     request.chaosOverride = override
     done()

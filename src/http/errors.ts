@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http'
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { BodyTooLarge, InternalError, InvalidRequest, RouteNotFound, UnsupportedMediaType, extrasOf } from '../errors.js'
 
@@ -20,7 +20,7 @@ const TITLES: Record<string, string> = {
 function translate (error: FastifyError, maxBodyBytes: number): FastifyError {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE': return new BodyTooLarge(maxBodyBytes)
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new UnsupportedMediaType('(missing or unknown)')
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new UnsupportedMediaType('(missing or unknown)', 'send text or JSON')
     case 'FST_ERR_VALIDATION': return new InvalidRequest(error.message)
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return new InvalidRequest(error.message)
     default: return error
@@ -38,13 +38,18 @@ export function errorBody (error: FastifyError): ErrorBody {
   }
 }
 
+/** How an ecosystem's clients expect to read an error; logfire's own shape by default. */
+export type ErrorShape = (body: ErrorBody) => unknown
+
 /**
- * One JSON shape for every error a client sees. A 5xx that logfire did not
- * mean is logged in full and answered with a generic message, never a stack.
+ * The error handler: one JSON shape for every error a client sees, unless a
+ * route family needs its ecosystem's (see shippers/). A 5xx that logfire did
+ * not mean is logged in full and answered with a generic message, never a
+ * stack.
  */
-export const errorHandling = fp(async function errorHandling (app: FastifyInstance, options: { maxBodyBytes: number }) {
-  app.setErrorHandler((raw: FastifyError, request, reply) => {
-    let error = translate(raw, options.maxBodyBytes)
+export function errorReplier (maxBodyBytes: number, shape: ErrorShape = (body) => body) {
+  return function replyWithError (raw: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+    let error = translate(raw, maxBodyBytes)
     const status = error.statusCode ?? 500
     const intended = status < 500 || error.code?.startsWith('LOGFIRE_')
     if (!intended || typeof error.code !== 'string') {
@@ -53,8 +58,12 @@ export const errorHandling = fp(async function errorHandling (app: FastifyInstan
     }
     const headers = extrasOf(error).headers
     if (headers !== undefined) reply.headers(headers)
-    reply.code(error.statusCode as number).send(errorBody(error))
-  })
+    reply.code(error.statusCode as number).send(shape(errorBody(error)))
+  }
+}
+
+export const errorHandling = fp(async function errorHandling (app: FastifyInstance, options: { maxBodyBytes: number }) {
+  app.setErrorHandler(errorReplier(options.maxBodyBytes))
 
   app.setNotFoundHandler((request, reply) => {
     const error = new RouteNotFound(request.method, request.url.split('?')[0])

@@ -11,8 +11,25 @@ export function tokensMatch (presented: string, expected: string): boolean {
   return timingSafeEqual(digest(presented), digest(expected))
 }
 
+/** The credentials of an `Authorization: <scheme> <credentials>` header, if it uses that scheme. */
+export function schemeCredentials (authorization: string | undefined, scheme: string): string | undefined {
+  if (authorization === undefined) return undefined
+  const space = authorization.search(/[ \t]/)
+  if (space === -1 || authorization.slice(0, space).toLowerCase() !== scheme.toLowerCase()) return undefined
+  const credentials = authorization.slice(space).trim()
+  return credentials === '' ? undefined : credentials
+}
+
 /** The token of an `Authorization: Bearer <token>` header, if there is one. */
 export function bearerToken (authorization: string | undefined): string | undefined {
-  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? '')
-  return match?.[1]
+  return schemeCredentials(authorization, 'Bearer')
+}
+
+/** The password of `Authorization: Basic`, where Loki clients put the token; the user name is ignored. */
+export function basicPassword (authorization: string | undefined): string | undefined {
+  const credentials = schemeCredentials(authorization, 'Basic')
+  if (credentials === undefined) return undefined
+  const decoded = Buffer.from(credentials, 'base64').toString('utf8')
+  const colon = decoded.indexOf(':')
+  return colon === -1 ? undefined : decoded.slice(colon + 1)
 }

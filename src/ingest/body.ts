@@ -1,7 +1,8 @@
 import { EmptyBody, EntryTooLarge, InvalidUtf8, UnsupportedMediaType, withExtras } from '../errors.js'
 import { decodeBody } from './decode.js'
 import { parseEntries } from './entries.js'
-import { classifyMediaType } from './media-type.js'
+import { classifyMediaType, type BodyKind } from './media-type.js'
+import { msgpackEntries } from './msgpack.js'
 
 export interface BodyLimits {
   maxBodyBytes: number
@@ -13,29 +14,55 @@ export interface BodyHeaders {
   contentEncoding: string | undefined
 }
 
+/** A request body with its Content-Encoding undone, and what its Content-Type says it is. */
+export interface DecodedBody {
+  kind: Exclude<BodyKind, 'binary'>
+  bytes: Buffer
+  contentType: string | undefined
+}
+
+/** How one ingest route reads a body: from bytes to entries, or a client error. */
+export interface BodyFormat {
+  /** What to send instead, in a 415's message. */
+  accepts: string
+  entries: (body: DecodedBody) => string[]
+}
+
+/** POST /logs: JSON, NDJSON, text lines, or Fluent Bit's msgpack. */
+export const logsFormat: BodyFormat = {
+  accepts: 'send text, JSON, NDJSON or msgpack',
+  entries: (body) => body.kind === 'msgpack'
+    ? msgpackEntries(body.bytes)
+    : parseEntries(utf8Text(body), body.kind === 'json')
+}
+
 /**
  * From raw request bytes to the entries of one append, or a client error:
  * 415 for binary or undecodable bodies, 413 for oversized ones, 400 for the
  * rest. Nothing here has side effects, so a refused body leaves no trace.
  */
-export function bodyToEntries (raw: Buffer, headers: BodyHeaders, limits: BodyLimits): string[] {
+export function bodyToEntries (raw: Buffer, headers: BodyHeaders, limits: BodyLimits, format: BodyFormat = logsFormat): string[] {
   const kind = classifyMediaType(headers.contentType)
-  if (kind === 'binary') throw new UnsupportedMediaType(headers.contentType)
+  if (kind === 'binary') throw new UnsupportedMediaType(headers.contentType, format.accepts)
+  const bytes = decodeBody(raw, headers.contentEncoding, limits.maxBodyBytes)
+  return checkedEntries(format.entries({ kind, bytes, contentType: headers.contentType }), limits.maxEntryBytes)
+}
 
-  const decoded = decodeBody(raw, headers.contentEncoding, limits.maxBodyBytes)
-  let text: string
+/** The body as text; msgpack has no text form, and invalid UTF-8 is refused rather than becoming U+FFFD. */
+export function utf8Text (body: DecodedBody): string {
+  if (body.kind === 'msgpack') throw new UnsupportedMediaType(body.contentType, 'send text or JSON')
   try {
-    // fatal: invalid UTF-8 is refused instead of silently becoming U+FFFD.
-    text = new TextDecoder('utf-8', { fatal: true }).decode(decoded)
+    return new TextDecoder('utf-8', { fatal: true }).decode(body.bytes)
   } catch {
     throw new InvalidUtf8()
   }
+}
 
-  const entries = parseEntries(text, kind === 'json')
+function checkedEntries (entries: string[], maxEntryBytes: number): string[] {
   if (entries.length === 0) throw new EmptyBody()
   for (let i = 0; i < entries.length; i++) {
-    if (Buffer.byteLength(entries[i] as string, 'utf8') > limits.maxEntryBytes) {
-      throw withExtras(new EntryTooLarge(i, limits.maxEntryBytes), { body: { entry: i } })
+    if (Buffer.byteLength(entries[i] as string, 'utf8') > maxEntryBytes) {
+      throw withExtras(new EntryTooLarge(i, maxEntryBytes), { body: { entry: i } })
     }
   }
   return entries

@@ -9,10 +9,19 @@ function entryText (value: unknown): string {
 }
 
 function entriesOfJson (value: unknown): string[] {
+  if (isLogsEnvelope(value)) return value.logs.map(entryText)
   return Array.isArray(value) ? value.map(entryText) : [entryText(value)]
 }
 
-function nonBlankLines (text: string): string[] {
+/** pino-http-send's default body, `{"logs":[...]}`: nothing but the array, so a log object is never mistaken for one. */
+function isLogsEnvelope (value: unknown): value is { logs: unknown[] } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  const keys = Object.keys(value)
+  return keys.length === 1 && keys[0] === 'logs' && Array.isArray((value as { logs: unknown }).logs)
+}
+
+/** Text as entries: one per line, blank lines skipped. */
+export function nonBlankLines (text: string): string[] {
   return text.split(LINE_BREAK).filter((line) => line.trim() !== '')
 }
 
@@ -26,7 +35,8 @@ function tryParse (text: string): { value: unknown } | { error: Error } {
 
 /**
  * Turns a decoded body into log entries, by its shape:
- * - a JSON array gives one entry per element;
+ * - a JSON array gives one entry per element, and so does pino-http-send's
+ *   `{"logs":[...]}` envelope;
  * - one JSON value (object, string, ...) gives one entry;
  * - NDJSON gives one entry per line, each line verbatim;
  * - anything else is text, one entry per non-blank line.

@@ -1,34 +1,30 @@
 import type { FastifyPluginAsync } from 'fastify'
-import { EmptyBody } from '../errors.js'
+import { bearerToken } from '../http/tokens.js'
+import { tokenGuard } from '../http/token-guard.js'
 import { appendEntries, type AppendContext } from './append.js'
-import { bodyToEntries, type BodyLimits } from './body.js'
+import { logsFormat, type BodyLimits } from './body.js'
+import { parseBodiesAs, requestEntries } from './parser.js'
 
 const RESPONSE_END = Buffer.from(']}')
 
-export interface LogsIngestOptions extends AppendContext {
+export interface IngestOptions extends AppendContext {
   limits: BodyLimits
+  /** LOGFIRE_INGEST_TOKEN: every ingest route needs it when set. */
+  ingestToken: string | undefined
 }
 
 /** POST /logs: every body shape a shipper or curl sends, appended atomically. */
-export const logsIngestRoute: FastifyPluginAsync<LogsIngestOptions> = async (app, options) => {
-  // Every Content-Type goes through one parser that judges the body by its
-  // shape; the parsers Fastify ships would refuse curl's form-encoded text.
-  app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, raw, done) => {
-    try {
-      done(null, bodyToEntries(raw as Buffer, {
-        contentType: request.headers['content-type'],
-        contentEncoding: request.headers['content-encoding']
-      }, options.limits))
-    } catch (error) {
-      done(error as Error)
-    }
+export const logsIngestRoute: FastifyPluginAsync<IngestOptions> = async (app, options) => {
+  parseBodiesAs(app, logsFormat, options.limits)
+  const onRequest = tokenGuard({
+    expected: options.ingestToken,
+    present: (request) => bearerToken(request.headers.authorization),
+    hint: 'Authorization: Bearer <LOGFIRE_INGEST_TOKEN>',
+    challenge: 'Bearer realm="logfire ingest"'
   })
 
-  app.post('/logs', async (request, reply) => {
-    const entries = request.body as string[] | undefined
-    if (entries === undefined) throw new EmptyBody()
-    const { slice } = appendEntries(options, entries, request)
+  app.post('/logs', { onRequest }, async (request, reply) => {
+    const { slice } = appendEntries(options, requestEntries(request), request)
     // Built from the blocks' JSON text as the store keeps it: a batch of a
     // thousand lines is not serialised a second time.
     reply.type('application/json; charset=utf-8')

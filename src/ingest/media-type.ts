@@ -1,13 +1,14 @@
-export type BodyKind = 'json' | 'text' | 'binary'
+export type BodyKind = 'json' | 'text' | 'msgpack' | 'binary'
 
 // Whole families of media that are never log text.
 const BINARY_FAMILIES = new Set(['image', 'audio', 'video', 'font', 'model', 'multipart'])
 
 const BINARY_APPLICATION_TYPES = new Set([
   'octet-stream', 'zip', 'gzip', 'x-gzip', 'x-tar', 'x-bzip2', 'x-7z-compressed', 'zstd',
-  'pdf', 'wasm', 'cbor', 'protobuf', 'x-protobuf', 'vnd.google.protobuf',
-  'msgpack', 'x-msgpack', 'vnd.msgpack'
+  'pdf', 'wasm', 'cbor', 'protobuf', 'x-protobuf', 'vnd.google.protobuf'
 ])
+
+const MSGPACK_APPLICATION_TYPES = new Set(['msgpack', 'x-msgpack', 'vnd.msgpack'])
 
 const JSON_APPLICATION_TYPES = new Set(['json', 'x-ndjson', 'ndjson', 'jsonl', 'x-jsonlines', 'json-seq'])
 
@@ -23,6 +24,7 @@ export function classifyMediaType (contentType: string | undefined): BodyKind {
   if (BINARY_FAMILIES.has(family)) return 'binary'
   if (family !== 'application') return 'text'
   if (BINARY_APPLICATION_TYPES.has(subtype)) return 'binary'
+  if (MSGPACK_APPLICATION_TYPES.has(subtype)) return 'msgpack'
   if (JSON_APPLICATION_TYPES.has(subtype) || subtype.endsWith('+json')) return 'json'
   return 'text'
 }

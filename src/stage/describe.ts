@@ -6,21 +6,25 @@ export interface ServiceFacts {
   settings: LiveSettings
   maxBlocks: number
   rateLimit: number
-  chaosOverride: boolean
   admin: boolean
   chain: { length: number, head: string }
 }
 
 const ENDPOINTS = [
-  ['POST', '/logs', 'append log lines: text, JSON, NDJSON, gzip'],
+  ['POST', '/logs', 'append log lines: text, JSON, NDJSON, msgpack, gzip'],
+  ['POST', '/services/collector/event', 'Splunk HEC events (also /services/collector, /event/1.0)'],
+  ['POST', '/services/collector/raw', 'Splunk HEC raw lines'],
+  ['POST', '/loki/api/v1/push', 'Loki push, JSON'],
+  ['POST', '/api/v2/logs', 'Datadog logs intake'],
   ['GET', '/logs', 'the whole chain, genesis first'],
   ['GET', '/logs/:index', 'one block'],
   ['GET', '/logs/verify', 'check every link and hash'],
   ['GET', '/logs/stream', 'Server-Sent Events: block, burn, fire, gdpr'],
   ['DELETE', '/logs', 'burn the chain (admin token)'],
   ['GET', '/admin/chaos', 'the live chaos settings (admin token)'],
-  ['PATCH', '/admin/chaos', 'change them: {"fireRate", "wipeRate", "gdpr"} (admin token)'],
-  ['GET', '/healthz', 'liveness']
+  ['PATCH', '/admin/chaos', 'change them: {"fireRate", "wipeRate", "gdpr", "override"} (admin token)'],
+  ['GET', '/healthz', 'liveness'],
+  ['GET', '/docs', 'the OpenAPI documentation']
 ] as const
 
 /** GET / for curl: what this is, where things are and how hot the fire is right now. */
@@ -34,8 +38,7 @@ export function describeService (facts: ServiceFacts) {
       ...facts.settings,
       seed: facts.seed,
       maxBlocks: facts.maxBlocks,
-      rateLimit: facts.rateLimit,
-      override: facts.chaosOverride
+      rateLimit: facts.rateLimit
     },
     admin: facts.admin,
     chain: facts.chain

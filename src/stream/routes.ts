@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { ChainStore } from '../chain/store.js'
 import type { ChainEvents } from './events.js'
 import { Feed } from './feed.js'
+import { readGuard } from '../http/token-guard.js'
 
 export interface StreamRouteOptions {
   store: ChainStore
@@ -11,6 +12,7 @@ export interface StreamRouteOptions {
   backlog: number
   /** Comment lines at this interval keep proxies from closing an idle stream. */
   heartbeatMs: number
+  readToken: string | undefined
 }
 
 /**
@@ -30,7 +32,7 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
 
   // 'manual': no Accept negotiation, so every client gets the stream and
   // every error keeps logfire's JSON shape.
-  app.get('/logs/stream', { sse: { kind: 'manual' } }, async (request, reply) => {
+  app.get('/logs/stream', { onRequest: readGuard(options.readToken), sse: { kind: 'manual' } }, async (request, reply) => {
     const stream = reply.sse
     const lastEventId = request.headers['last-event-id']
     const feed = new Feed(store, {

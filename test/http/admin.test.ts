@@ -54,7 +54,7 @@ describe('GET and PATCH /admin/chaos', () => {
     const a = await start({ adminToken: 's3cret', fireRate: 0.05, wipeRate: 0.02, gdpr: true })
     const response = await admin(a, 'GET')
     expect(response.statusCode).toBe(200)
-    expect(response.json()).toEqual({ fireRate: 0.05, wipeRate: 0.02, gdpr: true })
+    expect(response.json()).toEqual({ fireRate: 0.05, wipeRate: 0.02, gdpr: true, override: true })
   })
 
   it('changes them at runtime, and the very next request obeys', async () => {
@@ -62,7 +62,7 @@ describe('GET and PATCH /admin/chaos', () => {
     expect((await post(a, 'the EU')).statusCode).toBe(451)
     const response = await admin(a, 'PATCH', { fireRate: 1, gdpr: false })
     expect(response.statusCode).toBe(200)
-    expect(response.json()).toEqual({ fireRate: 1, wipeRate: 0, gdpr: false })
+    expect(response.json()).toEqual({ fireRate: 1, wipeRate: 0, gdpr: false, override: true })
     expect((await post(a, 'the EU')).statusCode).toBe(503)
     await admin(a, 'PATCH', { fireRate: 0, wipeRate: 1 })
     expect((await post(a, 'the EU')).statusCode).toBe(410)
@@ -70,11 +70,22 @@ describe('GET and PATCH /admin/chaos', () => {
     expect((await post(a, 'the EU')).statusCode).toBe(200)
   })
 
+  it('turns the X-Logfire-Chaos override off and on at runtime', async () => {
+    const a = await start({ adminToken: 's3cret' })
+    expect((await post(a, 'x', { 'x-logfire-chaos': 'fire' })).statusCode).toBe(503)
+    await admin(a, 'PATCH', { override: false })
+    const ignored = await post(a, 'x', { 'x-logfire-chaos': 'fire' })
+    expect(ignored.statusCode).toBe(200)
+    expect(ignored.headers['x-logfire-settings']).toBe('fire=0; wipe=0; gdpr=on; override=off')
+    await admin(a, 'PATCH', { override: true })
+    expect((await post(a, 'x', { 'x-logfire-chaos': 'fire' })).statusCode).toBe(503)
+  })
+
   it('shows runtime changes in GET / and in X-Logfire-Settings', async () => {
     const a = await start({ adminToken: 's3cret', fireRate: 0.05, wipeRate: 0.02 })
-    expect((await post(a, 'x', { 'x-logfire-chaos': 'off' })).headers['x-logfire-settings']).toBe('fire=0.05; wipe=0.02; gdpr=on')
+    expect((await post(a, 'x', { 'x-logfire-chaos': 'off' })).headers['x-logfire-settings']).toBe('fire=0.05; wipe=0.02; gdpr=on; override=on')
     await admin(a, 'PATCH', { fireRate: 0.5, gdpr: false })
-    expect((await post(a, 'x', { 'x-logfire-chaos': 'off' })).headers['x-logfire-settings']).toBe('fire=0.5; wipe=0.02; gdpr=off')
+    expect((await post(a, 'x', { 'x-logfire-chaos': 'off' })).headers['x-logfire-settings']).toBe('fire=0.5; wipe=0.02; gdpr=off; override=on')
     expect((await a.inject({ method: 'GET', url: '/' })).json().chaos).toMatchObject({ fireRate: 0.5, wipeRate: 0.02, gdpr: false })
   })
 
@@ -89,7 +100,7 @@ describe('GET and PATCH /admin/chaos', () => {
     const response = await admin(a, 'PATCH', patch)
     expect(response.statusCode).toBe(400)
     expect(response.json()).toMatchObject({ statusCode: 400, code: 'LOGFIRE_INVALID_REQUEST' })
-    expect((await admin(a, 'GET')).json()).toEqual({ fireRate: 0, wipeRate: 0, gdpr: true })
+    expect((await admin(a, 'GET')).json()).toEqual({ fireRate: 0, wipeRate: 0, gdpr: true, override: true })
   })
 
   it('needs the admin token, checked before the body is read', async () => {

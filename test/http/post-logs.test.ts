@@ -3,15 +3,9 @@ import request from 'supertest'
 import { describe, expect, it } from 'vitest'
 import { GENESIS } from '../../src/chain/block.js'
 import { ChainStore } from '../../src/chain/store.js'
-import { appsClosedAfterEach, post, type TestApp } from '../helpers.js'
+import { appsClosedAfterEach, chainEntries, post } from '../helpers.js'
 
-type App = TestApp
 const start = appsClosedAfterEach()
-
-async function chainData (a: App): Promise<string[]> {
-  const response = await a.inject({ method: 'GET', url: '/logs' })
-  return (response.json() as Array<{ data: string }>).slice(1).map((block) => block.data)
-}
 
 describe('POST /logs', () => {
   it('appends a line and answers exactly 200 with the appended blocks', async () => {
@@ -30,7 +24,7 @@ describe('POST /logs', () => {
         hash: expect.stringMatching(/^[0-9a-f]{64}$/)
       }]
     })
-    expect(await chainData(a)).toEqual(['hello'])
+    expect(await chainEntries(a)).toEqual(['hello'])
   })
 
   it.each([
@@ -50,7 +44,7 @@ describe('POST /logs', () => {
     const response = await post(a, body, contentType === undefined ? {} : { 'content-type': contentType })
     expect(response.statusCode).toBe(200)
     expect(response.json()).toMatchObject({ appended: expected.length, length: expected.length + 1 })
-    expect(await chainData(a)).toEqual(expected)
+    expect(await chainEntries(a)).toEqual(expected)
   })
 
   it('decodes gzip and deflate bodies sent over a real socket', async () => {
@@ -59,7 +53,7 @@ describe('POST /logs', () => {
       .send(gzipSync('zipped one\nzipped two\n')).expect(200)
     await request(a.server).post('/logs').set('content-encoding', 'deflate').set('content-type', 'text/plain')
       .send(deflateSync('["deflated"]')).expect(200)
-    expect(await chainData(a)).toEqual(['zipped one', 'zipped two', 'deflated'])
+    expect(await chainEntries(a)).toEqual(['zipped one', 'zipped two', 'deflated'])
   })
 
   it('appends batches in order, across requests', async () => {
@@ -67,7 +61,7 @@ describe('POST /logs', () => {
     await post(a, 'a\nb')
     const response = await post(a, 'c')
     expect(response.json()).toMatchObject({ appended: 1, length: 4, blocks: [{ index: 3, data: 'c' }] })
-    expect(await chainData(a)).toEqual(['a', 'b', 'c'])
+    expect(await chainEntries(a)).toEqual(['a', 'b', 'c'])
   })
 })
 
@@ -88,7 +82,7 @@ describe('POST /logs with bad input: a clear 4xx, nothing stored, the server una
     const response = await post(a, body, headers as Record<string, string>)
     expect(response.statusCode).toBe(status)
     expect(response.json()).toEqual({ statusCode: status, code, error: expect.any(String), message: expect.any(String) })
-    expect(await chainData(a)).toEqual([])
+    expect(await chainEntries(a)).toEqual([])
     expect((await post(a, 'still alive')).statusCode).toBe(200)
   })
 
@@ -97,7 +91,7 @@ describe('POST /logs with bad input: a clear 4xx, nothing stored, the server una
     const response = await post(a, 'x'.repeat(1001), { 'content-type': 'text/plain' })
     expect(response.statusCode).toBe(413)
     expect(response.json()).toMatchObject({ statusCode: 413, code: 'LOGFIRE_BODY_TOO_LARGE', error: 'Payload Too Large' })
-    expect(await chainData(a)).toEqual([])
+    expect(await chainEntries(a)).toEqual([])
   })
 
   it('counts the decoded size: a zip bomb gets 413, not an out-of-memory crash', async () => {
@@ -120,7 +114,7 @@ describe('POST /logs with bad input: a clear 4xx, nothing stored, the server una
       message: 'Entry 1 is over 10 bytes',
       entry: 1
     })
-    expect(await chainData(a)).toEqual([])
+    expect(await chainEntries(a)).toEqual([])
   })
 
   it('answers an unexpected failure with a generic 500, no stack, and keeps serving', async () => {
@@ -155,7 +149,7 @@ describe('GDPR', () => {
       entry: 2,
       term: 'eu'
     })
-    expect(await chainData(a)).toEqual([])
+    expect(await chainEntries(a)).toEqual([])
   })
 
   it('checks JSON entries too', async () => {
@@ -168,6 +162,6 @@ describe('GDPR', () => {
   it('lets everything through with LOGFIRE_GDPR=false', async () => {
     const a = await start({ gdpr: false })
     expect((await post(a, 'the UK and the EU')).statusCode).toBe(200)
-    expect(await chainData(a)).toEqual(['the UK and the EU'])
+    expect(await chainEntries(a)).toEqual(['the UK and the EU'])
   })
 })

@@ -18,6 +18,16 @@ describe('parseEntries', () => {
     expect(parseEntries('[ "a", {"b": 1}, 3, null, [true] ]', true)).toEqual(['a', '{"b":1}', '3', 'null', '[true]'])
   })
 
+  it("gives one entry per element of pino-http-send's {\"logs\": [...]} envelope", () => {
+    expect(parseEntries('{"logs":[{"level":30,"msg":"a"},{"level":40,"msg":"b"}]}', true))
+      .toEqual(['{"level":30,"msg":"a"}', '{"level":40,"msg":"b"}'])
+  })
+
+  it('keeps an object with a logs field and anything else as one entry', () => {
+    expect(parseEntries('{"logs":[1],"msg":"x"}', true)).toEqual(['{"logs":[1],"msg":"x"}'])
+    expect(parseEntries('{"logs":"not a list"}', true)).toEqual(['{"logs":"not a list"}'])
+  })
+
   it('gives one entry for one JSON object, as compact JSON', () => {
     expect(parseEntries('{ "level": "info",\n  "msg": "hi" }', true)).toEqual(['{"level":"info","msg":"hi"}'])
   })

@@ -15,7 +15,8 @@ describe('classifyMediaType', () => {
     ['application/vnd.api+json', 'json'],
     ['image/png', 'binary'],
     ['application/octet-stream', 'binary'],
-    ['application/msgpack', 'binary'],
+    ['application/msgpack', 'msgpack'],
+    ['application/x-msgpack', 'msgpack'],
     ['multipart/form-data; boundary=x', 'binary'],
     ['video/mp4', 'binary']
   ])('reads %s as %s', (contentType, kind) => {

@@ -1,0 +1,44 @@
+import type { FastifyRequest, onRequestHookHandler } from 'fastify'
+import { TokenInvalid, TokenRequired, withExtras } from '../errors.js'
+import { bearerToken, tokensMatch } from './tokens.js'
+
+export interface TokenGuardOptions {
+  /** The configured token; no guard at all when it is undefined. */
+  expected: string | undefined
+  /** Where this route's ecosystem puts the token. */
+  present: (request: FastifyRequest) => string | undefined
+  /** How to send it, shown in the 401's message. */
+  hint: string
+  /** The 401's WWW-Authenticate challenge, when the scheme has one. */
+  challenge?: string
+}
+
+/**
+ * onRequest hooks for a route that needs a token: none when no token is
+ * configured, so an open route pays nothing. No token is a 401 and a wrong
+ * one a 403, each in the route's own error shape, since both are thrown to
+ * its error handler.
+ */
+export function tokenGuard (options: TokenGuardOptions): onRequestHookHandler[] {
+  const { expected } = options
+  if (expected === undefined) return []
+  const missing = () => options.challenge === undefined
+    ? new TokenRequired(options.hint)
+    : withExtras(new TokenRequired(options.hint), { headers: { 'www-authenticate': options.challenge } })
+  return [function requireToken (request, _reply, done) {
+    const presented = options.present(request)
+    if (presented === undefined) done(missing())
+    else if (!tokensMatch(presented, expected)) done(new TokenInvalid())
+    else done()
+  }]
+}
+
+/** LOGFIRE_READ_TOKEN, for every route that shows the chain's content. */
+export function readGuard (readToken: string | undefined): onRequestHookHandler[] {
+  return tokenGuard({
+    expected: readToken,
+    present: (request) => bearerToken(request.headers.authorization),
+    hint: 'Authorization: Bearer <LOGFIRE_READ_TOKEN>',
+    challenge: 'Bearer realm="logfire read"'
+  })
+}

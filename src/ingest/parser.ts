@@ -1,0 +1,29 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { EmptyBody } from '../errors.js'
+import { bodyToEntries, type BodyFormat, type BodyLimits } from './body.js'
+
+/**
+ * Every Content-Type of the routes in `app` goes through one parser that
+ * reads the body in `format`; the parsers Fastify ships would refuse curl's
+ * form-encoded text. The parsed body is the request's entries.
+ */
+export function parseBodiesAs (app: FastifyInstance, format: BodyFormat, limits: BodyLimits): void {
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, raw, done) => {
+    try {
+      done(null, bodyToEntries(raw as Buffer, {
+        contentType: request.headers['content-type'],
+        contentEncoding: request.headers['content-encoding']
+      }, limits, format))
+    } catch (error) {
+      done(error as Error)
+    }
+  })
+}
+
+/** The entries parsed from the body; a request with no body at all is refused like an empty one. */
+export function requestEntries (request: FastifyRequest): string[] {
+  const entries = request.body as string[] | undefined
+  if (entries === undefined) throw new EmptyBody()
+  return entries
+}

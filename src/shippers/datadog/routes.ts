@@ -1,0 +1,34 @@
+import type { FastifyPluginAsync } from 'fastify'
+import { errorReplier, type ErrorBody } from '../../http/errors.js'
+import { tokenGuard } from '../../http/token-guard.js'
+import { appendEntries } from '../../ingest/append.js'
+import { logsFormat } from '../../ingest/body.js'
+import type { IngestOptions } from '../../ingest/logs-route.js'
+import { parseBodiesAs, requestEntries } from '../../ingest/parser.js'
+
+/** logfire's error with Datadog's `errors` list beside it: the two shapes share no field. */
+export function datadogErrorBody (error: ErrorBody) {
+  return { ...error, errors: [{ status: String(error.statusCode), title: error.error, detail: error.message }] }
+}
+
+/**
+ * Datadog's logs intake: one log object or an array of them, each stored as
+ * its JSON text. 202 on success, as Datadog answers.
+ */
+export const datadogRoutes: FastifyPluginAsync<IngestOptions> = async (app, options) => {
+  app.setErrorHandler(errorReplier(options.limits.maxBodyBytes, datadogErrorBody))
+  parseBodiesAs(app, logsFormat, options.limits)
+  const onRequest = tokenGuard({
+    expected: options.ingestToken,
+    present: (request) => {
+      const key = request.headers['dd-api-key']
+      return Array.isArray(key) ? key[0] : key
+    },
+    hint: 'DD-API-KEY: <LOGFIRE_INGEST_TOKEN>'
+  })
+
+  app.post('/api/v2/logs', { onRequest }, async (request, reply) => {
+    appendEntries(options, requestEntries(request), request)
+    return reply.code(202).send({})
+  })
+}

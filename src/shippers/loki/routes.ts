@@ -1,0 +1,32 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import { basicPassword, bearerToken } from '../../http/tokens.js'
+import { tokenGuard } from '../../http/token-guard.js'
+import { appendEntries } from '../../ingest/append.js'
+import { utf8Text, type BodyFormat } from '../../ingest/body.js'
+import type { IngestOptions } from '../../ingest/logs-route.js'
+import { parseBodiesAs, requestEntries } from '../../ingest/parser.js'
+import { lokiEntries } from './push.js'
+
+// Loki's default is protobuf with snappy, which clients switch off with a
+// JSON mode (winston-loki's json: true, Promtail's JSON push).
+const pushFormat: BodyFormat = { accepts: "send Loki's JSON push format", entries: (body) => lokiEntries(utf8Text(body)) }
+
+// Grafana Cloud and most gateways take the token as basic auth's password.
+const lokiToken = (request: FastifyRequest): string | undefined =>
+  bearerToken(request.headers.authorization) ?? basicPassword(request.headers.authorization)
+
+/** Loki's push API in JSON. Errors keep logfire's shape: Loki's clients read only the status. */
+export const lokiRoutes: FastifyPluginAsync<IngestOptions> = async (app, options) => {
+  parseBodiesAs(app, pushFormat, options.limits)
+  const onRequest = tokenGuard({
+    expected: options.ingestToken,
+    present: lokiToken,
+    hint: 'Authorization: Bearer <LOGFIRE_INGEST_TOKEN>, or basic auth with it as the password',
+    challenge: 'Basic realm="logfire ingest"'
+  })
+
+  app.post('/loki/api/v1/push', { onRequest }, async (request, reply) => {
+    appendEntries(options, requestEntries(request), request)
+    return reply.code(204).send()
+  })
+}
