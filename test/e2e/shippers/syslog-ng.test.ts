@@ -1,0 +1,67 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterEach, describe, expect, it } from 'vitest'
+import { eventually, lines, startLogfire, type Logfire } from './harness.js'
+import { startSyslogNg, syslogNgMissing } from './syslog-ng.js'
+
+const title = syslogNgMissing === undefined
+  ? 'syslog-ng http() into logfire'
+  : `syslog-ng http() into logfire (skipped: Debian package ${syslogNgMissing} missing; .ci/run installs it)`
+
+describe.skipIf(syslogNgMissing !== undefined)(title, () => {
+  const cleanups: Array<() => Promise<unknown>> = []
+  afterEach(async () => { for (const cleanup of cleanups.splice(0).reverse()) await cleanup() })
+
+  async function setUp (destination: (logfire: Logfire) => string) {
+    const logfire = await startLogfire()
+    cleanups.push(logfire.close)
+    const syslogNg = startSyslogNg(destination(logfire))
+    cleanups.push(syslogNg.stop)
+    return { logfire, syslogNg }
+  }
+
+  it('delivers one message per request by default, in order, exactly once', async () => {
+    const { logfire, syslogNg } = await setUp((l) => `url("${l.base}/logs") body("\${MSG}")`)
+    const sent = lines('syslog-ng single', 5)
+    syslogNg.send(...sent)
+    await eventually(async () => expect(await logfire.entries()).toEqual(sent))
+    expect(logfire.posts('/logs')).toHaveLength(5)
+  })
+
+  it('delivers batches as NDJSON, one request per batch', async () => {
+    const { logfire, syslogNg } = await setUp((l) =>
+      `url("${l.base}/logs") body("$(format-json --scope none msg=\${MSG})") batch-lines(4) batch-timeout(200)`)
+    const sent = lines('syslog-ng batched', 10)
+    syslogNg.send(...sent)
+    await eventually(async () => expect(await logfire.entries()).toEqual(sent.map((msg) => JSON.stringify({ msg }))))
+    expect(logfire.posts('/logs').length).toBeLessThanOrEqual(3)
+  })
+
+  it('resends after a 503 until it lands, exactly once', async () => {
+    const { logfire, syslogNg } = await setUp((l) =>
+      `url("${l.base}/logs") body("\${MSG}") headers("X-Logfire-Chaos: fire")`)
+    syslogNg.send('printer fire drill')
+    // Two fires: the first attempt and at least one resend after time-reopen.
+    await eventually(() => expect(logfire.events('fire').length).toBeGreaterThanOrEqual(2))
+    expect(await logfire.entries()).toEqual([])
+
+    await logfire.ignoreChaosHeader()
+    await eventually(async () => expect(await logfire.entries()).toEqual(['printer fire drill']))
+    await sleep(1500) // past time-reopen: nothing more is resent
+    expect(await logfire.entries()).toEqual(['printer fire drill'])
+    expect(logfire.posts('/logs').map((r) => r.statusCode).at(-1)).toBe(200)
+  })
+
+  it('drops the batch after a 410, and never resends it', async () => {
+    const { logfire, syslogNg } = await setUp((l) =>
+      `url("${l.base}/logs") body("\${MSG}") headers("X-Logfire-Chaos: wipe")`)
+    syslogNg.send('doomed line')
+    await eventually(() => expect(logfire.events('burn')).toHaveLength(1))
+
+    await logfire.ignoreChaosHeader()
+    syslogNg.send('survivor line')
+    await eventually(async () => expect(await logfire.entries()).toEqual(['survivor line']))
+    await sleep(1500)
+    expect(await logfire.entries()).toEqual(['survivor line'])
+    expect(logfire.posts('/logs').map((r) => r.statusCode)).toEqual([410, 200])
+  })
+})
