@@ -12,6 +12,7 @@ import { randomSeed, seededRandom, type Random } from './fire/random.js'
 import { errorHandling } from './http/errors.js'
 import { gracefulClose } from './http/graceful-close.js'
 import { healthRoutes } from './http/health.js'
+import { openApi } from './http/openapi.js'
 import { securityHeaders } from './http/security-headers.js'
 import { OneLinePerRequest } from './http/request-log.js'
 import { logsIngestRoute, type IngestOptions } from './ingest/logs-route.js'
@@ -57,6 +58,7 @@ export async function buildApp (options: AppOptions) {
   app.setSerializerCompiler(serializerCompiler)
 
   await app.register(errorHandling, { maxBodyBytes: config.maxBodyBytes })
+  await app.register(openApi, { version: options.version ?? '0.0.0-dev' })
   await app.register(gracefulClose)
   await app.register(securityHeaders, {
     contentSecurityPolicy: {

@@ -1,4 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { documented, errorSchema } from '../http/responses.js'
 import { requireAdmin } from './auth.js'
 import { settingsPatch, type LiveSettings } from './settings.js'
 
@@ -7,14 +9,39 @@ export interface AdminRouteOptions {
   adminToken: string | undefined
 }
 
+const settingsSchema = z.object({
+  fireRate: z.number().describe('Share of requests answered 503 lp0 on fire'),
+  wipeRate: z.number().describe('Share of appends that burn the chain (410)'),
+  gdpr: z.boolean().describe('Whether lines about the EU, the UK or Europe are refused (451)'),
+  override: z.boolean().describe('Whether X-Logfire-Chaos is honoured')
+})
+
+const ADMIN = {
+  tags: ['stage'],
+  security: [{ adminBearer: [] as string[] }],
+  response: {
+    200: documented(settingsSchema, 'The settings now'),
+    401: documented(errorSchema, 'No admin token, or a wrong one', { 'www-authenticate': { type: 'string', description: 'Bearer' } }),
+    404: documented(errorSchema, 'LOGFIRE_ADMIN_TOKEN is not set, so admin routes do not exist')
+  }
+}
+
 /** GET and PATCH /admin/chaos: the stage's live knobs for the fire. */
 export const adminRoutes: FastifyPluginAsyncZod<AdminRouteOptions> = async (app, { settings, adminToken }) => {
   // onRequest: the token is checked before the body is even read.
   app.addHook('onRequest', requireAdmin(adminToken))
 
-  app.get('/admin/chaos', async () => settings)
+  app.get('/admin/chaos', { schema: { ...ADMIN, summary: 'The live chaos settings' } }, async () => settings)
 
-  app.patch('/admin/chaos', { schema: { body: settingsPatch } }, async (request) => {
+  app.patch('/admin/chaos', {
+    schema: {
+      ...ADMIN,
+      summary: 'Change the chaos settings at runtime',
+      description: 'Any subset of the fields; the change applies to the very next request.',
+      body: settingsPatch,
+      response: { ...ADMIN.response, 400: documented(errorSchema, 'Not a valid change; nothing changed') }
+    }
+  }, async (request) => {
     Object.assign(settings, request.body)
     request.log.info({ settings }, 'chaos settings changed')
     return settings

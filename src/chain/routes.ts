@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { requireAdmin } from '../admin/auth.js'
 import { BlockNotFound } from '../errors.js'
 import { ifNoneMatchHits } from '../http/conditional.js'
+import { documented, errorSchema, fireErrors, FIRE_HEADERS, optionalToken } from '../http/responses.js'
 import { readGuard } from '../http/token-guard.js'
 import { burnChain } from '../fire/burn.js'
 import type { ChainEvents } from '../stream/events.js'
@@ -17,6 +18,22 @@ export interface ChainRouteOptions {
   readToken: string | undefined
 }
 
+export const blockSchema = z.object({
+  index: z.number().int().describe('Position in the chain; genesis is 0'),
+  previousHash: z.string().describe('The hash of the block before'),
+  timestamp: z.number().int().describe('Milliseconds since the epoch'),
+  data: z.string().describe('The log entry, verbatim'),
+  hash: z.string().describe('sha256 of index + previousHash + timestamp + data, in hex')
+})
+
+const verification = z.union([
+  z.object({ valid: z.literal(true), length: z.number().int(), head: z.string() }),
+  z.object({ valid: z.literal(false), index: z.number().int(), reason: z.string() })
+])
+
+const READ = { tags: ['chain'], security: optionalToken('readBearer') }
+const readErrors = fireErrors({ token: true })
+
 const nonNegativeInteger = z.string().regex(/^\d{1,15}$/, { error: 'must be a non-negative integer' }).transform(Number)
 const blockParams = z.object({ index: nonNegativeInteger })
 const chainQuery = z.object({ from: nonNegativeInteger.optional() })
@@ -28,12 +45,27 @@ export const chainRoutes: FastifyPluginAsyncZod<ChainRouteOptions> = async (app,
   // naivechain's GET /blocks: the bare array, genesis first, or from ?from=
   // on for pollers. HEAD comes with it. The ETag names the chain's state
   // (burns, length, head), so a 304 costs no serialisation at any size.
-  app.get('/logs', { onRequest, schema: { querystring: chainQuery } }, async (request, reply) => {
+  app.get('/logs', {
+    onRequest,
+    config: { docs: { fire: true } },
+    schema: {
+      ...READ,
+      summary: 'The whole chain, genesis first',
+      description: "naivechain's GET /blocks. With ?from=N only the blocks from N on, for pollers. " +
+        'The ETag names the chain (burns, length, head), so If-None-Match is a cheap 304.',
+      querystring: chainQuery,
+      response: {
+        200: documented(z.array(blockSchema), 'The blocks', { ...FIRE_HEADERS, etag: { type: 'string', description: '"<burns>-<length>-<head>[-<from>]"' } }),
+        304: documented(z.null(), 'The chain has not changed since that ETag', FIRE_HEADERS),
+        ...readErrors
+      }
+    }
+  }, async (request, reply) => {
     const { from } = request.query
     const etag = `"${store.epoch}-${store.length}-${store.head.hash.slice(0, 16)}${from === undefined ? '' : `-${from}`}"`
     reply.header('etag', etag)
     reply.header('cache-control', 'no-cache')
-    if (ifNoneMatchHits(request.headers['if-none-match'], etag)) return reply.code(304).send()
+    if (ifNoneMatchHits(request.headers['if-none-match'], etag)) return reply.code(304).send(null)
 
     const slice = store.slice(from)
     reply.type('application/json; charset=utf-8')
@@ -41,16 +73,52 @@ export const chainRoutes: FastifyPluginAsyncZod<ChainRouteOptions> = async (app,
     return reply.send(chainJson(slice))
   })
 
-  app.get('/logs/verify', { onRequest }, async () => verifyChain(store.toArray()))
+  app.get('/logs/verify', {
+    onRequest,
+    config: { docs: { fire: true } },
+    schema: {
+      ...READ,
+      summary: 'Check every link and hash',
+      response: { 200: documented(verification, 'The verdict, and the first broken block if any', FIRE_HEADERS), ...readErrors }
+    }
+  }, async () => verifyChain(store.toArray()))
 
-  app.get('/logs/:index', { onRequest, schema: { params: blockParams } }, async (request) => {
+  app.get('/logs/:index', {
+    onRequest,
+    config: { docs: { fire: true } },
+    schema: {
+      ...READ,
+      summary: 'One block',
+      params: blockParams,
+      response: {
+        200: documented(blockSchema, 'The block', FIRE_HEADERS),
+        404: documented(errorSchema, 'There is no such block', FIRE_HEADERS),
+        ...readErrors
+      }
+    }
+  }, async (request) => {
     const block = store.at(request.params.index)
     if (block === undefined) throw new BlockNotFound(request.params.index, store.length)
     return block
   })
 
   // The stage's burn button. The token is checked after the rate limit.
-  app.delete('/logs', { config: { fireproof: true }, preHandler: requireAdmin(adminToken) }, async (request) => {
+  app.delete('/logs', {
+    config: { fireproof: true },
+    preHandler: requireAdmin(adminToken),
+    schema: {
+      tags: ['stage'],
+      summary: 'Burn the chain',
+      description: "The stage's burn button. Never on fire itself, but rate limited and numbered like the rest.",
+      security: [{ adminBearer: [] as string[] }],
+      response: {
+        200: documented(z.object({ burned: z.number().int().describe('Blocks destroyed') }), 'Burnt', FIRE_HEADERS),
+        401: documented(errorSchema, 'No admin token, or a wrong one', FIRE_HEADERS),
+        404: documented(errorSchema, 'LOGFIRE_ADMIN_TOKEN is not set, so admin routes do not exist', FIRE_HEADERS),
+        429: fireErrors()[429]
+      }
+    }
+  }, async (request) => {
     return { burned: burnChain(store, events, 'admin', request.log) }
   })
 }

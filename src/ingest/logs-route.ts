@@ -1,4 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
+import { z } from 'zod'
+import { blockSchema } from '../chain/routes.js'
+import { documented, fireErrors, FIRE_HEADERS, optionalToken } from '../http/responses.js'
 import { bearerToken } from '../http/tokens.js'
 import { tokenGuard } from '../http/token-guard.js'
 import { appendEntries, type AppendContext } from './append.js'
@@ -6,6 +9,25 @@ import { logsFormat, type BodyLimits } from './body.js'
 import { parseBodiesAs, requestEntries } from './parser.js'
 
 const RESPONSE_END = Buffer.from(']}')
+
+const lines = z.string().describe('Text: one entry per non-blank line, kept verbatim')
+const LOGS_BODY = {
+  'text/plain': lines,
+  'application/x-www-form-urlencoded': lines.describe("curl -d's default type: read as text, never URL-decoded"),
+  'application/json': z.union([
+    z.array(z.unknown()).describe('One entry per element'),
+    z.object({ logs: z.array(z.unknown()) }).describe("pino-http-send's envelope: one entry per element"),
+    z.unknown().describe('Any other JSON value: one entry')
+  ]).describe('Strings are stored as they are, anything else as compact JSON'),
+  'application/x-ndjson': z.string().describe('One entry per line, each line verbatim'),
+  'application/msgpack': z.string().meta({ contentMediaType: 'application/msgpack', description: "Fluent Bit's default: one entry per record, stored as JSON" })
+}
+
+const appendResult = z.object({
+  appended: z.number().int().describe('Blocks appended by this request'),
+  length: z.number().int().describe('The chain length after it, genesis included'),
+  blocks: z.array(blockSchema)
+})
 
 export interface IngestOptions extends AppendContext {
   limits: BodyLimits
@@ -23,7 +45,20 @@ export const logsIngestRoute: FastifyPluginAsync<IngestOptions> = async (app, op
     challenge: 'Bearer realm="logfire ingest"'
   })
 
-  app.post('/logs', { onRequest }, async (request, reply) => {
+  app.post('/logs', {
+    onRequest,
+    config: { docs: { fire: true, body: LOGS_BODY } },
+    schema: {
+      tags: ['ingest'],
+      summary: 'Append log lines',
+      description: 'Every body shape shippers send, gzip, deflate and br included. One request is one all-or-nothing append.',
+      security: optionalToken('ingestBearer'),
+      response: {
+        200: documented(appendResult, 'Appended, always exactly 200: some shippers count anything else as a failure', FIRE_HEADERS),
+        ...fireErrors({ ingest: true, token: true })
+      }
+    }
+  }, async (request, reply) => {
     const { slice } = appendEntries(options, requestEntries(request), request)
     // Built from the blocks' JSON text as the store keeps it: a batch of a
     // thousand lines is not serialised a second time.

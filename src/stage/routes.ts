@@ -2,12 +2,23 @@ import { fileURLToPath } from 'node:url'
 import accepts from '@fastify/accepts'
 import fastifyStatic from '@fastify/static'
 import type { FastifyPluginAsync } from 'fastify'
+import { z } from 'zod'
 import { describeService, type ServiceFacts } from './describe.js'
 
 export interface StageRouteOptions {
   /** Read at each request, so runtime changes show. */
   facts: () => ServiceFacts
 }
+
+const serviceDescription = z.looseObject({
+  name: z.string(),
+  version: z.string(),
+  tagline: z.string(),
+  endpoints: z.array(z.object({ method: z.string(), path: z.string(), description: z.string() })),
+  chaos: z.looseObject({ fireRate: z.number(), wipeRate: z.number(), gdpr: z.boolean(), override: z.boolean(), seed: z.string() }),
+  admin: z.boolean().describe('Whether the admin routes exist'),
+  chain: z.object({ length: z.number().int(), head: z.string() })
+})
 
 // public/ sits beside src/ and dist/ alike.
 const PUBLIC = fileURLToPath(new URL('../../public/', import.meta.url))
@@ -17,7 +28,21 @@ export const stageRoutes: FastifyPluginAsync<StageRouteOptions> = async (app, op
   await app.register(accepts)
   await app.register(fastifyStatic, { root: PUBLIC, index: false, wildcard: false })
 
-  app.get('/', async (request, reply) => {
+  app.get('/', {
+    schema: {
+      tags: ['service'],
+      summary: 'The fire page for a browser, a description of the service for curl',
+      response: {
+        200: {
+          description: 'Negotiated on Accept',
+          content: {
+            'text/html': { schema: z.string().describe('The fire page: the chain burning live, for a big screen') },
+            'application/json': { schema: serviceDescription }
+          }
+        }
+      }
+    }
+  }, async (request, reply) => {
     if (request.accepts().type(['json', 'html']) === 'html') {
       return reply.type('text/html; charset=utf-8').sendFile('index.html')
     }

@@ -4,6 +4,8 @@ import type { ChainStore } from '../chain/store.js'
 import type { ChainEvents } from './events.js'
 import { Feed } from './feed.js'
 import { readGuard } from '../http/token-guard.js'
+import { documented, errorSchema, optionalToken } from '../http/responses.js'
+import { z } from 'zod'
 
 export interface StreamRouteOptions {
   store: ChainStore
@@ -32,7 +34,22 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
 
   // 'manual': no Accept negotiation, so every client gets the stream and
   // every error keeps logfire's JSON shape.
-  app.get('/logs/stream', { onRequest: readGuard(options.readToken), sse: { kind: 'manual' } }, async (request, reply) => {
+  app.get('/logs/stream', {
+    onRequest: readGuard(options.readToken),
+    sse: { kind: 'manual' },
+    schema: {
+      tags: ['chain'],
+      summary: 'Server-Sent Events: block, burn, fire, gdpr',
+      description: 'Event ids are chain positions (`<burns>-<index>`): Last-Event-ID resumes exactly where the chain still is. ' +
+        'Not in the fire: watching never changes what the shippers meet.',
+      security: optionalToken('readBearer'),
+      response: {
+        200: { description: 'The event stream', content: { 'text/event-stream': { schema: z.string() } } },
+        401: documented(errorSchema, 'LOGFIRE_READ_TOKEN is set and no token was presented'),
+        403: documented(errorSchema, 'A wrong read token')
+      }
+    }
+  }, async (request, reply) => {
     const stream = reply.sse
     const lastEventId = request.headers['last-event-id']
     const feed = new Feed(store, {

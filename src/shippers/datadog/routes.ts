@@ -1,10 +1,24 @@
 import type { FastifyPluginAsync } from 'fastify'
+import { z } from 'zod'
+import { documented, errorSchema, fireErrors, FIRE_HEADERS, optionalToken } from '../../http/responses.js'
 import { errorReplier, type ErrorBody } from '../../http/errors.js'
 import { tokenGuard } from '../../http/token-guard.js'
 import { appendEntries } from '../../ingest/append.js'
 import { logsFormat } from '../../ingest/body.js'
 import type { IngestOptions } from '../../ingest/logs-route.js'
 import { parseBodiesAs, requestEntries } from '../../ingest/parser.js'
+
+const datadogLog = z.looseObject({
+  message: z.string().optional(),
+  ddsource: z.string().optional(),
+  ddtags: z.string().optional(),
+  hostname: z.string().optional(),
+  service: z.string().optional()
+}).describe('One log, stored whole as its JSON text')
+
+const datadogError = errorSchema.extend({
+  errors: z.array(z.object({ status: z.string(), title: z.string(), detail: z.string() }))
+})
 
 /** logfire's error with Datadog's `errors` list beside it: the two shapes share no field. */
 export function datadogErrorBody (error: ErrorBody) {
@@ -27,7 +41,19 @@ export const datadogRoutes: FastifyPluginAsync<IngestOptions> = async (app, opti
     hint: 'DD-API-KEY: <LOGFIRE_INGEST_TOKEN>'
   })
 
-  app.post('/api/v2/logs', { onRequest }, async (request, reply) => {
+  app.post('/api/v2/logs', {
+    onRequest,
+    config: { docs: { fire: true, body: { 'application/json': z.union([datadogLog, z.array(datadogLog)]) } } },
+    schema: {
+      tags: ['ingest'],
+      summary: 'Datadog logs intake',
+      security: optionalToken('datadogApiKey'),
+      response: {
+        202: documented(z.object({}), 'Accepted, as Datadog answers', FIRE_HEADERS),
+        ...fireErrors({ ingest: true, token: true, shape: datadogError })
+      }
+    }
+  }, async (request, reply) => {
     appendEntries(options, requestEntries(request), request)
     return reply.code(202).send({})
   })

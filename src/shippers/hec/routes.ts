@@ -1,4 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import { z } from 'zod'
+import { documented, errorSchema, fireErrors, FIRE_HEADERS, optionalToken } from '../../http/responses.js'
 import { errorReplier } from '../../http/errors.js'
 import { schemeCredentials } from '../../http/tokens.js'
 import { tokenGuard } from '../../http/token-guard.js'
@@ -9,6 +11,21 @@ import type { IngestOptions } from '../../ingest/logs-route.js'
 import { parseBodiesAs, requestEntries } from '../../ingest/parser.js'
 import { hecEventEntries } from './events.js'
 import { HEC_HEALTHY, HEC_SUCCESS, hecErrorBody } from './replies.js'
+
+const hecReply = z.looseObject({ text: z.string(), code: z.number().int() })
+const hecError = hecReply.extend({
+  'invalid-event-number': z.number().int().optional().describe('The event that was refused'),
+  logfire: errorSchema.describe("logfire's own error, joke included")
+})
+const HEC_EVENTS = z.string().describe('HEC envelopes back to back, e.g. {"time":1700000000,"event":"a line"}{"event":{"msg":"an object"}}: one entry per event')
+const HEC_DOCS = {
+  tags: ['ingest'],
+  security: optionalToken('splunkToken'),
+  response: {
+    200: documented(hecReply, 'Success: {"text":"Success","code":0}', FIRE_HEADERS),
+    ...fireErrors({ ingest: true, token: true, shape: hecError })
+  }
+}
 
 const eventFormat: BodyFormat = { accepts: 'send HEC event JSON', entries: (body) => hecEventEntries(utf8Text(body)) }
 const rawFormat: BodyFormat = { accepts: 'send text lines', entries: (body) => nonBlankLines(utf8Text(body)) }
@@ -26,22 +43,30 @@ export const hecRoutes: FastifyPluginAsync<IngestOptions> = async (app, options)
     hint: 'Authorization: Splunk <LOGFIRE_INGEST_TOKEN>'
   })
 
-  const collect = (format: BodyFormat, urls: string[]) => async (scope: FastifyInstance) => {
+  const collect = (format: BodyFormat, urls: string[], docs: { summary: string, body: Record<string, z.ZodType> }) => async (scope: FastifyInstance) => {
     parseBodiesAs(scope, format, options.limits)
     for (const url of urls) {
-      scope.post(url, { onRequest }, async (request, reply) => {
+      scope.post(url, { onRequest, config: { docs: { fire: true, body: docs.body } }, schema: { ...HEC_DOCS, summary: docs.summary } }, async (request, reply) => {
         appendEntries(options, requestEntries(request), request)
         return reply.type('application/json; charset=utf-8').send(HEC_SUCCESS)
       })
     }
   }
-  await app.register(collect(eventFormat, ['/services/collector', '/services/collector/event', '/services/collector/event/1.0']))
-  await app.register(collect(rawFormat, ['/services/collector/raw', '/services/collector/raw/1.0']))
+  await app.register(collect(eventFormat, ['/services/collector', '/services/collector/event', '/services/collector/event/1.0'], {
+    summary: 'Splunk HEC: JSON events',
+    body: { 'application/json': HEC_EVENTS, 'application/x-www-form-urlencoded': HEC_EVENTS }
+  }))
+  await app.register(collect(rawFormat, ['/services/collector/raw', '/services/collector/raw/1.0'], {
+    summary: 'Splunk HEC: raw lines',
+    body: { 'text/plain': z.string().describe('One entry per non-blank line') }
+  }))
 }
 
 /** HEC's health check, which Vector and others call before sending: outside the fire, and open. */
 export async function hecHealthRoutes (app: FastifyInstance) {
   for (const url of ['/services/collector/health', '/services/collector/health/1.0']) {
-    app.get(url, async () => HEC_HEALTHY)
+    app.get(url, {
+      schema: { tags: ['ingest'], summary: 'Splunk HEC: health check', response: { 200: documented(hecReply, 'Healthy: {"text":"HEC is healthy","code":17}') } }
+    }, async () => HEC_HEALTHY)
   }
 }

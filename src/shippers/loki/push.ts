@@ -3,7 +3,7 @@ import { InvalidJson, LokiInvalidPush } from '../../errors.js'
 
 // Loki's JSON push body. A value is [timestamp in ns, line] with, since Loki
 // 3, an optional object of structured metadata after them.
-const pushRequest = z.object({
+export const pushRequest = z.object({
   streams: z.array(z.object({
     stream: z.record(z.string(), z.string()).optional(),
     values: z.array(z.tuple([z.string(), z.string()], z.unknown()))

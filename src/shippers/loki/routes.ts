@@ -1,11 +1,13 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import { z } from 'zod'
+import { documented, fireErrors, FIRE_HEADERS, optionalToken } from '../../http/responses.js'
 import { basicPassword, bearerToken } from '../../http/tokens.js'
 import { tokenGuard } from '../../http/token-guard.js'
 import { appendEntries } from '../../ingest/append.js'
 import { utf8Text, type BodyFormat } from '../../ingest/body.js'
 import type { IngestOptions } from '../../ingest/logs-route.js'
 import { parseBodiesAs, requestEntries } from '../../ingest/parser.js'
-import { lokiEntries } from './push.js'
+import { lokiEntries, pushRequest } from './push.js'
 
 // Loki's default is protobuf with snappy, which clients switch off with a
 // JSON mode (winston-loki's json: true, Promtail's JSON push).
@@ -25,7 +27,20 @@ export const lokiRoutes: FastifyPluginAsync<IngestOptions> = async (app, options
     challenge: 'Basic realm="logfire ingest"'
   })
 
-  app.post('/loki/api/v1/push', { onRequest }, async (request, reply) => {
+  app.post('/loki/api/v1/push', {
+    onRequest,
+    config: { docs: { fire: true, body: { 'application/json': pushRequest } } },
+    schema: {
+      tags: ['ingest'],
+      summary: 'Loki push, JSON',
+      description: 'One entry per log line, streams in order. Protobuf (Loki\'s default) is a 415: use the client\'s JSON mode.',
+      security: optionalToken('ingestBearer', 'lokiBasic'),
+      response: {
+        204: documented(z.null(), 'Pushed, as Loki answers', FIRE_HEADERS),
+        ...fireErrors({ ingest: true, token: true })
+      }
+    }
+  }, async (request, reply) => {
     appendEntries(options, requestEntries(request), request)
     return reply.code(204).send()
   })

@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** What the OpenAPI document says about a route beyond its schema. */
+    docs?: RouteDocs
+  }
+}
+
+export interface RouteDocs {
+  /**
+   * The request body, by media type. Documentation only: the ingest routes'
+   * content-type parser reads and checks bodies itself, so these are never
+   * compiled into validators.
+   */
+  body?: Record<string, z.ZodType>
+  /** The route is in the fire, so X-Logfire-Chaos applies to it. */
+  fire?: boolean
+}
+
+const CHAOS_HEADER = {
+  type: 'object',
+  properties: {
+    'x-logfire-chaos': {
+      type: 'string',
+      enum: ['off', 'fire', 'wipe'],
+      description: "This request's fate, instead of the seeded roll: no chaos, a 503, or a burn (410). Honoured while the override setting is on; any other value is a 400."
+    }
+  }
+}
+
+// zod schemas of request bodies, in the JSON Schema dialect of OpenAPI 3.1.
+const bodyJson = (schema: z.ZodType) => z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' })
+
+type SwaggerDocument = Parameters<typeof jsonSchemaTransform>[0]
+
+/** fastify-type-provider-zod's transform, plus each route's `config.docs`. */
+function transform (document: SwaggerDocument) {
+  const transformed = jsonSchemaTransform(document) as { schema: Record<string, unknown>, url: string }
+  const docs = (document.route as { config?: { docs?: RouteDocs } }).config?.docs
+  if (docs === undefined || transformed.schema.hide === true) return transformed
+  const schema = { ...transformed.schema }
+  if (docs.body !== undefined) {
+    schema.body = { content: Object.fromEntries(Object.entries(docs.body).map(([type, body]) => [type, { schema: bodyJson(body) }])) }
+  }
+  if (docs.fire === true) schema.headers = CHAOS_HEADER
+  return { schema, url: transformed.url }
+}
+
+export interface OpenApiOptions {
+  version: string
+}
+
+/**
+ * The OpenAPI document, built from the routes' zod schemas, at
+ * /docs/json, and Swagger UI at /docs. Registered before the routes, so it
+ * sees all of them.
+ */
+export const openApi = fp(async function openApi (app: FastifyInstance, options: OpenApiOptions) {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'logfire.io',
+        version: options.version,
+        description: 'You send us your logs, we set them on fire, so that you will then look at them.\n\n' +
+          'Every ingest route is in the fire: a seeded share of requests answers 503 "lp0 on fire", ' +
+          'some burn the whole chain (410), and lines about the EU, the UK or Europe are refused (451). ' +
+          'X-Logfire-Seed and X-Logfire-Request on every response of the fire replay a run exactly.'
+      },
+      tags: [
+        { name: 'chain', description: 'The hash chain: read it, verify it, watch it' },
+        { name: 'ingest', description: 'POST /logs and the routes real shippers speak' },
+        { name: 'stage', description: "The speaker's controls and the fire page" },
+        { name: 'service', description: 'Health and description' }
+      ],
+      components: {
+        securitySchemes: {
+          ingestBearer: { type: 'http', scheme: 'bearer', description: 'LOGFIRE_INGEST_TOKEN, when it is set' },
+          splunkToken: { type: 'apiKey', in: 'header', name: 'Authorization', description: '`Splunk <LOGFIRE_INGEST_TOKEN>`, when it is set' },
+          datadogApiKey: { type: 'apiKey', in: 'header', name: 'DD-API-KEY', description: 'LOGFIRE_INGEST_TOKEN, when it is set' },
+          lokiBasic: { type: 'http', scheme: 'basic', description: 'Any user name, LOGFIRE_INGEST_TOKEN as the password, when it is set' },
+          readBearer: { type: 'http', scheme: 'bearer', description: 'LOGFIRE_READ_TOKEN, when it is set' },
+          adminBearer: { type: 'http', scheme: 'bearer', description: 'LOGFIRE_ADMIN_TOKEN' }
+        }
+      }
+    },
+    transform,
+    transformObject: jsonSchemaTransformObject
+  })
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    logo: { type: 'image/svg+xml', content: readFileSync(new URL('../../public/favicon.svg', import.meta.url)) },
+    theme: { title: 'logfire.io API' },
+    // Swagger UI's own policy, with its script hashes, but no upgrade to
+    // HTTPS (logfire is mostly served over plain HTTP) and inline styles
+    // allowed, since Swagger UI injects some at run time.
+    staticCSP: true,
+    transformStaticCSP: (header) => header
+      .replace(/\s*upgrade-insecure-requests;?/, '')
+      .replace(/style-src [^;]*/, "style-src 'self' 'unsafe-inline'")
+  })
+}, { name: 'logfire-openapi' })

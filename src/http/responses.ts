@@ -1,0 +1,73 @@
+import { z } from 'zod'
+
+/*
+ * Response schemas shared by the routes: they serialise the replies and
+ * document them, status by status, with the headers each one carries.
+ * An error's extra fields (entry, term, burned, reason) are listed in
+ * errorSchema: a field missing there would be dropped from the reply.
+ */
+
+export const errorSchema = z.object({
+  statusCode: z.number().int().min(400).max(599).meta({ examples: [503] }),
+  code: z.string().describe('Stable, for programs').meta({ examples: ['LOGFIRE_LP0_ON_FIRE'] }),
+  error: z.string().meta({ examples: ['lp0 on fire'] }),
+  message: z.string().describe('For people').meta({ examples: ['The printer is on fire; try again in a moment'] }),
+  entry: z.number().int().min(0).optional().describe('413, 451: the index of the entry refused'),
+  term: z.string().optional().describe('451: what the entry mentions'),
+  burned: z.number().int().min(0).optional().describe('410: how many blocks burned'),
+  reason: z.string().optional().describe('410: random, memory or admin')
+})
+
+const text = (description: string) => ({ type: 'string', description })
+
+/** On every response of a route in the fire: what replays it. */
+export const FIRE_HEADERS = {
+  'x-logfire-seed': text('The seed of the chaos; with X-Logfire-Request it replays this fate'),
+  'x-logfire-request': text("This request's number: request N meets the same fate for the same seed"),
+  'x-logfire-settings': text('The fire right now, e.g. "fire=0.05; wipe=0.02; gdpr=on; override=on"')
+}
+
+type Headers = Record<string, { type: string, description: string }>
+
+/** A response schema with its description and headers, for the OpenAPI document. */
+export function documented<S extends z.ZodType> (schema: S, description: string, headers: Headers = {}): S {
+  return schema.meta({ description, headers }) as S
+}
+
+const retryAfter = { 'retry-after': text('Seconds; no shipper honours it on POST, but it is right to send') }
+const challenge = { 'www-authenticate': text('The scheme to authenticate with') }
+
+/**
+ * Every refusal a route in the fire can give, in the shape its clients
+ * read (logfire's own unless given). `token`: which token guards it, if any.
+ */
+export function fireErrors (options: { ingest?: boolean, token?: boolean, shape?: z.ZodType } = {}) {
+  const shape = options.shape ?? errorSchema
+  const d = (description: string, headers: Headers = {}) => documented(shape, description, { ...FIRE_HEADERS, ...headers })
+  return {
+    400: d('A bad request: unreadable body, invalid JSON, invalid UTF-8, an invalid X-Logfire-Chaos value'),
+    ...(options.token === true
+      ? {
+          401: d('No token: the route is guarded by a token and none was presented', challenge),
+          403: d('The token presented is wrong')
+        }
+      : {}),
+    ...(options.ingest === true
+      ? {
+          410: d('The chain burned down (random wipe, memory budget or a forced wipe); nothing of this request was stored. Shippers drop the batch.'),
+          413: d('The body, or one entry, is too large; `entry` names the entry'),
+          415: d('A Content-Type or Content-Encoding this route does not read'),
+          451: d('An entry mentions the EU, the UK or Europe; `entry` and `term` say which. Nothing was stored.', {
+            link: text('<https://logfire.io/legal/gdpr>; rel="blocked-by"')
+          })
+        }
+      : {}),
+    429: d('Rate limited (LOGFIRE_RATE_LIMIT per minute per client)', retryAfter),
+    503: d('lp0 on fire: the seeded 5% (LOGFIRE_FIRE_RATE), or X-Logfire-Chaos: fire. Nothing was stored; retry.', retryAfter)
+  }
+}
+
+/** OpenAPI's way to say "this token, when it is configured": any of the schemes, or nothing. */
+export function optionalToken (...schemes: string[]): Array<Record<string, string[]>> {
+  return [...schemes.map((scheme) => ({ [scheme]: [] })), {}]
+}
