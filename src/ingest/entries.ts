@@ -1,4 +1,5 @@
 import { InvalidJson } from '../errors.js'
+import { backToBackObjects } from './json-objects.js'
 
 const LINE_BREAK = /\r?\n/
 const LOOKS_LIKE_JSON = new Set(['[', '{', '"'])
@@ -38,7 +39,8 @@ function tryParse (text: string): { value: unknown } | { error: Error } {
  * - a JSON array gives one entry per element, and so does pino-http-send's
  *   `{"logs":[...]}` envelope;
  * - one JSON value (object, string, ...) gives one entry;
- * - NDJSON gives one entry per line, each line verbatim;
+ * - NDJSON gives one entry per line, each line verbatim, and objects back to
+ *   back (Fluent Bit's json_stream) one entry per object, verbatim too;
  * - anything else is text, one entry per non-blank line.
  * With `json` set (a JSON Content-Type) a body that is neither JSON nor NDJSON
  * is an error; otherwise it is simply text.
@@ -53,6 +55,10 @@ export function parseEntries (text: string, json: boolean): string[] {
   if ((json || LOOKS_LIKE_JSON.has(text[first] as string)) && !startsLikeNdjson(text, first)) {
     const whole = tryParse(text)
     if ('value' in whole) return entriesOfJson(whole.value)
+    if (text[first] === '{') {
+      const objects = objectsBackToBack(text)
+      if (objects !== undefined) return objects
+    }
   }
 
   const lines = nonBlankLines(text)
@@ -64,6 +70,13 @@ export function parseEntries (text: string, json: boolean): string[] {
     }
   }
   return lines
+}
+
+/** Objects back to back, each as it was written; undefined unless every piece is one. */
+function objectsBackToBack (text: string): string[] | undefined {
+  const objects = [...backToBackObjects(text)]
+  if (objects.length < 2 || objects.some((object) => 'error' in tryParse(object))) return undefined
+  return objects
 }
 
 /** A first line that is a whole JSON value, with more after it, cannot be one JSON document. */

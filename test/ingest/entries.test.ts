@@ -36,6 +36,15 @@ describe('parseEntries', () => {
     expect(parseEntries('"just a line"', true)).toEqual(['just a line'])
   })
 
+  it("gives one entry per object of Fluent Bit's json_stream, objects back to back", () => {
+    expect(parseEntries('{"date":1.5,"log":"a"}{"date":2.5,"log":"b {}"}', true)).toEqual(['{"date":1.5,"log":"a"}', '{"date":2.5,"log":"b {}"}'])
+    expect(parseEntries('{"a":1} {"b":2}', false)).toEqual(['{"a":1}', '{"b":2}'])
+  })
+
+  it('refuses objects back to back with junk between them when the body is JSON', () => {
+    expect(() => parseEntries('{"a":1} junk {"b":2}', true)).toThrow(expect.objectContaining({ code: 'LOGFIRE_INVALID_JSON' }))
+  })
+
   it('keeps NDJSON lines verbatim, with or without a trailing newline', () => {
     expect(parseEntries('{"a": 1}\n{"b":2}', true)).toEqual(['{"a": 1}', '{"b":2}'])
     expect(parseEntries('{"a": 1}\r\n{"b":2}\n', true)).toEqual(['{"a": 1}', '{"b":2}'])
