@@ -9,9 +9,16 @@ describe('pino with pino-http-send into POST /logs', () => {
 
   // pino-http-send keeps its settings in module state, so these run one at a time.
   it.each(['json', 'ndjson'] as const)('delivers the %s body type in order, exactly once', async (bodyType) => {
-    logfire = await startLogfire()
+    logfire = await startLogfire({ ingestToken: 'pino-s3cret' })
     const sent = lines(`pino ${bodyType}`, 5)
-    const logger = pino(createWriteStream({ url: `${logfire.base}/logs`, bodyType, batchSize: sent.length, timeout: 100, retries: 0 }))
+    const logger = pino(createWriteStream({
+      url: `${logfire.base}/logs`,
+      bodyType,
+      headers: { authorization: 'Bearer pino-s3cret' },
+      batchSize: sent.length,
+      timeout: 100,
+      retries: 0
+    }))
     for (const msg of sent) logger.info(msg)
     await eventually(async () => expect((await logfire.entries()).map((e) => JSON.parse(e).msg)).toEqual(sent))
     expect(logfire.posts('/logs').map((r) => r.statusCode)).toEqual([200])

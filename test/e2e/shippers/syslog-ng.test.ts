@@ -11,8 +11,8 @@ describe.skipIf(syslogNgMissing !== undefined)(title, () => {
   const cleanups: Array<() => Promise<unknown>> = []
   afterEach(async () => { for (const cleanup of cleanups.splice(0).reverse()) await cleanup() })
 
-  async function setUp (destination: (logfire: Logfire) => string) {
-    const logfire = await startLogfire()
+  async function setUp (destination: (logfire: Logfire) => string, overrides: Parameters<typeof startLogfire>[0] = {}) {
+    const logfire = await startLogfire(overrides)
     cleanups.push(logfire.close)
     const syslogNg = startSyslogNg(destination(logfire))
     cleanups.push(syslogNg.stop)
@@ -27,12 +27,13 @@ describe.skipIf(syslogNgMissing !== undefined)(title, () => {
     expect(logfire.posts('/logs')).toHaveLength(5)
   })
 
-  it('delivers batches as NDJSON, one request per batch', async () => {
-    const { logfire, syslogNg } = await setUp((l) =>
-      `url("${l.base}/logs") body("$(format-json --scope none msg=\${MSG})") batch-lines(4) batch-timeout(200)`)
+  it('delivers batches as NDJSON, one request per batch, with docs/shippers.md\'s config', async () => {
+    const { logfire, syslogNg } = await setUp((l) => `url("${l.base}/logs")
+      body("$(format-json --scope rfc5424 --key ISODATE)") batch-lines(4) batch-timeout(200)
+      headers("Authorization: Bearer syslog-s3cret")`, { ingestToken: 'syslog-s3cret' })
     const sent = lines('syslog-ng batched', 10)
     syslogNg.send(...sent)
-    await eventually(async () => expect(await logfire.entries()).toEqual(sent.map((msg) => JSON.stringify({ msg }))))
+    await eventually(async () => expect((await logfire.entries()).map((e) => JSON.parse(e).MESSAGE)).toEqual(sent))
     expect(logfire.posts('/logs').length).toBeLessThanOrEqual(3)
   })
 

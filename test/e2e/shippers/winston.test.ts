@@ -19,9 +19,9 @@ describe("winston's built-in Http transport into POST /logs", () => {
     return { logger, transport, log }
   }
 
-  it('delivers each log as one JSON object, in order, exactly once', async () => {
-    logfire = await startLogfire()
-    const { log } = httpLogger()
+  it('delivers each log as one JSON object, in order, exactly once, with its bearer token', async () => {
+    logfire = await startLogfire({ ingestToken: 'winston-s3cret' })
+    const { log } = httpLogger({ auth: { bearer: 'winston-s3cret' } })
     const sent = lines('winston', 5)
     for (const message of sent) await log(message)
     await eventually(async () => expect((await logfire.entries()).map((e) => JSON.parse(e).message)).toEqual(sent))
