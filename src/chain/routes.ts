@@ -47,7 +47,7 @@ export const chainRoutes: FastifyPluginAsyncZod<ChainRouteOptions> = async (app,
   // (burns, length, head), so a 304 costs no serialisation at any size.
   app.get('/logs', {
     onRequest,
-    config: { docs: { fire: true } },
+    config: { docs: { fire: true, headers: { 'if-none-match': 'An ETag from an earlier read: 304 while the chain is unchanged' } } },
     schema: {
       ...READ,
       summary: 'The whole chain, genesis first',

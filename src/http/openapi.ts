@@ -22,16 +22,15 @@ export interface RouteDocs {
   body?: Record<string, z.ZodType>
   /** The route is in the fire, so X-Logfire-Chaos applies to it. */
   fire?: boolean
+  /** Other request headers the route reads, with what they do. */
+  headers?: Record<string, string>
 }
 
 const CHAOS_HEADER = {
-  type: 'object',
-  properties: {
-    'x-logfire-chaos': {
-      type: 'string',
-      enum: ['off', 'fire', 'wipe'],
-      description: "This request's fate, instead of the seeded roll: no chaos, a 503, or a burn (410). Honoured while the override setting is on; any other value is a 400."
-    }
+  'x-logfire-chaos': {
+    type: 'string',
+    enum: ['off', 'fire', 'wipe'],
+    description: "This request's fate, instead of the seeded roll: no chaos, a 503, or a burn (410). Honoured while the override setting is on; any other value is a 400."
   }
 }
 
@@ -49,7 +48,11 @@ function transform (document: SwaggerDocument) {
   if (docs.body !== undefined) {
     schema.body = { content: Object.fromEntries(Object.entries(docs.body).map(([type, body]) => [type, { schema: bodyJson(body) }])) }
   }
-  if (docs.fire === true) schema.headers = CHAOS_HEADER
+  const headers = {
+    ...(docs.fire === true ? CHAOS_HEADER : {}),
+    ...Object.fromEntries(Object.entries(docs.headers ?? {}).map(([name, description]) => [name, { type: 'string', description }]))
+  }
+  if (Object.keys(headers).length > 0) schema.headers = { type: 'object', properties: headers }
   return { schema, url: transformed.url }
 }
 

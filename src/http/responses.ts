@@ -71,3 +71,8 @@ export function fireErrors (options: { ingest?: boolean, token?: boolean, shape?
 export function optionalToken (...schemes: string[]): Array<Record<string, string[]>> {
   return [...schemes.map((scheme) => ({ [scheme]: [] })), {}]
 }
+
+/** The request headers every ingest route reads. */
+export const INGEST_HEADERS = {
+  'content-encoding': 'gzip, x-gzip, deflate (zlib or raw) or br; decoded before the size limit applies'
+}

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { z } from 'zod'
 import { blockSchema } from '../chain/routes.js'
-import { documented, fireErrors, FIRE_HEADERS, optionalToken } from '../http/responses.js'
+import { documented, fireErrors, FIRE_HEADERS, optionalToken, INGEST_HEADERS } from '../http/responses.js'
 import { bearerToken } from '../http/tokens.js'
 import { tokenGuard } from '../http/token-guard.js'
 import { appendEntries, type AppendContext } from './append.js'
@@ -47,7 +47,7 @@ export const logsIngestRoute: FastifyPluginAsync<IngestOptions> = async (app, op
 
   app.post('/logs', {
     onRequest,
-    config: { docs: { fire: true, body: LOGS_BODY } },
+    config: { docs: { fire: true, headers: INGEST_HEADERS, body: LOGS_BODY } },
     schema: {
       tags: ['ingest'],
       summary: 'Append log lines',

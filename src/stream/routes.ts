@@ -37,6 +37,7 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
   app.get('/logs/stream', {
     onRequest: readGuard(options.readToken),
     sse: { kind: 'manual' },
+    config: { docs: { headers: { 'last-event-id': 'The id of the last event seen: resume from there' } } },
     schema: {
       tags: ['chain'],
       summary: 'Server-Sent Events: block, burn, fire, gdpr',

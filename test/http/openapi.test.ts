@@ -58,9 +58,12 @@ describe('the OpenAPI document', () => {
       expect(operation.responses['503'].headers).toHaveProperty('retry-after')
       expect(operation.responses['451'].headers).toHaveProperty('link')
       expect(operation.parameters).toContainEqual(expect.objectContaining({ in: 'header', name: 'x-logfire-chaos' }))
+      expect(operation.parameters).toContainEqual(expect.objectContaining({ in: 'header', name: 'content-encoding' }))
       expect(operation.security.length, path).toBeGreaterThan(1)
     }
     expect(document.paths['/logs'].get.responses['200'].headers).toHaveProperty('etag')
+    expect(document.paths['/logs'].get.parameters).toContainEqual(expect.objectContaining({ in: 'header', name: 'if-none-match' }))
+    expect(document.paths['/logs/stream'].get.parameters).toContainEqual(expect.objectContaining({ in: 'header', name: 'last-event-id' }))
     expect(document.paths['/logs'].post.requestBody.content).toHaveProperty('application/msgpack')
   })
 

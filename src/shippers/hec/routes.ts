@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { z } from 'zod'
-import { documented, errorSchema, fireErrors, FIRE_HEADERS, optionalToken } from '../../http/responses.js'
+import { documented, errorSchema, fireErrors, FIRE_HEADERS, optionalToken, INGEST_HEADERS } from '../../http/responses.js'
 import { errorReplier } from '../../http/errors.js'
 import { schemeCredentials } from '../../http/tokens.js'
 import { tokenGuard } from '../../http/token-guard.js'
@@ -46,7 +46,7 @@ export const hecRoutes: FastifyPluginAsync<IngestOptions> = async (app, options)
   const collect = (format: BodyFormat, urls: string[], docs: { summary: string, body: Record<string, z.ZodType> }) => async (scope: FastifyInstance) => {
     parseBodiesAs(scope, format, options.limits)
     for (const url of urls) {
-      scope.post(url, { onRequest, config: { docs: { fire: true, body: docs.body } }, schema: { ...HEC_DOCS, summary: docs.summary } }, async (request, reply) => {
+      scope.post(url, { onRequest, config: { docs: { fire: true, headers: INGEST_HEADERS, body: docs.body } }, schema: { ...HEC_DOCS, summary: docs.summary } }, async (request, reply) => {
         appendEntries(options, requestEntries(request), request)
         return reply.type('application/json; charset=utf-8').send(HEC_SUCCESS)
       })

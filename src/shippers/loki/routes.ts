@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { z } from 'zod'
-import { documented, fireErrors, FIRE_HEADERS, optionalToken } from '../../http/responses.js'
+import { documented, fireErrors, FIRE_HEADERS, optionalToken, INGEST_HEADERS } from '../../http/responses.js'
 import { basicPassword, bearerToken } from '../../http/tokens.js'
 import { tokenGuard } from '../../http/token-guard.js'
 import { appendEntries } from '../../ingest/append.js'
@@ -29,7 +29,7 @@ export const lokiRoutes: FastifyPluginAsync<IngestOptions> = async (app, options
 
   app.post('/loki/api/v1/push', {
     onRequest,
-    config: { docs: { fire: true, body: { 'application/json': pushRequest } } },
+    config: { docs: { fire: true, headers: INGEST_HEADERS, body: { 'application/json': pushRequest } } },
     schema: {
       tags: ['ingest'],
       summary: 'Loki push, JSON',
