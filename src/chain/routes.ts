@@ -65,7 +65,8 @@ export const chainRoutes: FastifyPluginAsyncZod<ChainRouteOptions> = async (app,
     const etag = `"${store.epoch}-${store.length}-${store.head.hash.slice(0, 16)}${from === undefined ? '' : `-${from}`}"`
     reply.header('etag', etag)
     reply.header('cache-control', 'no-cache')
-    if (ifNoneMatchHits(request.headers['if-none-match'], etag)) return reply.code(304).send(null)
+    // No payload at all: a null would be serialised and announced in Content-Length.
+    if (ifNoneMatchHits(request.headers['if-none-match'], etag)) return reply.code(304).send(undefined as never)
 
     const slice = store.slice(from)
     reply.type('application/json; charset=utf-8')

@@ -66,6 +66,7 @@ describe('conditional GET /logs', () => {
     const again = await a.inject({ method: 'GET', url: '/logs', headers: { 'if-none-match': etag } })
     expect(again.statusCode).toBe(304)
     expect(again.body).toBe('')
+    expect(again.headers['content-length'] ?? '0').toBe('0')
     expect(again.headers.etag).toBe(etag)
     expect((await a.inject({ method: 'GET', url: '/logs', headers: { 'if-none-match': `"other", W/${etag}` } })).statusCode).toBe(304)
   })
