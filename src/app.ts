@@ -13,6 +13,8 @@ import { errorHandling } from './http/errors.js'
 import { gracefulClose } from './http/graceful-close.js'
 import { healthRoutes } from './http/health.js'
 import { openApi } from './http/openapi.js'
+import { createMetrics } from './metrics/metrics.js'
+import { metricsRoutes } from './metrics/routes.js'
 import { securityHeaders } from './http/security-headers.js'
 import { OneLinePerRequest } from './http/request-log.js'
 import { logsIngestRoute, type IngestOptions } from './ingest/logs-route.js'
@@ -59,6 +61,7 @@ export async function buildApp (options: AppOptions) {
 
   await app.register(errorHandling, { maxBodyBytes: config.maxBodyBytes })
   await app.register(openApi, { version: options.version ?? '0.0.0-dev' })
+  await app.register(metricsRoutes, { metrics: createMetrics(store, events), metricsToken: config.metricsToken })
   await app.register(gracefulClose)
   await app.register(securityHeaders, {
     contentSecurityPolicy: {

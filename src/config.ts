@@ -43,6 +43,7 @@ const ENVIRONMENT = z.object({
   LOGFIRE_ADMIN_TOKEN: secret(),
   LOGFIRE_INGEST_TOKEN: secret(),
   LOGFIRE_READ_TOKEN: secret(),
+  LOGFIRE_METRICS_TOKEN: secret(),
   LOGFIRE_CHAOS_OVERRIDE: flag(true)
 })
 
@@ -66,6 +67,8 @@ export interface Config {
   ingestToken: string | undefined
   /** Required to read the chain (GET /logs...) when set. */
   readToken: string | undefined
+  /** Required to scrape GET /metrics when set. */
+  metricsToken: string | undefined
   chaosOverride: boolean
 }
 
@@ -99,6 +102,7 @@ export function loadConfig (env: Record<string, string | undefined>): Config {
     adminToken: e.LOGFIRE_ADMIN_TOKEN,
     ingestToken: e.LOGFIRE_INGEST_TOKEN,
     readToken: e.LOGFIRE_READ_TOKEN,
+    metricsToken: e.LOGFIRE_METRICS_TOKEN,
     chaosOverride: e.LOGFIRE_CHAOS_OVERRIDE
   }
 }

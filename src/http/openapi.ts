@@ -90,6 +90,7 @@ export const openApi = fp(async function openApi (app: FastifyInstance, options:
           datadogApiKey: { type: 'apiKey', in: 'header', name: 'DD-API-KEY', description: 'LOGFIRE_INGEST_TOKEN, when it is set' },
           lokiBasic: { type: 'http', scheme: 'basic', description: 'Any user name, LOGFIRE_INGEST_TOKEN as the password, when it is set' },
           readBearer: { type: 'http', scheme: 'bearer', description: 'LOGFIRE_READ_TOKEN, when it is set' },
+          metricsBearer: { type: 'http', scheme: 'bearer', description: 'LOGFIRE_METRICS_TOKEN, when it is set' },
           adminBearer: { type: 'http', scheme: 'bearer', description: 'LOGFIRE_ADMIN_TOKEN' }
         }
       }

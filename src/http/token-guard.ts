@@ -33,12 +33,12 @@ export function tokenGuard (options: TokenGuardOptions): onRequestHookHandler[] 
   }]
 }
 
-/** LOGFIRE_READ_TOKEN, for every route that shows the chain's content. */
-export function readGuard (readToken: string | undefined): onRequestHookHandler[] {
+/** A token presented as `Authorization: Bearer`; by default LOGFIRE_READ_TOKEN, for the routes that show the chain. */
+export function readGuard (token: string | undefined, variable = 'LOGFIRE_READ_TOKEN', realm = 'logfire read'): onRequestHookHandler[] {
   return tokenGuard({
-    expected: readToken,
+    expected: token,
     present: (request) => bearerToken(request.headers.authorization),
-    hint: 'Authorization: Bearer <LOGFIRE_READ_TOKEN>',
-    challenge: 'Bearer realm="logfire read"'
+    hint: `Authorization: Bearer <${variable}>`,
+    challenge: `Bearer realm="${realm}"`
   })
 }

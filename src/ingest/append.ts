@@ -45,6 +45,6 @@ export function appendEntries (context: AppendContext, entries: readonly string[
   }
 
   const appended = store.append(entries, context.clock())
-  events.publish({ type: 'append' })
+  events.publish({ type: 'append', count: entries.length })
   return appended
 }

@@ -2,7 +2,7 @@ import type { BurnReason } from '../fire/wipe.js'
 
 /** Things that happen to the chain and that a viewer may want to see. */
 export type ChainEvent =
-  | { type: 'append' }
+  | { type: 'append', count: number }
   | { type: 'burn', epoch: number, burned: number, reason: BurnReason }
   | { type: 'fire', request: number }
   | { type: 'gdpr', request: number, entry: number, term: string }

@@ -1,0 +1,61 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { ChainStore } from '../chain/store.js'
+import type { ChainEvents } from '../stream/events.js'
+
+/**
+ * logfire's Prometheus metrics, in a registry of its own (never prom-client's
+ * global one, so apps in one process do not share counters). The chain's
+ * events feed the counters; requests are observed by the HTTP layer.
+ */
+export function createMetrics (store: ChainStore, events: ChainEvents) {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 })
+
+  const requests = new Counter({
+    name: 'logfire_http_requests_total',
+    help: 'HTTP requests answered, by route and status code',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    registers: [registry]
+  })
+  const duration = new Histogram({
+    name: 'logfire_http_request_duration_seconds',
+    help: 'Time from request to response, by route',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry]
+  })
+  const appended = new Counter({ name: 'logfire_blocks_appended_total', help: 'Blocks appended to the chain', registers: [registry] })
+  const burns = new Counter({
+    name: 'logfire_burns_total',
+    help: 'Times the chain burned down, by reason: random, memory budget, admin',
+    labelNames: ['reason'] as const,
+    registers: [registry]
+  })
+  const fires = new Counter({ name: 'logfire_lp0_fires_total', help: 'Requests answered 503 lp0 on fire', registers: [registry] })
+  const gdpr = new Counter({ name: 'logfire_gdpr_refusals_total', help: 'Requests refused with 451 for mentioning the EU, the UK or Europe', registers: [registry] })
+  // eslint-disable-next-line no-new -- registered on creation, read through collect()
+  new Gauge({
+    name: 'logfire_chain_length',
+    help: 'Blocks in the chain, genesis included',
+    registers: [registry],
+    collect () { this.set(store.length) }
+  })
+
+  const unsubscribe = events.subscribe((event) => {
+    if (event.type === 'append') appended.inc(event.count)
+    else if (event.type === 'burn') burns.inc({ reason: event.reason })
+    else if (event.type === 'fire') fires.inc()
+    else gdpr.inc()
+  })
+
+  return {
+    registry,
+    observeRequest (method: string, route: string, statusCode: number, seconds: number): void {
+      requests.inc({ method, route, status_code: statusCode })
+      duration.observe({ method, route }, seconds)
+    },
+    close: unsubscribe
+  }
+}
+
+export type Metrics = ReturnType<typeof createMetrics>
