@@ -54,7 +54,14 @@ export async function buildApp (options: AppOptions) {
     ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
     logController: new OneLinePerRequest(),
     bodyLimit: config.maxBodyBytes,
-    routerOptions: { ignoreTrailingSlash: true }
+    routerOptions: { ignoreTrailingSlash: true },
+    trustProxy: config.trustProxy,
+    // Hostile or broken clients are cut off: slow headers (slowloris), slow
+    // bodies, idle sockets. Node checks the first two at this interval.
+    http: { headersTimeout: config.timeouts.headersMs, connectionsCheckingInterval: Math.min(1000, config.timeouts.headersMs) },
+    requestTimeout: config.timeouts.requestMs,
+    keepAliveTimeout: config.timeouts.keepAliveMs,
+    connectionTimeout: config.timeouts.idleMs
   })
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)

@@ -44,7 +44,12 @@ const ENVIRONMENT = z.object({
   LOGFIRE_INGEST_TOKEN: secret(),
   LOGFIRE_READ_TOKEN: secret(),
   LOGFIRE_METRICS_TOKEN: secret(),
-  LOGFIRE_CHAOS_OVERRIDE: flag(true)
+  LOGFIRE_CHAOS_OVERRIDE: flag(true),
+  LOGFIRE_TRUST_PROXY: flag(false),
+  LOGFIRE_HEADERS_TIMEOUT_MS: integer(100, 3_600_000, 10_000),
+  LOGFIRE_REQUEST_TIMEOUT_MS: integer(100, 3_600_000, 30_000),
+  LOGFIRE_KEEP_ALIVE_TIMEOUT_MS: integer(100, 3_600_000, 72_000),
+  LOGFIRE_IDLE_TIMEOUT_MS: integer(100, 3_600_000, 120_000)
 })
 
 export interface Config {
@@ -70,6 +75,18 @@ export interface Config {
   /** Required to scrape GET /metrics when set. */
   metricsToken: string | undefined
   chaosOverride: boolean
+  /** Trust X-Forwarded-For (and the rest) from a proxy in front: the rate limit then keys on the client it names. */
+  trustProxy: boolean
+  timeouts: {
+    /** Until the request's headers have all arrived: slowloris is cut off here. */
+    headersMs: number
+    /** Until the whole request, body included, has arrived. */
+    requestMs: number
+    /** How long an idle keep-alive connection is kept between requests. */
+    keepAliveMs: number
+    /** A socket with no traffic either way is closed; above the stream's heartbeat. */
+    idleMs: number
+  }
 }
 
 export class ConfigError extends Error {
@@ -87,6 +104,10 @@ export function loadConfig (env: Record<string, string | undefined>): Config {
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`)
   }
   const e = parsed.data
+  if (e.LOGFIRE_HEADERS_TIMEOUT_MS > e.LOGFIRE_REQUEST_TIMEOUT_MS) {
+    // Node refuses to start with headers allowed longer than the whole request.
+    throw new ConfigError(`invalid configuration: LOGFIRE_HEADERS_TIMEOUT_MS (${e.LOGFIRE_HEADERS_TIMEOUT_MS}) must not be over LOGFIRE_REQUEST_TIMEOUT_MS (${e.LOGFIRE_REQUEST_TIMEOUT_MS})`)
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -103,7 +124,14 @@ export function loadConfig (env: Record<string, string | undefined>): Config {
     ingestToken: e.LOGFIRE_INGEST_TOKEN,
     readToken: e.LOGFIRE_READ_TOKEN,
     metricsToken: e.LOGFIRE_METRICS_TOKEN,
-    chaosOverride: e.LOGFIRE_CHAOS_OVERRIDE
+    chaosOverride: e.LOGFIRE_CHAOS_OVERRIDE,
+    trustProxy: e.LOGFIRE_TRUST_PROXY,
+    timeouts: {
+      headersMs: e.LOGFIRE_HEADERS_TIMEOUT_MS,
+      requestMs: e.LOGFIRE_REQUEST_TIMEOUT_MS,
+      keepAliveMs: e.LOGFIRE_KEEP_ALIVE_TIMEOUT_MS,
+      idleMs: e.LOGFIRE_IDLE_TIMEOUT_MS
+    }
   }
 }
 
