@@ -16,11 +16,17 @@ describe('loadConfig', () => {
       maxEntryBytes: 65_536,
       rateLimit: 10_000,
       adminToken: undefined,
-      chaosOverride: true
+      ingestToken: undefined,
+      readToken: undefined,
+      metricsToken: undefined,
+      chaosOverride: true,
+      trustProxy: false,
+      timeouts: { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 72_000, idleMs: 120_000 }
     })
   })
 
   it('reads every variable', () => {
+    // toStrictEqual: a key left undefined by mistake fails too.
     expect(loadConfig({
       PORT: '8080',
       HOST: '0.0.0.0',
@@ -34,8 +40,16 @@ describe('loadConfig', () => {
       LOGFIRE_MAX_ENTRY_BYTES: '100',
       LOGFIRE_RATE_LIMIT: '0',
       LOGFIRE_ADMIN_TOKEN: 'secret',
-      LOGFIRE_CHAOS_OVERRIDE: 'off'
-    })).toEqual({
+      LOGFIRE_INGEST_TOKEN: 'ingest',
+      LOGFIRE_READ_TOKEN: 'read',
+      LOGFIRE_METRICS_TOKEN: 'metrics',
+      LOGFIRE_CHAOS_OVERRIDE: 'off',
+      LOGFIRE_TRUST_PROXY: 'true',
+      LOGFIRE_HEADERS_TIMEOUT_MS: '1000',
+      LOGFIRE_REQUEST_TIMEOUT_MS: '2000',
+      LOGFIRE_KEEP_ALIVE_TIMEOUT_MS: '3000',
+      LOGFIRE_IDLE_TIMEOUT_MS: '4000'
+    })).toStrictEqual({
       port: 8080,
       host: '0.0.0.0',
       logLevel: 'warn',
@@ -48,7 +62,12 @@ describe('loadConfig', () => {
       maxEntryBytes: 100,
       rateLimit: 0,
       adminToken: 'secret',
-      chaosOverride: false
+      ingestToken: 'ingest',
+      readToken: 'read',
+      metricsToken: 'metrics',
+      chaosOverride: false,
+      trustProxy: true,
+      timeouts: { headersMs: 1000, requestMs: 2000, keepAliveMs: 3000, idleMs: 4000 }
     })
   })
 
