@@ -16,6 +16,8 @@ ENV HOST=0.0.0.0 \
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# The build fails if any dev dependency reached the image (SECURITY.md).
+RUN node -e "const dev = Object.keys(require('./package.json').devDependencies).filter((name) => require('node:fs').existsSync('node_modules/' + name)); if (dev.length > 0) { console.error('dev dependencies in the image: ' + dev.join(', ')); process.exit(1) }"
 COPY --from=build /app/dist ./dist
 COPY public ./public
 USER node

@@ -32,7 +32,7 @@ const verification = z.union([
 ])
 
 const READ = { tags: ['chain'], security: optionalToken('readBearer') }
-const readErrors = fireErrors({ token: true })
+const readErrors = fireErrors({ guarded: true })
 
 const nonNegativeInteger = z.string().regex(/^\d{1,15}$/, { error: 'must be a non-negative integer' }).transform(Number)
 const blockParams = z.object({ index: nonNegativeInteger })

@@ -39,14 +39,14 @@ const challenge = { 'www-authenticate': text('The scheme to authenticate with') 
 
 /**
  * Every refusal a route in the fire can give, in the shape its clients
- * read (logfire's own unless given). `token`: which token guards it, if any.
+ * read (logfire's own unless given). `guarded`: a token may guard it.
  */
-export function fireErrors (options: { ingest?: boolean, token?: boolean, shape?: z.ZodType } = {}) {
+export function fireErrors (options: { ingest?: boolean, guarded?: boolean, shape?: z.ZodType } = {}) {
   const shape = options.shape ?? errorSchema
   const d = (description: string, headers: Headers = {}) => documented(shape, description, { ...FIRE_HEADERS, ...headers })
   return {
     400: d('A bad request: unreadable body, invalid JSON, invalid UTF-8, an invalid X-Logfire-Chaos value'),
-    ...(options.token === true
+    ...(options.guarded === true
       ? {
           401: d('No token: the route is guarded by a token and none was presented', challenge),
           403: d('The token presented is wrong')

@@ -55,7 +55,7 @@ export const logsIngestRoute: FastifyPluginAsync<IngestOptions> = async (app, op
       security: optionalToken('ingestBearer'),
       response: {
         200: documented(appendResult, 'Appended, always exactly 200: some shippers count anything else as a failure', FIRE_HEADERS),
-        ...fireErrors({ ingest: true, token: true })
+        ...fireErrors({ ingest: true, guarded: true })
       }
     }
   }, async (request, reply) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { appsClosedAfterEach } from '../helpers.js'
+import { appsClosedAfterEach, type TestApp } from '../helpers.js'
 
 const start = appsClosedAfterEach()
 
@@ -27,5 +27,26 @@ describe('rate limit', () => {
     for (let i = 0; i < 50; i++) {
       expect((await app.inject({ method: 'GET', url: '/logs' })).statusCode).toBe(200)
     }
+  })
+})
+
+describe('who the rate limit counts', () => {
+  const fromBehind = (a: TestApp, forwardedFor: string) =>
+    a.inject({ method: 'POST', url: '/logs', payload: 'x', remoteAddress: '10.0.0.1', headers: { 'x-forwarded-for': forwardedFor } })
+
+  it('keys on the connecting address and ignores X-Forwarded-For by default, so it cannot be dodged', async () => {
+    const a = await start({ rateLimit: 2 })
+    expect((await fromBehind(a, '198.51.100.1')).statusCode).toBe(200)
+    expect((await fromBehind(a, '198.51.100.2')).statusCode).toBe(200)
+    expect((await fromBehind(a, '198.51.100.3')).statusCode).toBe(429)
+  })
+
+  it('keys on the client X-Forwarded-For names when LOGFIRE_TRUST_PROXY is on', async () => {
+    const a = await start({ rateLimit: 2, trustProxy: true })
+    for (const client of ['198.51.100.1', '198.51.100.2', '198.51.100.3']) {
+      expect((await fromBehind(a, client)).statusCode).toBe(200)
+      expect((await fromBehind(a, client)).statusCode).toBe(200)
+    }
+    expect((await fromBehind(a, '198.51.100.1')).statusCode).toBe(429)
   })
 })

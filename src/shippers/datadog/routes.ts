@@ -50,7 +50,7 @@ export const datadogRoutes: FastifyPluginAsync<IngestOptions> = async (app, opti
       security: optionalToken('datadogApiKey'),
       response: {
         202: documented(z.object({}), 'Accepted, as Datadog answers', FIRE_HEADERS),
-        ...fireErrors({ ingest: true, token: true, shape: datadogError })
+        ...fireErrors({ ingest: true, guarded: true, shape: datadogError })
       }
     }
   }, async (request, reply) => {

@@ -23,7 +23,7 @@ const HEC_DOCS = {
   security: optionalToken('splunkToken'),
   response: {
     200: documented(hecReply, 'Success: {"text":"Success","code":0}', FIRE_HEADERS),
-    ...fireErrors({ ingest: true, token: true, shape: hecError })
+    ...fireErrors({ ingest: true, guarded: true, shape: hecError })
   }
 }
 

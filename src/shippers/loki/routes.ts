@@ -37,7 +37,7 @@ export const lokiRoutes: FastifyPluginAsync<IngestOptions> = async (app, options
       security: optionalToken('ingestBearer', 'lokiBasic'),
       response: {
         204: documented(z.null(), 'Pushed, as Loki answers', FIRE_HEADERS),
-        ...fireErrors({ ingest: true, token: true })
+        ...fireErrors({ ingest: true, guarded: true })
       }
     }
   }, async (request, reply) => {
