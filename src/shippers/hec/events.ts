@@ -1,5 +1,10 @@
 import { HecEventBlank, HecEventRequired, InvalidJson, withExtras } from '../../errors.js'
+import { utf8Text, type BodyFormat } from '../../ingest/body.js'
+import { nonBlankLines } from '../../ingest/entries.js'
 import { backToBackObjects } from '../../ingest/json-objects.js'
+
+export const hecEventFormat: BodyFormat = { accepts: 'send HEC event JSON', entries: (body) => hecEventEntries(utf8Text(body)) }
+export const hecRawFormat: BodyFormat = { accepts: 'send text lines', entries: (body) => nonBlankLines(utf8Text(body)) }
 
 /**
  * The entries of a HEC event body: JSON envelopes back to back, with or

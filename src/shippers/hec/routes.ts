@@ -5,11 +5,10 @@ import { errorReplier } from '../../http/errors.js'
 import { schemeCredentials } from '../../http/tokens.js'
 import { tokenGuard } from '../../http/token-guard.js'
 import { appendEntries } from '../../ingest/append.js'
-import { utf8Text, type BodyFormat } from '../../ingest/body.js'
-import { nonBlankLines } from '../../ingest/entries.js'
+import type { BodyFormat } from '../../ingest/body.js'
 import type { IngestOptions } from '../../ingest/logs-route.js'
 import { parseBodiesAs, requestEntries } from '../../ingest/parser.js'
-import { hecEventEntries } from './events.js'
+import { hecEventFormat, hecRawFormat } from './events.js'
 import { HEC_HEALTHY, HEC_SUCCESS, hecErrorBody } from './replies.js'
 
 const hecReply = z.looseObject({ text: z.string(), code: z.number().int() })
@@ -26,9 +25,6 @@ const HEC_DOCS = {
     ...fireErrors({ ingest: true, guarded: true, shape: hecError })
   }
 }
-
-const eventFormat: BodyFormat = { accepts: 'send HEC event JSON', entries: (body) => hecEventEntries(utf8Text(body)) }
-const rawFormat: BodyFormat = { accepts: 'send text lines', entries: (body) => nonBlankLines(utf8Text(body)) }
 
 /**
  * Splunk's HTTP Event Collector, so HEC clients (splunk-logging, Fluent Bit's
@@ -52,11 +48,11 @@ export const hecRoutes: FastifyPluginAsync<IngestOptions> = async (app, options)
       })
     }
   }
-  await app.register(collect(eventFormat, ['/services/collector', '/services/collector/event', '/services/collector/event/1.0'], {
+  await app.register(collect(hecEventFormat, ['/services/collector', '/services/collector/event', '/services/collector/event/1.0'], {
     summary: 'Splunk HEC: JSON events',
     body: { 'application/json': HEC_EVENTS, 'application/x-www-form-urlencoded': HEC_EVENTS }
   }))
-  await app.register(collect(rawFormat, ['/services/collector/raw', '/services/collector/raw/1.0'], {
+  await app.register(collect(hecRawFormat, ['/services/collector/raw', '/services/collector/raw/1.0'], {
     summary: 'Splunk HEC: raw lines',
     body: { 'text/plain': z.string().describe('One entry per non-blank line') }
   }))

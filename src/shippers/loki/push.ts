@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { InvalidJson, LokiInvalidPush } from '../../errors.js'
+import { utf8Text, type BodyFormat } from '../../ingest/body.js'
 
 // Loki's JSON push body. A value is [timestamp in ns, line] with, since Loki
 // 3, an optional object of structured metadata after them.
@@ -25,3 +26,7 @@ export function lokiEntries (text: string): string[] {
   }
   return parsed.data.streams.flatMap((stream) => stream.values.map((value) => value[1]))
 }
+
+// Loki's default is protobuf with snappy, which clients switch off with a
+// JSON mode (winston-loki's json: true, Promtail's JSON push).
+export const lokiPushFormat: BodyFormat = { accepts: "send Loki's JSON push format", entries: (body) => lokiEntries(utf8Text(body)) }

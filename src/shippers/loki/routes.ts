@@ -4,14 +4,9 @@ import { documented, fireErrors, FIRE_HEADERS, optionalToken, INGEST_HEADERS } f
 import { basicPassword, bearerToken } from '../../http/tokens.js'
 import { tokenGuard } from '../../http/token-guard.js'
 import { appendEntries } from '../../ingest/append.js'
-import { utf8Text, type BodyFormat } from '../../ingest/body.js'
 import type { IngestOptions } from '../../ingest/logs-route.js'
 import { parseBodiesAs, requestEntries } from '../../ingest/parser.js'
-import { lokiEntries, pushRequest } from './push.js'
-
-// Loki's default is protobuf with snappy, which clients switch off with a
-// JSON mode (winston-loki's json: true, Promtail's JSON push).
-const pushFormat: BodyFormat = { accepts: "send Loki's JSON push format", entries: (body) => lokiEntries(utf8Text(body)) }
+import { lokiPushFormat, pushRequest } from './push.js'
 
 // Grafana Cloud and most gateways take the token as basic auth's password.
 const lokiToken = (request: FastifyRequest): string | undefined =>
@@ -19,7 +14,7 @@ const lokiToken = (request: FastifyRequest): string | undefined =>
 
 /** Loki's push API in JSON. Errors keep logfire's shape: Loki's clients read only the status. */
 export const lokiRoutes: FastifyPluginAsync<IngestOptions> = async (app, options) => {
-  parseBodiesAs(app, pushFormat, options.limits)
+  parseBodiesAs(app, lokiPushFormat, options.limits)
   const onRequest = tokenGuard({
     expected: options.ingestToken,
     present: lokiToken,
