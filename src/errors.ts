@@ -25,6 +25,7 @@ export const ChainBurned = createError('LOGFIRE_BURNED', 'The chain burned down 
 export const BodyTooLarge = createError('LOGFIRE_BODY_TOO_LARGE', 'The body is over %d bytes (decoded size included)', 413)
 export const EntryTooLarge = createError('LOGFIRE_ENTRY_TOO_LARGE', 'Entry %d is over %d bytes', 413)
 export const UnsupportedMediaType = createError('LOGFIRE_UNSUPPORTED_MEDIA_TYPE', 'Content-Type %s is not accepted here; %s', 415)
+export const NestedTooDeep = createError('LOGFIRE_NESTED_TOO_DEEP', 'The body nests values deeper than logfire can store', 400)
 export const InvalidMsgpack = createError('LOGFIRE_INVALID_MSGPACK', 'The body is not valid MessagePack: %s', 400)
 export const UnsupportedEncoding = createError('LOGFIRE_UNSUPPORTED_ENCODING', 'Content-Encoding %s is not supported; use gzip, deflate or br', 415)
 export const RateLimited = createError('LOGFIRE_RATE_LIMITED', 'Rate limit exceeded, retry in %s', 429)

@@ -1,4 +1,4 @@
-import { InvalidJson } from '../errors.js'
+import { InvalidJson, NestedTooDeep } from '../errors.js'
 import { backToBackObjects } from './json-objects.js'
 
 const LINE_BREAK = /\r?\n/
@@ -6,7 +6,21 @@ const LOOKS_LIKE_JSON = new Set(['[', '{', '"'])
 
 /** A string entry is kept as it is; any other JSON value as its compact JSON text. */
 function entryText (value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value)
+  return typeof value === 'string' ? value : compactJson(value)
+}
+
+/**
+ * JSON.stringify, with a client error for values nested so deep that it runs
+ * out of stack: JSON.parse and msgpack read tens of thousands of levels that
+ * JSON.stringify cannot write back.
+ */
+export function compactJson (value: unknown, replacer?: (key: string, value: unknown) => unknown): string {
+  try {
+    return JSON.stringify(value, replacer)
+  } catch (error) {
+    if (error instanceof RangeError) throw new NestedTooDeep()
+    throw error
+  }
 }
 
 function entriesOfJson (value: unknown): string[] {

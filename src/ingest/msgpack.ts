@@ -1,5 +1,6 @@
 import { decodeMulti } from '@msgpack/msgpack'
 import { InvalidMsgpack } from '../errors.js'
+import { compactJson } from './entries.js'
 
 /**
  * Fluent Bit's msgpack output is its raw chunk: events back to back, each
@@ -8,13 +9,13 @@ import { InvalidMsgpack } from '../errors.js'
  * other value is kept whole.
  */
 export function msgpackEntries (bytes: Uint8Array): string[] {
-  const entries: string[] = []
+  let values: unknown[]
   try {
-    for (const value of decodeMulti(bytes)) entries.push(JSON.stringify(recordOf(value), binaryAsBase64))
+    values = [...decodeMulti(bytes)]
   } catch (error) {
     throw new InvalidMsgpack((error as Error).message)
   }
-  return entries
+  return values.map((value) => compactJson(recordOf(value), binaryAsBase64))
 }
 
 function recordOf (value: unknown): unknown {

@@ -28,6 +28,11 @@ describe('parseEntries', () => {
     expect(parseEntries('{"logs":"not a list"}', true)).toEqual(['{"logs":"not a list"}'])
   })
 
+  it('refuses values nested deeper than JSON.stringify can write back, with 400', () => {
+    const deep = '['.repeat(50_000) + ']'.repeat(50_000)
+    expect(() => parseEntries(deep, true)).toThrow(expect.objectContaining({ statusCode: 400, code: 'LOGFIRE_NESTED_TOO_DEEP' }))
+  })
+
   it('gives one entry for one JSON object, as compact JSON', () => {
     expect(parseEntries('{ "level": "info",\n  "msg": "hi" }', true)).toEqual(['{"level":"info","msg":"hi"}'])
   })

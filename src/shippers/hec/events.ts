@@ -1,6 +1,6 @@
 import { HecEventBlank, HecEventRequired, InvalidJson, withExtras } from '../../errors.js'
 import { utf8Text, type BodyFormat } from '../../ingest/body.js'
-import { nonBlankLines } from '../../ingest/entries.js'
+import { compactJson, nonBlankLines } from '../../ingest/entries.js'
 import { backToBackObjects } from '../../ingest/json-objects.js'
 
 export const hecEventFormat: BodyFormat = { accepts: 'send HEC event JSON', entries: (body) => hecEventEntries(utf8Text(body)) }
@@ -27,7 +27,7 @@ export function hecEventEntries (text: string): string[] {
     }
     const { event } = envelope
     if (event === '') throw atEvent(new HecEventBlank(index), index)
-    entries.push(typeof event === 'string' ? event : JSON.stringify(event))
+    entries.push(typeof event === 'string' ? event : compactJson(event))
   }
   return entries
 }

@@ -1,0 +1,29 @@
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, it } from 'vitest'
+import { fuzzTarget, hostileRequest } from './fuzz/hostile.js'
+
+// `npm run fuzz` runs 100,000 cases with a fresh seed; this is a fixed sample,
+// so a failure here replays the same way every time.
+const SEED = 20261127
+const RUNS = 1500
+
+describe('fuzzing the ingest routes with hostile requests (fixed sample)', () => {
+  let target: Awaited<ReturnType<typeof fuzzTarget>>
+  const unhandled: unknown[] = []
+  const onUnhandled = (reason: unknown) => { unhandled.push(reason) }
+  beforeAll(async () => {
+    process.on('unhandledRejection', onUnhandled)
+    target = await fuzzTarget('fuzz-sample')
+  })
+  afterAll(async () => {
+    process.off('unhandledRejection', onUnhandled)
+    await target.close()
+  })
+
+  it(`keeps every invariant for ${RUNS} requests: no 500, the documented shape, a chain that verifies, all or nothing`, async () => {
+    await fc.assert(fc.asyncProperty(hostileRequest, async (request) => {
+      await target.send(request)
+      if (unhandled.length > 0) throw new Error(`unhandled rejection: ${String(unhandled[0])}`)
+    }), { seed: SEED, numRuns: RUNS, endOnFailure: true })
+  }, 120_000)
+})

@@ -1,0 +1,183 @@
+import { encode } from '@msgpack/msgpack'
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib'
+import fc from 'fast-check'
+import type { LightMyRequestResponse } from 'fastify'
+import { buildApp } from '../../src/app.js'
+import { verifyChain } from '../../src/chain/verify.js'
+import { ChainStore } from '../../src/chain/store.js'
+import { loadConfig, type Config } from '../../src/config.js'
+import { bodyToEntries, logsFormat, type BodyFormat } from '../../src/ingest/body.js'
+import { hecEventFormat, hecRawFormat } from '../../src/shippers/hec/events.js'
+import { lokiPushFormat } from '../../src/shippers/loki/push.js'
+
+/*
+ * Hostile requests to every ingest route, and the invariants logfire keeps
+ * whatever it is sent. Shared by test/fuzz.test.ts (a small sample with a
+ * fixed seed) and `npm run fuzz` (100,000 cases or more).
+ */
+
+const ROUTES: Record<string, { format: BodyFormat, success: number }> = {
+  '/logs': { format: logsFormat, success: 200 },
+  '/services/collector': { format: hecEventFormat, success: 200 },
+  '/services/collector/event': { format: hecEventFormat, success: 200 },
+  '/services/collector/event/1.0': { format: hecEventFormat, success: 200 },
+  '/services/collector/raw': { format: hecRawFormat, success: 200 },
+  '/loki/api/v1/push': { format: lokiPushFormat, success: 204 },
+  '/api/v2/logs': { format: logsFormat, success: 202 }
+}
+
+export interface HostileRequest {
+  url: string
+  body: Buffer
+  headers: Record<string, string>
+}
+
+const text = (s: string) => Buffer.from(s, 'utf8')
+
+// Bodies: plausible ones, broken ones and plain garbage.
+const plausibleBody = fc.oneof(
+  fc.array(fc.string({ minLength: 1, maxLength: 40 }), { minLength: 1, maxLength: 20 }).map((lines) => lines.join('\n')),
+  fc.jsonValue({ maxDepth: 4 }).map((value) => JSON.stringify(value)),
+  fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 10 }).map((values) => values.map((value) => JSON.stringify({ event: value })).join('')),
+  fc.array(fc.tuple(fc.string(), fc.string()), { maxLength: 10 }).map((values) => JSON.stringify({ streams: [{ stream: { job: 'fuzz' }, values }] })),
+  fc.array(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 2 })), { maxLength: 10 }).map((logs) => JSON.stringify({ logs }))
+).map(text)
+
+// Lines that GDPR refuses, among lines it lets through.
+const gdprBody = fc.tuple(fc.array(fc.string({ maxLength: 20 }), { maxLength: 5 }), fc.constantFrom('shipped to eu-west-1', 'Brexit means Brexit', 'Europe/London', 'the U.K. office'))
+  .map(([lines, mention]) => text([...lines, mention].join('\n')))
+
+const hostileBody = fc.oneof(
+  { arbitrary: plausibleBody, weight: 8 },
+  { arbitrary: gdprBody, weight: 1 },
+  fc.uint8Array({ maxLength: 2048 }).map((bytes) => Buffer.from(bytes)),
+  fc.string({ unit: 'binary', maxLength: 500 }).map(text),
+  // Invalid UTF-8: a lone continuation byte, an overlong form, a surrogate.
+  fc.tuple(fc.string({ maxLength: 50 }), fc.constantFrom([0x80], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xff])).map(([s, bad]) => Buffer.concat([text(s), Buffer.from(bad)])),
+  fc.integer({ min: 1, max: 20_000 }).map((depth) => text('['.repeat(depth) + ']'.repeat(depth))),
+  fc.integer({ min: 1, max: 5_000 }).map((depth) => text('{"a":'.repeat(depth) + '1' + '}'.repeat(depth))),
+  fc.constantFrom('1e400', '-1e400', '123456789012345678901234567890', '[1e999, -0, 0.1e-400]', '{"n": 9007199254740993}').map(text),
+  fc.constantFrom(
+    '{"__proto__": {"polluted": true}}',
+    '{"constructor": {"prototype": {"polluted": true}}}',
+    '[{"__proto__": null}, {"event": {"__proto__": 1}}]',
+    '{"event": "x", "__proto__": {"event": ""}}',
+    '{"logs": [{"__proto__": {"admin": true}}]}'
+  ).map(text),
+  fc.integer({ min: 60_000, max: 200_000 }).map((n) => text('x'.repeat(n))),
+  fc.integer({ min: 1_000, max: 20_000 }).map((n) => text('a\n'.repeat(n))),
+  fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 5 }).map((values) => Buffer.concat(values.map((value) => Buffer.from(encode(value)))))
+)
+
+const CONTENT_TYPES = [
+  undefined, 'text/plain', 'application/json', 'application/x-ndjson', 'application/x-www-form-urlencoded',
+  'application/msgpack', 'application/octet-stream', 'image/png', 'application/json, text/plain',
+  'application/json; charset=latin1', 'multipart/form-data; boundary=x', 'x/y;;;=', '', ';', 'APPLICATION/JSON'
+]
+
+type Coding = 'none' | 'gzip' | 'deflate' | 'br' | 'truncated gzip' | 'lies'
+const CODINGS: Coding[] = ['none', 'gzip', 'deflate', 'br', 'truncated gzip', 'lies']
+
+function encodeBody (body: Buffer, coding: Coding, cut: number): { body: Buffer, header?: string } {
+  switch (coding) {
+    case 'none': return { body }
+    case 'gzip': return { body: gzipSync(body), header: 'gzip' }
+    case 'deflate': return { body: deflateSync(body), header: 'deflate' }
+    case 'br': return { body: brotliCompressSync(body), header: 'br' }
+    case 'truncated gzip': {
+      const zipped = gzipSync(body)
+      return { body: zipped.subarray(0, Math.floor(zipped.length * cut)), header: 'gzip' }
+    }
+    case 'lies': return { body, header: ['gzip', 'zstd', 'gzip, br', 'identity', 'compress'][Math.floor(cut * 5)] }
+  }
+}
+
+// Header junk that HTTP allows: printable ASCII values.
+const junkValue = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 40 })
+
+export const hostileRequest: fc.Arbitrary<HostileRequest> = fc.record({
+  url: fc.constantFrom(...Object.keys(ROUTES)),
+  body: hostileBody,
+  // Mostly what shippers send, so that many requests get as far as the chain.
+  contentType: fc.oneof({ arbitrary: fc.constantFrom(undefined, 'text/plain', 'application/json'), weight: 3 }, fc.constantFrom(...CONTENT_TYPES)),
+  coding: fc.oneof({ arbitrary: fc.constant<Coding>('none'), weight: 4 }, fc.constantFrom(...CODINGS)),
+  cut: fc.double({ min: 0, max: 0.99, noNaN: true }),
+  chaos: fc.option(fc.oneof(fc.constantFrom('off', 'fire', 'wipe'), junkValue), { nil: undefined, freq: 4 }),
+  junk: fc.dictionary(fc.constantFrom('x-junk', 'authorization', 'dd-api-key', 'x-forwarded-for', 'accept', 'if-none-match'), junkValue, { maxKeys: 3 })
+}).map(({ url, body, contentType, coding, cut, chaos, junk }) => {
+  const encoded = encodeBody(body, coding, cut)
+  const headers: Record<string, string> = { ...junk }
+  if (contentType !== undefined) headers['content-type'] = contentType
+  if (encoded.header !== undefined) headers['content-encoding'] = encoded.header
+  if (chaos !== undefined) headers['x-logfire-chaos'] = chaos
+  return { url, body: encoded.body, headers }
+})
+
+/** The configuration the fuzzer runs against: the default chaos, and a small chain so burns happen. */
+export function fuzzConfig (seed: string): Config {
+  return { ...loadConfig({}), seed, rateLimit: 0, maxBlocks: 300 }
+}
+
+/** A logfire to throw requests at, and the check of every invariant after each one. */
+export async function fuzzTarget (seed = 'fuzz') {
+  const store = new ChainStore()
+  const config = fuzzConfig(seed)
+  const app = await buildApp({ config, store })
+  await app.ready()
+  const documented = (await app.inject({ method: 'GET', url: '/docs/json' })).json().paths as Record<string, { post: { responses: Record<string, unknown> } }>
+
+  async function send (request: HostileRequest): Promise<LightMyRequestResponse> {
+    const before = { length: store.length, epoch: store.epoch, head: store.head.hash }
+    const response = await app.inject({ method: 'POST', url: request.url, payload: request.body, headers: request.headers })
+    const status = response.statusCode
+    const where = `${request.url} answered ${status}: ${response.body.slice(0, 300)}`
+    const fail = (why: string): never => { throw new Error(`${why}\n${where}`) }
+
+    if (status >= 500 && status !== 503) fail('a 5xx that is not lp0 on fire')
+    if (!(String(status) in documented[request.url]!.post.responses)) fail('a status the OpenAPI document does not list')
+    checkShape(request.url, status, response, fail)
+
+    const verdict = verifyChain(store.toArray())
+    if (!verdict.valid) fail(`the chain does not verify: ${JSON.stringify(verdict)}`)
+
+    const route = ROUTES[request.url]!
+    if (status === route.success) {
+      // Accepted: exactly the entries of the body, in order, at the end of the chain.
+      const expected = bodyToEntries(request.body, {
+        contentType: request.headers['content-type'],
+        contentEncoding: request.headers['content-encoding']
+      }, { maxBodyBytes: config.maxBodyBytes, maxEntryBytes: config.maxEntryBytes }, route.format)
+      if (store.epoch !== before.epoch || store.length !== before.length + expected.length) fail(`accepted, but the chain went from ${before.length} to ${store.length} blocks for ${expected.length} entries`)
+      const stored = Array.from({ length: expected.length }, (_, i) => store.at(before.length + i)?.data)
+      if (JSON.stringify(stored) !== JSON.stringify(expected)) fail('accepted, but the chain does not hold exactly its entries')
+    } else if (status === 410) {
+      if (store.length !== 1 || store.epoch !== before.epoch + 1) fail('a 410 that did not leave a bare genesis')
+    } else if (store.length !== before.length || store.head.hash !== before.head || store.epoch !== before.epoch) {
+      fail('refused, but the chain changed')
+    }
+    return response
+  }
+
+  return { app, store, send, close: () => app.close() }
+}
+
+function checkShape (url: string, status: number, response: LightMyRequestResponse, fail: (why: string) => never): void {
+  if (status === 204) {
+    if (response.body !== '') fail('a 204 with a body')
+    return
+  }
+  let body: Record<string, unknown>
+  try {
+    body = response.json()
+  } catch {
+    return fail('a reply that is not JSON')
+  }
+  if (status < 300) return
+  const isHec = url.startsWith('/services/collector')
+  const error = (isHec ? body.logfire : body) as Record<string, unknown> | undefined
+  if (isHec && (typeof body.code !== 'number' || body.code === 0 || typeof body.text !== 'string')) fail('a HEC error without a non-zero HEC code')
+  if (error === undefined || error.statusCode !== status || typeof error.code !== 'string' || !error.code.startsWith('LOGFIRE_') ||
+    typeof error.error !== 'string' || typeof error.message !== 'string') {
+    fail('an error not in the documented shape')
+  }
+}
