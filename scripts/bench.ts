@@ -5,11 +5,12 @@
 // alternately, on loopback only. Prints one markdown table of ratios against
 // that baseline, because timings on a shared machine only mean something
 // next to a baseline measured at the same moment.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { execFileSync, spawn } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import autocannon from 'autocannon'
+import { rssMb, startServer, stop, type Server } from './lib/processes.js'
 
 const QUICK = process.argv.includes('--quick')
 const OUT = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : undefined
@@ -25,30 +26,6 @@ const notes: string[] = []
 
 // ---------------------------------------------------------------- processes
 
-interface Server { process: ChildProcess, url: string, pid: number }
-
-async function waitForHealth (url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      const response = await fetch(`${url}/healthz`)
-      await response.arrayBuffer()
-      if (response.ok) return
-    } catch {}
-    await sleep(50)
-  }
-  throw new Error(`${url} did not start`)
-}
-
-async function startServer (script: string, port: number, env: Record<string, string> = {}): Promise<Server> {
-  const child = spawn(process.execPath, [script], {
-    env: { PATH: process.env.PATH ?? '', PORT: String(port), ...env },
-    stdio: ['ignore', 'ignore', 'inherit']
-  })
-  const url = `http://127.0.0.1:${port}`
-  await waitForHealth(url)
-  return { process: child, url, pid: child.pid as number }
-}
-
 function startLogfire (env: Record<string, string> = {}): Promise<Server> {
   return startServer('dist/server.js', LOGFIRE_PORT, {
     LOGFIRE_FIRE_RATE: '0',
@@ -57,16 +34,6 @@ function startLogfire (env: Record<string, string> = {}): Promise<Server> {
     LOGFIRE_ADMIN_TOKEN: 'bench',
     ...env
   })
-}
-
-async function stop (server: Server): Promise<void> {
-  server.process.kill('SIGTERM')
-  await new Promise((resolve) => server.process.once('exit', resolve))
-}
-
-function rssMb (pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024
 }
 
 /** Samples a process's RSS every 100 ms while `work` runs; returns the peak. */

@@ -1,0 +1,40 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+/** A server started as a real process, for the bench and the soak. */
+export interface Server { process: ChildProcess, url: string, pid: number }
+
+export async function waitForHealth (url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      const response = await fetch(`${url}/healthz`)
+      await response.arrayBuffer()
+      if (response.ok) return
+    } catch {}
+    await sleep(50)
+  }
+  throw new Error(`${url} did not start`)
+}
+
+export async function startServer (script: string, port: number, env: Record<string, string> = {}): Promise<Server> {
+  const child = spawn(process.execPath, [script], {
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), ...env },
+    stdio: ['ignore', 'ignore', 'inherit']
+  })
+  const url = `http://127.0.0.1:${port}`
+  await waitForHealth(url)
+  return { process: child, url, pid: child.pid as number }
+}
+
+/** SIGTERM, and the exit code the server stopped with. */
+export async function stop (server: Server): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => server.process.once('exit', resolve))
+  server.process.kill('SIGTERM')
+  return await exited
+}
+
+export function rssMb (pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024
+}
