@@ -24,6 +24,7 @@ const ENDPOINTS = [
   ['GET', '/admin/chaos', 'the live chaos settings (admin token)'],
   ['PATCH', '/admin/chaos', 'change them: {"fireRate", "wipeRate", "gdpr", "override"} (admin token)'],
   ['GET', '/healthz', 'liveness'],
+  ['GET', '/metrics', 'Prometheus metrics'],
   ['GET', '/docs', 'the OpenAPI documentation']
 ] as const
 
