@@ -3,6 +3,9 @@ import Fastify, { type FastifyBaseLogger } from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import { adminRoutes } from './admin/routes.js'
 import { initialSettings } from './admin/settings.js'
+import { builtinRules } from './alerts/builtin.js'
+import { compileRule, type Rule } from './alerts/rule.js'
+import { alertRoutes } from './alerts/routes.js'
 import { chainRoutes } from './chain/routes.js'
 import { ChainStore } from './chain/store.js'
 import type { Config } from './config.js'
@@ -38,6 +41,8 @@ export interface AppOptions {
   version?: string
   /** Interval of the event stream's keep-alive comments. */
   heartbeatMs?: number
+  /** Alert rules, compiled; the built-in pack when omitted (server.ts loads LOGFIRE_RULES). */
+  rules?: Rule[]
 }
 
 /** The whole service as a Fastify instance, ready to inject into or listen. It never listens itself. */
@@ -95,6 +100,12 @@ export async function buildApp (options: AppOptions) {
   })
   await app.register(streamRoutes, { store, events, backlog: 100, heartbeatMs: options.heartbeatMs ?? 15_000, readToken: config.readToken })
   await app.register(adminRoutes, { settings, adminToken: config.adminToken })
+  await app.register(alertRoutes, {
+    rules: options.rules ?? builtinRules({ adminRolePattern: config.adminRolePattern }).map(compileRule),
+    events,
+    clock,
+    adminToken: config.adminToken
+  })
 
   // Every ingest route and the chain's reads share the fire, in the order the
   // README gives: rate limit, token, lp0, body errors, GDPR, wipe.

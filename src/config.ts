@@ -46,6 +46,8 @@ const ENVIRONMENT = z.object({
   LOGFIRE_METRICS_TOKEN: secret(),
   LOGFIRE_CHAOS_OVERRIDE: flag(true),
   LOGFIRE_TRUST_PROXY: flag(false),
+  LOGFIRE_RULES: z.preprocess(unset, z.string().optional()),
+  LOGFIRE_ADMIN_ROLE_PATTERN: z.preprocess(unset, z.string().regex(/^[^"\\]{1,200}$/, { error: 'a role ARN pattern with * wildcards, no quotes' }).default('*Admin*')),
   LOGFIRE_HEADERS_TIMEOUT_MS: integer(100, 3_600_000, 10_000),
   LOGFIRE_REQUEST_TIMEOUT_MS: integer(100, 3_600_000, 30_000),
   LOGFIRE_KEEP_ALIVE_TIMEOUT_MS: integer(100, 3_600_000, 72_000),
@@ -75,6 +77,10 @@ export interface Config {
   /** Required to scrape GET /metrics when set. */
   metricsToken: string | undefined
   chaosOverride: boolean
+  /** A rules file (YAML or JSON) replacing the built-in rule pack. */
+  rulesFile: string | undefined
+  /** Role ARNs whose AssumeRole raises the built-in "administrator role assumed" alert. */
+  adminRolePattern: string
   /** Trust X-Forwarded-For (and the rest) from a proxy in front: the rate limit then keys on the client it names. */
   trustProxy: boolean
   timeouts: {
@@ -126,6 +132,8 @@ export function loadConfig (env: Record<string, string | undefined>): Config {
     metricsToken: e.LOGFIRE_METRICS_TOKEN,
     chaosOverride: e.LOGFIRE_CHAOS_OVERRIDE,
     trustProxy: e.LOGFIRE_TRUST_PROXY,
+    rulesFile: e.LOGFIRE_RULES,
+    adminRolePattern: e.LOGFIRE_ADMIN_ROLE_PATTERN,
     timeouts: {
       headersMs: e.LOGFIRE_HEADERS_TIMEOUT_MS,
       requestMs: e.LOGFIRE_REQUEST_TIMEOUT_MS,

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs'
 import closeWithGrace from 'close-with-grace'
 import { pino } from 'pino'
+import { loadRules, RulesFileError } from './alerts/load.js'
+import type { Rule } from './alerts/rule.js'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 
@@ -8,12 +10,22 @@ import { ConfigError, loadConfig, type Config } from './config.js'
 // Everything else lives in buildApp.
 
 let config: Config
+let rules: Rule[] | undefined
 try {
   config = loadConfig(process.env)
+  if (config.rulesFile !== undefined) rules = loadRules(readRulesFile(config.rulesFile), config.rulesFile)
 } catch (error) {
-  if (!(error instanceof ConfigError)) throw error
-  process.stderr.write(`logfire: ${error.message}\n`)
+  if (!(error instanceof ConfigError) && !(error instanceof RulesFileError)) throw error
+  process.stderr.write(`logfire: ${error instanceof RulesFileError ? 'invalid rules file: ' : ''}${error.message}\n`)
   process.exit(1)
+}
+
+function readRulesFile (file: string): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new RulesFileError(`LOGFIRE_RULES: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`)
+  }
 }
 
 // Pretty for a person at a terminal, JSON lines for everything else. The
@@ -24,7 +36,7 @@ const logger = process.stdout.isTTY
   : pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false }))
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-const app = await buildApp({ config, logger, version })
+const app = await buildApp({ config, logger, version, rules })
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   if (err !== undefined) logger.error({ err }, 'closing after an error')

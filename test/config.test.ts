@@ -21,6 +21,8 @@ describe('loadConfig', () => {
       metricsToken: undefined,
       chaosOverride: true,
       trustProxy: false,
+      rulesFile: undefined,
+      adminRolePattern: '*Admin*',
       timeouts: { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 72_000, idleMs: 120_000 }
     })
   })
@@ -45,6 +47,8 @@ describe('loadConfig', () => {
       LOGFIRE_METRICS_TOKEN: 'metrics',
       LOGFIRE_CHAOS_OVERRIDE: 'off',
       LOGFIRE_TRUST_PROXY: 'true',
+      LOGFIRE_RULES: 'rules.yaml',
+      LOGFIRE_ADMIN_ROLE_PATTERN: '*:role/Break*Glass',
       LOGFIRE_HEADERS_TIMEOUT_MS: '1000',
       LOGFIRE_REQUEST_TIMEOUT_MS: '2000',
       LOGFIRE_KEEP_ALIVE_TIMEOUT_MS: '3000',
@@ -67,6 +71,8 @@ describe('loadConfig', () => {
       metricsToken: 'metrics',
       chaosOverride: false,
       trustProxy: true,
+      rulesFile: 'rules.yaml',
+      adminRolePattern: '*:role/Break*Glass',
       timeouts: { headersMs: 1000, requestMs: 2000, keepAliveMs: 3000, idleMs: 4000 }
     })
   })

@@ -1,6 +1,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { request } from 'node:http'
 import { once } from 'node:events'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { openStream } from './sse-client.js'
 
@@ -108,5 +111,32 @@ describe('the built server as a real process', () => {
     const [code] = await server.exited
     expect(code).toBe(1)
     expect(server.output().stderr).toBe('logfire: invalid configuration: LOGFIRE_FIRE_RATE must be a number from 0 to 1, got "2"\n')
+  })
+
+  it('alerts on a posted root-usage record with no setup: in the log and in GET /alerts', async () => {
+    const server = startServer({ LOGFIRE_ADMIN_TOKEN: 'process-admin' })
+    const base = await server.listening
+    const record = { userIdentity: { type: 'Root', arn: 'arn:aws:iam::123456789012:root' }, eventName: 'CreateBucket', eventType: 'AwsApiCall', sourceIPAddress: '198.51.100.7' }
+    expect((await fetch(`${base}/logs`, { method: 'POST', body: JSON.stringify(record), headers: { 'content-type': 'application/json' } })).status).toBe(200)
+
+    let alerts: Array<{ rule: string, description: string }> = []
+    for (let i = 0; i < 50 && alerts.length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      alerts = (await (await fetch(`${base}/alerts`, { headers: { authorization: 'Bearer process-admin' } })).json()).alerts
+    }
+    expect(alerts).toEqual([expect.objectContaining({ rule: 'cis-4.3-root-account-usage', description: 'Root account used: CreateBucket from 198.51.100.7' })])
+    const logged = server.output().stdout.split('\n').filter((line) => line.includes('"alert"')).map((line) => JSON.parse(line))
+    expect(logged).toEqual([expect.objectContaining({ level: 40, msg: 'alert: Root account used: CreateBucket from 198.51.100.7', alert: expect.objectContaining({ rule: 'cis-4.3-root-account-usage', severity: 'critical' }) })])
+  })
+
+  it('refuses a bad rules file naming the file, line, column and rule', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logfire-rules-'))
+    const file = join(dir, 'rules.yaml')
+    writeFileSync(file, 'rules:\n  - name: broken\n    description: x\n    pattern: "{ $.a = }"\n    severity: high\n')
+    const server = startServer({ LOGFIRE_RULES: file })
+    const [code] = await server.exited
+    rmSync(dir, { recursive: true })
+    expect(code).toBe(1)
+    expect(server.output().stderr).toBe(`logfire: invalid rules file: ${file}:4:23: rule "broken": pattern: expected a value after = at column 9\n`)
   })
 })

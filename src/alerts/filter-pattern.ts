@@ -27,13 +27,28 @@ export class FilterPatternError extends Error {
   }
 }
 
-/** A parsed pattern: true when an entry matches. */
+/**
+ * A parsed pattern: true when an entry matches. `json` is the entry already
+ * parsed, or NOT_JSON, so that many rules share one JSON.parse.
+ */
 export type Matcher = (entry: string, json?: unknown) => boolean
 
 type Path = Array<string | number>
 type JsonTest = (root: unknown) => boolean
 
 const MISSING = Symbol('missing')
+/** What to pass as a Matcher's `json` for an entry that is not a JSON object. */
+export const NOT_JSON: unknown = MISSING
+
+/** The entry as a JSON value, or NOT_JSON; what a Matcher would parse for itself. */
+export function readJson (entry: string): unknown {
+  if (!entry.trimStart().startsWith('{')) return MISSING
+  try {
+    return JSON.parse(entry)
+  } catch {
+    return MISSING
+  }
+}
 
 export function parseFilterPattern (pattern: string): Matcher {
   const trimmed = pattern.trim()
@@ -41,21 +56,12 @@ export function parseFilterPattern (pattern: string): Matcher {
   if (trimmed.startsWith('{')) {
     const test = new JsonPatternParser(pattern).parse()
     return (entry, json) => {
-      const root = json === undefined ? parseJson(entry) : json
+      const root = json === undefined ? readJson(entry) : json
       return root !== MISSING && test(root)
     }
   }
   if (trimmed.startsWith('[')) throw new FilterPatternError('space-delimited patterns ([a, b, ...]) are not supported; use terms or a JSON pattern', pattern.indexOf('[') + 1)
   return parseTermPattern(pattern)
-}
-
-function parseJson (entry: string): unknown {
-  if (!entry.trimStart().startsWith('{')) return MISSING
-  try {
-    return JSON.parse(entry)
-  } catch {
-    return MISSING
-  }
 }
 
 // ------------------------------------------------------------------- terms

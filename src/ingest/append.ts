@@ -44,7 +44,8 @@ export function appendEntries (context: AppendContext, entries: readonly string[
     throw withExtras(new ChainBurned(reason, burned), { body: { burned, reason } })
   }
 
+  const first = store.length
   const appended = store.append(entries, context.clock())
-  events.publish({ type: 'append', count: entries.length })
+  events.publish({ type: 'append', count: entries.length, first, epoch: store.epoch, entries })
   return appended
 }

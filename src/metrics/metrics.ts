@@ -41,11 +41,19 @@ export function createMetrics (store: ChainStore, events: ChainEvents) {
     collect () { this.set(store.length) }
   })
 
+  const alerts = new Counter({
+    name: 'logfire_alerts_total',
+    help: 'Alerts raised, by rule; a digest counts once',
+    labelNames: ['rule'] as const,
+    registers: [registry]
+  })
+
   const unsubscribe = events.subscribe((event) => {
     if (event.type === 'append') appended.inc(event.count)
     else if (event.type === 'burn') burns.inc({ reason: event.reason })
     else if (event.type === 'fire') fires.inc()
-    else gdpr.inc()
+    else if (event.type === 'gdpr') gdpr.inc()
+    else alerts.inc({ rule: event.alert.rule })
   })
 
   return {

@@ -1,11 +1,13 @@
+import type { Alert } from '../alerts/engine.js'
 import type { BurnReason } from '../fire/wipe.js'
 
 /** Things that happen to the chain and that a viewer may want to see. */
 export type ChainEvent =
-  | { type: 'append', count: number }
+  | { type: 'append', count: number, first: number, epoch: number, entries: readonly string[] }
   | { type: 'burn', epoch: number, burned: number, reason: BurnReason }
   | { type: 'fire', request: number }
   | { type: 'gdpr', request: number, entry: number, term: string }
+  | { type: 'alert', alert: Alert }
 
 export type ChainEventListener = (event: ChainEvent) => void
 

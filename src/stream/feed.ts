@@ -1,3 +1,4 @@
+import type { Alert } from '../alerts/engine.js'
 import type { Block } from '../chain/block.js'
 import type { BurnReason } from '../fire/wipe.js'
 import type { ChainEvent } from './events.js'
@@ -8,6 +9,7 @@ export type FeedEvent =
   | { id: string, event: 'burn', data: { burned: number, reason: BurnReason } }
   | { id: string, event: 'fire', data: { request: number } }
   | { id: string, event: 'gdpr', data: { request: number, entry: number, term: string } }
+  | { id: string, event: 'alert', data: Alert }
 
 /** The part of the store a feed reads. */
 export interface ChainView {
@@ -19,7 +21,7 @@ export interface ChainView {
 // Events that are not blocks wait in the feed, each pinned to the chain
 // position it happened at, so a viewer always sees them in order.
 type Marker =
-  | { kind: 'moment', epoch: number, length: number, event: 'fire' | 'gdpr', data: FeedEvent['data'] }
+  | { kind: 'moment', epoch: number, length: number, event: 'fire' | 'gdpr' | 'alert', data: FeedEvent['data'] }
   | { kind: 'burn', epoch: number, burned: number, reason: BurnReason }
 
 /**
@@ -88,6 +90,9 @@ export class Feed {
         break
       case 'gdpr':
         this.#markers.push({ kind: 'moment', epoch: this.#chain.epoch, length: this.#chain.length, event: 'gdpr', data: { request: event.request, entry: event.entry, term: event.term } })
+        break
+      case 'alert':
+        this.#markers.push({ kind: 'moment', epoch: this.#chain.epoch, length: this.#chain.length, event: 'alert', data: event.alert })
         break
     }
     return this.#markers.length <= this.#maxMarkers

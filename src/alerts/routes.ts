@@ -1,0 +1,65 @@
+import type { FastifyPluginAsync } from 'fastify'
+import { z } from 'zod'
+import { requireAdmin } from '../admin/auth.js'
+import { documented, errorSchema } from '../http/responses.js'
+import type { ChainEvents } from '../stream/events.js'
+import { AlertEngine, type Alert } from './engine.js'
+import { SEVERITIES, type Rule } from './rule.js'
+
+export interface AlertRouteOptions {
+  rules: Rule[]
+  events: ChainEvents
+  clock: () => number
+  adminToken: string | undefined
+}
+
+const alertSchema = z.object({
+  id: z.number().int(),
+  rule: z.string(),
+  severity: z.enum(SEVERITIES),
+  description: z.string(),
+  time: z.number().int().describe('Milliseconds since the epoch'),
+  block: z.object({ epoch: z.number().int(), index: z.number().int() }).describe('The block that triggered it'),
+  count: z.number().int().describe('1, or how many matches a digest merged'),
+  digest: z.boolean()
+})
+
+/**
+ * The alert rules over every stored entry, and GET /alerts. Rules run off
+ * the request path (see AlertEngine); each alert goes to its rule's outputs
+ * and to the event stream.
+ */
+export const alertRoutes: FastifyPluginAsync<AlertRouteOptions> = async (app, { rules, events, clock, adminToken }) => {
+  const outputs: Record<string, (alert: Alert) => void> = {
+    log: (alert) => {
+      app.log.warn({ alert: { id: alert.id, rule: alert.rule, severity: alert.severity, count: alert.count, block: alert.block } }, `alert: ${alert.description}`)
+    }
+  }
+  const engine = new AlertEngine({
+    rules,
+    clock,
+    deliver: (alert, rule) => {
+      for (const name of rule.outputs) outputs[name]?.(alert)
+      events.publish({ type: 'alert', alert })
+    }
+  })
+  const unsubscribe = events.subscribe((event) => {
+    if (event.type === 'append') engine.enqueue(event.entries, event.first, event.epoch)
+  })
+  app.addHook('onClose', async () => { unsubscribe() })
+
+  app.get('/alerts', {
+    onRequest: requireAdmin(adminToken),
+    schema: {
+      tags: ['stage'],
+      summary: 'Recent alerts, newest first',
+      description: 'The last 200 alerts raised by the rules. Admin token: alerts carry what the rules read from the logs.',
+      security: [{ adminBearer: [] as string[] }],
+      response: {
+        200: documented(z.object({ rules: z.number().int(), dropped: z.number().int(), alerts: z.array(alertSchema) }), 'The alerts'),
+        401: documented(errorSchema, 'No admin token, or a wrong one'),
+        404: documented(errorSchema, 'LOGFIRE_ADMIN_TOKEN is not set')
+      }
+    }
+  }, async () => ({ rules: rules.length, dropped: engine.dropped, alerts: [...engine.recent] }))
+}

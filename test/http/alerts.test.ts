@@ -1,0 +1,58 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { describe, expect, it } from 'vitest'
+import { appsClosedAfterEach, post, type TestApp } from '../helpers.js'
+import { openStream } from '../sse-client.js'
+
+const start = appsClosedAfterEach()
+const admin = { authorization: 'Bearer admin' }
+const rootRecord = JSON.stringify({ userIdentity: { type: 'Root' }, eventName: 'DeleteTrail', eventType: 'AwsApiCall', sourceIPAddress: '198.51.100.7' })
+
+async function alertsOf (a: TestApp) {
+  for (let i = 0; i < 50; i++) {
+    const body = (await a.inject({ method: 'GET', url: '/alerts', headers: admin })).json()
+    if (body.alerts.length > 0) return body
+    await sleep(10)
+  }
+  return (await a.inject({ method: 'GET', url: '/alerts', headers: admin })).json()
+}
+
+describe('alerts', () => {
+  it('raises the built-in rules on stored entries and lists them in GET /alerts, newest first', async () => {
+    const a = await start({ adminToken: 'admin' })
+    await post(a, rootRecord, { 'content-type': 'application/json' })
+    const body = await alertsOf(a)
+    expect(body.rules).toBe(21)
+    expect(body.alerts.map((alert: { rule: string }) => alert.rule).sort()).toEqual(['cis-4.3-root-account-usage', 'cis-4.5-cloudtrail-changes'])
+    expect(body.alerts[0]).toMatchObject({ block: { epoch: 0, index: 1 }, count: 1, digest: false })
+  })
+
+  it('never alerts on what was refused: a 451 or a 503 stores nothing, so nothing is evaluated', async () => {
+    const a = await start({ adminToken: 'admin' })
+    await post(a, rootRecord, { 'content-type': 'application/json', 'x-logfire-chaos': 'fire' })
+    await post(a, JSON.stringify({ userIdentity: { type: 'Root' }, awsRegion: 'eu-west-1' }), { 'content-type': 'application/json' })
+    await sleep(50)
+    expect((await a.inject({ method: 'GET', url: '/alerts', headers: admin })).json().alerts).toEqual([])
+  })
+
+  it('needs the admin token: alerts carry what the rules read from the logs', async () => {
+    expect((await (await start()).inject({ method: 'GET', url: '/alerts' })).statusCode).toBe(404)
+    const a = await start({ adminToken: 'admin' })
+    expect((await a.inject({ method: 'GET', url: '/alerts', headers: { authorization: 'Bearer nope' } })).statusCode).toBe(401)
+  })
+
+  it('sends an alert event on the stream and counts it in /metrics', async () => {
+    const a = await start({ adminToken: 'admin' })
+    const base = await a.listen({ port: 0, host: '127.0.0.1' })
+    const stream = openStream(`${base}/logs/stream`)
+    await stream.connected()
+    try {
+      await post(a, 'web1 sudo:  tom : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/sh')
+      await stream.waitForEvents(2)
+      expect(stream.events.map((event) => event.event)).toEqual(['block', 'alert'])
+      expect(stream.events[1]?.data).toMatchObject({ rule: 'sudo-to-root', severity: 'medium', block: { index: 1 } })
+    } finally {
+      stream.close()
+    }
+    expect((await a.inject({ method: 'GET', url: '/metrics' })).body).toContain('logfire_alerts_total{rule="sudo-to-root"} 1')
+  })
+})
