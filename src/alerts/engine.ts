@@ -51,6 +51,7 @@ export class AlertEngine {
   readonly #recent: Alert[] = []
   readonly #cooldowns = new Map<string, { until: number, merged: number, last?: Alert }>()
   readonly #needsJson: boolean
+  readonly #textRules: readonly Rule[]
   dropped = 0
 
   constructor (options: AlertEngineOptions) {
@@ -61,6 +62,7 @@ export class AlertEngine {
       ...options
     }
     this.#needsJson = options.rules.some((rule) => rule.json)
+    this.#textRules = options.rules.filter((rule) => !rule.json)
   }
 
   /** Newest first. */
@@ -110,7 +112,9 @@ export class AlertEngine {
 
   #evaluate (entry: string, block: Alert['block']): void {
     const record = this.#needsJson ? readJson(entry) : NOT_JSON
-    for (const rule of this.#options.rules) {
+    // A JSON pattern never matches an entry that is not a JSON object.
+    const rules = record === NOT_JSON ? this.#textRules : this.#options.rules
+    for (const rule of rules) {
       if (rule.matches(entry, record)) this.#matched(rule, record === NOT_JSON ? undefined : record, block)
     }
   }

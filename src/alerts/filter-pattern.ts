@@ -42,7 +42,7 @@ export const NOT_JSON: unknown = MISSING
 
 /** The entry as a JSON value, or NOT_JSON; what a Matcher would parse for itself. */
 export function readJson (entry: string): unknown {
-  if (!entry.trimStart().startsWith('{')) return MISSING
+  if (entry[entry.search(/\S/)] !== '{') return MISSING
   try {
     return JSON.parse(entry)
   } catch {
