@@ -4,7 +4,8 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import { adminRoutes } from './admin/routes.js'
 import { initialSettings } from './admin/settings.js'
 import { builtinRules } from './alerts/builtin.js'
-import { compileRule, type Rule } from './alerts/rule.js'
+import type { Alerting } from './alerts/load.js'
+import { compileRule } from './alerts/rule.js'
 import { alertRoutes } from './alerts/routes.js'
 import { chainRoutes } from './chain/routes.js'
 import { ChainStore } from './chain/store.js'
@@ -41,8 +42,8 @@ export interface AppOptions {
   version?: string
   /** Interval of the event stream's keep-alive comments. */
   heartbeatMs?: number
-  /** Alert rules, compiled; the built-in pack when omitted (server.ts loads LOGFIRE_RULES). */
-  rules?: Rule[]
+  /** Alert rules and outputs; the built-in pack, to the log, when omitted (server.ts loads LOGFIRE_RULES). */
+  alerting?: Alerting
 }
 
 /** The whole service as a Fastify instance, ready to inject into or listen. It never listens itself. */
@@ -101,7 +102,7 @@ export async function buildApp (options: AppOptions) {
   await app.register(streamRoutes, { store, events, backlog: 100, heartbeatMs: options.heartbeatMs ?? 15_000, readToken: config.readToken })
   await app.register(adminRoutes, { settings, adminToken: config.adminToken })
   await app.register(alertRoutes, {
-    rules: options.rules ?? builtinRules({ adminRolePattern: config.adminRolePattern }).map(compileRule),
+    ...(options.alerting ?? { rules: builtinRules({ adminRolePattern: config.adminRolePattern }).map(compileRule), outputs: {} }),
     events,
     clock,
     adminToken: config.adminToken

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs'
 import closeWithGrace from 'close-with-grace'
 import { pino } from 'pino'
-import { loadRules, RulesFileError } from './alerts/load.js'
-import type { Rule } from './alerts/rule.js'
+import { loadRules, RulesFileError, type Alerting } from './alerts/load.js'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 
@@ -10,10 +9,10 @@ import { ConfigError, loadConfig, type Config } from './config.js'
 // Everything else lives in buildApp.
 
 let config: Config
-let rules: Rule[] | undefined
+let alerting: Alerting | undefined
 try {
   config = loadConfig(process.env)
-  if (config.rulesFile !== undefined) rules = loadRules(readRulesFile(config.rulesFile), config.rulesFile)
+  if (config.rulesFile !== undefined) alerting = loadRules(readRulesFile(config.rulesFile), config.rulesFile, process.env)
 } catch (error) {
   if (!(error instanceof ConfigError) && !(error instanceof RulesFileError)) throw error
   process.stderr.write(`logfire: ${error instanceof RulesFileError ? 'invalid rules file: ' : ''}${error.message}\n`)
@@ -36,7 +35,7 @@ const logger = process.stdout.isTTY
   : pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false }))
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-const app = await buildApp({ config, logger, version, rules })
+const app = await buildApp({ config, logger, version, alerting })
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   if (err !== undefined) logger.error({ err }, 'closing after an error')

@@ -81,22 +81,25 @@ describe('SECURITY.md, claim by claim', () => {
     const hostile = ['eu', 'european ', 'european' + ' '.repeat(1000), 'e.u', 'ü', 'a-', 'united\t'].map((unit) => unit.repeat(Math.ceil(megabyte / unit.length)).slice(0, megabyte))
     for (const text of hostile) {
       const quarter = text.slice(0, megabyte / 4)
-      const full = medianMs(() => findEuMention(text + '!'))
-      const part = medianMs(() => findEuMention(quarter + '!'))
+      // The fastest of five runs: timings on a busy machine only ever err upwards.
+      const full = fastestMs(() => findEuMention(text + '!'))
+      const part = fastestMs(() => findEuMention(quarter + '!'))
       expect(full, JSON.stringify(text.slice(0, 12))).toBeLessThan(100)
-      // Four times the text, at most about four times the work (plus timer noise).
-      expect(full, JSON.stringify(text.slice(0, 12))).toBeLessThan(part * 8 + 5)
+      // Four times the text, about four times the work: a quadratic matcher
+      // would take sixteen times as long.
+      expect(full, JSON.stringify(text.slice(0, 12))).toBeLessThan(part * 10 + 10)
     }
   })
 })
 
-function medianMs (run: () => unknown): number {
-  const times = [0, 1, 2].map(() => {
+function fastestMs (run: () => unknown): number {
+  let fastest = Infinity
+  for (let i = 0; i < 5; i++) {
     const began = performance.now()
     run()
-    return performance.now() - began
-  })
-  return times.sort((x, y) => x - y)[1] as number
+    fastest = Math.min(fastest, performance.now() - began)
+  }
+  return fastest
 }
 
 function filesUnder (dir: string): string[] {

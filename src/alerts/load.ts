@@ -1,28 +1,35 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml'
 import { z } from 'zod'
 import { FilterPatternError } from './filter-pattern.js'
+import { outputSchema, resolveOutput, type OutputConfig } from './outputs/config.js'
 import { compileRule, ruleSchema, type Rule, type RuleDefinition } from './rule.js'
 
-/** Outputs this version can deliver to; a rule naming another is refused at load. */
-export const KNOWN_OUTPUTS = new Set(['log'])
+export interface Alerting {
+  rules: Rule[]
+  /** By name; `log` is always there and needs no entry. */
+  outputs: Record<string, OutputConfig>
+}
 
 export class RulesFileError extends Error {
   override name = 'RulesFileError'
 }
 
 /**
- * The rules of a rules file (YAML, or JSON, which YAML reads too):
+ * The rules and outputs of a rules file (YAML, or JSON, which YAML reads too):
  *
+ *   outputs:
+ *     security-slack: { type: slack, url: "${SLACK_WEBHOOK_URL}" }
  *   rules:
  *     - name: root-account-usage
  *       description: Root used from {{$.sourceIPAddress}}
  *       pattern: '{ $.userIdentity.type = "Root" }'
  *       severity: critical
- *       outputs: [log]
+ *       outputs: [log, security-slack]
  *
- * Any mistake stops here, naming the rule, the line and the column.
+ * Secrets are ${VARIABLE}s, filled from `env`. Any mistake stops here,
+ * naming the rule or output, the line and the column.
  */
-export function loadRules (text: string, file: string): Rule[] {
+export function loadRules (text: string, file: string, env: Record<string, string | undefined> = {}): Alerting {
   const lines = new LineCounter()
   const document = parseDocument(text, { lineCounter: lines, prettyErrors: false })
   const where = (offset: number, extraColumns = 0) => {
@@ -35,8 +42,27 @@ export function loadRules (text: string, file: string): Rule[] {
   const list = isMap(document.contents) ? document.contents.get('rules', true) : undefined
   if (!isSeq(list)) throw new RulesFileError(`${file}: expected a top-level "rules:" list`)
 
+  const outputs: Record<string, OutputConfig> = {}
+  const outputMap = isMap(document.contents) ? document.contents.get('outputs', true) : undefined
+  if (outputMap !== undefined && !isMap(outputMap)) throw new RulesFileError(`${where((outputMap as Node).range?.[0] ?? 0)}: outputs: expected a map of names to outputs`)
+  for (const pair of isMap(outputMap) ? outputMap.items : []) {
+    const name = String((pair.key as { value?: unknown }).value ?? pair.key)
+    const at = (pair.value as Node | null)?.range?.[0] ?? (pair.key as Node).range?.[0] ?? 0
+    if (name === 'log') throw new RulesFileError(`${where(at)}: output "log" is built in`)
+    const parsed = outputSchema.safeParse((pair.value as { toJSON: () => unknown } | null)?.toJSON())
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0] as z.core.$ZodIssue
+      throw new RulesFileError(`${where(at)}: output "${name}": ${issue.path.length > 0 ? `${issue.path.join('.')}: ` : ''}${issue.message}`)
+    }
+    try {
+      outputs[name] = resolveOutput(parsed.data, env)
+    } catch (error) {
+      throw new RulesFileError(`${where(at)}: output "${name}": ${(error as Error).message}`)
+    }
+  }
+
   const names = new Set<string>()
-  return list.items.map((item, i) => {
+  const rules = list.items.map((item, i) => {
     const node = item as Node
     const start = node.range?.[0] ?? 0
     const definition = (node as { toJSON: () => unknown }).toJSON() as RuleDefinition
@@ -55,8 +81,8 @@ export function loadRules (text: string, file: string): Rule[] {
     const rule = parsed.data
     if (names.has(rule.name)) throw new RulesFileError(`${where(fieldAt('name'))}: ${label}: a rule of that name comes earlier`)
     names.add(rule.name)
-    const unknown = rule.outputs.find((output) => !KNOWN_OUTPUTS.has(output))
-    if (unknown !== undefined) throw new RulesFileError(`${where(fieldAt('outputs'))}: ${label}: unknown output "${unknown}" (known: ${[...KNOWN_OUTPUTS].join(', ')})`)
+    const unknown = rule.outputs.find((output) => output !== 'log' && outputs[output] === undefined)
+    if (unknown !== undefined) throw new RulesFileError(`${where(fieldAt('outputs'))}: ${label}: unknown output "${unknown}" (defined: ${['log', ...Object.keys(outputs)].join(', ')})`)
 
     try {
       return compileRule(rule)
@@ -69,4 +95,5 @@ export function loadRules (text: string, file: string): Rule[] {
       throw new RulesFileError(`${where(fieldAt('pattern'), singleLine ? quoted + error.column - 1 : 0)}: ${label}: pattern: ${error.message}`)
     }
   })
+  return { rules, outputs }
 }

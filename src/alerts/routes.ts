@@ -4,10 +4,16 @@ import { requireAdmin } from '../admin/auth.js'
 import { documented, errorSchema } from '../http/responses.js'
 import type { ChainEvents } from '../stream/events.js'
 import { AlertEngine, type Alert } from './engine.js'
+import type { OutputConfig } from './outputs/config.js'
+import type { DeliveryOptions } from './outputs/delivery.js'
+import { sender } from './outputs/senders.js'
 import { SEVERITIES, type Rule } from './rule.js'
 
 export interface AlertRouteOptions {
   rules: Rule[]
+  outputs: Record<string, OutputConfig>
+  /** For tests: faster retries. */
+  delivery?: DeliveryOptions
   events: ChainEvents
   clock: () => number
   adminToken: string | undefined
@@ -29,10 +35,20 @@ const alertSchema = z.object({
  * the request path (see AlertEngine); each alert goes to its rule's outputs
  * and to the event stream.
  */
-export const alertRoutes: FastifyPluginAsync<AlertRouteOptions> = async (app, { rules, events, clock, adminToken }) => {
+export const alertRoutes: FastifyPluginAsync<AlertRouteOptions> = async (app, { rules, events, clock, adminToken, ...options }) => {
   const outputs: Record<string, (alert: Alert) => void> = {
     log: (alert) => {
       app.log.warn({ alert: { id: alert.id, rule: alert.rule, severity: alert.severity, count: alert.count, block: alert.block } }, `alert: ${alert.description}`)
+    }
+  }
+  // Each output on its own: a slow or failing one delays nothing else, and
+  // only its name and outcome are logged, never its URL or secret.
+  for (const [name, config] of Object.entries(options.outputs)) {
+    const send = sender(config, options.delivery)
+    outputs[name] = (alert) => {
+      send(alert).then((delivery) => {
+        if (!delivery.ok) app.log.error({ output: name, alert: alert.id, ...delivery }, 'alert output failed')
+      }, (error: unknown) => app.log.error({ output: name, err: error }, 'alert output failed'))
     }
   }
   const engine = new AlertEngine({

@@ -12,11 +12,11 @@ describe('loadRules', () => {
     outputs: [log]
     cooldownSeconds: 30
 `), 'rules.yaml')
-    expect(yaml.map((rule) => [rule.name, rule.severity, rule.outputs, rule.cooldownSeconds, rule.json])).toEqual([['root-usage', 'critical', ['log'], 30, true]])
-    expect(yaml[0]?.matches('{"userIdentity":{"type":"Root"}}')).toBe(true)
+    expect(yaml.rules.map((rule) => [rule.name, rule.severity, rule.outputs, rule.cooldownSeconds, rule.json])).toEqual([['root-usage', 'critical', ['log'], 30, true]])
+    expect(yaml.rules[0]?.matches('{"userIdentity":{"type":"Root"}}')).toBe(true)
 
     const json = loadRules(JSON.stringify({ rules: [{ name: 'errors', description: 'An error', pattern: 'ERROR', severity: 'low' }] }), 'rules.json')
-    expect(json.map((rule) => [rule.name, rule.outputs, rule.json])).toEqual([['errors', ['log'], false]])
+    expect(json.rules.map((rule) => [rule.name, rule.outputs, rule.json])).toEqual([['errors', ['log'], false]])
   })
 
   it.each([
@@ -35,7 +35,7 @@ describe('loadRules', () => {
     pattern: ERROR
     severity: low
     outputs: [log, carrier-pigeon]
-`), 'rules.yaml:6:14: rule "chatty": unknown output "carrier-pigeon"'],
+`), 'rules.yaml:6:14: rule "chatty": unknown output "carrier-pigeon" (defined: log)'],
     ['a duplicate name', file(`  - { name: twice, description: x, pattern: a, severity: low }
   - { name: twice, description: y, pattern: b, severity: low }
 `), 'rules.yaml:3:13: rule "twice": a rule of that name comes earlier'],

@@ -1,5 +1,7 @@
+import { createServer } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
+import { loadRules } from '../../src/alerts/load.js'
 import { appsClosedAfterEach, post, type TestApp } from '../helpers.js'
 import { openStream } from '../sse-client.js'
 
@@ -54,5 +56,39 @@ describe('alerts', () => {
       stream.close()
     }
     expect((await a.inject({ method: 'GET', url: '/metrics' })).body).toContain('logfire_alerts_total{rule="sudo-to-root"} 1')
+  })
+})
+
+describe('alerts to outputs, end to end', () => {
+  it('sends a root-usage record posted to /logs to a Slack receiver, and keeps ingest at 200 when another output fails', async () => {
+    const received: string[] = []
+    const slack = createServer((req, res) => {
+      let body = ''
+      req.on('data', (chunk) => { body += chunk })
+      req.on('end', () => { received.push(body); res.end('ok') })
+    })
+    await new Promise<void>((resolve) => slack.listen(0, '127.0.0.1', resolve))
+    const { port } = slack.address() as { port: number }
+    try {
+      const alerting = loadRules(`outputs:
+  security-slack: { type: slack, url: "\${SLACK_URL}" }
+  broken-pager: { type: pagerduty, routingKey: "\${PD_KEY}", url: "http://127.0.0.1:9/v2/enqueue" }
+rules:
+  - name: root-account-usage
+    description: Root used from {{$.sourceIPAddress}}
+    pattern: '{ $.userIdentity.type = "Root" }'
+    severity: critical
+    outputs: [log, broken-pager, security-slack]
+`, 'rules.yaml', { SLACK_URL: `http://127.0.0.1:${port}/services/T/B/x`, PD_KEY: 'k' })
+      const a = await start({ adminToken: 'admin' }, { alerting })
+      expect((await post(a, rootRecord, { 'content-type': 'application/json' })).statusCode).toBe(200)
+      for (let i = 0; i < 100 && received.length === 0; i++) await sleep(10)
+      expect(JSON.parse(received[0] as string)).toMatchObject({
+        text: expect.stringContaining('Root used from 198.51.100.7'),
+        blocks: [{ type: 'header' }, { type: 'section', text: { text: 'Root used from 198.51.100.7' } }, { type: 'context' }]
+      })
+    } finally {
+      await new Promise((resolve) => slack.close(resolve))
+    }
   })
 })
