@@ -4,6 +4,8 @@ import { requireAdmin } from '../admin/auth.js'
 import { documented, errorSchema } from '../http/responses.js'
 import type { ChainEvents } from '../stream/events.js'
 import { AlertEngine, type Alert } from './engine.js'
+import { Balloon } from '../balloon/balloon.js'
+import { plugDriver } from '../balloon/drivers.js'
 import type { OutputConfig } from './outputs/config.js'
 import type { DeliveryOptions } from './outputs/delivery.js'
 import { sender } from './outputs/senders.js'
@@ -14,6 +16,8 @@ export interface AlertRouteOptions {
   outputs: Record<string, OutputConfig>
   /** For tests: faster retries. */
   delivery?: DeliveryOptions
+  /** For tests: how a balloon waits out its pulse. */
+  balloonWait?: (ms: number) => Promise<void>
   events: ChainEvents
   clock: () => number
   adminToken: string | undefined
@@ -43,7 +47,23 @@ export const alertRoutes: FastifyPluginAsync<AlertRouteOptions> = async (app, { 
   }
   // Each output on its own: a slow or failing one delays nothing else, and
   // only its name and outcome are logged, never its URL or secret.
+  const balloons: Balloon[] = []
   for (const [name, config] of Object.entries(options.outputs)) {
+    if (config.type === 'balloon') {
+      const balloon = new Balloon({
+        name,
+        driver: plugDriver(config),
+        seconds: config.seconds,
+        cooldownSeconds: config.cooldownSeconds,
+        armed: config.armed,
+        clock,
+        log: (level, fields, message) => app.log[level](fields, message),
+        ...(options.balloonWait === undefined ? {} : { wait: options.balloonWait })
+      })
+      balloons.push(balloon)
+      outputs[name] = () => { balloon.pulse().catch(() => {}) }
+      continue
+    }
     const send = sender(config, options.delivery)
     outputs[name] = (alert) => {
       send(alert).then((delivery) => {
@@ -63,6 +83,27 @@ export const alertRoutes: FastifyPluginAsync<AlertRouteOptions> = async (app, { 
     if (event.type === 'append') engine.enqueue(event.entries, event.first, event.epoch)
   })
   app.addHook('onClose', async () => { unsubscribe() })
+
+  // The emergency stop: every plug off, now.
+  app.post('/admin/balloon/off', {
+    onRequest: requireAdmin(adminToken),
+    schema: {
+      tags: ['stage'],
+      summary: 'Switch every balloon plug off at once',
+      security: [{ adminBearer: [] as string[] }],
+      response: {
+        200: documented(z.object({ off: z.array(z.string()), failed: z.array(z.string()) }), 'Which plugs confirmed off, and which did not'),
+        401: documented(errorSchema, 'No admin token, or a wrong one'),
+        404: documented(errorSchema, 'LOGFIRE_ADMIN_TOKEN is not set')
+      }
+    }
+  }, async () => {
+    const results = await Promise.allSettled(balloons.map((balloon) => balloon.off()))
+    return {
+      off: balloons.filter((_, i) => results[i]?.status === 'fulfilled').map((balloon) => balloon.name),
+      failed: balloons.filter((_, i) => results[i]?.status === 'rejected').map((balloon) => balloon.name)
+    }
+  })
 
   app.get('/alerts', {
     onRequest: requireAdmin(adminToken),

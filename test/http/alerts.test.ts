@@ -2,6 +2,7 @@ import { createServer } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { loadRules } from '../../src/alerts/load.js'
+import { fakeKasa } from '../balloon/fake-plugs.js'
 import { appsClosedAfterEach, post, type TestApp } from '../helpers.js'
 import { openStream } from '../sse-client.js'
 
@@ -89,6 +90,36 @@ rules:
       })
     } finally {
       await new Promise((resolve) => slack.close(resolve))
+    }
+  })
+})
+
+describe('the balloon, end to end', () => {
+  it('inflates an armed balloon for a root-usage record: auto-off, then on, then off within the pulse', async () => {
+    const plug = await fakeKasa()
+    try {
+      const alerting = loadRules(`outputs:
+  stage-balloon: { type: balloon, driver: kasa, host: 127.0.0.1, port: ${plug.port}, seconds: 1, armed: true }
+rules:
+  - name: root-account-usage
+    description: Root used from {{$.sourceIPAddress}}
+    pattern: '{ $.userIdentity.type = "Root" }'
+    severity: critical
+    outputs: [log, stage-balloon]
+`, 'rules.yaml')
+      const a = await start({ adminToken: 'admin' }, { alerting })
+      const began = Date.now()
+      expect((await post(a, rootRecord, { 'content-type': 'application/json' })).statusCode).toBe(200)
+      for (let i = 0; i < 300 && plug.state.log.length < 6; i++) await sleep(10)
+      expect(plug.state.log).toEqual(['delete_all_rules', 'add_rule delay=1 act=0', 'set_relay_state 1', 'get_sysinfo', 'set_relay_state 0', 'get_sysinfo'])
+      expect(plug.state.relay).toBe(0)
+      expect(Date.now() - began).toBeGreaterThanOrEqual(1000)
+
+      // The emergency stop switches every plug off and says which confirmed.
+      expect((await a.inject({ method: 'POST', url: '/admin/balloon/off', headers: admin })).json()).toEqual({ off: ['stage-balloon'], failed: [] })
+      expect((await a.inject({ method: 'POST', url: '/admin/balloon/off' })).statusCode).toBe(401)
+    } finally {
+      await plug.close()
     }
   })
 })

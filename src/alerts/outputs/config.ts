@@ -1,4 +1,7 @@
+import { isIP } from 'node:net'
 import { z } from 'zod'
+import { MAX_PULSE_SECONDS } from '../../balloon/balloon.js'
+import type { DriverConfig } from '../../balloon/drivers.js'
 
 // Secrets come from the environment, never from the rules file itself.
 const fromEnvironment = z.string().regex(/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/, { error: 'must be a ${VARIABLE}: secrets come from the environment, not the file' })
@@ -8,12 +11,28 @@ const httpUrl = z.url({ protocol: /^https?$/, error: 'an http or https URL' })
 export const outputSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('slack'), url: fromEnvironment }),
   z.strictObject({ type: z.literal('webhook'), url: z.string(), secret: fromEnvironment }),
-  z.strictObject({ type: z.literal('pagerduty'), routingKey: fromEnvironment, url: httpUrl.default('https://events.pagerduty.com/v2/enqueue') })
+  z.strictObject({ type: z.literal('pagerduty'), routingKey: fromEnvironment, url: httpUrl.default('https://events.pagerduty.com/v2/enqueue') }),
+  z.strictObject({
+    type: z.literal('balloon'),
+    driver: z.enum(['kasa', 'shelly-gen1', 'shelly-gen2', 'tasmota']),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65_535).optional(),
+    seconds: z.number().positive().max(MAX_PULSE_SECONDS).default(10),
+    cooldownSeconds: z.number().min(0).max(3600).default(30),
+    // A compressor is a real device: nothing is switched until this is true.
+    armed: z.boolean().default(false),
+    allowPublicHost: z.boolean().default(false),
+    user: fromEnvironment.optional(),
+    password: fromEnvironment.optional()
+  })
 ])
 
 export type OutputDefinition = z.output<typeof outputSchema>
 
+export type BalloonConfig = { type: 'balloon', seconds: number, cooldownSeconds: number, armed: boolean } & DriverConfig
+
 export type OutputConfig =
+  | BalloonConfig
   | { type: 'slack', url: string }
   | { type: 'webhook', url: string, secret: string }
   | { type: 'pagerduty', url: string, routingKey: string }
@@ -25,6 +44,14 @@ export function resolveOutput (definition: OutputDefinition, env: Record<string,
     if (found === undefined || found === '') throw new Error(`${field}: the environment variable ${name} is not set`)
     return found
   })
+  if (definition.type === 'balloon') {
+    if (!definition.allowPublicHost && !isLocalHost(definition.host)) {
+      throw new Error(`host: ${definition.host} is not a loopback or private-network address; set allowPublicHost: true if you mean it`)
+    }
+    const { type, driver, host, port, seconds, cooldownSeconds, armed } = definition
+    const credentials = definition.user === undefined ? {} : { user: fill('user', definition.user), password: fill('password', definition.password ?? '') }
+    return { type, host, seconds, cooldownSeconds, armed, ...(port === undefined ? {} : { port }), ...(driver === 'tasmota' ? { driver, ...credentials } : { driver }) }
+  }
   const url = fill('url', definition.url)
   if (!httpUrl.safeParse(url).success) throw new Error('url: must be an http or https URL')
   switch (definition.type) {
@@ -32,4 +59,19 @@ export function resolveOutput (definition: OutputDefinition, env: Record<string,
     case 'webhook': return { type: 'webhook', url, secret: fill('secret', definition.secret) }
     case 'pagerduty': return { type: 'pagerduty', url, routingKey: fill('routingKey', definition.routingKey) }
   }
+}
+
+/** Loopback and private networks only: an IP address, or localhost. A name could resolve anywhere. */
+export function isLocalHost (host: string): boolean {
+  if (host === 'localhost') return true
+  const version = isIP(host)
+  if (version === 4) {
+    const [a, b] = host.split('.').map(Number) as [number, number]
+    return a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254)
+  }
+  if (version === 6) {
+    const lower = host.toLowerCase()
+    return lower === '::1' || /^f[cd]/.test(lower) || /^fe[89ab]/.test(lower)
+  }
+  return false
 }

@@ -1,13 +1,13 @@
 import { Webhook } from 'standardwebhooks'
 import type { Alert } from '../engine.js'
-import type { OutputConfig } from './config.js'
+import type { BalloonConfig, OutputConfig } from './config.js'
 import { postJson, DELIVERY_DEFAULTS, type Delivery, type DeliveryOptions } from './delivery.js'
 import { pagerDutyEvent, slackMessage, webhookBody, webhookId } from './payloads.js'
 
 export type Send = (alert: Alert) => Promise<Delivery>
 
 /** How one configured output delivers an alert. The URL and secrets stay in here: they are never logged. */
-export function sender (config: OutputConfig, options: DeliveryOptions = DELIVERY_DEFAULTS, now: () => Date = () => new Date()): Send {
+export function sender (config: Exclude<OutputConfig, BalloonConfig>, options: DeliveryOptions = DELIVERY_DEFAULTS, now: () => Date = () => new Date()): Send {
   switch (config.type) {
     case 'slack':
       return (alert) => postJson(config.url, JSON.stringify(slackMessage(alert, alert.description)), {}, options)
