@@ -58,6 +58,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRouteOptions> = async (app, { 
         armed: config.armed,
         clock,
         log: (level, fields, message) => app.log[level](fields, message),
+        onInflate: (inflating, seconds) => events.publish({ type: 'balloon', balloon: name, inflating, seconds }),
         ...(options.balloonWait === undefined ? {} : { wait: options.balloonWait })
       })
       balloons.push(balloon)
@@ -66,7 +67,9 @@ export const alertRoutes: FastifyPluginAsync<AlertRouteOptions> = async (app, { 
     }
     const send = sender(config, options.delivery)
     outputs[name] = (alert) => {
+      const began = performance.now()
       send(alert).then((delivery) => {
+        events.publish({ type: 'output', output: name, ok: delivery.ok, attempts: delivery.attempts, seconds: (performance.now() - began) / 1000 })
         if (!delivery.ok) app.log.error({ output: name, alert: alert.id, ...delivery }, 'alert output failed')
       }, (error: unknown) => app.log.error({ output: name, err: error }, 'alert output failed'))
     }

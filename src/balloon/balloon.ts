@@ -13,6 +13,8 @@ export interface BalloonOptions {
   log: (level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, message: string) => void
   /** Waits, for the in-process off timer; a test can make it instant. */
   wait?: (ms: number) => Promise<void>
+  /** Told when the compressor starts and stops, with how long it ran. */
+  onInflate?: (inflating: boolean, seconds: number) => void
 }
 
 export type PulseOutcome = 'dry-run' | 'pulsed' | 'merged' | 'failed'
@@ -61,8 +63,14 @@ export class Balloon {
       await driver.pulseOn(seconds)
       if (!await driver.isOn()) throw new Error('the plug did not report on')
       log('warn', { balloon: name, seconds }, 'balloon inflating')
-      await (this.#options.wait ?? wait)(seconds * 1000)
-      await this.#switchOff()
+      const began = clock()
+      this.#options.onInflate?.(true, 0)
+      try {
+        await (this.#options.wait ?? wait)(seconds * 1000)
+        await this.#switchOff()
+      } finally {
+        this.#options.onInflate?.(false, (clock() - began) / 1000)
+      }
       return 'pulsed'
     } catch (error) {
       log('error', { balloon: name, err: error }, 'balloon pulse failed; switching it off')

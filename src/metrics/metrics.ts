@@ -48,12 +48,33 @@ export function createMetrics (store: ChainStore, events: ChainEvents) {
     registers: [registry]
   })
 
+  const outputAttempts = new Counter({ name: 'logfire_alert_output_attempts_total', help: 'Delivery attempts by alert output, retries included', labelNames: ['output'] as const, registers: [registry] })
+  const outputFailures = new Counter({ name: 'logfire_alert_output_failures_total', help: 'Alerts an output failed to deliver after its retries', labelNames: ['output'] as const, registers: [registry] })
+  const outputSeconds = new Histogram({
+    name: 'logfire_alert_output_seconds',
+    help: 'Time to deliver an alert, retries included, by output',
+    labelNames: ['output'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30],
+    registers: [registry]
+  })
+  const balloonSeconds = new Counter({ name: 'logfire_balloon_seconds_total', help: 'Seconds each balloon plug has been switched on', labelNames: ['balloon'] as const, registers: [registry] })
+
   const unsubscribe = events.subscribe((event) => {
-    if (event.type === 'append') appended.inc(event.count)
-    else if (event.type === 'burn') burns.inc({ reason: event.reason })
-    else if (event.type === 'fire') fires.inc()
-    else if (event.type === 'gdpr') gdpr.inc()
-    else alerts.inc({ rule: event.alert.rule })
+    switch (event.type) {
+      case 'append': appended.inc(event.count); break
+      case 'burn': burns.inc({ reason: event.reason }); break
+      case 'fire': fires.inc(); break
+      case 'gdpr': gdpr.inc(); break
+      case 'alert': alerts.inc({ rule: event.alert.rule }); break
+      case 'output':
+        outputAttempts.inc({ output: event.output }, event.attempts)
+        if (!event.ok) outputFailures.inc({ output: event.output })
+        outputSeconds.observe({ output: event.output }, event.seconds)
+        break
+      case 'balloon':
+        if (!event.inflating) balloonSeconds.inc({ balloon: event.balloon }, event.seconds)
+        break
+    }
   })
 
   return {

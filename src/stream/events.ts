@@ -8,6 +8,8 @@ export type ChainEvent =
   | { type: 'fire', request: number }
   | { type: 'gdpr', request: number, entry: number, term: string }
   | { type: 'alert', alert: Alert }
+  | { type: 'output', output: string, ok: boolean, attempts: number, seconds: number }
+  | { type: 'balloon', balloon: string, inflating: boolean, seconds: number }
 
 export type ChainEventListener = (event: ChainEvent) => void
 

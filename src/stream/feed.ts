@@ -10,6 +10,7 @@ export type FeedEvent =
   | { id: string, event: 'fire', data: { request: number } }
   | { id: string, event: 'gdpr', data: { request: number, entry: number, term: string } }
   | { id: string, event: 'alert', data: Alert }
+  | { id: string, event: 'balloon', data: { balloon: string, inflating: boolean, seconds: number } }
 
 /** The part of the store a feed reads. */
 export interface ChainView {
@@ -21,7 +22,7 @@ export interface ChainView {
 // Events that are not blocks wait in the feed, each pinned to the chain
 // position it happened at, so a viewer always sees them in order.
 type Marker =
-  | { kind: 'moment', epoch: number, length: number, event: 'fire' | 'gdpr' | 'alert', data: FeedEvent['data'] }
+  | { kind: 'moment', epoch: number, length: number, event: 'fire' | 'gdpr' | 'alert' | 'balloon', data: FeedEvent['data'] }
   | { kind: 'burn', epoch: number, burned: number, reason: BurnReason }
 
 /**
@@ -94,6 +95,11 @@ export class Feed {
       case 'alert':
         this.#markers.push({ kind: 'moment', epoch: this.#chain.epoch, length: this.#chain.length, event: 'alert', data: event.alert })
         break
+      case 'balloon':
+        this.#markers.push({ kind: 'moment', epoch: this.#chain.epoch, length: this.#chain.length, event: 'balloon', data: { balloon: event.balloon, inflating: event.inflating, seconds: event.seconds } })
+        break
+      case 'output':
+        return true
     }
     return this.#markers.length <= this.#maxMarkers
   }

@@ -88,6 +88,10 @@ rules:
         text: expect.stringContaining('Root used from 198.51.100.7'),
         blocks: [{ type: 'header' }, { type: 'section', text: { text: 'Root used from 198.51.100.7' } }, { type: 'context' }]
       })
+      await sleep(20)
+      const metrics = (await a.inject({ method: 'GET', url: '/metrics' })).body
+      expect(metrics).toContain('logfire_alert_output_attempts_total{output="security-slack"} 1')
+      expect(metrics).toContain('logfire_alerts_total{rule="root-account-usage"} 1')
     } finally {
       await new Promise((resolve) => slack.close(resolve))
     }
@@ -107,13 +111,15 @@ rules:
     severity: critical
     outputs: [log, stage-balloon]
 `, 'rules.yaml')
-      const a = await start({ adminToken: 'admin' }, { alerting })
+      const a = await start({ adminToken: 'admin' }, { alerting, clock: Date.now })
       const began = Date.now()
       expect((await post(a, rootRecord, { 'content-type': 'application/json' })).statusCode).toBe(200)
       for (let i = 0; i < 300 && plug.state.log.length < 6; i++) await sleep(10)
       expect(plug.state.log).toEqual(['delete_all_rules', 'add_rule delay=1 act=0', 'set_relay_state 1', 'get_sysinfo', 'set_relay_state 0', 'get_sysinfo'])
       expect(plug.state.relay).toBe(0)
       expect(Date.now() - began).toBeGreaterThanOrEqual(1000)
+      await sleep(20)
+      expect((await a.inject({ method: 'GET', url: '/metrics' })).body).toMatch(/^logfire_balloon_seconds_total\{balloon="stage-balloon"\} 1\.\d+$/m)
 
       // The emergency stop switches every plug off and says which confirmed.
       expect((await a.inject({ method: 'POST', url: '/admin/balloon/off', headers: admin })).json()).toEqual({ off: ['stage-balloon'], failed: [] })
