@@ -23,7 +23,12 @@ const view = {
   printer: $('printer'),
   printerDetail: $('printer-detail'),
   stamp: $('stamp'),
-  stampDetail: $('stamp-detail')
+  stampDetail: $('stamp-detail'),
+  alert: $('alert-banner'),
+  alertSeverity: $('alert-severity'),
+  alertRule: $('alert-rule'),
+  alertDescription: $('alert-description'),
+  balloon: $('balloon')
 }
 
 let lastIndex = 0
@@ -120,6 +125,24 @@ function onGdpr ({ request, term }) {
   flash(view.stamp)
 }
 
+const ALERT_MS = 8000
+let alertTimer
+function onAlert ({ rule, severity, description, count, digest }) {
+  view.alert.dataset.severity = severity
+  view.alertSeverity.textContent = severity.toUpperCase()
+  view.alertRule.textContent = digest ? `${rule} ×${count}` : rule
+  view.alertDescription.textContent = description
+  view.alert.hidden = false
+  clearTimeout(alertTimer)
+  alertTimer = setTimeout(() => { view.alert.hidden = true }, ALERT_MS)
+}
+
+// The balloon on screen inflates while a balloon output's plug is on.
+function onBalloon ({ inflating }) {
+  view.balloon.hidden = false
+  view.balloon.classList.toggle('inflating', inflating)
+}
+
 function listen () {
   const stream = new EventSource('/logs/stream')
   const handle = (handler) => (event) => handler(JSON.parse(event.data))
@@ -127,6 +150,8 @@ function listen () {
   stream.addEventListener('burn', handle(onBurn))
   stream.addEventListener('fire', handle(onFire))
   stream.addEventListener('gdpr', handle(onGdpr))
+  stream.addEventListener('alert', handle(onAlert))
+  stream.addEventListener('balloon', handle(onBalloon))
   stream.addEventListener('open', () => {
     view.connection.dataset.state = 'live'
     view.connection.textContent = 'live'

@@ -68,6 +68,17 @@ describe.skipIf(!hasChromium)(title, () => {
     await expect(page.locator('.printer-title').textContent()).resolves.toBe('lp0 on fire')
   })
 
+  it('shows an alert banner when a rule fires on a posted record', async () => {
+    const { page, send, problems } = await stage()
+    const record = { userIdentity: { type: 'Root' }, eventName: 'CreateBucket', eventType: 'AwsApiCall', sourceIPAddress: '198.51.100.7' }
+    await send('POST', '/logs', { body: JSON.stringify(record), headers: { 'content-type': 'application/json' } })
+    await page.locator('#alert-banner').waitFor({ state: 'visible', timeout: 2000 })
+    await expect(page.locator('#alert-rule').textContent()).resolves.toBe('cis-4.3-root-account-usage')
+    await expect(page.locator('#alert-description').textContent()).resolves.toBe('Root account used: CreateBucket from 198.51.100.7')
+    await expect(page.locator('#alert-banner').getAttribute('data-severity')).resolves.toBe('critical')
+    expect(problems).toEqual([])
+  })
+
   it('shows hostile log lines as text and never runs them', async () => {
     const { page, send, problems } = await stage()
     const hostile = [
