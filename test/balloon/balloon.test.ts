@@ -46,6 +46,9 @@ describe('the balloon on a Kasa plug', () => {
     closers.push(garbage.close)
     await expect(kasaRequest('127.0.0.1', garbage.port, { system: { get_sysinfo: {} } })).rejects.toThrow(/unreadable reply|closed the connection/)
     await expect(kasaRequest('127.0.0.1', 9, { system: { get_sysinfo: {} } }, 500)).rejects.toThrow()
+    const slow = await fakeKasa({ delayMs: 1000 })
+    closers.push(slow.close)
+    await expect(kasaRequest('127.0.0.1', slow.port, { system: { get_sysinfo: {} } }, 200)).rejects.toThrow(/no answer from 127\.0\.0\.1:\d+ within 200 ms/)
 
     const stuck = await fakeKasa({ stuckOff: true })
     closers.push(stuck.close)

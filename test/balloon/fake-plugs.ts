@@ -15,6 +15,8 @@ export interface FakeKasaOptions {
   garbage?: boolean
   /** Never switch the relay on (a broken plug). */
   stuckOff?: boolean
+  /** Wait this long before answering. */
+  delayMs?: number
 }
 
 export async function fakeKasa (options: FakeKasaOptions = {}) {
@@ -28,6 +30,7 @@ export async function fakeKasa (options: FakeKasaOptions = {}) {
       buffer = Buffer.concat([buffer, chunk])
       const request = unframe(buffer)
       if (request === undefined) return
+      if (options.delayMs !== undefined) await sleep(options.delayMs)
       const reply = answer(request.message as Record<string, Record<string, Record<string, number>>>)
       const bytes = options.garbage === true ? Buffer.from('not a frame at all') : frame(reply)
       if (options.splitReplies === true) {

@@ -1,5 +1,7 @@
 import { createServer } from 'node:http'
+import { Writable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
 import { loadRules } from '../../src/alerts/load.js'
 import { fakeKasa } from '../balloon/fake-plugs.js'
@@ -98,34 +100,49 @@ rules:
   })
 })
 
-describe('the balloon, end to end', () => {
-  it('inflates an armed balloon for a root-usage record: auto-off, then on, then off within the pulse', async () => {
+describe('the talk, end to end', () => {
+  it('a root-usage record posted to /logs reaches Slack and inflates an armed balloon: auto-off, on, off within the pulse', async () => {
     const plug = await fakeKasa()
+    const slackBodies: string[] = []
+    const slack = createServer((req, res) => {
+      let body = ''
+      req.on('data', (chunk) => { body += chunk })
+      req.on('end', () => { slackBodies.push(body); res.end('ok') })
+    })
+    await new Promise<void>((resolve) => slack.listen(0, '127.0.0.1', resolve))
+    const lines: string[] = []
+    const logger = pino({ level: 'info' }, new Writable({ write (chunk, _encoding, done) { lines.push(String(chunk)); done() } }))
     try {
       const alerting = loadRules(`outputs:
+  security-slack: { type: slack, url: "\${SLACK_WEBHOOK_URL}" }
   stage-balloon: { type: balloon, driver: kasa, host: 127.0.0.1, port: ${plug.port}, seconds: 1, armed: true }
 rules:
   - name: root-account-usage
     description: Root used from {{$.sourceIPAddress}}
     pattern: '{ $.userIdentity.type = "Root" }'
     severity: critical
-    outputs: [log, stage-balloon]
-`, 'rules.yaml')
-      const a = await start({ adminToken: 'admin' }, { alerting, clock: Date.now })
+    outputs: [log, security-slack, stage-balloon]
+`, 'rules.yaml', { SLACK_WEBHOOK_URL: `http://127.0.0.1:${(slack.address() as { port: number }).port}/services/T0/B0/s3cr3t-path` })
+      const a = await start({ adminToken: 'admin' }, { alerting, clock: Date.now, logger })
       const began = Date.now()
       expect((await post(a, rootRecord, { 'content-type': 'application/json' })).statusCode).toBe(200)
-      for (let i = 0; i < 300 && plug.state.log.length < 6; i++) await sleep(10)
+      for (let i = 0; i < 300 && (plug.state.log.length < 6 || slackBodies.length === 0); i++) await sleep(10)
+
+      expect(JSON.parse(slackBodies[0] as string)).toMatchObject({ text: expect.stringContaining('Root used from 198.51.100.7') })
       expect(plug.state.log).toEqual(['delete_all_rules', 'add_rule delay=1 act=0', 'set_relay_state 1', 'get_sysinfo', 'set_relay_state 0', 'get_sysinfo'])
       expect(plug.state.relay).toBe(0)
       expect(Date.now() - began).toBeGreaterThanOrEqual(1000)
       await sleep(20)
       expect((await a.inject({ method: 'GET', url: '/metrics' })).body).toMatch(/^logfire_balloon_seconds_total\{balloon="stage-balloon"\} 1\.\d+$/m)
+      expect(lines.join('')).toContain('alert: Root used from 198.51.100.7')
+      expect(lines.join('')).not.toContain('s3cr3t-path')
 
       // The emergency stop switches every plug off and says which confirmed.
       expect((await a.inject({ method: 'POST', url: '/admin/balloon/off', headers: admin })).json()).toEqual({ off: ['stage-balloon'], failed: [] })
       expect((await a.inject({ method: 'POST', url: '/admin/balloon/off' })).statusCode).toBe(401)
     } finally {
       await plug.close()
+      await new Promise((resolve) => slack.close(resolve))
     }
   })
 })
