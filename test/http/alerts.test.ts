@@ -12,6 +12,18 @@ const start = appsClosedAfterEach()
 const admin = { authorization: 'Bearer admin' }
 const rootRecord = JSON.stringify({ userIdentity: { type: 'Root' }, eventName: 'DeleteTrail', eventType: 'AwsApiCall', sourceIPAddress: '198.51.100.7' })
 
+/** A Slack incoming webhook on 127.0.0.1 that keeps every body it is sent. */
+async function fakeSlack () {
+  const received: string[] = []
+  const server = createServer((req, res) => {
+    let body = ''
+    req.on('data', (chunk) => { body += chunk })
+    req.on('end', () => { received.push(body); res.end('ok') })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { received, port: (server.address() as { port: number }).port, close: () => new Promise((resolve) => server.close(resolve)) }
+}
+
 async function alertsOf (a: TestApp) {
   for (let i = 0; i < 50; i++) {
     const body = (await a.inject({ method: 'GET', url: '/alerts', headers: admin })).json()
@@ -64,14 +76,7 @@ describe('alerts', () => {
 
 describe('alerts to outputs, end to end', () => {
   it('sends a root-usage record posted to /logs to a Slack receiver, and keeps ingest at 200 when another output fails', async () => {
-    const received: string[] = []
-    const slack = createServer((req, res) => {
-      let body = ''
-      req.on('data', (chunk) => { body += chunk })
-      req.on('end', () => { received.push(body); res.end('ok') })
-    })
-    await new Promise<void>((resolve) => slack.listen(0, '127.0.0.1', resolve))
-    const { port } = slack.address() as { port: number }
+    const { received, port, close } = await fakeSlack()
     try {
       const alerting = loadRules(`outputs:
   security-slack: { type: slack, url: "\${SLACK_URL}" }
@@ -95,7 +100,7 @@ rules:
       expect(metrics).toContain('logfire_alert_output_attempts_total{output="security-slack"} 1')
       expect(metrics).toContain('logfire_alerts_total{rule="root-account-usage"} 1')
     } finally {
-      await new Promise((resolve) => slack.close(resolve))
+      await close()
     }
   })
 })
@@ -103,13 +108,8 @@ rules:
 describe('the talk, end to end', () => {
   it('a root-usage record posted to /logs reaches Slack and inflates an armed balloon: auto-off, on, off within the pulse', async () => {
     const plug = await fakeKasa()
-    const slackBodies: string[] = []
-    const slack = createServer((req, res) => {
-      let body = ''
-      req.on('data', (chunk) => { body += chunk })
-      req.on('end', () => { slackBodies.push(body); res.end('ok') })
-    })
-    await new Promise<void>((resolve) => slack.listen(0, '127.0.0.1', resolve))
+    const slack = await fakeSlack()
+    const slackBodies = slack.received
     const lines: string[] = []
     const logger = pino({ level: 'info' }, new Writable({ write (chunk, _encoding, done) { lines.push(String(chunk)); done() } }))
     try {
@@ -122,7 +122,7 @@ rules:
     pattern: '{ $.userIdentity.type = "Root" }'
     severity: critical
     outputs: [log, security-slack, stage-balloon]
-`, 'rules.yaml', { SLACK_WEBHOOK_URL: `http://127.0.0.1:${(slack.address() as { port: number }).port}/services/T0/B0/s3cr3t-path` })
+`, 'rules.yaml', { SLACK_WEBHOOK_URL: `http://127.0.0.1:${slack.port}/services/T0/B0/s3cr3t-path` })
       const a = await start({ adminToken: 'admin' }, { alerting, clock: Date.now, logger })
       const began = Date.now()
       expect((await post(a, rootRecord, { 'content-type': 'application/json' })).statusCode).toBe(200)
@@ -142,7 +142,7 @@ rules:
       expect((await a.inject({ method: 'POST', url: '/admin/balloon/off' })).statusCode).toBe(401)
     } finally {
       await plug.close()
-      await new Promise((resolve) => slack.close(resolve))
+      await slack.close()
     }
   })
 })
