@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { documented, errorSchema } from '../http/responses.js'
+import { adminErrors, documented, errorSchema } from '../http/responses.js'
 import { requireAdmin } from './auth.js'
 import { settingsPatch, type LiveSettings } from './settings.js'
 
@@ -21,8 +21,7 @@ const ADMIN = {
   security: [{ adminBearer: [] as string[] }],
   response: {
     200: documented(settingsSchema, 'The settings now'),
-    401: documented(errorSchema, 'No admin token, or a wrong one', { 'www-authenticate': { type: 'string', description: 'Bearer' } }),
-    404: documented(errorSchema, 'LOGFIRE_ADMIN_TOKEN is not set, so admin routes do not exist')
+    ...adminErrors()
   }
 }
 

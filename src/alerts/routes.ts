@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { z } from 'zod'
 import { requireAdmin } from '../admin/auth.js'
-import { documented, errorSchema } from '../http/responses.js'
+import { adminErrors, documented } from '../http/responses.js'
 import type { ChainEvents } from '../stream/events.js'
 import { AlertEngine, type Alert } from './engine.js'
 import { Balloon } from '../balloon/balloon.js'
@@ -96,8 +96,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRouteOptions> = async (app, { 
       security: [{ adminBearer: [] as string[] }],
       response: {
         200: documented(z.object({ off: z.array(z.string()), failed: z.array(z.string()) }), 'Which plugs confirmed off, and which did not'),
-        401: documented(errorSchema, 'No admin token, or a wrong one'),
-        404: documented(errorSchema, 'LOGFIRE_ADMIN_TOKEN is not set')
+        ...adminErrors()
       }
     }
   }, async () => {
@@ -117,8 +116,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRouteOptions> = async (app, { 
       security: [{ adminBearer: [] as string[] }],
       response: {
         200: documented(z.object({ rules: z.number().int(), dropped: z.number().int(), alerts: z.array(alertSchema) }), 'The alerts'),
-        401: documented(errorSchema, 'No admin token, or a wrong one'),
-        404: documented(errorSchema, 'LOGFIRE_ADMIN_TOKEN is not set')
+        ...adminErrors()
       }
     }
   }, async () => ({ rules: rules.length, dropped: engine.dropped, alerts: [...engine.recent] }))

@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { requireAdmin } from '../admin/auth.js'
 import { BlockNotFound } from '../errors.js'
 import { ifNoneMatchHits } from '../http/conditional.js'
-import { documented, errorSchema, fireErrors, FIRE_HEADERS, optionalToken } from '../http/responses.js'
+import { adminErrors, documented, errorSchema, fireErrors, FIRE_HEADERS, optionalToken } from '../http/responses.js'
 import { readGuard } from '../http/token-guard.js'
 import { burnChain } from '../fire/burn.js'
 import type { ChainEvents } from '../stream/events.js'
@@ -114,8 +114,7 @@ export const chainRoutes: FastifyPluginAsyncZod<ChainRouteOptions> = async (app,
       security: [{ adminBearer: [] as string[] }],
       response: {
         200: documented(z.object({ burned: z.number().int().describe('Blocks destroyed') }), 'Burnt', FIRE_HEADERS),
-        401: documented(errorSchema, 'No admin token, or a wrong one', FIRE_HEADERS),
-        404: documented(errorSchema, 'LOGFIRE_ADMIN_TOKEN is not set, so admin routes do not exist', FIRE_HEADERS),
+        ...adminErrors(FIRE_HEADERS),
         429: fireErrors()[429]
       }
     }

@@ -76,3 +76,19 @@ export function optionalToken (...schemes: string[]): Array<Record<string, strin
 export const INGEST_HEADERS = {
   'content-encoding': 'gzip, x-gzip, deflate (zlib or raw) or br; decoded before the size limit applies'
 }
+
+/** The refusals of a route behind LOGFIRE_ADMIN_TOKEN. */
+export function adminErrors (headers: Headers = {}) {
+  return {
+    401: documented(errorSchema, 'No admin token, or a wrong one', { ...headers, 'www-authenticate': text('Bearer') }),
+    404: documented(errorSchema, 'LOGFIRE_ADMIN_TOKEN is not set, so admin routes do not exist', headers)
+  }
+}
+
+/** The refusals of a route that an optional bearer token guards. */
+export function bearerErrors (variable: string) {
+  return {
+    401: documented(errorSchema, `${variable} is set and no token was presented`, { 'www-authenticate': text('Bearer') }),
+    403: documented(errorSchema, `A wrong ${variable}`)
+  }
+}

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { z } from 'zod'
-import { documented, errorSchema, optionalToken } from '../http/responses.js'
+import { bearerErrors, optionalToken } from '../http/responses.js'
 import { readGuard } from '../http/token-guard.js'
 import type { Metrics } from './metrics.js'
 
@@ -32,8 +32,7 @@ export const metricsRoutes = fp(async function metricsRoutes (app: FastifyInstan
       security: optionalToken('metricsBearer'),
       response: {
         200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } },
-        401: documented(errorSchema, 'LOGFIRE_METRICS_TOKEN is set and no token was presented'),
-        403: documented(errorSchema, 'A wrong metrics token')
+        ...bearerErrors('LOGFIRE_METRICS_TOKEN')
       }
     }
   }, async (_request, reply) => {

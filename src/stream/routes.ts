@@ -4,7 +4,7 @@ import type { ChainStore } from '../chain/store.js'
 import type { ChainEvents } from './events.js'
 import { Feed } from './feed.js'
 import { readGuard } from '../http/token-guard.js'
-import { documented, errorSchema, optionalToken } from '../http/responses.js'
+import { bearerErrors, optionalToken } from '../http/responses.js'
 import { z } from 'zod'
 
 export interface StreamRouteOptions {
@@ -46,8 +46,7 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
       security: optionalToken('readBearer'),
       response: {
         200: { description: 'The event stream', content: { 'text/event-stream': { schema: z.string() } } },
-        401: documented(errorSchema, 'LOGFIRE_READ_TOKEN is set and no token was presented'),
-        403: documented(errorSchema, 'A wrong read token')
+        ...bearerErrors('LOGFIRE_READ_TOKEN')
       }
     }
   }, async (request, reply) => {
