@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream'
-import type { ChainSlice } from './store.js'
+import type { ChainRead, ChainSlice } from './store.js'
 
 // Up to this size a slice goes out in one write: copying it is cheaper than
 // streaming it. Beyond, it goes out 64 KiB at a time.
@@ -29,15 +29,23 @@ function * chunked (parts: Buffer[]): Generator<Buffer> {
  * time, each chunk only when the socket has drained the one before and after
  * a turn of the event loop (setImmediate), so appends keep being served while
  * a 29 MB chain goes out, and nothing is copied: the chunks are views of the
- * store's own buffer.
+ * store's own buffer, held until the stream ends or is destroyed.
  */
-export function chainJson (slice: ChainSlice): Buffer | Readable {
-  if (slice.byteLength <= ONE_WRITE_BYTES) return Buffer.concat([OPEN, ...slice.parts, CLOSE])
+export function chainJson (read: ChainRead): Buffer | Readable {
+  if (read.byteLength <= ONE_WRITE_BYTES) {
+    const copy = Buffer.concat([OPEN, ...read.parts, CLOSE])
+    read.release()
+    return copy
+  }
 
-  const chunks = chunked(slice.parts)
+  const chunks = chunked(read.parts)
   let next = chunks.next()
   return new Readable({
     highWaterMark: CHUNK_BYTES,
+    destroy (error, callback) {
+      read.release()
+      callback(error)
+    },
     read () {
       setImmediate(() => {
         if (next.done === true) {

@@ -68,10 +68,10 @@ export const chainRoutes: FastifyPluginAsyncZod<ChainRouteOptions> = async (app,
     // No payload at all: a null would be serialised and announced in Content-Length.
     if (ifNoneMatchHits(request.headers['if-none-match'], etag)) return reply.code(304).send(undefined as never)
 
-    const slice = store.slice(from)
+    const read = store.read(from)
     reply.type('application/json; charset=utf-8')
-    reply.header('content-length', jsonArrayLength(slice))
-    return reply.send(chainJson(slice))
+    reply.header('content-length', jsonArrayLength(read))
+    return reply.send(chainJson(read))
   })
 
   app.get('/logs/verify', {

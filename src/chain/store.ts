@@ -16,6 +16,14 @@ export interface ChainSlice {
   count: number
 }
 
+/**
+ * A slice being written out over time. Until it is released, the memory it
+ * views is not reused, even once the chain has burned.
+ */
+export interface ChainRead extends ChainSlice {
+  release: () => void
+}
+
 interface Segment {
   bytes: Buffer
   used: number
@@ -30,8 +38,13 @@ interface Segment {
  * a few views of those segments, written out as they are: no read serialises
  * or copies the chain, and a block costs its bytes plus one offset, not a
  * tree of JavaScript objects. A block object is rebuilt from its text only
- * when one is asked for. Burning starts new segments, so a read that is still
- * writing an older view is never disturbed.
+ * when one is asked for.
+ *
+ * A burnt chain's segments are kept and reused by the next chains, so a
+ * chain that burns and grows back all day costs the same memory as one
+ * chain, instead of leaving 30 MB of garbage per burn for the collector to
+ * find when it gets round to it. A read in flight (`read`) holds its
+ * chain's segments back from reuse until it is released.
  */
 export class ChainStore {
   #segments: Segment[] = []
@@ -41,6 +54,12 @@ export class ChainStore {
   #ends: number[] = []
   #head: Block = GENESIS
   #epoch = 0
+  /** Segments of burnt chains, free for the next blocks. */
+  #spare: Buffer[] = []
+  /** Reads in flight, by epoch. */
+  #readers = new Map<number, number>()
+  /** A burnt chain's segments, by epoch, while reads of it are in flight. */
+  #retired = new Map<number, Buffer[]>()
 
   constructor () {
     this.#write([GENESIS_JSON])
@@ -78,6 +97,42 @@ export class ChainStore {
   }
 
   /**
+   * Blocks from `from` on, held for a read that takes more than one turn of
+   * the event loop: call `release` when the last byte is out (or the read is
+   * abandoned). `slice` is only for views used at once.
+   */
+  read (from = 0): ChainRead {
+    const epoch = this.#epoch
+    this.#readers.set(epoch, (this.#readers.get(epoch) ?? 0) + 1)
+    let released = false
+    return {
+      ...this.slice(from),
+      release: () => {
+        if (released) return
+        released = true
+        this.#release(epoch)
+      }
+    }
+  }
+
+  #release (epoch: number): void {
+    const left = (this.#readers.get(epoch) ?? 1) - 1
+    if (left > 0) {
+      this.#readers.set(epoch, left)
+      return
+    }
+    this.#readers.delete(epoch)
+    const retired = this.#retired.get(epoch)
+    this.#retired.delete(epoch)
+    if (retired !== undefined) this.#recycle(retired)
+  }
+
+  #recycle (buffers: Buffer[]): void {
+    // Oversized segments (a block bigger than a segment) are left to the collector.
+    for (const bytes of buffers) if (bytes.length === SEGMENT_BYTES) this.#spare.push(bytes)
+  }
+
+  /**
    * Appends every entry or, if anything throws, none. Timestamps never go
    * backwards, even when the wall clock does. Returns the new blocks, and
    * their JSON text as a slice, ready to be written out.
@@ -99,6 +154,17 @@ export class ChainStore {
   /** Resets to genesis and returns how many blocks were lost. */
   burn (): number {
     const lost = this.#ends.length - 1
+    const buffers = this.#segments.map((segment) => segment.bytes)
+    if (this.#readers.has(this.#epoch)) {
+      this.#retired.set(this.#epoch, buffers)
+      // A reader that never finishes must not pin memory for ever: only the
+      // last two burnt chains wait for their readers, older ones are left to
+      // the collector.
+      const oldest = this.#retired.keys().next().value
+      if (this.#retired.size > 2 && oldest !== undefined) this.#retired.delete(oldest)
+    } else {
+      this.#recycle(buffers)
+    }
     this.#epoch += 1
     this.#segments = []
     this.#starts = []
@@ -144,7 +210,8 @@ export class ChainStore {
       if (segment === undefined || segment.used + needed > segment.bytes.length) {
         // A block never straddles two segments; one bigger than a segment gets its own.
         const base = segment === undefined ? 0 : segment.base + segment.bytes.length
-        segment = { bytes: Buffer.allocUnsafe(Math.max(SEGMENT_BYTES, needed)), used: 0, base }
+        const spare = needed <= SEGMENT_BYTES ? this.#spare.pop() : undefined
+        segment = { bytes: spare ?? Buffer.allocUnsafe(Math.max(SEGMENT_BYTES, needed)), used: 0, base }
         this.#segments.push(segment)
       }
       // One write per block: joining a batch first is slower, since V8 then

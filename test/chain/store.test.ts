@@ -7,7 +7,7 @@ import { ChainStore } from '../../src/chain/store.js'
 import { verifyChain } from '../../src/chain/verify.js'
 
 async function written (store: ChainStore, from?: number): Promise<string> {
-  const json = chainJson(store.slice(from))
+  const json = chainJson(store.read(from))
   return Buffer.isBuffer(json) ? json.toString('utf8') : text(json)
 }
 
@@ -104,7 +104,7 @@ describe('ChainStore.slice and chainJson', () => {
     const store = new ChainStore()
     const line = 'x'.repeat(300)
     for (let i = 0; i < 10; i++) store.append(Array.from({ length: 1000 }, () => line), 1_700_000_000_000)
-    const json = chainJson(store.slice())
+    const json = chainJson(store.read())
     expect(json).toBeInstanceOf(Readable)
     const chunks: Buffer[] = []
     for await (const chunk of json as Readable) chunks.push(chunk)
@@ -118,10 +118,67 @@ describe('ChainStore.slice and chainJson', () => {
     const line = 'y'.repeat(500)
     store.append(Array.from({ length: 3000 }, () => line), 1_700_000_000_000)
     const before = JSON.stringify(store.toArray())
-    const reading = chainJson(store.slice()) as Readable
+    const reading = chainJson(store.read()) as Readable
     store.append(Array.from({ length: 5000 }, () => 'more'), 1_700_000_000_001)
     store.burn()
     store.append(['c'], 1_700_000_000_002)
     expect(await text(reading)).toBe(before)
+  })
+
+  describe('memory of burnt chains', () => {
+    const line = 'z'.repeat(400)
+    /** The memory a read of the whole chain views. */
+    const memoryOf = (store: ChainStore): Set<ArrayBufferLike> => {
+      const read = store.read()
+      const memory = new Set(read.parts.map((part) => part.buffer))
+      read.release()
+      return memory
+    }
+    const shares = (a: Set<ArrayBufferLike>, b: Set<ArrayBufferLike>) => [...a].some((memory) => b.has(memory))
+    const fill = (store: ChainStore, batches = 5) => { for (let i = 0; i < batches; i++) store.append(Array.from({ length: 1000 }, () => line), 1) }
+
+    it('reuses a burnt chain\'s segments for the next chain', () => {
+      const store = new ChainStore()
+      fill(store)
+      const before = memoryOf(store)
+      store.burn()
+      fill(store)
+      const after = memoryOf(store)
+      expect([...after].every((memory) => before.has(memory))).toBe(true)
+      expect(verifyChain(store.toArray()).valid).toBe(true)
+    })
+
+    it('reuses them only once the reads in flight are released', async () => {
+      const store = new ChainStore()
+      fill(store)
+      const memory = memoryOf(store)
+      const expected = JSON.stringify(store.toArray())
+      const reading = chainJson(store.read()) as Readable
+      store.burn()
+      fill(store)
+      expect(shares(memoryOf(store), memory)).toBe(false)
+      expect(await text(reading)).toBe(expected)
+
+      // Both burnt chains are spare now: a chain twice as long uses them all.
+      store.burn()
+      fill(store, 10)
+      expect(shares(memoryOf(store), memory)).toBe(true)
+    })
+
+    it('never reuses what an unreleased read views, and stops waiting for it after two more burns', () => {
+      const store = new ChainStore()
+      fill(store)
+      const read = store.read()
+      const pinned = new Set(read.parts.map((part) => part.buffer))
+      for (let burn = 0; burn < 4; burn++) {
+        store.burn()
+        fill(store)
+        expect(shares(memoryOf(store), pinned)).toBe(false)
+      }
+      read.release()
+      store.burn()
+      fill(store)
+      expect(shares(memoryOf(store), pinned)).toBe(false)
+    })
   })
 })
