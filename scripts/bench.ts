@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import autocannon from 'autocannon'
-import { rssMb, startServer, stop, type Server } from './lib/processes.js'
+import { rssMb, startFlags, startServer, stop, type Server } from './lib/processes.js'
 
 const QUICK = process.argv.includes('--quick')
 const OUT = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : undefined
@@ -33,7 +33,7 @@ function startLogfire (env: Record<string, string> = {}): Promise<Server> {
     LOGFIRE_RATE_LIMIT: '0',
     LOGFIRE_ADMIN_TOKEN: 'bench',
     ...env
-  })
+  }, startFlags())
 }
 
 /** Samples a process's RSS every 100 ms while `work` runs; returns the peak. */

@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
-import { rssMb, startServer, stop } from './lib/processes.js'
+import { rssMb, startFlags, startServer, stop } from './lib/processes.js'
 
 const { values } = parseArgs({ options: { minutes: { type: 'string' }, quick: { type: 'boolean', default: false }, out: { type: 'string' } } })
 const SECONDS = values.quick ? 30 : Math.round(Number(values.minutes ?? 10) * 60)
@@ -31,7 +31,7 @@ console.error(`soak: ${SECONDS} s of mixed load with the default chaos (warm-up 
 execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' })
 // The default chaos (fire, wipe, GDPR, memory budget); only the rate limit is
 // off, since every client here shares one address.
-const logfire = await startServer('dist/server.js', PORT, { LOGFIRE_RATE_LIMIT: '0', LOG_LEVEL: 'warn', LOGFIRE_SEED: 'soak' })
+const logfire = await startServer('dist/server.js', PORT, { LOGFIRE_RATE_LIMIT: '0', LOG_LEVEL: 'warn', LOGFIRE_SEED: 'soak' }, startFlags())
 const began = Date.now()
 const elapsed = () => (Date.now() - began) / 1000
 

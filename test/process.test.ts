@@ -1,18 +1,21 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { request } from 'node:http'
 import { once } from 'node:events'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { openStream } from './sse-client.js'
 
-// The real process: the built dist/server.js, configured from its environment.
+// The real process: the built dist/server.js, run with the Node.js flags of
+// `npm start` and configured from its environment.
 const running: ChildProcessWithoutNullStreams[] = []
 afterEach(() => { for (const child of running.splice(0)) child.kill('SIGKILL') })
 
+const npmStart = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start.split(/\s+/)
+
 function startServer (env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['dist/server.js'], {
+  const child = spawn(process.execPath, npmStart.slice(1), {
     env: { PATH: process.env.PATH ?? '', PORT: '0', LOGFIRE_FIRE_RATE: '0', LOGFIRE_WIPE_RATE: '0', ...env }
   })
   running.push(child)
@@ -33,6 +36,12 @@ function startServer (env: Record<string, string> = {}) {
 }
 
 describe('the built server as a real process', () => {
+  it('runs in the container with the same command as npm start', () => {
+    const cmd = /^CMD (\[.*\])$/m.exec(readFileSync('Dockerfile', 'utf8'))?.[1]
+    expect(JSON.parse(cmd ?? 'null')).toEqual(npmStart)
+    expect(npmStart.at(-1)).toBe('dist/server.js')
+  })
+
   it.each(['SIGTERM', 'SIGINT'] as const)('exits 0 on %s', async (signal) => {
     const server = startServer()
     await server.listening

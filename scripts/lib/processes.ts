@@ -17,8 +17,18 @@ export async function waitForHealth (url: string): Promise<void> {
   throw new Error(`${url} did not start`)
 }
 
-export async function startServer (script: string, port: number, env: Record<string, string> = {}): Promise<Server> {
-  const child = spawn(process.execPath, [script], {
+/**
+ * The Node.js flags `npm start` runs the server with (its memory settings),
+ * read from package.json so the bench and the soak measure what users run.
+ */
+export function startFlags (): string[] {
+  const { scripts } = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }
+  const words = scripts.start.split(/\s+/)
+  return words.slice(1, -1).filter((word) => word.startsWith('--'))
+}
+
+export async function startServer (script: string, port: number, env: Record<string, string> = {}, flags: string[] = []): Promise<Server> {
+  const child = spawn(process.execPath, [...flags, script], {
     env: { PATH: process.env.PATH ?? '', PORT: String(port), ...env },
     stdio: ['ignore', 'ignore', 'inherit']
   })
