@@ -1,4 +1,5 @@
 import { GENESIS, nextBlock, type Block } from './block.js'
+import { Offsets } from './offsets.js'
 
 const GENESIS_JSON = JSON.stringify(GENESIS)
 // Blocks are written into segments of this size, each allocated once and
@@ -50,8 +51,8 @@ export class ChainStore {
   #segments: Segment[] = []
   // Block i is #starts[i] .. #ends[i] (its comma included), in bytes counted
   // across segments, each segment counting for its whole size.
-  #starts: number[] = []
-  #ends: number[] = []
+  #starts = new Offsets()
+  #ends = new Offsets()
   #head: Block = GENESIS
   #epoch = 0
   /** Segments of burnt chains, free for the next blocks. */
@@ -167,8 +168,8 @@ export class ChainStore {
     }
     this.#epoch += 1
     this.#segments = []
-    this.#starts = []
-    this.#ends = []
+    this.#starts.clear()
+    this.#ends.clear()
     this.#head = GENESIS
     this.#write([GENESIS_JSON])
     return lost
@@ -177,8 +178,8 @@ export class ChainStore {
   /** Views of blocks start..end-1, without the last block's comma. */
   #parts (start: number, end: number): Buffer[] {
     if (start >= end) return []
-    const from = this.#starts[start] as number
-    const to = (this.#ends[end - 1] as number) - 1
+    const from = this.#starts.at(start)
+    const to = this.#ends.at(end - 1) - 1
     const parts: Buffer[] = []
     for (let s = this.#segmentAt(from); s < this.#segments.length; s++) {
       const { bytes, used, base } = this.#segments[s] as Segment
