@@ -90,8 +90,7 @@ function record (row: Omit<Row, 'rss'>, server?: Server): void {
   console.error(`  ${full.scenario}: ${full.logfire} vs ${full.baseline} (${full.ratio}) ${mark}`)
 }
 
-function ratioRow (scenario: string, ours: number, base: number, min: number, unit: string, server: Server, extra = ''): void {
-  const ratio = ours / base
+function ratioRow (scenario: string, ours: number, base: number, min: number, unit: string, server: Server, extra = '', ratio = ours / base): void {
   record({ scenario, logfire: `${fmt(ours)} ${unit}${extra}`, baseline: `${fmt(base)} ${unit}`, ratio: fmt(ratio, 2), target: `≥ ${min}`, pass: ratio >= min }, server)
 }
 
@@ -111,21 +110,38 @@ async function fill (server: Server, count: number, line = LINE): Promise<void> 
   }
 }
 
-/** Runs logfire and the baseline alternately, ROUNDS times, and keeps the best of each. */
-async function alternate (measure: (server: Server) => Promise<Load>, ours: Server, bare: Server): Promise<{ ours: Load, bare: Load }> {
-  let best: { ours: Load, bare: Load } | undefined
-  for (let round = 0; round < ROUNDS; round++) {
-    const o = await measure(ours)
-    const b = await measure(bare)
-    best = best === undefined
-      ? { ours: o, bare: b }
-      : { ours: o.rps > best.ours.rps ? o : best.ours, bare: b.rps > best.bare.rps ? b : best.bare }
-  }
-  return best as { ours: Load, bare: Load }
+// Small requests are measured in slices: logfire and the baseline take turns
+// every SLICE_SECONDS, SLICES turns per round, so both see the same moments of
+// a machine whose speed drifts from second to second. The ratio is the median
+// of the ratios of adjacent slices; req/s and p99 are the medians of the slices.
+const SLICE_SECONDS = QUICK ? 1 : 2
+const SLICES = QUICK ? 1 : SECONDS / SLICE_SECONDS
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[middle] as number : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
 }
 
-const postLine = (connections: number) => (server: Server) =>
-  cannon({ url: `${server.url}/logs`, method: 'POST', body: LINE, headers: { 'content-type': 'text/plain' }, connections })
+async function alternate (measure: (server: Server, seconds: number) => Promise<Load>, ours: Server, bare: Server): Promise<{ ours: Load, bare: Load, ratio: number }> {
+  const o: Load[] = []
+  const b: Load[] = []
+  for (let slice = 0; slice < ROUNDS * SLICES; slice++) {
+    // Who goes first alternates too, so neither always follows the other.
+    if (slice % 2 === 0) {
+      o.push(await measure(ours, SLICE_SECONDS))
+      b.push(await measure(bare, SLICE_SECONDS))
+    } else {
+      b.push(await measure(bare, SLICE_SECONDS))
+      o.push(await measure(ours, SLICE_SECONDS))
+    }
+  }
+  const summary = (loads: Load[]): Load => ({ rps: median(loads.map((l) => l.rps)), p99: median(loads.map((l) => l.p99)), non2xx: loads.reduce((sum, l) => sum + l.non2xx, 0) })
+  return { ours: summary(o), bare: summary(b), ratio: median(o.map((load, i) => load.rps / (b[i] as Load).rps)) }
+}
+
+const postLine = (connections: number) => (server: Server, seconds: number) =>
+  cannon({ url: `${server.url}/logs`, method: 'POST', body: LINE, headers: { 'content-type': 'text/plain' }, connections, duration: seconds })
 
 // ---------------------------------------------------------------- scenarios
 
@@ -136,9 +152,9 @@ async function postScenarios (bare: Server, logLevel: 'info' | 'warn', minRatio:
     await cannon({ url: `${logfire.url}/logs`, method: 'POST', body: LINE, connections: 10, duration: QUICK ? 1 : 3 })
     await cannon({ url: `${bare.url}/logs`, method: 'POST', body: LINE, connections: 10, duration: QUICK ? 1 : 3 })
     for (const connections of [10, 100]) {
-      const { ours, bare: base } = await alternate(postLine(connections), logfire, bare)
+      const { ours, bare: base, ratio } = await alternate(postLine(connections), logfire, bare)
       postOnly[connections] = ours.rps
-      ratioRow(`1. POST one 80-byte line, ${connections} conn, LOG_LEVEL=${logLevel}`, ours.rps, base.rps, minRatio, 'req/s', logfire, `, p99 ${ours.p99} ms`)
+      ratioRow(`1. POST one 80-byte line, ${connections} conn, LOG_LEVEL=${logLevel}`, ours.rps, base.rps, minRatio, 'req/s', logfire, `, p99 ${ours.p99} ms`, ratio)
     }
 
     // 4. Conditional GET: a 304 never touches the chain, whatever its size.
@@ -148,13 +164,13 @@ async function postScenarios (bare: Server, logLevel: 'info' | 'warn', minRatio:
     await head.arrayBuffer()
     const etag = head.headers.get('etag') as string
     for (const connections of [10, 100]) {
-      const { ours, bare: base } = await alternate(
-        (server) => server === logfire
-          ? cannon({ url: `${logfire.url}/logs`, headers: { 'if-none-match': etag }, connections })
-          : postLine(connections)(server),
+      const { ours, bare: base, ratio } = await alternate(
+        (server, seconds) => server === logfire
+          ? cannon({ url: `${logfire.url}/logs`, headers: { 'if-none-match': etag }, connections, duration: seconds })
+          : postLine(connections)(server, seconds),
         logfire, bare)
       // autocannon counts a 304 as non-2xx; req/s counts every reply.
-      ratioRow(`4. GET /logs If-None-Match → 304 at 100k blocks, ${connections} conn, LOG_LEVEL=${logLevel}`, ours.rps, base.rps, minRatio, 'req/s', logfire, `, p99 ${ours.p99} ms`)
+      ratioRow(`4. GET /logs If-None-Match → 304 at 100k blocks, ${connections} conn, LOG_LEVEL=${logLevel}`, ours.rps, base.rps, minRatio, 'req/s', logfire, `, p99 ${ours.p99} ms`, ratio)
     }
   } finally {
     await stop(logfire)
@@ -241,7 +257,7 @@ async function readScenarios (bare: Server, postOnly10: number): Promise<void> {
       await fill(logfire, 100_000)
       const readers = spawn('wrk', ['-t', '1', '-c', '2', '-d', `${SECONDS + 2}s`, `${logfire.url}/logs`], { stdio: 'ignore' })
       await sleep(1000)
-      const during = await postLine(10)(logfire)
+      const during = await postLine(10)(logfire, SECONDS)
       await new Promise((resolve) => readers.once('exit', resolve))
       const ratio = during.rps / postOnly10
       record({
@@ -317,7 +333,7 @@ async function main (): Promise<void> {
 
   const cpu = cpus()[0]?.model ?? 'unknown CPU'
   const lines = [
-    `Run of ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpu}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, Node.js ${process.version}, ${QUICK ? 'quick mode (indicative only)' : `${SECONDS} s per measurement, best of ${ROUNDS} alternating rounds`}.`,
+    `Run of ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpu}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, Node.js ${process.version}, ${QUICK ? 'quick mode (indicative only)' : `${SECONDS} s per measurement and ${ROUNDS} rounds; small requests in alternating ${SLICE_SECONDS} s slices (ratio: median of adjacent slices), big reads best of each round`}.`,
     'Baseline: a bare Fastify 5 route on the same Node with its logger off (scripts/bench/bare.mjs), measured in the same run.',
     '',
     '| scenario | logfire | baseline | ratio | target | result | logfire RSS |',
