@@ -18,6 +18,7 @@ const SECONDS = QUICK ? 1 : 10
 const ROUNDS = QUICK ? 1 : 2
 const LOGFIRE_PORT = 39401
 const BARE_PORT = 39402
+const SMALL_CHAIN_PORT = 39403
 const LINE = 'app[4242]: user=tom action=login result=ok ip=198.51.100.7 took=12ms '.padEnd(80, '.')
 
 interface Row { scenario: string, logfire: string, baseline: string, ratio: string, target: string, pass: boolean | undefined, rss: string }
@@ -26,8 +27,8 @@ const notes: string[] = []
 
 // ---------------------------------------------------------------- processes
 
-function startLogfire (env: Record<string, string> = {}): Promise<Server> {
-  return startServer('dist/server.js', LOGFIRE_PORT, {
+function startLogfire (env: Record<string, string> = {}, port = LOGFIRE_PORT): Promise<Server> {
+  return startServer('dist/server.js', port, {
     LOGFIRE_FIRE_RATE: '0',
     LOGFIRE_WIPE_RATE: '0',
     LOGFIRE_RATE_LIMIT: '0',
@@ -239,18 +240,31 @@ async function readScenarios (bare: Server, postOnly10: number): Promise<void> {
       }
     }
 
-    // 7. A poller reads only what is new.
-    const length = Number((await (await fetch(`${logfire.url}/logs/verify`)).json()).length)
-    const tail = oneRequest(`${logfire.url}/logs?from=${length - 10}`)
-    const polling = await cannon({ url: `${logfire.url}/logs?from=${length - 10}`, connections: 10 })
-    record({
-      scenario: '7. GET /logs?from= last 10 blocks of 100k',
-      logfire: `${fmt(tail.total, 2)} ms one request; ${fmt(polling.rps)} req/s at 10 conn, p99 ${polling.p99} ms`,
-      baseline: `whole chain: ${fmt(wholeChainMs, 1)} ms`,
-      ratio: fmt(wholeChainMs / tail.total, 0),
-      target: 'cost ∝ size (≥ 10× cheaper)',
-      pass: wholeChainMs / tail.total >= 10
-    }, logfire)
+    // 7. A poller reads only what is new: the last 10 blocks must cost the same
+    // at 100,000 blocks as at 1,000. A second logfire holds the small chain and
+    // the two take turns, as in scenario 1.
+    const small = await startLogfire({ LOGFIRE_MAX_BLOCKS: '10000000' }, SMALL_CHAIN_PORT)
+    try {
+      await fill(small, 1_000)
+      const lastTen = async (server: Server) => {
+        const { length } = await (await fetch(`${server.url}/logs/verify`)).json() as { length: number }
+        return `${server.url}/logs?from=${length - 10}`
+      }
+      const urls = new Map([[logfire, await lastTen(logfire)], [small, await lastTen(small)]])
+      const tail = oneRequest(urls.get(logfire) as string)
+      for (const server of [logfire, small]) await cannon({ url: urls.get(server) as string, connections: 10, duration: QUICK ? 1 : 3 })
+      const { ours, bare: base, ratio } = await alternate((server, seconds) => cannon({ url: urls.get(server) as string, connections: 10, duration: seconds }), logfire, small)
+      record({
+        scenario: '7. GET /logs?from= last 10 blocks, at 100k blocks vs at 1,000, 10 conn',
+        logfire: `${fmt(ours.rps)} req/s, p99 ${ours.p99} ms; one request ${fmt(tail.total, 2)} ms (whole chain: ${fmt(wholeChainMs, 1)} ms)`,
+        baseline: `at 1,000 blocks: ${fmt(base.rps)} req/s`,
+        ratio: fmt(ratio, 2),
+        target: '≥ 0.8 (cost ∝ what it returns)',
+        pass: ratio >= 0.8
+      }, logfire)
+    } finally {
+      await stop(small)
+    }
 
     // 5. Writes while two clients keep reading the 100k chain.
     if (hasWrk) {
