@@ -115,8 +115,12 @@ async function fill (server: Server, count: number, line = LINE): Promise<void> 
 // every SLICE_SECONDS, SLICES turns per round, so both see the same moments of
 // a machine whose speed drifts from second to second. The ratio is the median
 // of the ratios of adjacent slices; req/s and p99 are the medians of the slices.
-const SLICE_SECONDS = QUICK ? 1 : 2
+const SLICE_SECONDS = QUICK ? 0.5 : 2
 const SLICES = QUICK ? 1 : SECONDS / SLICE_SECONDS
+// Warm-ups before each measured scenario; --quick keeps them short to stay under a minute.
+const WARM_UP_SECONDS = QUICK ? 0.5 : 3
+// --quick measures small requests at 10 connections only.
+const CONNECTIONS = QUICK ? [10] : [10, 100]
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b)
@@ -150,9 +154,9 @@ async function postScenarios (bare: Server, logLevel: 'info' | 'warn', minRatio:
   const logfire = await startLogfire({ LOG_LEVEL: logLevel, LOGFIRE_MAX_BLOCKS: '10000000' })
   const postOnly: Record<number, number> = {}
   try {
-    await cannon({ url: `${logfire.url}/logs`, method: 'POST', body: LINE, connections: 10, duration: QUICK ? 1 : 3 })
-    await cannon({ url: `${bare.url}/logs`, method: 'POST', body: LINE, connections: 10, duration: QUICK ? 1 : 3 })
-    for (const connections of [10, 100]) {
+    await cannon({ url: `${logfire.url}/logs`, method: 'POST', body: LINE, connections: 10, duration: WARM_UP_SECONDS })
+    await cannon({ url: `${bare.url}/logs`, method: 'POST', body: LINE, connections: 10, duration: WARM_UP_SECONDS })
+    for (const connections of CONNECTIONS) {
       const { ours, bare: base, ratio } = await alternate(postLine(connections), logfire, bare)
       postOnly[connections] = ours.rps
       ratioRow(`1. POST one 80-byte line, ${connections} conn, LOG_LEVEL=${logLevel}`, ours.rps, base.rps, minRatio, 'req/s', logfire, `, p99 ${ours.p99} ms`, ratio)
@@ -164,7 +168,7 @@ async function postScenarios (bare: Server, logLevel: 'info' | 'warn', minRatio:
     const head = await fetch(`${logfire.url}/logs`, { method: 'HEAD' })
     await head.arrayBuffer()
     const etag = head.headers.get('etag') as string
-    for (const connections of [10, 100]) {
+    for (const connections of CONNECTIONS) {
       const { ours, bare: base, ratio } = await alternate(
         (server, seconds) => server === logfire
           ? cannon({ url: `${logfire.url}/logs`, headers: { 'if-none-match': etag }, connections, duration: seconds })
@@ -185,7 +189,7 @@ async function batchScenario (): Promise<void> {
     const body = Array.from({ length: 1000 }, (_, i) => `{"level":30,"i":${i},"msg":"batch line"}`.padEnd(100, ' ')).join('\n')
     const batches = { url: `${logfire.url}/logs`, method: 'POST' as const, body, headers: { 'content-type': 'application/x-ndjson' }, connections: 10 }
     // A warm-up, as for every other scenario: the JIT and the first chain's fresh memory.
-    await autocannon({ ...batches, duration: QUICK ? 1 : 3 })
+    await autocannon({ ...batches, duration: WARM_UP_SECONDS })
     const result = await autocannon({ ...batches, duration: SECONDS })
     // Burns at the memory budget answer 410 and append nothing: only 200s count.
     const appended = (result['2xx'] * 1000) / (result.duration)
@@ -252,7 +256,7 @@ async function readScenarios (bare: Server, postOnly10: number): Promise<void> {
       }
       const urls = new Map([[logfire, await lastTen(logfire)], [small, await lastTen(small)]])
       const tail = oneRequest(urls.get(logfire) as string)
-      for (const server of [logfire, small]) await cannon({ url: urls.get(server) as string, connections: 10, duration: QUICK ? 1 : 3 })
+      for (const server of [logfire, small]) await cannon({ url: urls.get(server) as string, connections: 10, duration: WARM_UP_SECONDS })
       const { ours, bare: base, ratio } = await alternate((server, seconds) => cannon({ url: urls.get(server) as string, connections: 10, duration: seconds }), logfire, small)
       record({
         scenario: '7. GET /logs?from= last 10 blocks, at 100k blocks vs at 1,000, 10 conn',
@@ -267,9 +271,8 @@ async function readScenarios (bare: Server, postOnly10: number): Promise<void> {
     }
 
     // 5. Writes while two clients keep reading the 100k chain.
+    // The chain is still the 100,000 blocks the reads above were measured on.
     if (hasWrk) {
-      await resetChain(logfire)
-      await fill(logfire, 100_000)
       const readers = spawn('wrk', ['-t', '1', '-c', '2', '-d', `${SECONDS + 2}s`, `${logfire.url}/logs`], { stdio: 'ignore' })
       await sleep(1000)
       const during = await postLine(10)(logfire, SECONDS)
@@ -302,7 +305,7 @@ async function memoryScenarios (): Promise<string[]> {
   }
 
   // 6b. A million lines with the default memory budget: it must burn, not grow.
-  const total = QUICK ? 400_000 : 1_000_000
+  const total = QUICK ? 300_000 : 1_000_000
   const logfire = await startLogfire()
   const curve: number[] = []
   try {
