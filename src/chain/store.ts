@@ -25,6 +25,27 @@ export interface ChainRead extends ChainSlice {
   release: () => void
 }
 
+/**
+ * Blocks hashed onto the head as it was, not yet stored: what they would
+ * cost is known before anything changes, so a budget can refuse them.
+ */
+export interface PreparedAppend {
+  readonly blocks: Block[]
+  readonly texts: string[]
+  /** Their UTF-8 JSON text, a comma each, as the store would hold it. */
+  readonly bytes: number
+  readonly epoch: number
+  readonly length: number
+}
+
+export interface ChainStoreOptions {
+  /**
+   * Burnt chains' segments kept for reuse, at most: beyond it they are left
+   * to the collector, so a burnt chain never pins more than the budget.
+   */
+  maxSpareBytes?: number
+}
+
 interface Segment {
   bytes: Buffer
   used: number
@@ -55,6 +76,9 @@ export class ChainStore {
   #ends = new Offsets()
   #head: Block = GENESIS
   #epoch = 0
+  /** The chain's text in bytes: what GET /logs sends, less the brackets. */
+  #bytes = 0
+  readonly #maxSpareSegments: number
   /** Segments of burnt chains, free for the next blocks. */
   #spare: Buffer[] = []
   /** Reads in flight, by epoch. */
@@ -62,8 +86,10 @@ export class ChainStore {
   /** A burnt chain's segments, by epoch, while reads of it are in flight. */
   #retired = new Map<number, Buffer[]>()
 
-  constructor () {
+  constructor (options: ChainStoreOptions = {}) {
+    this.#maxSpareSegments = Math.floor((options.maxSpareBytes ?? Infinity) / SEGMENT_BYTES)
     this.#write([GENESIS_JSON])
+    this.#bytes = Buffer.byteLength(GENESIS_JSON) + 1
   }
 
   get length (): number {
@@ -72,6 +98,37 @@ export class ChainStore {
 
   get head (): Block {
     return this.#head
+  }
+
+  /** The chain's JSON text in bytes, each block with its comma: what the byte budget counts. */
+  get byteLength (): number {
+    return this.#bytes
+  }
+
+  /** Bytes from block `index` to the head, as stored: how far behind a reader at `index` is. */
+  bytesFrom (index: number): number {
+    const length = this.#ends.length
+    if (index >= length) return 0
+    return this.#ends.at(length - 1) - this.#starts.at(Math.max(0, index))
+  }
+
+  /** The first block from which at most `bytes` remain to the head. */
+  indexWithin (bytes: number): number {
+    let low = 0
+    let high = this.#ends.length
+    while (low < high) {
+      const middle = (low + high) >> 1
+      if (this.bytesFrom(middle) <= bytes) high = middle
+      else low = middle + 1
+    }
+    return low
+  }
+
+  /** Memory held for chains: the current chain's segments and the spare ones. */
+  get memoryBytes (): number {
+    let bytes = this.#spare.length * SEGMENT_BYTES
+    for (const segment of this.#segments) bytes += segment.bytes.length
+    return bytes
   }
 
   /** How many times the chain has burned: block indexes repeat across epochs. */
@@ -130,26 +187,50 @@ export class ChainStore {
 
   #recycle (buffers: Buffer[]): void {
     // Oversized segments (a block bigger than a segment) are left to the collector.
-    for (const bytes of buffers) if (bytes.length === SEGMENT_BYTES) this.#spare.push(bytes)
+    for (const bytes of buffers) {
+      if (this.#spare.length >= this.#maxSpareSegments) return
+      if (bytes.length === SEGMENT_BYTES) this.#spare.push(bytes)
+    }
   }
 
   /**
-   * Appends every entry or, if anything throws, none. Timestamps never go
-   * backwards, even when the wall clock does. Returns the new blocks, and
-   * their JSON text as a slice, ready to be written out.
+   * Hashes entries onto the current head without storing them. Timestamps
+   * never go backwards, even when the wall clock does.
    */
-  append (entries: readonly string[], now: number): { blocks: Block[], slice: ChainSlice } {
+  prepare (entries: readonly string[], now: number): PreparedAppend {
     const blocks: Block[] = []
+    const texts: string[] = []
+    let bytes = 0
     let previous = this.#head
     const timestamp = Math.max(Math.trunc(now), previous.timestamp)
     for (const data of entries) {
       previous = nextBlock(previous, timestamp, data)
+      const text = JSON.stringify(previous)
       blocks.push(previous)
+      texts.push(text)
+      bytes += Buffer.byteLength(text) + 1
+    }
+    return { blocks, texts, bytes, epoch: this.#epoch, length: this.#ends.length }
+  }
+
+  /**
+   * Stores prepared blocks, which must have been prepared on the current
+   * head. Returns them, and their JSON text as a slice ready to be written out.
+   */
+  commit (prepared: PreparedAppend): { blocks: Block[], slice: ChainSlice } {
+    if (prepared.epoch !== this.#epoch || prepared.length !== this.#ends.length) {
+      throw new Error('the chain moved since these blocks were prepared')
     }
     const from = this.#ends.length
-    this.#write(blocks.map((block) => JSON.stringify(block)))
-    this.#head = previous
-    return { blocks, slice: this.slice(from) }
+    this.#write(prepared.texts)
+    this.#bytes += prepared.bytes
+    this.#head = prepared.blocks.at(-1) ?? this.#head
+    return { blocks: prepared.blocks, slice: this.slice(from) }
+  }
+
+  /** Appends every entry or, if anything throws, none. */
+  append (entries: readonly string[], now: number): { blocks: Block[], slice: ChainSlice } {
+    return this.commit(this.prepare(entries, now))
   }
 
   /** Resets to genesis and returns how many blocks were lost. */
@@ -171,7 +252,9 @@ export class ChainStore {
     this.#starts.clear()
     this.#ends.clear()
     this.#head = GENESIS
+    this.#bytes = 0
     this.#write([GENESIS_JSON])
+    this.#bytes = Buffer.byteLength(GENESIS_JSON) + 1
     return lost
   }
 
@@ -205,9 +288,12 @@ export class ChainStore {
   /** Writes blocks' JSON text, each followed by a comma, at the end of the last segment. */
   #write (texts: readonly string[]): void {
     for (const text of texts) {
-      // Worst case UTF-8: 3 bytes per UTF-16 unit, plus the comma.
-      const needed = text.length * 3 + 1
       let segment = this.#segments[this.#segments.length - 1]
+      // Worst case UTF-8 is 3 bytes per UTF-16 unit, plus the comma: only
+      // when that would not fit is the exact size worth measuring, so long
+      // lines fill segments to the brim and the budget counts real memory.
+      let needed = text.length * 3 + 1
+      if (segment !== undefined && segment.used + needed > segment.bytes.length) needed = Buffer.byteLength(text) + 1
       if (segment === undefined || segment.used + needed > segment.bytes.length) {
         // A block never straddles two segments; one bigger than a segment gets its own.
         const base = segment === undefined ? 0 : segment.base + segment.bytes.length

@@ -181,4 +181,60 @@ describe('ChainStore.slice and chainJson', () => {
       expect(shares(memoryOf(store), pinned)).toBe(false)
     })
   })
+
+  describe('bytes', () => {
+    const MiB = 1024 * 1024
+    const long = 'L'.repeat(60_000)
+
+    it('counts the chain\'s JSON text, block by block, and resets on a burn', () => {
+      const store = new ChainStore()
+      store.append(['ascii', 'héllo wörld', '🔥', '"\u0001"'], 1_700_000_000_000)
+      // Every block's text and its comma: the JSON array less its brackets, plus one.
+      expect(store.byteLength).toBe(Buffer.byteLength(JSON.stringify(store.toArray())) - 1)
+      store.burn()
+      expect(store.byteLength).toBe(Buffer.byteLength(JSON.stringify([GENESIS])) - 1)
+    })
+
+    it('prepares blocks without storing them, and refuses to commit them once the chain has moved', () => {
+      const store = new ChainStore()
+      const prepared = store.prepare(['a', 'b'], 1)
+      expect(store.length).toBe(1)
+      expect(prepared.bytes).toBe(prepared.texts.reduce((sum, text) => sum + Buffer.byteLength(text) + 1, 0))
+      store.append(['c'], 1)
+      expect(() => store.commit(prepared)).toThrow(/moved/)
+      const again = store.prepare(['a', 'b'], 1)
+      store.commit(again)
+      expect(store.toArray().map((block) => block.data)).toEqual(['my genesis block!!', 'c', 'a', 'b'])
+      expect(verifyChain(store.toArray()).valid).toBe(true)
+    })
+
+    it('fills segments with long lines, so the memory it holds is close to the bytes it counts', () => {
+      const store = new ChainStore()
+      for (let i = 0; i < 10; i++) store.append(Array.from({ length: 16 }, () => long), 1)
+      expect(store.byteLength).toBeGreaterThan(9 * MiB)
+      // One 60 KB block's worth of tail per 1 MiB segment at most, plus the last segment.
+      expect(store.memoryBytes).toBeLessThanOrEqual(store.byteLength * 1.07 + MiB)
+    })
+
+    it('keeps burnt chains\' segments for reuse only up to its spare budget', () => {
+      const store = new ChainStore({ maxSpareBytes: 3 * MiB })
+      for (let i = 0; i < 10; i++) store.append(Array.from({ length: 16 }, () => long), 1)
+      expect(store.memoryBytes).toBeGreaterThan(9 * MiB)
+      store.burn()
+      expect(store.memoryBytes).toBeLessThanOrEqual(4 * MiB)
+    })
+
+    it('tells how far behind the head a reader is, and where the last N bytes begin', () => {
+      const store = new ChainStore()
+      store.append(['a', 'b', 'c'], 1)
+      const blockBytes = (index: number) => Buffer.byteLength(JSON.stringify(store.at(index))) + 1
+      expect(store.bytesFrom(4)).toBe(0)
+      expect(store.bytesFrom(3)).toBe(blockBytes(3))
+      expect(store.bytesFrom(1)).toBe(blockBytes(1) + blockBytes(2) + blockBytes(3))
+      expect(store.indexWithin(0)).toBe(4)
+      expect(store.indexWithin(blockBytes(3))).toBe(3)
+      expect(store.indexWithin(blockBytes(3) + 1)).toBe(3)
+      expect(store.indexWithin(Infinity)).toBe(0)
+    })
+  })
 })
