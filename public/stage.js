@@ -6,6 +6,7 @@ const OVERLAY_MS = 1600
 const ASHES_MS = 4000
 const GENESIS_HASH = '816534932c2b7154836da6afc367695e6337db8a921823784c14378abed4f7d7'
 const TOKEN_KEY = 'logfire-admin-token'
+const RECONNECT_MS = 2000
 
 const $ = (id) => document.getElementById(id)
 
@@ -159,6 +160,9 @@ function listen () {
   stream.addEventListener('error', () => {
     view.connection.dataset.state = 'connecting'
     view.connection.textContent = 'reconnecting'
+    // The browser retries a dropped stream by itself, but gives up on a
+    // refusal (a 503 when the stream is full): then the page tries again.
+    if (stream.readyState === EventSource.CLOSED) setTimeout(listen, RECONNECT_MS)
   })
 }
 

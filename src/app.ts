@@ -21,6 +21,7 @@ import { createMetrics } from './metrics/metrics.js'
 import { metricsRoutes } from './metrics/routes.js'
 import { securityHeaders } from './http/security-headers.js'
 import { OneLinePerRequest } from './http/request-log.js'
+import { uploadBudget } from './http/upload-budget.js'
 import { logsIngestRoute, type IngestOptions } from './ingest/logs-route.js'
 import { datadogRoutes } from './shippers/datadog/routes.js'
 import { hecHealthRoutes, hecRoutes } from './shippers/hec/routes.js'
@@ -49,7 +50,7 @@ export interface AppOptions {
 /** The whole service as a Fastify instance, ready to inject into or listen. It never listens itself. */
 export async function buildApp (options: AppOptions) {
   const { config } = options
-  const store = options.store ?? new ChainStore()
+  const store = options.store ?? new ChainStore({ maxSpareBytes: config.memory.maxChainBytes })
   const clock = options.clock ?? Date.now
   const seed = config.seed ?? randomSeed()
   const random = options.random ?? seededRandom(seed)
@@ -69,6 +70,9 @@ export async function buildApp (options: AppOptions) {
     keepAliveTimeout: config.timeouts.keepAliveMs,
     connectionTimeout: config.timeouts.idleMs
   })
+  // Past this many sockets Node closes new connections at once: each costs
+  // memory whether or not it ever sends a request.
+  app.server.maxConnections = config.memory.maxConnections
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
 
@@ -94,24 +98,51 @@ export async function buildApp (options: AppOptions) {
       seed,
       settings,
       maxBlocks: config.maxBlocks,
+      maxChainBytes: config.memory.maxChainBytes,
       rateLimit: config.rateLimit,
       admin: config.adminToken !== undefined,
       chain: { length: store.length, head: store.head.hash }
     })
   })
-  await app.register(streamRoutes, { store, events, backlog: 100, heartbeatMs: options.heartbeatMs ?? 15_000, readToken: config.readToken })
-  await app.register(adminRoutes, { settings, adminToken: config.adminToken })
-  await app.register(alertRoutes, {
-    ...(options.alerting ?? { rules: builtinRules({ adminRolePattern: config.adminRolePattern }).map(compileRule), outputs: {} }),
+  await app.register(streamRoutes, {
+    store,
     events,
-    clock,
-    adminToken: config.adminToken
+    backlog: 100,
+    heartbeatMs: options.heartbeatMs ?? 15_000,
+    readToken: config.readToken,
+    maxClients: config.memory.maxStreamClients,
+    maxLagBytes: config.memory.maxStreamLagBytes
+  })
+
+  // The stage's controls, rate limited on their own so that the admin token
+  // cannot be guessed at network speed.
+  await app.register(async function admin (admin) {
+    if (config.adminRateLimit > 0) {
+      // A hook of this context, not of each route, so that it runs before
+      // the token check and a wrong guess counts too.
+      await admin.register(rateLimit, { global: false })
+      admin.addHook('onRequest', admin.rateLimit({
+        max: config.adminRateLimit,
+        timeWindow: 60_000,
+        errorResponseBuilder: (_request, context) => new RateLimited(context.after)
+      }))
+    }
+    await admin.register(adminRoutes, { settings, adminToken: config.adminToken, store, events })
+    await admin.register(alertRoutes, {
+      ...(options.alerting ?? { rules: builtinRules({ adminRolePattern: config.adminRolePattern }).map(compileRule), outputs: {} }),
+      events,
+      clock,
+      adminToken: config.adminToken,
+      maxQueueBytes: config.memory.maxAlertQueueBytes
+    })
   })
 
   // Every ingest route and the chain's reads share the fire, in the order the
-  // README gives: rate limit, token, lp0, body errors, GDPR, wipe.
+  // README gives: rate limit, token, lp0, the upload budget, body errors,
+  // GDPR, wipe.
   await app.register(async function logs (logs) {
     await logs.register(fire, { random, seed, settings, events })
+    await logs.register(uploadBudget, { maxInflightBytes: config.memory.maxInflightBytes, maxBodyBytes: config.maxBodyBytes })
     if (config.rateLimit > 0) {
       await logs.register(rateLimit, {
         max: config.rateLimit,
@@ -119,13 +150,14 @@ export async function buildApp (options: AppOptions) {
         errorResponseBuilder: (_request, context) => new RateLimited(context.after)
       })
     }
-    await logs.register(chainRoutes, { store, events, adminToken: config.adminToken, readToken: config.readToken })
+    await logs.register(chainRoutes, { store, readToken: config.readToken })
     const ingest: IngestOptions = {
       store,
       events,
       clock,
       settings,
       maxBlocks: config.maxBlocks,
+      maxChainBytes: config.memory.maxChainBytes,
       limits: { maxBodyBytes: config.maxBodyBytes, maxEntryBytes: config.maxEntryBytes },
       ingestToken: config.ingestToken
     }

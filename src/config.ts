@@ -1,4 +1,7 @@
+import { totalmem } from 'node:os'
 import { z } from 'zod'
+
+const MiB = 1024 * 1024
 
 // An empty variable (`PORT=`) means "not set", as it does for most tools.
 const unset = (value: unknown): unknown => (value === '' ? undefined : value)
@@ -15,6 +18,13 @@ const probability = (fallback: number) =>
     .min(0, { error: 'a number from 0 to 1' })
     .max(1, { error: 'a number from 0 to 1' })
     .default(fallback))
+
+const optionalInteger = (min: number, max: number) =>
+  z.preprocess(unset, z.coerce.number({ error: `an integer from ${min} to ${max}` })
+    .int({ error: `an integer from ${min} to ${max}` })
+    .min(min, { error: `an integer from ${min} to ${max}` })
+    .max(max, { error: `an integer from ${min} to ${max}` })
+    .optional())
 
 const flag = (fallback: boolean) =>
   z.preprocess(unset, z.stringbool({ error: 'true or false' }).default(fallback))
@@ -37,6 +47,14 @@ const ENVIRONMENT = z.object({
     .optional()),
   LOGFIRE_GDPR: flag(true),
   LOGFIRE_MAX_BLOCKS: integer(1, 100_000_000, 100_000),
+  // Unset: derived from the memory the process is given (memoryBudgets).
+  LOGFIRE_MAX_CHAIN_BYTES: optionalInteger(64 * 1024, 2 ** 50),
+  LOGFIRE_MAX_INFLIGHT_BYTES: optionalInteger(1024, 2 ** 50),
+  LOGFIRE_MAX_ALERT_QUEUE_BYTES: optionalInteger(0, 2 ** 50),
+  LOGFIRE_MAX_CONNECTIONS: integer(1, 1_000_000, 1024),
+  LOGFIRE_MAX_STREAM_CLIENTS: integer(0, 1_000_000, 100),
+  LOGFIRE_MAX_STREAM_LAG_BYTES: integer(64 * 1024, 2 ** 40, 4 * MiB),
+  LOGFIRE_ADMIN_RATE_LIMIT: integer(0, 100_000_000, 300),
   LOGFIRE_MAX_BODY_BYTES: integer(1, 1024 * 1024 * 1024, 1024 * 1024),
   LOGFIRE_MAX_ENTRY_BYTES: integer(1, 1024 * 1024 * 1024, 64 * 1024),
   LOGFIRE_RATE_LIMIT: integer(0, 100_000_000, 10_000),
@@ -64,10 +82,14 @@ export interface Config {
   seed: string | undefined
   gdpr: boolean
   maxBlocks: number
+  /** Every bound on memory that grows with traffic, in bytes unless named otherwise. */
+  memory: MemoryBudgets
   maxBodyBytes: number
   maxEntryBytes: number
   /** Requests per minute per client on /logs routes; 0 turns the limit off. */
   rateLimit: number
+  /** Requests per minute per client on the admin routes, so a token cannot be guessed at network speed; 0 turns it off. */
+  adminRateLimit: number
   /** Undefined disables DELETE /logs. */
   adminToken: string | undefined
   /** Required by every ingest route when set, in each ecosystem's form. */
@@ -95,12 +117,53 @@ export interface Config {
   }
 }
 
+export interface MemoryBudgets {
+  /** The container's memory limit the budgets below derive from; undefined outside a container. */
+  limit: number | undefined
+  /** The chain's JSON text: an append that would pass it burns the chain (410). */
+  maxChainBytes: number
+  /** Request bodies being received at once, by their Content-Length; past it a 503. */
+  maxInflightBytes: number
+  /** Entries waiting for the alert rules, two bytes a character; past it they are dropped and counted. */
+  maxAlertQueueBytes: number
+  /** Open sockets; past it Node closes new connections at once. */
+  maxConnections: number
+  /** GET /logs/stream viewers at once; past it a 503. */
+  maxStreamClients: number
+  /** How far a viewer may fall behind the chain's head before it is dropped (it resumes with Last-Event-ID). */
+  maxStreamLagBytes: number
+}
+
+/**
+ * The memory the process is given: a container's cgroup limit, or undefined
+ * outside one (cgroups then report a number past the machine's memory).
+ */
+export function containerMemoryLimit (constrained = process.constrainedMemory?.() ?? 0, machine = totalmem()): number | undefined {
+  return constrained > 0 && constrained < machine ? constrained : undefined
+}
+
+/**
+ * Defaults for the byte budgets. In a container the chain gets half of what
+ * is left after 128 MiB for Node.js itself, requests and collection slack, so
+ * it burns long before the kernel kills the process; outside one, fixed sizes.
+ * docs/benchmarks.md has the memory each default needs.
+ */
+export function defaultBudgets (limit: number | undefined): Pick<MemoryBudgets, 'maxChainBytes' | 'maxInflightBytes' | 'maxAlertQueueBytes'> {
+  if (limit === undefined) return { maxChainBytes: 256 * MiB, maxInflightBytes: 32 * MiB, maxAlertQueueBytes: 16 * MiB }
+  const clamp = (value: number, low: number, high: number) => Math.floor(Math.min(high, Math.max(low, value)))
+  return {
+    maxChainBytes: clamp((limit - 128 * MiB) / 2, 8 * MiB, 2 ** 50),
+    maxInflightBytes: clamp(limit / 16, 4 * MiB, 32 * MiB),
+    maxAlertQueueBytes: clamp(limit / 32, 4 * MiB, 16 * MiB)
+  }
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError'
 }
 
 /** Reads and validates the configuration; throws a ConfigError naming each bad variable. */
-export function loadConfig (env: Record<string, string | undefined>): Config {
+export function loadConfig (env: Record<string, string | undefined>, memoryLimit?: number): Config {
   const parsed = ENVIRONMENT.safeParse(env)
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
@@ -110,6 +173,7 @@ export function loadConfig (env: Record<string, string | undefined>): Config {
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`)
   }
   const e = parsed.data
+  const defaults = defaultBudgets(memoryLimit)
   if (e.LOGFIRE_HEADERS_TIMEOUT_MS > e.LOGFIRE_REQUEST_TIMEOUT_MS) {
     // Node refuses to start with headers allowed longer than the whole request.
     throw new ConfigError(`invalid configuration: LOGFIRE_HEADERS_TIMEOUT_MS (${e.LOGFIRE_HEADERS_TIMEOUT_MS}) must not be over LOGFIRE_REQUEST_TIMEOUT_MS (${e.LOGFIRE_REQUEST_TIMEOUT_MS})`)
@@ -123,9 +187,19 @@ export function loadConfig (env: Record<string, string | undefined>): Config {
     seed: e.LOGFIRE_SEED,
     gdpr: e.LOGFIRE_GDPR,
     maxBlocks: e.LOGFIRE_MAX_BLOCKS,
+    memory: {
+      limit: memoryLimit,
+      maxChainBytes: e.LOGFIRE_MAX_CHAIN_BYTES ?? defaults.maxChainBytes,
+      maxInflightBytes: e.LOGFIRE_MAX_INFLIGHT_BYTES ?? defaults.maxInflightBytes,
+      maxAlertQueueBytes: e.LOGFIRE_MAX_ALERT_QUEUE_BYTES ?? defaults.maxAlertQueueBytes,
+      maxConnections: e.LOGFIRE_MAX_CONNECTIONS,
+      maxStreamClients: e.LOGFIRE_MAX_STREAM_CLIENTS,
+      maxStreamLagBytes: e.LOGFIRE_MAX_STREAM_LAG_BYTES
+    },
     maxBodyBytes: e.LOGFIRE_MAX_BODY_BYTES,
     maxEntryBytes: e.LOGFIRE_MAX_ENTRY_BYTES,
     rateLimit: e.LOGFIRE_RATE_LIMIT,
+    adminRateLimit: e.LOGFIRE_ADMIN_RATE_LIMIT,
     adminToken: e.LOGFIRE_ADMIN_TOKEN,
     ingestToken: e.LOGFIRE_INGEST_TOKEN,
     readToken: e.LOGFIRE_READ_TOKEN,

@@ -31,6 +31,8 @@ export const UnsupportedEncoding = createError('LOGFIRE_UNSUPPORTED_ENCODING', '
 export const RateLimited = createError('LOGFIRE_RATE_LIMITED', 'Rate limit exceeded, retry in %s', 429)
 export const GdprRefusal = createError('LOGFIRE_GDPR', 'Entry %d mentions "%s"; logs about the EU, the UK or Europe are not processed here', 451)
 export const InternalError = createError('LOGFIRE_INTERNAL', 'Something went wrong on our side, and not on purpose', 500)
+export const UploadsBusy = createError('LOGFIRE_BUSY', 'Too many request bodies are being received at once (LOGFIRE_MAX_INFLIGHT_BYTES); retry in a moment', 503)
+export const StreamFull = createError('LOGFIRE_STREAM_FULL', 'The event stream has as many viewers as it takes (LOGFIRE_MAX_STREAM_CLIENTS); retry in a moment', 503)
 export const Lp0OnFire = createError('LOGFIRE_LP0_ON_FIRE', 'The printer is on fire; try again in a moment', 503)
 
 /** What an error adds to the response beyond the common four fields. */

@@ -3,7 +3,7 @@ import closeWithGrace from 'close-with-grace'
 import { pino } from 'pino'
 import { loadRules, RulesFileError, type Alerting } from './alerts/load.js'
 import { buildApp } from './app.js'
-import { ConfigError, loadConfig, type Config } from './config.js'
+import { ConfigError, containerMemoryLimit, loadConfig, type Config } from './config.js'
 
 // The process edge: configuration, logger, listen, and a graceful exit.
 // Everything else lives in buildApp.
@@ -11,7 +11,7 @@ import { ConfigError, loadConfig, type Config } from './config.js'
 let config: Config
 let alerting: Alerting | undefined
 try {
-  config = loadConfig(process.env)
+  config = loadConfig(process.env, containerMemoryLimit())
   if (config.rulesFile !== undefined) alerting = loadRules(readRulesFile(config.rulesFile), config.rulesFile, process.env)
 } catch (error) {
   if (!(error instanceof ConfigError) && !(error instanceof RulesFileError)) throw error
@@ -51,5 +51,7 @@ closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   logger.flush()
 })
 
+// The budgets in effect, once: what the chain may hold before it burns.
+logger.info({ memory: config.memory }, 'memory budget')
 await app.listen({ port: config.port, host: config.host })
 logger.flush() // "listening" now, not a quarter second later

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig } from '../src/config.js'
+import { ConfigError, containerMemoryLimit, defaultBudgets, loadConfig } from '../src/config.js'
+
+const MiB = 1024 * 1024
 
 describe('loadConfig', () => {
   it('has the documented defaults', () => {
@@ -12,9 +14,19 @@ describe('loadConfig', () => {
       seed: undefined,
       gdpr: true,
       maxBlocks: 100_000,
+      memory: {
+        limit: undefined,
+        maxChainBytes: 256 * MiB,
+        maxInflightBytes: 32 * MiB,
+        maxAlertQueueBytes: 16 * MiB,
+        maxConnections: 1024,
+        maxStreamClients: 100,
+        maxStreamLagBytes: 4 * MiB
+      },
       maxBodyBytes: 1_048_576,
       maxEntryBytes: 65_536,
       rateLimit: 10_000,
+      adminRateLimit: 300,
       adminToken: undefined,
       ingestToken: undefined,
       readToken: undefined,
@@ -38,6 +50,13 @@ describe('loadConfig', () => {
       LOGFIRE_SEED: 'demo seed',
       LOGFIRE_GDPR: 'false',
       LOGFIRE_MAX_BLOCKS: '10',
+      LOGFIRE_MAX_CHAIN_BYTES: '100000',
+      LOGFIRE_MAX_INFLIGHT_BYTES: '200000',
+      LOGFIRE_MAX_ALERT_QUEUE_BYTES: '0',
+      LOGFIRE_MAX_CONNECTIONS: '50',
+      LOGFIRE_MAX_STREAM_CLIENTS: '5',
+      LOGFIRE_MAX_STREAM_LAG_BYTES: '70000',
+      LOGFIRE_ADMIN_RATE_LIMIT: '20',
       LOGFIRE_MAX_BODY_BYTES: '2048',
       LOGFIRE_MAX_ENTRY_BYTES: '100',
       LOGFIRE_RATE_LIMIT: '0',
@@ -62,9 +81,19 @@ describe('loadConfig', () => {
       seed: 'demo seed',
       gdpr: false,
       maxBlocks: 10,
+      memory: {
+        limit: undefined,
+        maxChainBytes: 100_000,
+        maxInflightBytes: 200_000,
+        maxAlertQueueBytes: 0,
+        maxConnections: 50,
+        maxStreamClients: 5,
+        maxStreamLagBytes: 70_000
+      },
       maxBodyBytes: 2048,
       maxEntryBytes: 100,
       rateLimit: 0,
+      adminRateLimit: 20,
       adminToken: 'secret',
       ingestToken: 'ingest',
       readToken: 'read',
@@ -89,7 +118,10 @@ describe('loadConfig', () => {
     [{ LOGFIRE_MAX_BLOCKS: '1.5' }, 'LOGFIRE_MAX_BLOCKS must be an integer'],
     [{ LOGFIRE_GDPR: 'maybe' }, 'LOGFIRE_GDPR must be true or false, got "maybe"'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent'],
-    [{ LOGFIRE_SEED: 'émoji 🔥' }, 'LOGFIRE_SEED must be printable ASCII']
+    [{ LOGFIRE_SEED: 'émoji 🔥' }, 'LOGFIRE_SEED must be printable ASCII'],
+    [{ LOGFIRE_MAX_CHAIN_BYTES: '512MB' }, 'LOGFIRE_MAX_CHAIN_BYTES must be an integer from 65536'],
+    [{ LOGFIRE_MAX_CHAIN_BYTES: '1000' }, 'LOGFIRE_MAX_CHAIN_BYTES must be an integer from 65536'],
+    [{ LOGFIRE_MAX_STREAM_CLIENTS: '-1' }, 'LOGFIRE_MAX_STREAM_CLIENTS must be an integer from 0']
   ])('refuses %j naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError)
     expect(() => loadConfig(env)).toThrow(message)
@@ -102,5 +134,26 @@ describe('loadConfig', () => {
   it('never prints a token it refuses', () => {
     const token = 'x'.repeat(2000)
     expect(() => loadConfig({ LOGFIRE_ADMIN_TOKEN: token })).toThrow(/LOGFIRE_ADMIN_TOKEN must be at most 1024 characters, got a value that is not shown/)
+  })
+})
+
+describe('memory budgets', () => {
+  it('derive from a container\'s memory limit, so the chain burns before the kernel kills the process', () => {
+    expect(loadConfig({}, 512 * MiB).memory).toMatchObject({ limit: 512 * MiB, maxChainBytes: 192 * MiB, maxInflightBytes: 32 * MiB, maxAlertQueueBytes: 16 * MiB })
+    expect(defaultBudgets(256 * MiB)).toEqual({ maxChainBytes: 64 * MiB, maxInflightBytes: 16 * MiB, maxAlertQueueBytes: 8 * MiB })
+    // A tiny container still gets a chain, and a big one a big chain.
+    expect(defaultBudgets(64 * MiB)).toEqual({ maxChainBytes: 8 * MiB, maxInflightBytes: 4 * MiB, maxAlertQueueBytes: 4 * MiB })
+    expect(defaultBudgets(8192 * MiB).maxChainBytes).toBe(4032 * MiB)
+  })
+
+  it('are fixed outside a container, and a variable beats the derived value', () => {
+    expect(defaultBudgets(undefined)).toEqual({ maxChainBytes: 256 * MiB, maxInflightBytes: 32 * MiB, maxAlertQueueBytes: 16 * MiB })
+    expect(loadConfig({ LOGFIRE_MAX_CHAIN_BYTES: '1000000' }, 512 * MiB).memory.maxChainBytes).toBe(1_000_000)
+  })
+
+  it('read a cgroup limit as a container, and "no limit" (a number past the machine\'s memory) as none', () => {
+    expect(containerMemoryLimit(512 * MiB, 24 * 1024 * MiB)).toBe(512 * MiB)
+    expect(containerMemoryLimit(2 ** 64, 24 * 1024 * MiB)).toBeUndefined()
+    expect(containerMemoryLimit(0, 24 * 1024 * MiB)).toBeUndefined()
   })
 })

@@ -1,12 +1,17 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { adminErrors, documented, errorSchema } from '../http/responses.js'
+import type { ChainStore } from '../chain/store.js'
+import { burnChain } from '../fire/burn.js'
+import type { ChainEvents } from '../stream/events.js'
 import { requireAdmin } from './auth.js'
 import { settingsPatch, type LiveSettings } from './settings.js'
 
 export interface AdminRouteOptions {
   settings: LiveSettings
   adminToken: string | undefined
+  store: ChainStore
+  events: ChainEvents
 }
 
 const settingsSchema = z.object({
@@ -25,8 +30,8 @@ const ADMIN = {
   }
 }
 
-/** GET and PATCH /admin/chaos: the stage's live knobs for the fire. */
-export const adminRoutes: FastifyPluginAsyncZod<AdminRouteOptions> = async (app, { settings, adminToken }) => {
+/** GET and PATCH /admin/chaos, the stage's live knobs for the fire, and its burn button. */
+export const adminRoutes: FastifyPluginAsyncZod<AdminRouteOptions> = async (app, { settings, adminToken, store, events }) => {
   // onRequest: the token is checked before the body is even read.
   app.addHook('onRequest', requireAdmin(adminToken))
 
@@ -44,5 +49,20 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminRouteOptions> = async (app,
     Object.assign(settings, request.body)
     request.log.info({ settings }, 'chaos settings changed')
     return settings
+  })
+
+  app.delete('/logs', {
+    schema: {
+      tags: ['stage'],
+      summary: 'Burn the chain',
+      description: "The stage's burn button. Never on fire itself, and rate limited like every admin route (LOGFIRE_ADMIN_RATE_LIMIT).",
+      security: [{ adminBearer: [] as string[] }],
+      response: {
+        200: documented(z.object({ burned: z.number().int().describe('Blocks destroyed') }), 'Burnt'),
+        ...adminErrors()
+      }
+    }
+  }, async (request) => {
+    return { burned: burnChain(store, events, 'admin', request.log) }
   })
 }

@@ -23,13 +23,17 @@ export interface AlertEngineOptions {
   deliver: (alert: Alert, rule: Rule) => void
   /** How many recent alerts GET /alerts keeps. */
   recent?: number
-  /** Entries waiting for the rules past this are dropped, and counted. */
-  maxQueue?: number
+  /**
+   * Memory of the entries waiting for the rules, counted as two bytes a
+   * character (what V8 may hold them in): entries past it are dropped, and
+   * counted.
+   */
+  maxQueueBytes?: number
   /** Starts a cooldown window's timer; setTimeout, unref'd, unless a test fakes it. */
   setTimer?: (run: () => void, ms: number) => void
 }
 
-interface Pending { entries: readonly string[], first: number, epoch: number, next: number }
+interface Pending { entries: readonly string[], first: number, epoch: number, next: number, bytes: number }
 
 // Entries evaluated per turn of the event loop: enough to keep up, few
 // enough that a burst of batches never holds up requests.
@@ -45,7 +49,7 @@ const CHUNK = 256
 export class AlertEngine {
   readonly #options: Required<AlertEngineOptions>
   readonly #queue: Pending[] = []
-  #queued = 0
+  #queuedBytes = 0
   #draining = false
   #nextId = 1
   readonly #recent: Alert[] = []
@@ -57,12 +61,17 @@ export class AlertEngine {
   constructor (options: AlertEngineOptions) {
     this.#options = {
       recent: 200,
-      maxQueue: 100_000,
+      maxQueueBytes: 16 * 1024 * 1024,
       setTimer: (run, ms) => { setTimeout(run, ms).unref() },
       ...options
     }
     this.#needsJson = options.rules.some((rule) => rule.json)
     this.#textRules = options.rules.filter((rule) => !rule.json)
+  }
+
+  /** Bytes of entries waiting for the rules, two a character. */
+  get queuedBytes (): number {
+    return this.#queuedBytes
   }
 
   /** Newest first. */
@@ -73,12 +82,14 @@ export class AlertEngine {
   /** Queues entries just stored at chain positions first, first + 1, ... of `epoch`. */
   enqueue (entries: readonly string[], first: number, epoch: number): void {
     if (this.#options.rules.length === 0) return
-    if (this.#queued + entries.length > this.#options.maxQueue) {
+    let bytes = 0
+    for (const entry of entries) bytes += entry.length * 2
+    if (this.#queuedBytes + bytes > this.#options.maxQueueBytes) {
       this.dropped += entries.length
       return
     }
-    this.#queue.push({ entries, first, epoch, next: 0 })
-    this.#queued += entries.length
+    this.#queue.push({ entries, first, epoch, next: 0, bytes })
+    this.#queuedBytes += bytes
     if (!this.#draining) {
       this.#draining = true
       setImmediate(() => this.#drain())
@@ -104,9 +115,11 @@ export class AlertEngine {
         const index = pending.next++
         this.#evaluate(pending.entries[index] as string, { epoch: pending.epoch, index: pending.first + index })
         left--
-        this.#queued--
       }
-      if (pending.next === pending.entries.length) this.#queue.shift()
+      if (pending.next === pending.entries.length) {
+        this.#queue.shift()
+        this.#queuedBytes -= pending.bytes
+      }
     }
   }
 

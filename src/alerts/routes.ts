@@ -21,6 +21,8 @@ export interface AlertRouteOptions {
   events: ChainEvents
   clock: () => number
   adminToken: string | undefined
+  /** Memory of entries waiting for the rules; past it they are dropped and counted. */
+  maxQueueBytes: number
 }
 
 const alertSchema = z.object({
@@ -39,7 +41,7 @@ const alertSchema = z.object({
  * the request path (see AlertEngine); each alert goes to its rule's outputs
  * and to the event stream.
  */
-export const alertRoutes: FastifyPluginAsync<AlertRouteOptions> = async (app, { rules, events, clock, adminToken, ...options }) => {
+export const alertRoutes: FastifyPluginAsync<AlertRouteOptions> = async (app, { rules, events, clock, adminToken, maxQueueBytes, ...options }) => {
   const outputs: Record<string, (alert: Alert) => void> = {
     log: (alert) => {
       app.log.warn({ alert: { id: alert.id, rule: alert.rule, severity: alert.severity, count: alert.count, block: alert.block } }, `alert: ${alert.description}`)
@@ -77,6 +79,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRouteOptions> = async (app, { 
   const engine = new AlertEngine({
     rules,
     clock,
+    maxQueueBytes,
     deliver: (alert, rule) => {
       for (const name of rule.outputs) outputs[name]?.(alert)
       events.publish({ type: 'alert', alert })

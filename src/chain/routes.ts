@@ -1,20 +1,15 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { requireAdmin } from '../admin/auth.js'
 import { BlockNotFound } from '../errors.js'
 import { ifNoneMatchHits } from '../http/conditional.js'
-import { adminErrors, documented, errorSchema, fireErrors, FIRE_HEADERS, optionalToken } from '../http/responses.js'
+import { documented, errorSchema, fireErrors, FIRE_HEADERS, optionalToken } from '../http/responses.js'
 import { readGuard } from '../http/token-guard.js'
-import { burnChain } from '../fire/burn.js'
-import type { ChainEvents } from '../stream/events.js'
 import { chainJson, jsonArrayLength } from './json-stream.js'
 import type { ChainStore } from './store.js'
 import { verifyChain } from './verify.js'
 
 export interface ChainRouteOptions {
   store: ChainStore
-  events: ChainEvents
-  adminToken: string | undefined
   readToken: string | undefined
 }
 
@@ -38,8 +33,8 @@ const nonNegativeInteger = z.string().regex(/^\d{1,15}$/, { error: 'must be a no
 const blockParams = z.object({ index: nonNegativeInteger })
 const chainQuery = z.object({ from: nonNegativeInteger.optional() })
 
-/** Reading the chain, verifying it, and the stage's burn button. */
-export const chainRoutes: FastifyPluginAsyncZod<ChainRouteOptions> = async (app, { store, events, adminToken, readToken }) => {
+/** Reading the chain and verifying it. */
+export const chainRoutes: FastifyPluginAsyncZod<ChainRouteOptions> = async (app, { store, readToken }) => {
   const onRequest = readGuard(readToken)
 
   // naivechain's GET /blocks: the bare array, genesis first, or from ?from=
@@ -101,24 +96,5 @@ export const chainRoutes: FastifyPluginAsyncZod<ChainRouteOptions> = async (app,
     const block = store.at(request.params.index)
     if (block === undefined) throw new BlockNotFound(request.params.index, store.length)
     return block
-  })
-
-  // The stage's burn button. The token is checked after the rate limit.
-  app.delete('/logs', {
-    config: { fireproof: true },
-    preHandler: requireAdmin(adminToken),
-    schema: {
-      tags: ['stage'],
-      summary: 'Burn the chain',
-      description: "The stage's burn button. Never on fire itself, but rate limited and numbered like the rest.",
-      security: [{ adminBearer: [] as string[] }],
-      response: {
-        200: documented(z.object({ burned: z.number().int().describe('Blocks destroyed') }), 'Burnt', FIRE_HEADERS),
-        ...adminErrors(FIRE_HEADERS),
-        429: fireErrors()[429]
-      }
-    }
-  }, async (request) => {
-    return { burned: burnChain(store, events, 'admin', request.log) }
   })
 }

@@ -16,6 +16,8 @@ export interface AppendContext {
   /** Read on every append, so a runtime change applies at once. */
   settings: LiveSettings
   maxBlocks: number
+  /** The chain's byte budget: its JSON text never grows past it. */
+  maxChainBytes: number
 }
 
 /** What an ingest route knows about the request it is appending for. */
@@ -38,14 +40,23 @@ export function appendEntries (context: AppendContext, entries: readonly string[
     })
   }
 
-  const reason = burnReason({ wipe: request.chaos.wipe, length: store.length, incoming: entries.length, maxBlocks: context.maxBlocks })
+  const prepared = store.prepare(entries, context.clock())
+  const reason = burnReason({
+    wipe: request.chaos.wipe,
+    length: store.length,
+    incoming: entries.length,
+    maxBlocks: context.maxBlocks,
+    bytes: store.byteLength,
+    incomingBytes: prepared.bytes,
+    maxBytes: context.maxChainBytes
+  })
   if (reason !== undefined) {
     const burned = burnChain(store, events, reason, request.log)
     throw withExtras(new ChainBurned(reason, burned), { body: { burned, reason } })
   }
 
   const first = store.length
-  const appended = store.append(entries, context.clock())
+  const appended = store.commit(prepared)
   events.publish({ type: 'append', count: entries.length, first, epoch: store.epoch, entries })
   return appended
 }

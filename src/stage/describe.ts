@@ -5,6 +5,7 @@ export interface ServiceFacts {
   seed: string
   settings: LiveSettings
   maxBlocks: number
+  maxChainBytes: number
   rateLimit: number
   admin: boolean
   chain: { length: number, head: string }
@@ -39,6 +40,7 @@ export function describeService (facts: ServiceFacts) {
       ...facts.settings,
       seed: facts.seed,
       maxBlocks: facts.maxBlocks,
+      maxChainBytes: facts.maxChainBytes,
       rateLimit: facts.rateLimit
     },
     admin: facts.admin,

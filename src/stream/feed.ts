@@ -17,6 +17,8 @@ export interface ChainView {
   readonly epoch: number
   readonly length: number
   at (index: number): Block | undefined
+  bytesFrom (index: number): number
+  indexWithin (bytes: number): number
 }
 
 // Events that are not blocks wait in the feed, each pinned to the chain
@@ -54,18 +56,23 @@ export class Feed {
   /**
    * @param lastEventId where the viewer left off, if it is coming back
    * @param backlog how many recent blocks a new viewer is shown
+   * @param maxLagBytes how far behind the head a viewer may be: one that
+   *   comes back further behind starts again from the recent blocks
    */
-  constructor (chain: ChainView, options: { lastEventId?: string | undefined, backlog: number, lastBurn?: Extract<ChainEvent, { type: 'burn' }> | undefined, maxMarkers?: number }) {
+  constructor (chain: ChainView, options: { lastEventId?: string | undefined, backlog: number, maxLagBytes?: number, lastBurn?: Extract<ChainEvent, { type: 'burn' }> | undefined, maxMarkers?: number }) {
     this.#chain = chain
     this.#maxMarkers = options.maxMarkers ?? 1000
     this.#epoch = chain.epoch
-    // Genesis is never news: feeds start at index 1 at the earliest.
-    this.#next = Math.max(1, chain.length - options.backlog)
+    // Genesis is never news: feeds start at index 1 at the earliest. Half
+    // the lag allowed, so that a viewer of long lines is not born dropped.
+    const maxLagBytes = options.maxLagBytes ?? Infinity
+    const recent = Math.max(1, chain.length - options.backlog, chain.indexWithin(maxLagBytes / 2))
+    this.#next = recent
 
     const resumeFrom = parseEventId(options.lastEventId)
     if (resumeFrom === undefined) return
     if (resumeFrom.epoch === chain.epoch && resumeFrom.index < chain.length) {
-      this.#next = resumeFrom.index + 1
+      this.#next = chain.bytesFrom(resumeFrom.index + 1) > maxLagBytes ? recent : resumeFrom.index + 1
     } else if (resumeFrom.epoch < chain.epoch) {
       // The viewer's chain burned while it was away: it gets the burn, then the whole new chain.
       const burn = options.lastBurn
@@ -102,6 +109,16 @@ export class Feed {
         return true
     }
     return this.#markers.length <= this.#maxMarkers
+  }
+
+  /**
+   * Bytes of the chain before block `upTo` that this viewer has yet to be
+   * sent: measured before an append's own blocks, a viewer that keeps up is
+   * never behind, however big the batch.
+   */
+  lagBytes (upTo = this.#chain.length): number {
+    if (this.#epoch !== this.#chain.epoch || this.#next >= upTo) return 0
+    return this.#chain.bytesFrom(this.#next) - this.#chain.bytesFrom(upTo)
   }
 
   /** The next event this viewer should see, or undefined when it is up to date. */

@@ -4,8 +4,9 @@ import type { ChainStore } from '../chain/store.js'
 import type { ChainEvents } from './events.js'
 import { Feed } from './feed.js'
 import { readGuard } from '../http/token-guard.js'
-import { bearerErrors, optionalToken } from '../http/responses.js'
+import { bearerErrors, documented, errorSchema, optionalToken } from '../http/responses.js'
 import { z } from 'zod'
+import { StreamFull, withExtras } from '../errors.js'
 
 export interface StreamRouteOptions {
   store: ChainStore
@@ -15,6 +16,10 @@ export interface StreamRouteOptions {
   /** Comment lines at this interval keep proxies from closing an idle stream. */
   heartbeatMs: number
   readToken: string | undefined
+  /** Viewers at once; past it a 503. */
+  maxClients: number
+  /** A viewer this far behind the head is dropped, and comes back with Last-Event-ID. */
+  maxLagBytes: number
 }
 
 /**
@@ -46,15 +51,18 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
       security: optionalToken('readBearer'),
       response: {
         200: { description: 'The event stream', content: { 'text/event-stream': { schema: z.string() } } },
-        ...bearerErrors('LOGFIRE_READ_TOKEN')
+        ...bearerErrors('LOGFIRE_READ_TOKEN'),
+        503: documented(errorSchema, 'As many viewers as LOGFIRE_MAX_STREAM_CLIENTS are watching; retry later')
       }
     }
   }, async (request, reply) => {
+    if (open.size >= options.maxClients) throw withExtras(new StreamFull(), { headers: { 'retry-after': '5' } })
     const stream = reply.sse
     const lastEventId = request.headers['last-event-id']
     const feed = new Feed(store, {
       lastEventId: Array.isArray(lastEventId) ? lastEventId[0] : lastEventId,
       backlog: options.backlog,
+      maxLagBytes: options.maxLagBytes,
       lastBurn: events.lastBurn
     })
 
@@ -75,8 +83,15 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
     const wake = () => { pump().catch(() => stream.close()) }
 
     const unsubscribe = events.subscribe((event) => {
-      if (feed.record(event)) wake()
-      else stream.close() // too far behind: it may come back with Last-Event-ID
+      const keepingUp = event.type !== 'append' || feed.lagBytes(event.first) <= options.maxLagBytes
+      if (feed.record(event) && keepingUp) {
+        wake()
+        return
+      }
+      // Too far behind, or not reading at all: dropped at once, unsent
+      // bytes and all, rather than held. It resumes with Last-Event-ID.
+      stream.close()
+      reply.raw.destroy()
     })
     open.add(stream)
     stream.onClose(() => {

@@ -6,7 +6,7 @@ import { compileTemplate } from '../../src/alerts/template.js'
 const ROOT = { name: 'root-usage', severity: 'critical', description: 'Root used from {{$.sourceIPAddress}}', pattern: '{ $.userIdentity.type = "Root" }' } satisfies RuleDefinition
 const SSH = { name: 'ssh-failures', severity: 'medium', description: 'Failed SSH password', pattern: 'sshd "Failed password"', cooldownSeconds: 60 } satisfies RuleDefinition
 
-function engine (definitions: RuleDefinition[], options: { maxQueue?: number } = {}) {
+function engine (definitions: RuleDefinition[], options: { maxQueueBytes?: number } = {}) {
   let now = 1_700_000_000_000
   const timers: Array<{ at: number, run: () => void }> = []
   const delivered: Alert[] = []
@@ -74,13 +74,23 @@ describe('AlertEngine', () => {
     expect(delivered).toHaveLength(1)
   })
 
-  it('drops, and counts, entries beyond its queue rather than grow without bound', () => {
-    const { e, delivered } = engine([ROOT], { maxQueue: 2 })
+  it('drops, and counts, entries beyond its queue\'s bytes rather than grow without bound', () => {
+    const two = (root('a').length + root('b').length) * 2
+    const { e, delivered } = engine([ROOT], { maxQueueBytes: two })
     e.enqueue([root('a'), root('b')], 1, 0)
+    expect(e.queuedBytes).toBe(two)
     e.enqueue([root('c')], 3, 0)
     e.flush()
     expect(e.dropped).toBe(1)
     expect(delivered).toHaveLength(2)
+    expect(e.queuedBytes).toBe(0)
+    // Drained, the queue takes entries again: a long line counts by its length.
+    const long = root('x'.repeat(two))
+    e.enqueue([long], 4, 0)
+    expect(e.dropped).toBe(2)
+    e.enqueue([root('d')], 5, 0)
+    e.flush()
+    expect(delivered).toHaveLength(3)
   })
 })
 

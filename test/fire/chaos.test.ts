@@ -57,14 +57,25 @@ describe('rollChaos', () => {
 })
 
 describe('burnReason', () => {
+  const room = { bytes: 1000, incomingBytes: 100, maxBytes: 10_000 }
+
   it('burns at random when the roll says so', () => {
-    expect(burnReason({ wipe: true, length: 5, incoming: 1, maxBlocks: 100 })).toBe('random')
-    expect(burnReason({ wipe: false, length: 5, incoming: 1, maxBlocks: 100 })).toBeUndefined()
+    expect(burnReason({ wipe: true, length: 5, incoming: 1, maxBlocks: 100, ...room })).toBe('random')
+    expect(burnReason({ wipe: false, length: 5, incoming: 1, maxBlocks: 100, ...room })).toBeUndefined()
   })
 
-  it('burns when the append would take the chain past the memory budget', () => {
-    expect(burnReason({ wipe: false, length: 99, incoming: 1, maxBlocks: 100 })).toBeUndefined()
-    expect(burnReason({ wipe: false, length: 99, incoming: 2, maxBlocks: 100 })).toBe('memory budget')
-    expect(burnReason({ wipe: true, length: 100, incoming: 1, maxBlocks: 100 })).toBe('memory budget')
+  it('burns when the append would take the chain past the memory budget in blocks', () => {
+    expect(burnReason({ wipe: false, length: 99, incoming: 1, maxBlocks: 100, ...room })).toBeUndefined()
+    expect(burnReason({ wipe: false, length: 99, incoming: 2, maxBlocks: 100, ...room })).toBe('memory budget')
+    expect(burnReason({ wipe: true, length: 100, incoming: 1, maxBlocks: 100, ...room })).toBe('memory budget')
+  })
+
+  it('burns when the append would take the chain past the memory budget in bytes, whatever the roll', () => {
+    const blocks = { length: 5, incoming: 1, maxBlocks: 100 }
+    expect(burnReason({ wipe: false, ...blocks, bytes: 9000, incomingBytes: 1000, maxBytes: 10_000 })).toBeUndefined()
+    expect(burnReason({ wipe: false, ...blocks, bytes: 9000, incomingBytes: 1001, maxBytes: 10_000 })).toBe('memory budget')
+    expect(burnReason({ wipe: true, ...blocks, bytes: 9000, incomingBytes: 1001, maxBytes: 10_000 })).toBe('memory budget')
+    // One request bigger than the whole budget burns even an empty chain.
+    expect(burnReason({ wipe: false, ...blocks, bytes: 0, incomingBytes: 20_000, maxBytes: 10_000 })).toBe('memory budget')
   })
 })

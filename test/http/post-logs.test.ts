@@ -119,7 +119,7 @@ describe('POST /logs with bad input: a clear 4xx, nothing stored, the server una
 
   it('answers an unexpected failure with a generic 500, no stack, and keeps serving', async () => {
     class BrokenStore extends ChainStore {
-      override append (): never { throw new Error('disk full at /secret/path') }
+      override commit (): never { throw new Error('disk full at /secret/path') }
     }
     const a = await start({}, { store: new BrokenStore() })
     const response = await post(a, 'hello')
