@@ -137,8 +137,15 @@ export class ChainStore {
   }
 
   at (index: number): Block | undefined {
+    const text = this.textAt(index)
+    return text === undefined ? undefined : JSON.parse(text.toString('utf8')) as Block
+  }
+
+  /** A block's JSON text, as a view of the store's memory: use it at once, or copy it. */
+  textAt (index: number): Buffer | undefined {
     if (!Number.isInteger(index) || index < 0 || index >= this.#ends.length) return undefined
-    return JSON.parse(Buffer.concat(this.#parts(index, index + 1)).toString('utf8')) as Block
+    // A block never straddles two segments: its text is one view.
+    return this.#parts(index, index + 1)[0]
   }
 
   /** Every block as an object, genesis first: for verification, not for the hot path. */

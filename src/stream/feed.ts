@@ -5,7 +5,7 @@ import type { ChainEvent } from './events.js'
 
 /** What a viewer receives: one Server-Sent Event. */
 export type FeedEvent =
-  | { id: string, event: 'block', data: Block }
+  | { id: string, event: 'block', data: Block, text: Buffer }
   | { id: string, event: 'burn', data: { burned: number, reason: BurnReason } }
   | { id: string, event: 'fire', data: { request: number } }
   | { id: string, event: 'gdpr', data: { request: number, entry: number, term: string } }
@@ -16,7 +16,7 @@ export type FeedEvent =
 export interface ChainView {
   readonly epoch: number
   readonly length: number
-  at (index: number): Block | undefined
+  textAt (index: number): Buffer | undefined
   bytesFrom (index: number): number
   indexWithin (bytes: number): number
 }
@@ -126,7 +126,10 @@ export class Feed {
     const marker = this.#markers[0]
     if (this.#epoch === this.#chain.epoch) {
       const due = marker?.kind === 'moment' ? marker.length : this.#chain.length
-      if (this.#next < due) return this.#blockEvent(this.#chain.at(this.#next++) as Block)
+      if (this.#next < due) {
+        const index = this.#next++
+        return this.#blockEvent(index, this.#chain.textAt(index) as Buffer)
+      }
     }
     if (marker === undefined) return undefined
     this.#markers.shift()
@@ -138,7 +141,30 @@ export class Feed {
     return { id: eventId(this.#epoch, 0), event: 'burn', data: { burned: marker.burned, reason: marker.reason } }
   }
 
-  #blockEvent (block: Block): FeedEvent {
-    return { id: eventId(this.#epoch, block.index), event: 'block', data: block }
+  /**
+   * The block as the store holds it: its text is what a viewer is sent,
+   * copied once and never parsed; `data` parses it for whoever asks.
+   */
+  #blockEvent (index: number, view: Buffer): FeedEvent {
+    const text = Buffer.from(view)
+    return {
+      id: eventId(this.#epoch, index),
+      event: 'block',
+      text,
+      get data () { return JSON.parse(text.toString('utf8')) as Block }
+    }
   }
+}
+
+const FRAME_END = Buffer.from('\n\n')
+
+/**
+ * An event as Server-Sent Events text. A block's JSON is sent as stored,
+ * without a parse and a stringify per viewer: JSON text never holds a raw
+ * newline, so it is always one data line.
+ */
+export function sseFrame (event: FeedEvent): Buffer | string {
+  const head = `id: ${event.id}\nevent: ${event.event}\ndata: `
+  if (event.event === 'block') return Buffer.concat([Buffer.from(head), event.text, FRAME_END])
+  return `${head}${JSON.stringify(event.data)}\n\n`
 }

@@ -1,8 +1,9 @@
+import type { ServerResponse } from 'node:http'
 import { fastifySSE } from '@fastify/sse'
 import type { FastifyPluginAsync } from 'fastify'
 import type { ChainStore } from '../chain/store.js'
 import type { ChainEvents } from './events.js'
-import { Feed } from './feed.js'
+import { Feed, sseFrame } from './feed.js'
 import { readGuard } from '../http/token-guard.js'
 import { bearerErrors, documented, errorSchema, optionalToken } from '../http/responses.js'
 import { z } from 'zod'
@@ -66,15 +67,17 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
       lastBurn: events.lastBurn
     })
 
-    // One writer per viewer: events are written in order, and each write
-    // waits for the socket to drain, so a slow viewer costs no memory.
+    // One writer per viewer: events are written in order, and a write the
+    // socket cannot take waits for it to drain, so a slow viewer costs a
+    // cursor, not a copy of the chain.
+    const socket = reply.raw
     let pumping = false
     const pump = async (): Promise<void> => {
       if (pumping) return
       pumping = true
       try {
         for (let next = feed.next(); next !== undefined && stream.isConnected; next = feed.next()) {
-          await stream.send(next)
+          if (!socket.write(sseFrame(next))) await drainedOrClosed(socket)
         }
       } finally {
         pumping = false
@@ -104,5 +107,17 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
     // Reconnect fast: on stage, a second without the fire is a long time.
     reply.raw.write('retry: 1000\n\n')
     wake()
+  })
+}
+
+function drainedOrClosed (socket: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.off('drain', done)
+      socket.off('close', done)
+      resolve()
+    }
+    socket.once('drain', done)
+    socket.once('close', done)
   })
 }
