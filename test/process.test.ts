@@ -1,39 +1,10 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { request } from 'node:http'
-import { once } from 'node:events'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { openStream } from './sse-client.js'
-
-// The real process: the built dist/server.js, run with the Node.js flags of
-// `npm start` and configured from its environment.
-const running: ChildProcessWithoutNullStreams[] = []
-afterEach(() => { for (const child of running.splice(0)) child.kill('SIGKILL') })
-
-const npmStart = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start.split(/\s+/)
-
-function startServer (env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, npmStart.slice(1), {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', LOGFIRE_FIRE_RATE: '0', LOGFIRE_WIPE_RATE: '0', ...env }
-  })
-  running.push(child)
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk) => { stdout += chunk })
-  child.stderr.on('data', (chunk) => { stderr += chunk })
-  const exited = once(child, 'exit') as Promise<[number | null, string | null]>
-  const listening = new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', () => {
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)
-      if (match !== null) resolve(match[1] as string)
-    })
-    exited.then(() => reject(new Error(`exited before listening: ${stderr}`)), reject)
-  })
-  listening.catch(() => {}) // a test that expects an early exit awaits `exited` instead
-  return { child, listening, exited, output: () => ({ stdout, stderr }) }
-}
+import { npmStart, startServer } from './server-process.js'
 
 describe('the built server as a real process', () => {
   it('runs in the container with the same command as npm start', () => {

@@ -1,0 +1,90 @@
+import { once } from 'node:events'
+import { get } from 'node:http'
+import { connect, type Socket } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import { flood } from '../scripts/lib/flood.js'
+import { residentMb, startServer } from './server-process.js'
+
+// The built server as a real process under the floods that memory bounds are
+// for, its memory read from /proc: what the kernel counts, not what the
+// process thinks it uses.
+
+const MiB = 1024 * 1024
+const sockets: Socket[] = []
+afterEach(() => { for (const socket of sockets.splice(0)) socket.destroy() })
+
+/**
+ * What the process may hold beyond the chain's budget: Node.js and the app
+ * (about 70 MB), four 1 MB requests in flight with their decoded copies,
+ * the alert queue, and the garbage V8 has not collected yet. The README's
+ * Reliability section states the same figure.
+ */
+const OVERHEAD_MB = 160
+
+describe('memory under floods, as the kernel counts it', () => {
+  it('stays within the chain\'s byte budget plus the stated overhead under a flood of long lines', async () => {
+    const budgetMb = 64
+    const server = startServer({ LOGFIRE_MAX_CHAIN_BYTES: String(budgetMb * MiB) })
+    const base = await server.listening
+    const result = await flood({ url: base, bytes: 400e6 })
+
+    expect(result.failures).toEqual([])
+    expect(Object.keys(result.statuses).sort()).toEqual(['200', '410'])
+    // 400 MB through a 64 MiB chain: it burned, five times or more, and always in time.
+    expect(result.statuses[410]).toBeGreaterThanOrEqual(5)
+    const memory = residentMb(server.child.pid as number)
+    expect(memory.peak).toBeLessThan(budgetMb + OVERHEAD_MB)
+    // A small client is never made to wait behind the flood for long; CI
+    // holds the image to a second, this leaves room for a busy test run.
+    expect(result.probeMaxMs).toBeLessThan(2000)
+    expect((await fetch(`${base}/healthz`)).status).toBe(200)
+  }, 120_000)
+
+  it('keeps viewers bounded: refuses those past the cap, drops one that never reads, and POSTs stay fast', async () => {
+    const server = startServer({ LOGFIRE_MAX_STREAM_CLIENTS: '20', LOGFIRE_MAX_STREAM_LAG_BYTES: String(256 * 1024) })
+    const base = await server.listening
+    const { port } = new URL(base)
+    const before = residentMb(server.child.pid as number).now
+
+    // A viewer that asks for the stream and never reads a byte of it.
+    const stalled = connect(Number(port), '127.0.0.1')
+    sockets.push(stalled)
+    await once(stalled, 'connect')
+    stalled.pause()
+    stalled.write('GET /logs/stream HTTP/1.1\r\nHost: x\r\n\r\n')
+
+    // 29 more viewers that read everything: 19 get a seat, 10 are refused.
+    const statuses: number[] = []
+    await Promise.all(Array.from({ length: 29 }, () => new Promise<void>((resolve, reject) => {
+      const request = get(`${base}/logs/stream`, (response) => {
+        statuses.push(response.statusCode ?? 0)
+        response.resume()
+        resolve()
+      }).on('error', reject)
+      request.on('socket', (socket) => sockets.push(socket))
+    })))
+    expect(statuses.filter((status) => status === 200)).toHaveLength(19)
+    expect(statuses.filter((status) => status === 503)).toHaveLength(10)
+
+    // 12 MB of long lines, more than the kernel buffers for a socket that
+    // is not read, watched by 20 viewers: each one-line POST in between
+    // still answers quickly.
+    const slowest = { ms: 0 }
+    const line = 'viewer flood '.padEnd(8 * 1024, 'x')
+    const batch = Array.from({ length: 16 }, () => line).join('\n')
+    for (let i = 0; i < 96; i++) {
+      expect((await fetch(`${base}/logs`, { method: 'POST', body: batch })).status).toBe(200)
+      const began = performance.now()
+      expect((await fetch(`${base}/logs`, { method: 'POST', body: 'one line' })).status).toBe(200)
+      slowest.ms = Math.max(slowest.ms, performance.now() - began)
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    expect(slowest.ms).toBeLessThan(250)
+
+    // The stalled viewer was dropped: its connection ends once it reads.
+    stalled.resume()
+    if (!stalled.destroyed) await once(stalled, 'close')
+    // Memory stays bounded: nothing was buffered for the viewer that never read.
+    expect(residentMb(server.child.pid as number).peak - before).toBeLessThan(100)
+  }, 60_000)
+})

@@ -1,0 +1,39 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
+import { afterEach } from 'vitest'
+
+// The real process: the built dist/server.js, run with the Node.js flags of
+// `npm start` and configured from its environment.
+const running: ChildProcessWithoutNullStreams[] = []
+afterEach(() => { for (const child of running.splice(0)) child.kill('SIGKILL') })
+
+export const npmStart = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start.split(/\s+/)
+
+export function startServer (env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, npmStart.slice(1), {
+    env: { PATH: process.env.PATH ?? '', PORT: '0', LOGFIRE_FIRE_RATE: '0', LOGFIRE_WIPE_RATE: '0', ...env }
+  })
+  running.push(child)
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk) => { stdout += chunk })
+  child.stderr.on('data', (chunk) => { stderr += chunk })
+  const exited = once(child, 'exit') as Promise<[number | null, string | null]>
+  const listening = new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', () => {
+      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)
+      if (match !== null) resolve(match[1] as string)
+    })
+    exited.then(() => reject(new Error(`exited before listening: ${stderr}`)), reject)
+  })
+  listening.catch(() => {}) // a test that expects an early exit awaits `exited` instead
+  return { child, listening, exited, output: () => ({ stdout, stderr }) }
+}
+
+/** A process's resident memory now and at its peak, in MB, as the kernel counts it. */
+export function residentMb (pid: number): { now: number, peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0)
+  return { now: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 }
+}
