@@ -35,9 +35,12 @@ export interface AlertEngineOptions {
 
 interface Pending { entries: readonly string[], first: number, epoch: number, next: number, bytes: number }
 
-// Entries evaluated per turn of the event loop: enough to keep up, few
-// enough that a burst of batches never holds up requests.
-const CHUNK = 256
+// Text evaluated per turn of the event loop, in characters, each entry
+// counting for at least ENTRY_MIN: 256 short entries, or one 32 KB one.
+// Enough to keep up, little enough that a burst of batches (or of long
+// lines, which every rule scans whole) never holds up requests.
+const CHUNK = 32 * 1024
+const ENTRY_MIN = 128
 
 /**
  * Runs the rules over every stored entry, after the request that stored it
@@ -113,8 +116,9 @@ export class AlertEngine {
       const pending = this.#queue[0] as Pending
       while (left > 0 && pending.next < pending.entries.length) {
         const index = pending.next++
-        this.#evaluate(pending.entries[index] as string, { epoch: pending.epoch, index: pending.first + index })
-        left--
+        const entry = pending.entries[index] as string
+        this.#evaluate(entry, { epoch: pending.epoch, index: pending.first + index })
+        left -= Math.max(ENTRY_MIN, entry.length)
       }
       if (pending.next === pending.entries.length) {
         this.#queue.shift()
