@@ -10,6 +10,8 @@ export interface FloodOptions {
   url: string
   /** Bytes of request bodies to send in all. */
   bytes: number
+  /** Stop sooner, after this long. */
+  seconds?: number
   lineBytes?: number
   linesPerRequest?: number
   concurrency?: number
@@ -45,9 +47,10 @@ export async function flood (options: FloodOptions): Promise<FloodResult> {
   let started = 0
   let sent = 0
   const began = performance.now()
+  const deadline = began + (options.seconds ?? Infinity) * 1000
 
   async function worker (): Promise<void> {
-    while (started < total && failures.length < 10) {
+    while (started < total && failures.length < 10 && performance.now() < deadline) {
       started++
       try {
         const response = await fetch(`${options.url}/logs`, { method: 'POST', headers, body, signal: AbortSignal.timeout(60_000) })
