@@ -142,8 +142,9 @@ export class Feed {
   }
 
   /**
-   * The block as the store holds it: its text is what a viewer is sent,
-   * copied once and never parsed; `data` parses it for whoever asks.
+   * The block as the store holds it: `text` is its JSON, copied out of the
+   * store (whose memory a burn reuses), sent to a viewer as it is and never
+   * parsed; `data` parses it for whoever asks.
    */
   #blockEvent (index: number, view: Buffer): FeedEvent {
     const text = Buffer.from(view)
@@ -154,17 +155,4 @@ export class Feed {
       get data () { return JSON.parse(text.toString('utf8')) as Block }
     }
   }
-}
-
-const FRAME_END = Buffer.from('\n\n')
-
-/**
- * An event as Server-Sent Events text. A block's JSON is sent as stored,
- * without a parse and a stringify per viewer: JSON text never holds a raw
- * newline, so it is always one data line.
- */
-export function sseFrame (event: FeedEvent): Buffer | string {
-  const head = `id: ${event.id}\nevent: ${event.event}\ndata: `
-  if (event.event === 'block') return Buffer.concat([Buffer.from(head), event.text, FRAME_END])
-  return `${head}${JSON.stringify(event.data)}\n\n`
 }

@@ -3,7 +3,8 @@ import { fastifySSE } from '@fastify/sse'
 import type { FastifyPluginAsync } from 'fastify'
 import type { ChainStore } from '../chain/store.js'
 import type { ChainEvents } from './events.js'
-import { Feed, sseFrame } from './feed.js'
+import { Feed } from './feed.js'
+import { FrameCache } from './frames.js'
 import { readGuard } from '../http/token-guard.js'
 import { bearerErrors, documented, errorSchema, optionalToken } from '../http/responses.js'
 import { z } from 'zod'
@@ -31,6 +32,9 @@ export interface StreamRouteOptions {
 export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, options) => {
   const { store, events } = options
   await app.register(fastifySSE, { heartbeatInterval: options.heartbeatMs })
+
+  // Every viewer is sent the same blocks: each frame is built once.
+  const frames = new FrameCache(FRAME_CACHE_BYTES)
 
   // Open streams end when the app closes, so SIGTERM is not held up by viewers.
   const open = new Set<{ close: () => void }>()
@@ -67,23 +71,41 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
       lastBurn: events.lastBurn
     })
 
-    // One writer per viewer: events are written in order, and a write the
-    // socket cannot take waits for it to drain, so a slow viewer costs a
-    // cursor, not a copy of the chain.
+    // One writer per viewer. It runs on the turn after it is woken, so the
+    // blocks of every append in between go out in one write: a write is a
+    // system call per viewer, and a hundred viewers written to on every
+    // append made a one-line POST cost many times its own work. A client
+    // that waits for its answers still has its blocks shown before a burn it
+    // sends next. A write the socket cannot take waits for it to drain, so a
+    // slow viewer costs a cursor, not a copy of the chain.
     const socket = reply.raw
+    let scheduled = false
     let pumping = false
     const pump = async (): Promise<void> => {
+      scheduled = false
       if (pumping) return
       pumping = true
       try {
-        for (let next = feed.next(); next !== undefined && stream.isConnected; next = feed.next()) {
-          if (!socket.write(sseFrame(next))) await drainedOrClosed(socket)
+        let next = feed.next()
+        while (next !== undefined && stream.isConnected) {
+          const batch: Buffer[] = []
+          let bytes = 0
+          for (; next !== undefined && bytes < WRITE_BYTES; next = feed.next()) {
+            const frame = frames.of(next)
+            batch.push(frame)
+            bytes += frame.length
+          }
+          if (!socket.write(batch.length === 1 ? batch[0] as Buffer : Buffer.concat(batch, bytes))) await drainedOrClosed(socket)
         }
       } finally {
         pumping = false
       }
     }
-    const wake = () => { pump().catch(() => stream.close()) }
+    const wake = () => {
+      if (scheduled) return
+      scheduled = true
+      setImmediate(() => { pump().catch(() => stream.close()) })
+    }
 
     const unsubscribe = events.subscribe((event) => {
       const keepingUp = event.type !== 'append' || feed.lagBytes(event.first) <= options.maxLagBytes
@@ -109,6 +131,10 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
     wake()
   })
 }
+
+const FRAME_CACHE_BYTES = 1024 * 1024
+// What one write to a viewer holds at most, when it has catching up to do.
+const WRITE_BYTES = 64 * 1024
 
 function drainedOrClosed (socket: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
