@@ -10,6 +10,8 @@ import { writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import autocannon from 'autocannon'
+import { request as httpRequest } from 'node:http'
+import { flood } from './lib/flood.js'
 import { rssMb, startFlags, startServer, stop, type Server } from './lib/processes.js'
 
 const QUICK = process.argv.includes('--quick')
@@ -33,6 +35,7 @@ function startLogfire (env: Record<string, string> = {}, port = LOGFIRE_PORT): P
     LOGFIRE_WIPE_RATE: '0',
     LOGFIRE_RATE_LIMIT: '0',
     LOGFIRE_ADMIN_TOKEN: 'bench',
+    LOGFIRE_ADMIN_RATE_LIMIT: '0',
     ...env
   }, startFlags())
 }
@@ -327,6 +330,72 @@ async function memoryScenarios (): Promise<string[]> {
   return curve.filter((_, i) => (i + 1) % 5 === 0).map((mb, i) => `${fmt((i + 1) * 50)}k lines: ${fmt(mb)} MB`)
 }
 
+// What a process may hold beyond the chain's byte budget (README, Reliability).
+const OVERHEAD_MB = 160
+
+async function longLineScenarios (): Promise<void> {
+  // 9. The flood that once killed a 512 MB container: 60 KB lines, 16 to a
+  // request, 4 at a time, at the default byte budget and at the one a 256 MB
+  // container derives. RSS is sampled from /proc every 100 ms.
+  const bytes = QUICK ? 300e6 : 1.5e9
+  for (const budgetMb of [256, 64]) {
+    const logfire = await startLogfire(budgetMb === 256 ? {} : { LOGFIRE_MAX_CHAIN_BYTES: String(budgetMb * 2 ** 20) })
+    try {
+      const idle = rssMb(logfire.pid)
+      const { result, peak } = await peakRssDuring(logfire.pid, () => flood({ url: logfire.url, bytes }))
+      const ok = result.failures.length === 0
+      record({
+        scenario: `9. RSS peak under ${fmt(bytes / 1e6)} MB of 60 KB lines, 4 at a time, chain budget ${budgetMb} MiB`,
+        logfire: `peak ${fmt(peak)} MB (idle ${fmt(idle)}); ${fmt(result.bytes / 1e6 / result.seconds)} MB/s, ${result.statuses[410] ?? 0} burns; one-line POST ≤ ${fmt(result.probeMaxMs)} ms${ok ? '' : `; ${result.failures[0] ?? ''}`}`,
+        baseline: '',
+        ratio: '',
+        target: `≤ ${budgetMb} + ${OVERHEAD_MB} MB, every answer 200 or 410`,
+        pass: ok && peak <= budgetMb + OVERHEAD_MB
+      }, logfire)
+    } finally {
+      await stop(logfire)
+    }
+  }
+}
+
+/** Viewers of the event stream that read everything, until `close`. */
+function viewers (url: string, count: number): { close: () => void } {
+  const requests = Array.from({ length: count }, () => {
+    const request = httpRequest(`${url}/logs/stream`, (response) => { response.resume() })
+    request.on('error', () => {})
+    request.end()
+    return request
+  })
+  return { close: () => { for (const request of requests) request.destroy() } }
+}
+
+async function viewerScenario (): Promise<void> {
+  // 8. One-line POSTs while the default cap of 100 viewers watch every block,
+  // against the same with nobody watching, in alternating slices.
+  const watched = await startLogfire()
+  const alone = await startLogfire({}, SMALL_CHAIN_PORT)
+  const watching = viewers(watched.url, 100)
+  try {
+    await sleep(500)
+    const post = (server: Server, seconds: number) => cannon({ url: `${server.url}/logs`, method: 'POST', body: LINE, connections: 10, duration: seconds })
+    await post(watched, WARM_UP_SECONDS)
+    await post(alone, WARM_UP_SECONDS)
+    const { ours, bare, ratio } = await alternate(post, watched, alone)
+    record({
+      scenario: '8. POST, 10 conn, while 100 viewers (the default cap) watch, vs nobody',
+      logfire: `${fmt(ours.rps)} req/s, p99 ${fmt(ours.p99)} ms`,
+      baseline: `${fmt(bare.rps)} req/s, p99 ${fmt(bare.p99)} ms`,
+      ratio: fmt(ratio, 2),
+      target: '',
+      pass: undefined
+    }, watched)
+  } finally {
+    watching.close()
+    await stop(watched)
+    await stop(alone)
+  }
+}
+
 // --------------------------------------------------------------------- main
 
 async function main (): Promise<void> {
@@ -345,6 +414,10 @@ async function main (): Promise<void> {
     await readScenarios(bare, info[10] as number)
     console.error('memory')
     curve = await memoryScenarios()
+    console.error('viewers')
+    await viewerScenario()
+    console.error('long lines')
+    await longLineScenarios()
   } finally {
     await stop(bare)
   }
