@@ -63,7 +63,9 @@ export function fireErrors (options: { ingest?: boolean, guarded?: boolean, shap
         }
       : {}),
     429: d('Rate limited (LOGFIRE_RATE_LIMIT per minute per client)', retryAfter),
-    503: d('lp0 on fire: the seeded 5% (LOGFIRE_FIRE_RATE), or X-Logfire-Chaos: fire. Nothing was stored; retry.', retryAfter)
+    503: d('lp0 on fire (LOGFIRE_LP0_ON_FIRE): the seeded 5% (LOGFIRE_FIRE_RATE), or X-Logfire-Chaos: fire. ' +
+      (options.ingest === true ? 'Or LOGFIRE_BUSY: LOGFIRE_MAX_INFLIGHT_BYTES of bodies are already being received. ' : '') +
+      'Nothing was stored; retry.', retryAfter)
   }
 }
 
@@ -81,7 +83,8 @@ export const INGEST_HEADERS = {
 export function adminErrors (headers: Headers = {}) {
   return {
     401: documented(errorSchema, 'No admin token, or a wrong one', { ...headers, 'www-authenticate': text('Bearer') }),
-    404: documented(errorSchema, 'LOGFIRE_ADMIN_TOKEN is not set, so admin routes do not exist', headers)
+    404: documented(errorSchema, 'LOGFIRE_ADMIN_TOKEN is not set, so admin routes do not exist', headers),
+    429: documented(errorSchema, 'Rate limited (LOGFIRE_ADMIN_RATE_LIMIT per minute per client, across the admin routes, right token or wrong)', { ...headers, ...retryAfter })
   }
 }
 

@@ -1,6 +1,8 @@
 import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { loadConfig } from '../../src/config.js'
 import { buildTestApp } from '../helpers.js'
+import { openStream } from '../sse-client.js'
 import { hasChromium, launchChromium, watchedPage } from './browser.js'
 
 const title = hasChromium
@@ -130,6 +132,25 @@ describe.skipIf(!hasChromium)(title, () => {
     const service = await (await fetch(base, { headers: { accept: 'application/json' } })).json()
     expect(service.chaos).toMatchObject({ fireRate: 1, gdpr: false })
     expect(problems.filter((problem) => !problem.includes('401'))).toEqual([])
+  })
+
+  it('comes back by itself when the stream was full, and shows what it missed', async () => {
+    const app = await buildTestApp({ memory: { ...loadConfig({}).memory, maxStreamClients: 1 } })
+    const base = await app.listen({ port: 0, host: '127.0.0.1' })
+    cleanups.push(() => app.close())
+    // Someone else holds the only seat: the page's stream is refused (503).
+    const other = openStream(`${base}/logs/stream`)
+    cleanups.push(async () => { other.close() })
+    await other.connected()
+    const { page, close } = await watchedPage(browser)
+    cleanups.push(close)
+    await page.goto(base)
+    await page.locator('#connection[data-state="connecting"]').waitFor({ timeout: 3000 })
+    await fetch(`${base}/logs`, { method: 'POST', body: 'posted while the page waited' })
+
+    other.close()
+    await page.locator('#connection[data-state="live"]').waitFor({ timeout: 5000 })
+    await page.locator('.block-data', { hasText: 'posted while the page waited' }).waitFor({ timeout: 1000 })
   })
 
   it('respects prefers-reduced-motion', async () => {
