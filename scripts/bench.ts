@@ -331,7 +331,7 @@ async function memoryScenarios (): Promise<string[]> {
 }
 
 // What a process may hold beyond the chain's byte budget (README, Reliability).
-const OVERHEAD_MB = 160
+const OVERHEAD_MB = 200
 
 async function longLineScenarios (): Promise<void> {
   // 9. The flood that once killed a 512 MB container: 60 KB lines, 16 to a

@@ -25,7 +25,7 @@ const VIEWERS = 3
 // Then long lines (60 KB, 16 to a request, 4 at a time), which must burn the
 // chain by its byte budget long before memory runs out.
 const LONG_SECONDS = Math.max(15, Math.round(SECONDS * 0.2))
-const LONG_OVERHEAD_MB = 160
+const LONG_OVERHEAD_MB = 200
 
 if (!Number.isFinite(SECONDS) || SECONDS < 10) {
   console.error('usage: npm run soak -- [--minutes N (at least 1/6)] [--quick] [--out FILE]')

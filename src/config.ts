@@ -144,15 +144,16 @@ export function containerMemoryLimit (constrained = process.constrainedMemory?.(
 
 /**
  * Defaults for the byte budgets. In a container the chain gets half of what
- * is left after 128 MiB for Node.js itself, requests and collection slack, so
- * it burns long before the kernel kills the process; outside one, fixed sizes.
+ * is left after 192 MiB for Node.js itself, requests and collection slack
+ * (a long-running process needs about 200 MB beside its chain), so it burns
+ * long before the kernel kills the process; outside one, fixed sizes.
  * docs/benchmarks.md has the memory each default needs.
  */
 export function defaultBudgets (limit: number | undefined): Pick<MemoryBudgets, 'maxChainBytes' | 'maxInflightBytes' | 'maxAlertQueueBytes'> {
   if (limit === undefined) return { maxChainBytes: 256 * MiB, maxInflightBytes: 32 * MiB, maxAlertQueueBytes: 16 * MiB }
   const clamp = (value: number, low: number, high: number) => Math.floor(Math.min(high, Math.max(low, value)))
   return {
-    maxChainBytes: clamp((limit - 128 * MiB) / 2, 8 * MiB, 2 ** 50),
+    maxChainBytes: clamp((limit - 192 * MiB) / 2, 8 * MiB, 2 ** 50),
     maxInflightBytes: clamp(limit / 16, 4 * MiB, 32 * MiB),
     maxAlertQueueBytes: clamp(limit / 32, 4 * MiB, 16 * MiB)
   }

@@ -139,11 +139,11 @@ describe('loadConfig', () => {
 
 describe('memory budgets', () => {
   it('derive from a container\'s memory limit, so the chain burns before the kernel kills the process', () => {
-    expect(loadConfig({}, 512 * MiB).memory).toMatchObject({ limit: 512 * MiB, maxChainBytes: 192 * MiB, maxInflightBytes: 32 * MiB, maxAlertQueueBytes: 16 * MiB })
-    expect(defaultBudgets(256 * MiB)).toEqual({ maxChainBytes: 64 * MiB, maxInflightBytes: 16 * MiB, maxAlertQueueBytes: 8 * MiB })
+    expect(loadConfig({}, 512 * MiB).memory).toMatchObject({ limit: 512 * MiB, maxChainBytes: 160 * MiB, maxInflightBytes: 32 * MiB, maxAlertQueueBytes: 16 * MiB })
+    expect(defaultBudgets(256 * MiB)).toEqual({ maxChainBytes: 32 * MiB, maxInflightBytes: 16 * MiB, maxAlertQueueBytes: 8 * MiB })
     // A tiny container still gets a chain, and a big one a big chain.
     expect(defaultBudgets(64 * MiB)).toEqual({ maxChainBytes: 8 * MiB, maxInflightBytes: 4 * MiB, maxAlertQueueBytes: 4 * MiB })
-    expect(defaultBudgets(8192 * MiB).maxChainBytes).toBe(4032 * MiB)
+    expect(defaultBudgets(8192 * MiB).maxChainBytes).toBe(4000 * MiB)
   })
 
   it('are fixed outside a container, and a variable beats the derived value', () => {
