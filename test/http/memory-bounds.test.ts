@@ -82,6 +82,11 @@ describe('request bodies in flight (LOGFIRE_MAX_INFLIGHT_BYTES)', () => {
     expect(refused.headers.get('retry-after')).toBe('1')
     expect(await refused.json()).toMatchObject({ statusCode: 503, code: 'LOGFIRE_BUSY', error: 'Service Unavailable' })
 
+    // A HEC client is told in its own terms: code 9, server is busy.
+    const hec = await fetch(`${base}/services/collector/event`, { method: 'POST', body: JSON.stringify({ event: 'h'.repeat(30 * KiB) }) })
+    expect(hec.status).toBe(503)
+    expect(await hec.json()).toMatchObject({ code: 9, text: 'Server is busy', logfire: { code: 'LOGFIRE_BUSY' } })
+
     // Small requests still fit beside the first upload.
     expect((await fetch(`${base}/logs`, { method: 'POST', body: 'small' })).status).toBe(200)
 
