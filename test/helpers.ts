@@ -29,7 +29,14 @@ export type TestApp = Awaited<ReturnType<typeof buildTestApp>>
 /** A builder of apps for one test file: every app it builds is closed after each test. */
 export function appsClosedAfterEach () {
   const apps: TestApp[] = []
-  afterEach(async () => { await Promise.all(apps.splice(0).map((a) => a.close())) })
+  // Teardown cuts every socket first: a test that left a client mid-stream
+  // must not hold the next test up while the server waits for it.
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((a) => {
+      a.server.closeAllConnections()
+      return a.close()
+    }))
+  })
   return async function start (...args: Parameters<typeof buildTestApp>): Promise<TestApp> {
     const a = await buildTestApp(...args)
     apps.push(a)
