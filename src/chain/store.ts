@@ -193,9 +193,12 @@ export class ChainStore {
   }
 
   #recycle (buffers: Buffer[]): void {
-    // Oversized segments (a block bigger than a segment) are left to the collector.
+    // Oversized segments (a block bigger than a segment) are left to the
+    // collector, and so is whatever would take the live and spare segments
+    // together past the spare budget: a chain a reader held through its burn,
+    // released once the next chain has grown, must not double what is kept.
     for (const bytes of buffers) {
-      if (this.#spare.length >= this.#maxSpareSegments) return
+      if (this.#spare.length + this.#segments.length >= this.#maxSpareSegments) return
       if (bytes.length === SEGMENT_BYTES) this.#spare.push(bytes)
     }
   }
@@ -244,6 +247,7 @@ export class ChainStore {
   burn (): number {
     const lost = this.#ends.length - 1
     const buffers = this.#segments.map((segment) => segment.bytes)
+    this.#segments = []
     if (this.#readers.has(this.#epoch)) {
       this.#retired.set(this.#epoch, buffers)
       // A reader that never finishes must not pin memory for ever: only the
@@ -255,7 +259,6 @@ export class ChainStore {
       this.#recycle(buffers)
     }
     this.#epoch += 1
-    this.#segments = []
     this.#starts.clear()
     this.#ends.clear()
     this.#head = GENESIS

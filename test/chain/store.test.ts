@@ -224,6 +224,17 @@ describe('ChainStore.slice and chainJson', () => {
       expect(store.memoryBytes).toBeLessThanOrEqual(4 * MiB)
     })
 
+    it('never holds more than its spare budget in live and spare segments, even when a read held a chain through its burn', async () => {
+      const store = new ChainStore({ maxSpareBytes: 4 * MiB })
+      const fill = () => { for (let i = 0; i < 4; i++) store.append(Array.from({ length: 16 }, () => long), 1) }
+      fill()
+      const read = store.read()
+      store.burn()
+      fill() // the next chain cannot reuse what the read holds: new segments
+      read.release() // the held chain comes back, with nowhere to go but the collector
+      expect(store.memoryBytes).toBeLessThanOrEqual(5 * MiB)
+    })
+
     it('tells how far behind the head a reader is, and where the last N bytes begin', () => {
       const store = new ChainStore()
       store.append(['a', 'b', 'c'], 1)
