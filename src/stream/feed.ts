@@ -142,12 +142,11 @@ export class Feed {
   }
 
   /**
-   * The block as the store holds it: `text` is its JSON, copied out of the
-   * store (whose memory a burn reuses), sent to a viewer as it is and never
-   * parsed; `data` parses it for whoever asks.
+   * The block as the store holds it: `text` is a view of the store's
+   * memory, which a burn reuses, so it is for use at once (the stream frames
+   * it once for every viewer, never parsing it); `data` parses it.
    */
-  #blockEvent (index: number, view: Buffer): FeedEvent {
-    const text = Buffer.from(view)
+  #blockEvent (index: number, text: Buffer): FeedEvent {
     return {
       id: eventId(this.#epoch, index),
       event: 'block',
