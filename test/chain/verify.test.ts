@@ -79,7 +79,8 @@ describe('verifyChain properties', () => {
         const blocks = chainOf(...entries)
         const index = position % blocks.length
         const target = blocks[index] as unknown as Record<string, unknown>
-        fc.pre(!Object.is(target[key], replacement))
+        // A change the chain's JSON cannot see (-0 for 0) is no change.
+        fc.pre(JSON.stringify(target[key]) !== JSON.stringify(replacement))
         target[key] = replacement
         expect(verifyChain(blocks)).toMatchObject({ valid: false, index })
       }
