@@ -47,6 +47,9 @@ export interface AppOptions {
   alerting?: Alerting
 }
 
+// Both rate limits refuse in logfire's error shape.
+const rateLimited = (_request: unknown, context: { after: string }) => new RateLimited(context.after)
+
 /** The whole service as a Fastify instance, ready to inject into or listen. It never listens itself. */
 export async function buildApp (options: AppOptions) {
   const { config } = options
@@ -121,11 +124,7 @@ export async function buildApp (options: AppOptions) {
       // A hook of this context, not of each route, so that it runs before
       // the token check and a wrong guess counts too.
       await admin.register(rateLimit, { global: false })
-      admin.addHook('onRequest', admin.rateLimit({
-        max: config.adminRateLimit,
-        timeWindow: 60_000,
-        errorResponseBuilder: (_request, context) => new RateLimited(context.after)
-      }))
+      admin.addHook('onRequest', admin.rateLimit({ max: config.adminRateLimit, timeWindow: 60_000, errorResponseBuilder: rateLimited }))
     }
     await admin.register(adminRoutes, { settings, adminToken: config.adminToken, store, events })
     await admin.register(alertRoutes, {
@@ -147,7 +146,7 @@ export async function buildApp (options: AppOptions) {
       await logs.register(rateLimit, {
         max: config.rateLimit,
         timeWindow: 60_000,
-        errorResponseBuilder: (_request, context) => new RateLimited(context.after)
+        errorResponseBuilder: rateLimited
       })
     }
     await logs.register(chainRoutes, { store, readToken: config.readToken })

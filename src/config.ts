@@ -6,25 +6,23 @@ const MiB = 1024 * 1024
 // An empty variable (`PORT=`) means "not set", as it does for most tools.
 const unset = (value: unknown): unknown => (value === '' ? undefined : value)
 
+const integerFrom = (min: number, max: number) => {
+  const error = `an integer from ${min} to ${max}`
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error })
+}
+
 const integer = (min: number, max: number, fallback: number) =>
-  z.preprocess(unset, z.coerce.number({ error: `an integer from ${min} to ${max}` })
-    .int({ error: `an integer from ${min} to ${max}` })
-    .min(min, { error: `an integer from ${min} to ${max}` })
-    .max(max, { error: `an integer from ${min} to ${max}` })
-    .default(fallback))
+  z.preprocess(unset, integerFrom(min, max).default(fallback))
+
+// Unset means "derive it" (defaultBudgets).
+const optionalInteger = (min: number, max: number) =>
+  z.preprocess(unset, integerFrom(min, max).optional())
 
 const probability = (fallback: number) =>
   z.preprocess(unset, z.coerce.number({ error: 'a number from 0 to 1' })
     .min(0, { error: 'a number from 0 to 1' })
     .max(1, { error: 'a number from 0 to 1' })
     .default(fallback))
-
-const optionalInteger = (min: number, max: number) =>
-  z.preprocess(unset, z.coerce.number({ error: `an integer from ${min} to ${max}` })
-    .int({ error: `an integer from ${min} to ${max}` })
-    .min(min, { error: `an integer from ${min} to ${max}` })
-    .max(max, { error: `an integer from ${min} to ${max}` })
-    .optional())
 
 const flag = (fallback: boolean) =>
   z.preprocess(unset, z.stringbool({ error: 'true or false' }).default(fallback))
@@ -47,7 +45,7 @@ const ENVIRONMENT = z.object({
     .optional()),
   LOGFIRE_GDPR: flag(true),
   LOGFIRE_MAX_BLOCKS: integer(1, 100_000_000, 100_000),
-  // Unset: derived from the memory the process is given (memoryBudgets).
+  // Unset: derived from the memory the process is given (defaultBudgets).
   LOGFIRE_MAX_CHAIN_BYTES: optionalInteger(64 * 1024, 2 ** 50),
   LOGFIRE_MAX_INFLIGHT_BYTES: optionalInteger(1024, 2 ** 50),
   LOGFIRE_MAX_ALERT_QUEUE_BYTES: optionalInteger(0, 2 ** 50),

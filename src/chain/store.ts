@@ -2,6 +2,7 @@ import { GENESIS, nextBlock, type Block } from './block.js'
 import { Offsets } from './offsets.js'
 
 const GENESIS_JSON = JSON.stringify(GENESIS)
+const GENESIS_BYTES = Buffer.byteLength(GENESIS_JSON) + 1
 // Blocks are written into segments of this size, each allocated once and
 // never copied: the chain's memory is its bytes, without the garbage of a
 // buffer that doubles.
@@ -32,7 +33,9 @@ export interface ChainRead extends ChainSlice {
 export interface PreparedAppend {
   readonly blocks: Block[]
   readonly texts: string[]
-  /** Their UTF-8 JSON text, a comma each, as the store would hold it. */
+  /** Each text's UTF-8 size, its comma included. */
+  readonly sizes: number[]
+  /** All of them: what the store would hold. */
   readonly bytes: number
   readonly epoch: number
   readonly length: number
@@ -88,8 +91,14 @@ export class ChainStore {
 
   constructor (options: ChainStoreOptions = {}) {
     this.#maxSpareSegments = Math.floor((options.maxSpareBytes ?? Infinity) / SEGMENT_BYTES)
-    this.#write([GENESIS_JSON])
-    this.#bytes = Buffer.byteLength(GENESIS_JSON) + 1
+    this.#startChain()
+  }
+
+  /** A chain of genesis alone, in an empty store. */
+  #startChain (): void {
+    this.#head = GENESIS
+    this.#bytes = GENESIS_BYTES
+    this.#write([GENESIS_JSON], [GENESIS_BYTES])
   }
 
   get length (): number {
@@ -210,17 +219,20 @@ export class ChainStore {
   prepare (entries: readonly string[], now: number): PreparedAppend {
     const blocks: Block[] = []
     const texts: string[] = []
+    const sizes: number[] = []
     let bytes = 0
     let previous = this.#head
     const timestamp = Math.max(Math.trunc(now), previous.timestamp)
     for (const data of entries) {
       previous = nextBlock(previous, timestamp, data)
       const text = JSON.stringify(previous)
+      const size = Buffer.byteLength(text) + 1
       blocks.push(previous)
       texts.push(text)
-      bytes += Buffer.byteLength(text) + 1
+      sizes.push(size)
+      bytes += size
     }
-    return { blocks, texts, bytes, epoch: this.#epoch, length: this.#ends.length }
+    return { blocks, texts, sizes, bytes, epoch: this.#epoch, length: this.#ends.length }
   }
 
   /**
@@ -232,7 +244,7 @@ export class ChainStore {
       throw new Error('the chain moved since these blocks were prepared')
     }
     const from = this.#ends.length
-    this.#write(prepared.texts)
+    this.#write(prepared.texts, prepared.sizes)
     this.#bytes += prepared.bytes
     this.#head = prepared.blocks.at(-1) ?? this.#head
     return { blocks: prepared.blocks, slice: this.slice(from) }
@@ -261,10 +273,7 @@ export class ChainStore {
     this.#epoch += 1
     this.#starts.clear()
     this.#ends.clear()
-    this.#head = GENESIS
-    this.#bytes = 0
-    this.#write([GENESIS_JSON])
-    this.#bytes = Buffer.byteLength(GENESIS_JSON) + 1
+    this.#startChain()
     return lost
   }
 
@@ -295,15 +304,16 @@ export class ChainStore {
     return low
   }
 
-  /** Writes blocks' JSON text, each followed by a comma, at the end of the last segment. */
-  #write (texts: readonly string[]): void {
-    for (const text of texts) {
+  /**
+   * Writes blocks' JSON text, each followed by a comma, at the end of the
+   * last segment. Sizes are exact (comma included), so long lines fill
+   * segments to the brim and the budget counts real memory.
+   */
+  #write (texts: readonly string[], sizes: readonly number[]): void {
+    for (let i = 0; i < texts.length; i++) {
+      const text = texts[i] as string
+      const needed = sizes[i] as number
       let segment = this.#segments[this.#segments.length - 1]
-      // Worst case UTF-8 is 3 bytes per UTF-16 unit, plus the comma: only
-      // when that would not fit is the exact size worth measuring, so long
-      // lines fill segments to the brim and the budget counts real memory.
-      let needed = text.length * 3 + 1
-      if (segment !== undefined && segment.used + needed > segment.bytes.length) needed = Buffer.byteLength(text) + 1
       if (segment === undefined || segment.used + needed > segment.bytes.length) {
         // A block never straddles two segments; one bigger than a segment gets its own.
         const base = segment === undefined ? 0 : segment.base + segment.bytes.length

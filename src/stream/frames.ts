@@ -14,9 +14,9 @@ export function sseFrame (event: FeedEvent): Buffer {
 
 /**
  * The frames of the latest blocks, up to a size in bytes, shared by every
- * viewer: with a hundred
- * viewers, a block is framed (and copied out of the store) once, not a
- * hundred times. Other events are rare and framed for each viewer.
+ * viewer: with a hundred viewers, a block is framed (and copied out of the
+ * store) once, not a hundred times. Other events are rare and framed for
+ * each viewer.
  */
 export class FrameCache {
   readonly #frames = new Map<string, Buffer>()
