@@ -18,7 +18,7 @@ const view = {
   length: $('length'),
   head: $('head'),
   fireRate: $('fire-rate'),
-  wipeRate: $('wipe-rate'),
+  burnRate: $('burn-rate'),
   gdpr: $('gdpr'),
   connection: $('connection'),
   printer: $('printer'),
@@ -56,9 +56,9 @@ function showHead (length, hash) {
   view.empty.hidden = length > 1
 }
 
-function showSettings ({ fireRate, wipeRate, gdpr }) {
+function showSettings ({ fireRate, burnRate, gdpr }) {
   view.fireRate.textContent = percent(fireRate)
-  view.wipeRate.textContent = percent(wipeRate)
+  view.burnRate.textContent = percent(burnRate)
   view.gdpr.textContent = gdpr ? 'on' : 'off'
 }
 
@@ -178,8 +178,8 @@ const admin = {
   burn: $('burn-now'),
   fireRate: $('fire-rate-input'),
   fireRateValue: $('fire-rate-value'),
-  wipeRate: $('wipe-rate-input'),
-  wipeRateValue: $('wipe-rate-value'),
+  burnRate: $('burn-rate-input'),
+  burnRateValue: $('burn-rate-value'),
   gdpr: $('gdpr-input'),
   lock: $('admin-lock')
 }
@@ -197,8 +197,8 @@ async function adminFetch (method, path, body) {
 function showAdminSettings (settings) {
   admin.fireRate.value = String(settings.fireRate)
   admin.fireRateValue.textContent = percent(settings.fireRate)
-  admin.wipeRate.value = String(settings.wipeRate)
-  admin.wipeRateValue.textContent = percent(settings.wipeRate)
+  admin.burnRate.value = String(settings.burnRate)
+  admin.burnRateValue.textContent = percent(settings.burnRate)
   admin.gdpr.checked = settings.gdpr
   showSettings(settings)
 }
@@ -246,9 +246,9 @@ function setUpAdmin () {
     adminFetch('DELETE', '/logs').catch((error) => { admin.error.textContent = error.message })
   })
   admin.fireRate.addEventListener('input', () => { admin.fireRateValue.textContent = percent(Number(admin.fireRate.value)) })
-  admin.wipeRate.addEventListener('input', () => { admin.wipeRateValue.textContent = percent(Number(admin.wipeRate.value)) })
+  admin.burnRate.addEventListener('input', () => { admin.burnRateValue.textContent = percent(Number(admin.burnRate.value)) })
   admin.fireRate.addEventListener('change', () => change({ fireRate: Number(admin.fireRate.value) }))
-  admin.wipeRate.addEventListener('change', () => change({ wipeRate: Number(admin.wipeRate.value) }))
+  admin.burnRate.addEventListener('change', () => change({ burnRate: Number(admin.burnRate.value) }))
   admin.gdpr.addEventListener('change', () => change({ gdpr: admin.gdpr.checked }))
   if (sessionStorage.getItem(TOKEN_KEY) !== null) {
     admin.panel.hidden = false

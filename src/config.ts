@@ -38,6 +38,8 @@ const ENVIRONMENT = z.object({
   HOST: z.preprocess(unset, z.string().default('127.0.0.1')),
   LOG_LEVEL: z.preprocess(unset, z.enum(LOG_LEVELS, { error: `one of ${LOG_LEVELS.join(', ')}` }).default('info')),
   LOGFIRE_FIRE_RATE: probability(0.05),
+  LOGFIRE_BURN_RATE: probability(0.02),
+  // The old name of LOGFIRE_BURN_RATE, honoured when that is unset.
   LOGFIRE_WIPE_RATE: probability(0.02),
   // The seed is echoed in a response header, so it must be printable ASCII.
   LOGFIRE_SEED: z.preprocess(unset, z.string()
@@ -75,7 +77,7 @@ export interface Config {
   host: string
   logLevel: typeof LOG_LEVELS[number]
   fireRate: number
-  wipeRate: number
+  burnRate: number
   /** Undefined means "pick one at start"; the chosen seed is in every /logs response. */
   seed: string | undefined
   gdpr: boolean
@@ -182,7 +184,7 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
     fireRate: e.LOGFIRE_FIRE_RATE,
-    wipeRate: e.LOGFIRE_WIPE_RATE,
+    burnRate: env.LOGFIRE_BURN_RATE === undefined || env.LOGFIRE_BURN_RATE === '' ? e.LOGFIRE_WIPE_RATE : e.LOGFIRE_BURN_RATE,
     seed: e.LOGFIRE_SEED,
     gdpr: e.LOGFIRE_GDPR,
     maxBlocks: e.LOGFIRE_MAX_BLOCKS,

@@ -11,7 +11,7 @@ export const InvalidJson = createError('LOGFIRE_INVALID_JSON', 'The body is not 
 export const InvalidUtf8 = createError('LOGFIRE_INVALID_UTF8', 'The body is not valid UTF-8', 400)
 export const CorruptEncoding = createError('LOGFIRE_CORRUPT_ENCODING', 'The body could not be decoded as %s: %s', 400)
 export const InvalidRequest = createError('LOGFIRE_INVALID_REQUEST', '%s', 400)
-export const InvalidChaosHeader = createError('LOGFIRE_INVALID_CHAOS_HEADER', 'X-Logfire-Chaos must be off, fire or wipe', 400)
+export const InvalidChaosHeader = createError('LOGFIRE_INVALID_CHAOS_HEADER', 'X-Logfire-Chaos must be off, fire or burn', 400)
 export const Unauthorized = createError('LOGFIRE_UNAUTHORIZED', 'A valid admin token is required: Authorization: Bearer <LOGFIRE_ADMIN_TOKEN>', 401)
 export const TokenRequired = createError('LOGFIRE_TOKEN_REQUIRED', 'This route needs a token: %s', 401)
 export const TokenInvalid = createError('LOGFIRE_TOKEN_INVALID', 'The token presented is not valid for this route', 403)
@@ -33,6 +33,7 @@ export const GdprRefusal = createError('LOGFIRE_GDPR', 'Entry %d mentions "%s"; 
 export const InternalError = createError('LOGFIRE_INTERNAL', 'Something went wrong on our side, and not on purpose', 500)
 export const UploadsBusy = createError('LOGFIRE_BUSY', 'Too many request bodies are being received at once (LOGFIRE_MAX_INFLIGHT_BYTES); retry in a moment', 503)
 export const StreamFull = createError('LOGFIRE_STREAM_FULL', 'The event stream has as many viewers as it takes (LOGFIRE_MAX_STREAM_CLIENTS); retry in a moment', 503)
+export const StoreUnavailable = createError('LOGFIRE_STORE_UNAVAILABLE', 'The chain\'s store (Redis) cannot be reached; nothing was stored, retry in a moment', 503)
 export const Lp0OnFire = createError('LOGFIRE_LP0_ON_FIRE', 'The printer is on fire; try again in a moment', 503)
 
 /** What an error adds to the response beyond the common four fields. */

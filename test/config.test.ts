@@ -10,7 +10,7 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       logLevel: 'info',
       fireRate: 0.05,
-      wipeRate: 0.02,
+      burnRate: 0.02,
       seed: undefined,
       gdpr: true,
       maxBlocks: 100_000,
@@ -77,7 +77,7 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       logLevel: 'warn',
       fireRate: 0.5,
-      wipeRate: 0,
+      burnRate: 0,
       seed: 'demo seed',
       gdpr: false,
       maxBlocks: 10,
@@ -106,6 +106,12 @@ describe('loadConfig', () => {
     })
   })
 
+  it('takes LOGFIRE_WIPE_RATE, the old name of LOGFIRE_BURN_RATE, and the new name wins', () => {
+    expect(loadConfig({ LOGFIRE_WIPE_RATE: '0.3' }).burnRate).toBe(0.3)
+    expect(loadConfig({ LOGFIRE_BURN_RATE: '0.4' }).burnRate).toBe(0.4)
+    expect(loadConfig({ LOGFIRE_BURN_RATE: '0.4', LOGFIRE_WIPE_RATE: '0.3' }).burnRate).toBe(0.4)
+  })
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '', LOGFIRE_GDPR: '' })).toMatchObject({ port: 3000, gdpr: true })
   })
@@ -113,6 +119,7 @@ describe('loadConfig', () => {
   it.each([
     [{ LOGFIRE_FIRE_RATE: '2' }, 'LOGFIRE_FIRE_RATE must be a number from 0 to 1, got "2"'],
     [{ LOGFIRE_WIPE_RATE: '-0.1' }, 'LOGFIRE_WIPE_RATE must be a number from 0 to 1'],
+    [{ LOGFIRE_BURN_RATE: '1.1' }, 'LOGFIRE_BURN_RATE must be a number from 0 to 1'],
     [{ PORT: 'abc' }, 'PORT must be an integer from 0 to 65535, got "abc"'],
     [{ PORT: '70000' }, 'PORT must be an integer'],
     [{ LOGFIRE_MAX_BLOCKS: '1.5' }, 'LOGFIRE_MAX_BLOCKS must be an integer'],

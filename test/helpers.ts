@@ -7,7 +7,7 @@ export function testConfig (overrides: Partial<Config> = {}): Config {
   return {
     ...loadConfig({}),
     fireRate: 0,
-    wipeRate: 0,
+    burnRate: 0,
     rateLimit: 0,
     seed: 'test',
     ...overrides

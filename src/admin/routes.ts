@@ -1,22 +1,22 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { adminErrors, documented, errorSchema } from '../http/responses.js'
-import type { ChainStore } from '../chain/store.js'
-import { burnChain } from '../fire/burn.js'
-import type { ChainEvents } from '../stream/events.js'
+import type { Chain } from '../chain/chain.js'
 import { requireAdmin } from './auth.js'
-import { settingsPatch, type LiveSettings } from './settings.js'
+import { settingsPatch, settingsView, type LiveSettings } from './settings.js'
 
 export interface AdminRouteOptions {
   settings: LiveSettings
+  /** Applies a change to the settings, on every replica. */
+  changeSettings: (patch: Partial<LiveSettings>) => Promise<void>
   adminToken: string | undefined
-  store: ChainStore
-  events: ChainEvents
+  chain: Chain
 }
 
 const settingsSchema = z.object({
   fireRate: z.number().describe('Share of requests answered 503 lp0 on fire'),
-  wipeRate: z.number().describe('Share of appends that burn the chain (410)'),
+  burnRate: z.number().describe('Share of appends that burn the chain (410)'),
+  wipeRate: z.number().describe('The old name of burnRate, the same value'),
   gdpr: z.boolean().describe('Whether lines about the EU, the UK or Europe are refused (451)'),
   override: z.boolean().describe('Whether X-Logfire-Chaos is honoured')
 })
@@ -31,11 +31,11 @@ const ADMIN = {
 }
 
 /** GET and PATCH /admin/chaos, the stage's live knobs for the fire, and its burn button. */
-export const adminRoutes: FastifyPluginAsyncZod<AdminRouteOptions> = async (app, { settings, adminToken, store, events }) => {
+export const adminRoutes: FastifyPluginAsyncZod<AdminRouteOptions> = async (app, { settings, changeSettings, adminToken, chain }) => {
   // onRequest: the token is checked before the body is even read.
   app.addHook('onRequest', requireAdmin(adminToken))
 
-  app.get('/admin/chaos', { schema: { ...ADMIN, summary: 'The live chaos settings' } }, async () => settings)
+  app.get('/admin/chaos', { schema: { ...ADMIN, summary: 'The live chaos settings' } }, async () => settingsView(settings))
 
   app.patch('/admin/chaos', {
     schema: {
@@ -46,9 +46,9 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminRouteOptions> = async (app,
       response: { ...ADMIN.response, 400: documented(errorSchema, 'Not a valid change; nothing changed') }
     }
   }, async (request) => {
-    Object.assign(settings, request.body)
+    await changeSettings(request.body)
     request.log.info({ settings }, 'chaos settings changed')
-    return settings
+    return settingsView(settings)
   })
 
   app.delete('/logs', {
@@ -63,6 +63,8 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminRouteOptions> = async (app,
       }
     }
   }, async (request) => {
-    return { burned: burnChain(store, events, 'admin', request.log) }
+    const burned = await chain.burn('admin')
+    request.log.warn({ burn: { reason: 'admin', burned } }, 'chain burned')
+    return { burned }
   })
 }

@@ -1,5 +1,12 @@
 import type { PlugDriver } from './drivers.js'
 
+declare module '../chain/events.js' {
+  interface ChainEventMap {
+    /** A balloon's compressor started, or stopped after `seconds`. */
+    balloon: { balloon: string, inflating: boolean, seconds: number }
+  }
+}
+
 export interface BalloonOptions {
   name: string
   driver: PlugDriver

@@ -5,11 +5,10 @@ import { ifNoneMatchHits } from '../http/conditional.js'
 import { documented, errorSchema, fireErrors, FIRE_HEADERS, optionalToken } from '../http/responses.js'
 import { readGuard } from '../http/token-guard.js'
 import { chainJson, jsonArrayLength } from './json-stream.js'
-import type { ChainStore } from './store.js'
-import { verifyChain } from './verify.js'
+import type { Chain } from './chain.js'
 
 export interface ChainRouteOptions {
-  store: ChainStore
+  chain: Chain
   readToken: string | undefined
 }
 
@@ -34,7 +33,7 @@ const blockParams = z.object({ index: nonNegativeInteger })
 const chainQuery = z.object({ from: nonNegativeInteger.optional() })
 
 /** Reading the chain and verifying it. */
-export const chainRoutes: FastifyPluginAsyncZod<ChainRouteOptions> = async (app, { store, readToken }) => {
+export const chainRoutes: FastifyPluginAsyncZod<ChainRouteOptions> = async (app, { chain, readToken }) => {
   const onRequest = readGuard(readToken)
 
   // naivechain's GET /blocks: the bare array, genesis first, or from ?from=
@@ -57,13 +56,13 @@ export const chainRoutes: FastifyPluginAsyncZod<ChainRouteOptions> = async (app,
     }
   }, async (request, reply) => {
     const { from } = request.query
-    const etag = `"${store.epoch}-${store.length}-${store.head.hash.slice(0, 16)}${from === undefined ? '' : `-${from}`}"`
+    const etag = `"${chain.epoch}-${chain.length}-${chain.head.hash.slice(0, 16)}${from === undefined ? '' : `-${from}`}"`
     reply.header('etag', etag)
     reply.header('cache-control', 'no-cache')
     // No payload at all: a null would be serialised and announced in Content-Length.
     if (ifNoneMatchHits(request.headers['if-none-match'], etag)) return reply.code(304).send(undefined as never)
 
-    const read = store.read(from)
+    const read = chain.read(from)
     reply.type('application/json; charset=utf-8')
     reply.header('content-length', jsonArrayLength(read))
     return reply.send(chainJson(read))
@@ -77,7 +76,7 @@ export const chainRoutes: FastifyPluginAsyncZod<ChainRouteOptions> = async (app,
       summary: 'Check every link and hash',
       response: { 200: documented(verification, 'The verdict, and the first broken block if any', FIRE_HEADERS), ...readErrors }
     }
-  }, async () => verifyChain(store.toArray()))
+  }, async () => chain.verify())
 
   app.get('/logs/:index', {
     onRequest,
@@ -93,8 +92,8 @@ export const chainRoutes: FastifyPluginAsyncZod<ChainRouteOptions> = async (app,
       }
     }
   }, async (request) => {
-    const block = store.at(request.params.index)
-    if (block === undefined) throw new BlockNotFound(request.params.index, store.length)
+    const block = chain.at(request.params.index)
+    if (block === undefined) throw new BlockNotFound(request.params.index, chain.length)
     return block
   })
 }

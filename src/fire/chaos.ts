@@ -2,11 +2,11 @@ import type { Random } from './random.js'
 
 export interface ChaosRates {
   fireRate: number
-  wipeRate: number
+  burnRate: number
 }
 
-/** What the X-Logfire-Chaos request header may ask for. */
-export const CHAOS_OVERRIDES = ['off', 'fire', 'wipe'] as const
+/** What the X-Logfire-Chaos request header may ask for; `wipe` is the old name of `burn`. */
+export const CHAOS_OVERRIDES = ['off', 'fire', 'burn', 'wipe'] as const
 export type ChaosOverride = typeof CHAOS_OVERRIDES[number]
 
 /** The random part of a request's fate, decided when it arrives. */
@@ -14,7 +14,7 @@ export interface ChaosRoll {
   /** lp0 is on fire: answer 503. */
   fire: boolean
   /** The chain burns down if this request is an append: answer 410. */
-  wipe: boolean
+  burn: boolean
 }
 
 export function isChaosOverride (value: unknown): value is ChaosOverride {
@@ -27,11 +27,12 @@ export function isChaosOverride (value: unknown): value is ChaosOverride {
  */
 export function rollChaos (random: Random, rates: ChaosRates, override?: ChaosOverride): ChaosRoll {
   const fire = random() < rates.fireRate
-  const wipe = random() < rates.wipeRate
+  const burn = random() < rates.burnRate
   switch (override) {
-    case 'off': return { fire: false, wipe: false }
-    case 'fire': return { fire: true, wipe: false }
-    case 'wipe': return { fire: false, wipe: true }
-    default: return { fire, wipe }
+    case 'off': return { fire: false, burn: false }
+    case 'fire': return { fire: true, burn: false }
+    case 'burn':
+    case 'wipe': return { fire: false, burn: true }
+    default: return { fire, burn }
   }
 }

@@ -1,10 +1,17 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { InvalidChaosHeader, Lp0OnFire, withExtras } from '../errors.js'
+import { InvalidChaosHeader, Lp0OnFire, StoreUnavailable, withExtras } from '../errors.js'
 import { settingsHeader, type LiveSettings } from '../admin/settings.js'
-import type { ChainEvents } from '../stream/events.js'
+import type { Chain } from '../chain/chain.js'
 import { isChaosOverride, rollChaos, type ChaosRoll } from './chaos.js'
 import type { Random } from './random.js'
+
+declare module '../chain/events.js' {
+  interface ChainEventMap {
+    /** Request `request` was answered 503: lp0 on fire. */
+    fire: { request: number }
+  }
+}
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -22,11 +29,13 @@ declare module 'fastify' {
 }
 
 export interface FireOptions {
-  random: Random
+  /** The draws for request N: the same for the same seed and N, on every replica. */
+  draws: (request: number) => Random
   seed: string
   /** Read on every request, so settings changed at runtime apply at once. */
   settings: LiveSettings
-  events: ChainEvents
+  /** Numbers the requests, and hears of the fires. */
+  chain: Chain
 }
 
 /**
@@ -37,23 +46,34 @@ export interface FireOptions {
  * applies to the routes of the context that registers it.
  */
 export const fire = fp(async function fire (app: FastifyInstance, options: FireOptions) {
-  let requestCount = 0
   app.decorateRequest('chaos', null as unknown as ChaosRoll)
   app.decorateRequest('chaosOverride', undefined)
   app.decorateRequest('requestNumber', 0)
 
-  // Callback hooks rather than async ones: they run on every /logs request.
-  app.addHook('onRequest', (request, reply, done) => {
-    requestCount += 1
-    request.requestNumber = requestCount
+  const roll = (request: FastifyRequest, reply: FastifyReply, requestNumber: number): void => {
+    request.requestNumber = requestNumber
     reply.header('x-logfire-seed', options.seed)
-    reply.header('x-logfire-request', String(requestCount))
+    reply.header('x-logfire-request', String(requestNumber))
     reply.header('x-logfire-settings', settingsHeader(options.settings))
 
     const override = options.settings.override ? readOverride(request.headers['x-logfire-chaos']) : undefined
-    request.chaos = rollChaos(options.random, options.settings, isChaosOverride(override) ? override : undefined)
+    request.chaos = rollChaos(options.draws(requestNumber), options.settings, isChaosOverride(override) ? override : undefined)
     request.chaosOverride = override
-    done()
+  }
+
+  // Callback hooks rather than async ones: they run on every /logs request.
+  // In memory the number comes at once; from Redis it takes a round trip.
+  app.addHook('onRequest', (request, reply, done) => {
+    const numbered = options.chain.nextRequestNumber()
+    if (typeof numbered === 'number') {
+      roll(request, reply, numbered)
+      done()
+      return
+    }
+    numbered.then((requestNumber) => {
+      roll(request, reply, requestNumber)
+      done()
+    }, () => { done(withExtras(new StoreUnavailable(), { headers: { 'retry-after': '1' } })) })
   })
 
   app.addHook('preParsing', (request, _reply, payload, done) => {
@@ -67,7 +87,7 @@ export const fire = fp(async function fire (app: FastifyInstance, options: FireO
       return
     }
     request.log.warn({ fire: 'lp0' }, 'lp0 on fire')
-    options.events.publish({ type: 'fire', request: request.requestNumber })
+    options.chain.publish({ type: 'fire', request: request.requestNumber })
     done(withExtras(new Lp0OnFire(), { headers: { 'retry-after': '5' } }))
   })
 }, { name: 'logfire-fire' })

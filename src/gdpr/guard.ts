@@ -2,8 +2,15 @@ import type { FastifyBaseLogger } from 'fastify'
 import { GdprRefusal, withExtras } from '../errors.js'
 import { findEuMentionInEntries, type EntryMention } from './detect.js'
 
-// RFC 7725: the blocked-by link names who is doing the blocking: us.
-const BLOCKED_BY = '<https://logfire.io/legal/gdpr>; rel="blocked-by"'
+declare module '../chain/events.js' {
+  interface ChainEventMap {
+    /** Request `request` was refused with a 451: its entry `entry` mentions `term`. */
+    gdpr: { request: number, entry: number, term: string }
+  }
+}
+
+/** The 451's Link header. RFC 7725: the blocked-by link names who is doing the blocking: us. */
+export const BLOCKED_BY = '<https://logfire.io/legal/gdpr>; rel="blocked-by"'
 
 /**
  * The 451 rule: a batch in which any entry mentions the EU, the UK or Europe

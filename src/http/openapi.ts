@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { CHAOS_OVERRIDES } from '../fire/chaos.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -29,8 +30,8 @@ export interface RouteDocs {
 const CHAOS_HEADER = {
   'x-logfire-chaos': {
     type: 'string',
-    enum: ['off', 'fire', 'wipe'],
-    description: "This request's fate, instead of the seeded roll: no chaos, a 503, or a burn (410). Honoured while the override setting is on; any other value is a 400."
+    enum: CHAOS_OVERRIDES,
+    description: "This request's fate, instead of the seeded roll: no chaos, a 503, or a burn (410); `wipe` is the old name of `burn`. Honoured while the override setting is on; any other value is a 400."
   }
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { BLOCKED_BY } from '../gdpr/guard.js'
 
 /*
  * Response schemas shared by the routes: they serialise the replies and
@@ -24,7 +25,7 @@ const text = (description: string) => ({ type: 'string', description })
 export const FIRE_HEADERS = {
   'x-logfire-seed': text('The seed of the chaos; with X-Logfire-Request it replays this fate'),
   'x-logfire-request': text("This request's number: request N meets the same fate for the same seed"),
-  'x-logfire-settings': text('The fire right now, e.g. "fire=0.05; wipe=0.02; gdpr=on; override=on"')
+  'x-logfire-settings': text('The fire right now, e.g. "fire=0.05; burn=0.02; gdpr=on; override=on"')
 }
 
 type Headers = Record<string, { type: string, description: string }>
@@ -54,11 +55,11 @@ export function fireErrors (options: { ingest?: boolean, guarded?: boolean, shap
       : {}),
     ...(options.ingest === true
       ? {
-          410: d('The chain burned down (random wipe, memory budget or a forced wipe); nothing of this request was stored. Shippers drop the batch.'),
+          410: d('The chain burned down (the roll, the memory budget, or X-Logfire-Chaos: burn); nothing of this request was stored. Shippers drop the batch.'),
           413: d('The body, or one entry, is too large; `entry` names the entry'),
           415: d('A Content-Type or Content-Encoding this route does not read'),
           451: d('An entry mentions the EU, the UK or Europe; `entry` and `term` say which. Nothing was stored.', {
-            link: text('<https://logfire.io/legal/gdpr>; rel="blocked-by"')
+            link: text(BLOCKED_BY)
           })
         }
       : {}),

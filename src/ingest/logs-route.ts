@@ -59,12 +59,12 @@ export const logsIngestRoute: FastifyPluginAsync<IngestOptions> = async (app, op
       }
     }
   }, async (request, reply) => {
-    const { slice } = appendEntries(options, requestEntries(request), request)
+    const { slice, length } = await appendEntries(options, requestEntries(request), request)
     // Built from the blocks' JSON text as the store keeps it: a batch of a
     // thousand lines is not serialised a second time.
     reply.type('application/json; charset=utf-8')
     return Buffer.concat([
-      Buffer.from(`{"appended":${slice.count},"length":${options.store.length},"blocks":[`),
+      Buffer.from(`{"appended":${slice.count},"length":${length},"blocks":[`),
       ...slice.parts,
       RESPONSE_END
     ])

@@ -1,13 +1,12 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
-import type { ChainStore } from '../chain/store.js'
-import type { ChainEvents } from '../stream/events.js'
+import type { Chain } from '../chain/chain.js'
 
 /**
  * logfire's Prometheus metrics, in a registry of its own (never prom-client's
  * global one, so apps in one process do not share counters). The chain's
  * events feed the counters; requests are observed by the HTTP layer.
  */
-export function createMetrics (store: ChainStore, events: ChainEvents) {
+export function createMetrics (chain: Chain) {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 })
 
@@ -24,7 +23,7 @@ export function createMetrics (store: ChainStore, events: ChainEvents) {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry]
   })
-  const appended = new Counter({ name: 'logfire_blocks_appended_total', help: 'Blocks appended to the chain', registers: [registry] })
+  const appended = new Counter({ name: 'logfire_blocks_appended_total', help: 'Blocks this replica appended to the chain', registers: [registry] })
   const burns = new Counter({
     name: 'logfire_burns_total',
     help: 'Times the chain burned down, by reason: random, memory budget, admin',
@@ -38,7 +37,7 @@ export function createMetrics (store: ChainStore, events: ChainEvents) {
     name: 'logfire_chain_length',
     help: 'Blocks in the chain, genesis included',
     registers: [registry],
-    collect () { this.set(store.length) }
+    collect () { this.set(chain.length) }
   })
 
   const alerts = new Counter({
@@ -59,9 +58,9 @@ export function createMetrics (store: ChainStore, events: ChainEvents) {
   })
   const balloonSeconds = new Counter({ name: 'logfire_balloon_seconds_total', help: 'Seconds each balloon plug has been switched on', labelNames: ['balloon'] as const, registers: [registry] })
 
-  const unsubscribe = events.subscribe((event) => {
+  const unsubscribe = chain.subscribe((event) => {
     switch (event.type) {
-      case 'append': appended.inc(event.count); break
+      case 'append': if (event.origin === 'local') appended.inc(event.count); break
       case 'burn': burns.inc({ reason: event.reason }); break
       case 'fire': fires.inc(); break
       case 'gdpr': gdpr.inc(); break

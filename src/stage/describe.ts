@@ -1,4 +1,4 @@
-import type { LiveSettings } from '../admin/settings.js'
+import { settingsView, type LiveSettings } from '../admin/settings.js'
 
 export interface ServiceFacts {
   version: string
@@ -9,25 +9,11 @@ export interface ServiceFacts {
   rateLimit: number
   admin: boolean
   chain: { length: number, head: string }
+  /** Every documented route, from the routes themselves. */
+  endpoints: readonly Endpoint[]
 }
 
-const ENDPOINTS = [
-  ['POST', '/logs', 'append log lines: text, JSON, NDJSON, msgpack, gzip'],
-  ['POST', '/services/collector/event', 'Splunk HEC events (also /services/collector, /event/1.0)'],
-  ['POST', '/services/collector/raw', 'Splunk HEC raw lines'],
-  ['POST', '/loki/api/v1/push', 'Loki push, JSON'],
-  ['POST', '/api/v2/logs', 'Datadog logs intake'],
-  ['GET', '/logs', 'the whole chain, genesis first'],
-  ['GET', '/logs/:index', 'one block'],
-  ['GET', '/logs/verify', 'check every link and hash'],
-  ['GET', '/logs/stream', 'Server-Sent Events: block, burn, fire, gdpr'],
-  ['DELETE', '/logs', 'burn the chain (admin token)'],
-  ['GET', '/admin/chaos', 'the live chaos settings (admin token)'],
-  ['PATCH', '/admin/chaos', 'change them: {"fireRate", "wipeRate", "gdpr", "override"} (admin token)'],
-  ['GET', '/healthz', 'liveness'],
-  ['GET', '/metrics', 'Prometheus metrics'],
-  ['GET', '/docs', 'the OpenAPI documentation']
-] as const
+export interface Endpoint { method: string, path: string, description: string }
 
 /** GET / for curl: what this is, where things are and how hot the fire is right now. */
 export function describeService (facts: ServiceFacts) {
@@ -35,9 +21,9 @@ export function describeService (facts: ServiceFacts) {
     name: 'logfire.io',
     version: facts.version,
     tagline: 'You send us your logs, we set them on fire, so that you will then look at them.',
-    endpoints: ENDPOINTS.map(([method, path, description]) => ({ method, path, description })),
+    endpoints: facts.endpoints,
     chaos: {
-      ...facts.settings,
+      ...settingsView(facts.settings),
       seed: facts.seed,
       maxBlocks: facts.maxBlocks,
       maxChainBytes: facts.maxChainBytes,

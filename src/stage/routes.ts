@@ -15,7 +15,7 @@ const serviceDescription = z.looseObject({
   version: z.string(),
   tagline: z.string(),
   endpoints: z.array(z.object({ method: z.string(), path: z.string(), description: z.string() })),
-  chaos: z.looseObject({ fireRate: z.number(), wipeRate: z.number(), gdpr: z.boolean(), override: z.boolean(), seed: z.string() }),
+  chaos: z.looseObject({ fireRate: z.number(), burnRate: z.number(), wipeRate: z.number(), gdpr: z.boolean(), override: z.boolean(), seed: z.string() }),
   admin: z.boolean().describe('Whether the admin routes exist'),
   chain: z.object({ length: z.number().int(), head: z.string() })
 })

@@ -1,7 +1,6 @@
 import type { Alert } from '../alerts/engine.js'
 import type { Block } from '../chain/block.js'
-import type { BurnReason } from '../fire/wipe.js'
-import type { ChainEvent } from './events.js'
+import type { BurnEvent, BurnReason, ChainEvent } from '../chain/events.js'
 
 /** What a viewer receives: one Server-Sent Event. */
 export type FeedEvent =
@@ -11,6 +10,16 @@ export type FeedEvent =
   | { id: string, event: 'gdpr', data: { request: number, entry: number, term: string } }
   | { id: string, event: 'alert', data: Alert }
   | { id: string, event: 'balloon', data: { balloon: string, inflating: boolean, seconds: number } }
+
+/** Every event a viewer may receive, by its name on the stream: the type above makes this list complete. */
+export const FEED_EVENTS: Record<FeedEvent['event'], string> = {
+  block: 'a block appended',
+  burn: 'the chain burned: how many blocks, and why',
+  fire: 'a request was answered 503, lp0 on fire',
+  gdpr: 'a request was refused with 451',
+  alert: 'an alert rule matched',
+  balloon: 'a balloon started or stopped inflating'
+}
 
 /** The part of the store a feed reads. */
 export interface ChainView {
@@ -59,7 +68,7 @@ export class Feed {
    * @param maxLagBytes how far behind the head a viewer may be: one that
    *   comes back further behind starts again from the recent blocks
    */
-  constructor (chain: ChainView, options: { lastEventId?: string | undefined, backlog: number, maxLagBytes?: number, lastBurn?: Extract<ChainEvent, { type: 'burn' }> | undefined, maxMarkers?: number }) {
+  constructor (chain: ChainView, options: { lastEventId?: string | undefined, backlog: number, maxLagBytes?: number, lastBurn?: BurnEvent | undefined, maxMarkers?: number }) {
     this.#chain = chain
     this.#maxMarkers = options.maxMarkers ?? 1000
     this.#epoch = chain.epoch
@@ -105,7 +114,7 @@ export class Feed {
       case 'balloon':
         this.#markers.push({ kind: 'moment', epoch: this.#chain.epoch, length: this.#chain.length, event: 'balloon', data: { balloon: event.balloon, inflating: event.inflating, seconds: event.seconds } })
         break
-      case 'output':
+      default:
         return true
     }
     return this.#markers.length <= this.#maxMarkers

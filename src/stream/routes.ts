@@ -1,9 +1,8 @@
 import type { ServerResponse } from 'node:http'
 import { fastifySSE } from '@fastify/sse'
 import type { FastifyPluginAsync } from 'fastify'
-import type { ChainStore } from '../chain/store.js'
-import type { ChainEvents } from './events.js'
-import { Feed } from './feed.js'
+import type { Chain } from '../chain/chain.js'
+import { Feed, FEED_EVENTS } from './feed.js'
 import { FrameCache } from './frames.js'
 import { readGuard } from '../http/token-guard.js'
 import { bearerErrors, documented, errorSchema, optionalToken } from '../http/responses.js'
@@ -11,8 +10,7 @@ import { z } from 'zod'
 import { StreamFull, withExtras } from '../errors.js'
 
 export interface StreamRouteOptions {
-  store: ChainStore
-  events: ChainEvents
+  chain: Chain
   /** How many recent blocks a new viewer is shown. */
   backlog: number
   /** Comment lines at this interval keep proxies from closing an idle stream. */
@@ -30,7 +28,7 @@ export interface StreamRouteOptions {
  * request number, so watching does not change what the shippers meet.
  */
 export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, options) => {
-  const { store, events } = options
+  const { chain } = options
   await app.register(fastifySSE, { heartbeatInterval: options.heartbeatMs })
 
   // Every viewer is sent the same blocks: each frame is built once.
@@ -50,8 +48,9 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
     config: { docs: { headers: { 'last-event-id': 'The id of the last event seen: resume from there' } } },
     schema: {
       tags: ['chain'],
-      summary: 'Server-Sent Events: block, burn, fire, gdpr',
-      description: 'Event ids are chain positions (`<burns>-<index>`): Last-Event-ID resumes exactly where the chain still is. ' +
+      summary: `Server-Sent Events: ${Object.keys(FEED_EVENTS).join(', ')}`,
+      description: `Events: ${Object.entries(FEED_EVENTS).map(([name, what]) => `\`${name}\`, ${what}`).join('; ')}. ` +
+        'Event ids are chain positions (`<burns>-<index>`): Last-Event-ID resumes exactly where the chain still is. ' +
         'Not in the fire: watching never changes what the shippers meet.',
       security: optionalToken('readBearer'),
       response: {
@@ -64,11 +63,11 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
     if (open.size >= options.maxClients) throw withExtras(new StreamFull(), { headers: { 'retry-after': '5' } })
     const stream = reply.sse
     const lastEventId = request.headers['last-event-id']
-    const feed = new Feed(store, {
+    const feed = new Feed(chain, {
       lastEventId: Array.isArray(lastEventId) ? lastEventId[0] : lastEventId,
       backlog: options.backlog,
       maxLagBytes: options.maxLagBytes,
-      lastBurn: events.lastBurn
+      lastBurn: chain.lastBurn
     })
 
     // One writer per viewer. It runs on the turn after it is woken, so the
@@ -107,7 +106,7 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
       setImmediate(() => { pump().catch(() => stream.close()) })
     }
 
-    const unsubscribe = events.subscribe((event) => {
+    const unsubscribe = chain.subscribe((event) => {
       const keepingUp = event.type !== 'append' || feed.lagBytes(event.first) <= options.maxLagBytes
       if (feed.record(event) && keepingUp) {
         wake()

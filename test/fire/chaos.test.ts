@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { rollChaos } from '../../src/fire/chaos.js'
 import { seededRandom, type Random } from '../../src/fire/random.js'
-import { burnReason } from '../../src/fire/wipe.js'
+import { burnReason as reasonWithin } from '../../src/chain/budget.js'
 
 function sequence (...values: number[]): Random & { drawn: number } {
   const random = Object.assign(() => {
@@ -33,31 +33,35 @@ describe('seededRandom', () => {
 })
 
 describe('rollChaos', () => {
-  const rates = { fireRate: 0.05, wipeRate: 0.02 }
+  const rates = { fireRate: 0.05, burnRate: 0.02 }
 
   it('fires and wipes below the rates', () => {
-    expect(rollChaos(sequence(0.01, 0.01), rates)).toEqual({ fire: true, wipe: true })
-    expect(rollChaos(sequence(0.05, 0.02), rates)).toEqual({ fire: false, wipe: false })
+    expect(rollChaos(sequence(0.01, 0.01), rates)).toEqual({ fire: true, burn: true })
+    expect(rollChaos(sequence(0.05, 0.02), rates)).toEqual({ fire: false, burn: false })
   })
 
   it('never fires at rate 0 and always at rate 1', () => {
-    expect(rollChaos(sequence(0, 0), { fireRate: 0, wipeRate: 0 })).toEqual({ fire: false, wipe: false })
-    expect(rollChaos(sequence(0.999999, 0.999999), { fireRate: 1, wipeRate: 1 })).toEqual({ fire: true, wipe: true })
+    expect(rollChaos(sequence(0, 0), { fireRate: 0, burnRate: 0 })).toEqual({ fire: false, burn: false })
+    expect(rollChaos(sequence(0.999999, 0.999999), { fireRate: 1, burnRate: 1 })).toEqual({ fire: true, burn: true })
   })
 
   it.each([
-    ['off', { fire: false, wipe: false }],
-    ['fire', { fire: true, wipe: false }],
-    ['wipe', { fire: false, wipe: true }]
+    ['off', { fire: false, burn: false }],
+    ['fire', { fire: true, burn: false }],
+    ['burn', { fire: false, burn: true }],
+    // The old name of burn.
+    ['wipe', { fire: false, burn: true }]
   ] as const)('obeys the %s override and still draws twice', (override, expected) => {
     const random = sequence(0.01, 0.01)
-    expect(rollChaos(random, { fireRate: 0.5, wipeRate: 0 }, override)).toEqual(expected)
+    expect(rollChaos(random, { fireRate: 0.5, burnRate: 0 }, override)).toEqual(expected)
     expect(random.drawn).toBe(2)
   })
 })
 
 describe('burnReason', () => {
   const room = { bytes: 1000, incomingBytes: 100, maxBytes: 10_000 }
+  const burnReason = ({ wipe, maxBlocks, maxBytes, ...check }: { wipe: boolean, length: number, incoming: number, maxBlocks: number, bytes: number, incomingBytes: number, maxBytes: number }) =>
+    reasonWithin({ maxBlocks, maxBytes }, { burnRolled: wipe, ...check })
 
   it('burns at random when the roll says so', () => {
     expect(burnReason({ wipe: true, length: 5, incoming: 1, maxBlocks: 100, ...room })).toBe('random')

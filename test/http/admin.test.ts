@@ -51,10 +51,10 @@ const admin = (a: App, method: 'GET' | 'PATCH', body?: unknown, authorization = 
 
 describe('GET and PATCH /admin/chaos', () => {
   it('shows the live settings', async () => {
-    const a = await start({ adminToken: 's3cret', fireRate: 0.05, wipeRate: 0.02, gdpr: true })
+    const a = await start({ adminToken: 's3cret', fireRate: 0.05, burnRate: 0.02, gdpr: true })
     const response = await admin(a, 'GET')
     expect(response.statusCode).toBe(200)
-    expect(response.json()).toEqual({ fireRate: 0.05, wipeRate: 0.02, gdpr: true, override: true })
+    expect(response.json()).toEqual({ fireRate: 0.05, burnRate: 0.02, wipeRate: 0.02, gdpr: true, override: true })
   })
 
   it('changes them at runtime, and the very next request obeys', async () => {
@@ -62,12 +62,22 @@ describe('GET and PATCH /admin/chaos', () => {
     expect((await post(a, 'the EU')).statusCode).toBe(451)
     const response = await admin(a, 'PATCH', { fireRate: 1, gdpr: false })
     expect(response.statusCode).toBe(200)
-    expect(response.json()).toEqual({ fireRate: 1, wipeRate: 0, gdpr: false, override: true })
+    expect(response.json()).toEqual({ fireRate: 1, burnRate: 0, wipeRate: 0, gdpr: false, override: true })
     expect((await post(a, 'the EU')).statusCode).toBe(503)
-    await admin(a, 'PATCH', { fireRate: 0, wipeRate: 1 })
+    await admin(a, 'PATCH', { fireRate: 0, burnRate: 1 })
     expect((await post(a, 'the EU')).statusCode).toBe(410)
-    await admin(a, 'PATCH', { wipeRate: 0 })
+    await admin(a, 'PATCH', { burnRate: 0 })
     expect((await post(a, 'the EU')).statusCode).toBe(200)
+  })
+
+  it('takes wipeRate, the old name of burnRate, and shows both', async () => {
+    const a = await start({ adminToken: 's3cret' })
+    const response = await admin(a, 'PATCH', { wipeRate: 1 })
+    expect(response.json()).toMatchObject({ burnRate: 1, wipeRate: 1 })
+    expect((await post(a, 'x')).statusCode).toBe(410)
+    // The new name wins when both come.
+    expect((await admin(a, 'PATCH', { wipeRate: 1, burnRate: 0 })).json()).toMatchObject({ burnRate: 0, wipeRate: 0 })
+    expect((await post(a, 'x')).statusCode).toBe(200)
   })
 
   it('turns the X-Logfire-Chaos override off and on at runtime', async () => {
@@ -76,22 +86,22 @@ describe('GET and PATCH /admin/chaos', () => {
     await admin(a, 'PATCH', { override: false })
     const ignored = await post(a, 'x', { 'x-logfire-chaos': 'fire' })
     expect(ignored.statusCode).toBe(200)
-    expect(ignored.headers['x-logfire-settings']).toBe('fire=0; wipe=0; gdpr=on; override=off')
+    expect(ignored.headers['x-logfire-settings']).toBe('fire=0; burn=0; gdpr=on; override=off')
     await admin(a, 'PATCH', { override: true })
     expect((await post(a, 'x', { 'x-logfire-chaos': 'fire' })).statusCode).toBe(503)
   })
 
   it('shows runtime changes in GET / and in X-Logfire-Settings', async () => {
-    const a = await start({ adminToken: 's3cret', fireRate: 0.05, wipeRate: 0.02 })
-    expect((await post(a, 'x', { 'x-logfire-chaos': 'off' })).headers['x-logfire-settings']).toBe('fire=0.05; wipe=0.02; gdpr=on; override=on')
+    const a = await start({ adminToken: 's3cret', fireRate: 0.05, burnRate: 0.02 })
+    expect((await post(a, 'x', { 'x-logfire-chaos': 'off' })).headers['x-logfire-settings']).toBe('fire=0.05; burn=0.02; gdpr=on; override=on')
     await admin(a, 'PATCH', { fireRate: 0.5, gdpr: false })
-    expect((await post(a, 'x', { 'x-logfire-chaos': 'off' })).headers['x-logfire-settings']).toBe('fire=0.5; wipe=0.02; gdpr=off; override=on')
-    expect((await a.inject({ method: 'GET', url: '/' })).json().chaos).toMatchObject({ fireRate: 0.5, wipeRate: 0.02, gdpr: false })
+    expect((await post(a, 'x', { 'x-logfire-chaos': 'off' })).headers['x-logfire-settings']).toBe('fire=0.5; burn=0.02; gdpr=off; override=on')
+    expect((await a.inject({ method: 'GET', url: '/' })).json().chaos).toMatchObject({ fireRate: 0.5, burnRate: 0.02, gdpr: false })
   })
 
   it.each([
     [{ fireRate: 2 }],
-    [{ wipeRate: -1 }],
+    [{ burnRate: -1 }],
     [{ gdpr: 'yes' }],
     [{ fireRate: '0.5' }],
     [{ surprise: true }]
@@ -100,7 +110,7 @@ describe('GET and PATCH /admin/chaos', () => {
     const response = await admin(a, 'PATCH', patch)
     expect(response.statusCode).toBe(400)
     expect(response.json()).toMatchObject({ statusCode: 400, code: 'LOGFIRE_INVALID_REQUEST' })
-    expect((await admin(a, 'GET')).json()).toEqual({ fireRate: 0, wipeRate: 0, gdpr: true, override: true })
+    expect((await admin(a, 'GET')).json()).toEqual({ fireRate: 0, burnRate: 0, wipeRate: 0, gdpr: true, override: true })
   })
 
   it('needs the admin token, checked before the body is read', async () => {

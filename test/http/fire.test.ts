@@ -40,7 +40,7 @@ describe('lp0 on fire (503)', () => {
 
 describe('the wipe (410)', () => {
   it('burns the chain at random and does not store the posted entries', async () => {
-    const a = await start({ wipeRate: 1 })
+    const a = await start({ burnRate: 1 })
     await post(a, 'a\nb\nc', { 'x-logfire-chaos': 'off' })
     const response = await post(a, 'doomed')
     expect(response.statusCode).toBe(410)
@@ -56,7 +56,7 @@ describe('the wipe (410)', () => {
   })
 
   it('only burns on appends, not on reads', async () => {
-    const a = await start({ wipeRate: 1 })
+    const a = await start({ burnRate: 1 })
     expect((await a.inject({ method: 'GET', url: '/logs' })).statusCode).toBe(200)
   })
 
@@ -89,7 +89,7 @@ describe('the order of the fire: rate limit, lp0, body, GDPR, wipe', () => {
   })
 
   it('GDPR comes before the wipe, which then does not happen', async () => {
-    const a = await start({ wipeRate: 1 })
+    const a = await start({ burnRate: 1 })
     await post(a, 'kept', { 'x-logfire-chaos': 'off' })
     expect((await post(a, 'the UK')).statusCode).toBe(451)
     expect(await chainLength(a)).toBe(2)
@@ -118,7 +118,7 @@ describe('X-Logfire-Seed and X-Logfire-Request', () => {
 
 describe('seeded, replayable chaos', () => {
   async function outcomes (seed: string): Promise<number[]> {
-    const a = await start({ seed, fireRate: 0.2, wipeRate: 0.1 })
+    const a = await start({ seed, fireRate: 0.2, burnRate: 0.1 })
     const statuses: number[] = []
     for (let i = 0; i < 200; i++) {
       const response = i % 3 === 0
@@ -170,7 +170,7 @@ describe('X-Logfire-Chaos', () => {
   })
 
   it('suppresses random fire and wipe with off', async () => {
-    const a = await start({ fireRate: 1, wipeRate: 1 })
+    const a = await start({ fireRate: 1, burnRate: 1 })
     expect((await post(a, 'safe', { 'x-logfire-chaos': 'off' })).statusCode).toBe(200)
   })
 

@@ -5,7 +5,7 @@ const start = appsClosedAfterEach()
 
 describe('GET /', () => {
   it('describes the service to curl as JSON', async () => {
-    const app = await start({ seed: 'stage', fireRate: 0.05, wipeRate: 0.02, adminToken: 't' }, { version: '1.2.3' })
+    const app = await start({ seed: 'stage', fireRate: 0.05, burnRate: 0.02, adminToken: 't' }, { version: '1.2.3' })
     await post(app, 'a line')
     const response = await app.inject({ method: 'GET', url: '/', headers: { accept: '*/*' } })
     expect(response.statusCode).toBe(200)
@@ -14,7 +14,7 @@ describe('GET /', () => {
     expect(body).toMatchObject({
       name: 'logfire.io',
       version: '1.2.3',
-      chaos: { fireRate: 0.05, wipeRate: 0.02, gdpr: true, seed: 'stage', maxBlocks: 100_000, rateLimit: 0, override: true },
+      chaos: { fireRate: 0.05, burnRate: 0.02, gdpr: true, seed: 'stage', maxBlocks: 100_000, rateLimit: 0, override: true },
       admin: true,
       chain: { length: 2, head: expect.stringMatching(/^[0-9a-f]{64}$/) }
     })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ChainStore } from '../../src/chain/store.js'
-import { ChainEvents } from '../../src/stream/events.js'
+import { EventBus } from '../../src/chain/events.js'
 import { Feed, parseEventId, type FeedEvent } from '../../src/stream/feed.js'
 
 /** Every event due, each read at once, as the stream does: a block's text is a view of the store. */
@@ -15,11 +15,11 @@ const summary = (events: FeedEvent[]) => events.map((e) => `${e.id} ${e.event}${
 /** A store and a hub wired like the app wires them. */
 function world () {
   const store = new ChainStore()
-  const events = new ChainEvents()
+  const events = new EventBus()
   return {
     store,
     events,
-    append (...entries: string[]) { const first = store.length; store.append(entries, 1); events.publish({ type: 'append', count: entries.length, first, epoch: store.epoch, entries }) },
+    append (...entries: string[]) { const first = store.length; store.append(entries, 1); events.publish({ type: 'append', count: entries.length, first, epoch: store.epoch, entries, origin: 'local' }) },
     burn (reason: 'random' | 'admin' = 'random') {
       const burned = store.burn()
       events.publish({ type: 'burn', epoch: store.epoch, burned, reason })

@@ -54,7 +54,7 @@ export const datadogRoutes: FastifyPluginAsync<IngestOptions> = async (app, opti
       }
     }
   }, async (request, reply) => {
-    appendEntries(options, requestEntries(request), request)
+    await appendEntries(options, requestEntries(request), request)
     return reply.code(202).send({})
   })
 }

@@ -36,7 +36,7 @@ export const lokiRoutes: FastifyPluginAsync<IngestOptions> = async (app, options
       }
     }
   }, async (request, reply) => {
-    appendEntries(options, requestEntries(request), request)
+    await appendEntries(options, requestEntries(request), request)
     return reply.code(204).send()
   })
 }

@@ -1,0 +1,84 @@
+import type { Block } from './block.js'
+import { burnReason, type ChainLimits } from './budget.js'
+import type { BurnReason, ChainEvent } from './events.js'
+import type { ChainSlice, ChainStore } from './store.js'
+
+/** One request's append: stored whole, or the chain burned instead and nothing of it was stored. */
+export type AppendOutcome =
+  | { appended: true, blocks: Block[], slice: ChainSlice, length: number }
+  | { appended: false, burned: number, reason: BurnReason }
+
+/**
+ * Where a chain lives: this process's memory, or Redis shared by replicas.
+ * Every read is served from `store`, this replica's copy of the chain. A
+ * backend publishes the chain's own events (append, burn) through `emit`,
+ * whichever replica caused them, and shares the rest through `share`.
+ */
+export interface ChainBackend {
+  /** This replica's copy of the chain. */
+  readonly store: ChainStore
+  /** False while a shared store is unreachable: then nothing is read or written. */
+  readonly available: boolean
+  /** Called once, by the chain that owns this backend. */
+  attach (emit: (event: ChainEvent) => void): void
+  /** Appends every entry, or burns the chain instead when the roll or a budget says so. */
+  append (entries: readonly string[], now: number, burnRolled: boolean): AppendOutcome | Promise<AppendOutcome>
+  /** Burns the chain down to genesis; how many blocks were lost. */
+  burn (reason: BurnReason): number | Promise<number>
+  /** N in "request N meets the same fate for the same seed", counted across replicas. */
+  nextRequestNumber (): number | Promise<number>
+  /** Hands another replica-wide event (a fire, an alert) to the other replicas. */
+  share (event: ChainEvent): void
+  close (): Promise<void>
+}
+
+/** The default backend: one process, nothing else to run. */
+export class MemoryBackend implements ChainBackend {
+  readonly store: ChainStore
+  readonly available = true
+  readonly #limits: ChainLimits
+  #requests = 0
+  #emit: (event: ChainEvent) => void = () => {}
+
+  constructor (store: ChainStore, limits: ChainLimits) {
+    this.store = store
+    this.#limits = limits
+  }
+
+  attach (emit: (event: ChainEvent) => void): void {
+    this.#emit = emit
+  }
+
+  append (entries: readonly string[], now: number, burnRolled: boolean): AppendOutcome {
+    const { store } = this
+    const prepared = store.prepare(entries, now)
+    const reason = burnReason(this.#limits, {
+      burnRolled,
+      length: store.length,
+      incoming: entries.length,
+      bytes: store.byteLength,
+      incomingBytes: prepared.bytes
+    })
+    if (reason !== undefined) return { appended: false, burned: this.burn(reason), reason }
+
+    const first = store.length
+    const { blocks, slice } = store.commit(prepared)
+    this.#emit({ type: 'append', count: entries.length, first, epoch: store.epoch, entries, origin: 'local' })
+    return { appended: true, blocks, slice, length: store.length }
+  }
+
+  burn (reason: BurnReason): number {
+    const burned = this.store.burn()
+    this.#emit({ type: 'burn', epoch: this.store.epoch, burned, reason })
+    return burned
+  }
+
+  nextRequestNumber (): number {
+    this.#requests += 1
+    return this.#requests
+  }
+
+  share (): void {}
+
+  async close (): Promise<void> {}
+}

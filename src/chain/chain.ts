@@ -1,0 +1,71 @@
+import type { AppendOutcome, ChainBackend } from './backend.js'
+import type { Block } from './block.js'
+import { EventBus, type BurnEvent, type BurnReason, type ChainEvent, type ChainEventListener } from './events.js'
+import type { ChainRead, ChainSlice } from './store.js'
+import { verifyChain, type Verification } from './verify.js'
+
+/**
+ * The chain: the one object every route appends to, reads from, burns and
+ * watches. It owns its backend (where the blocks live) and its event bus;
+ * every operation publishes its own events, so no caller has to.
+ */
+export class Chain {
+  readonly #backend: ChainBackend
+  readonly #bus = new EventBus()
+
+  constructor (backend: ChainBackend) {
+    this.#backend = backend
+    backend.attach((event) => { this.#bus.publish(event) })
+  }
+
+  get length (): number { return this.#backend.store.length }
+  get head (): Block { return this.#backend.store.head }
+  /** How many times the chain has burned: block indexes repeat across epochs. */
+  get epoch (): number { return this.#backend.store.epoch }
+  /** The chain's JSON text in bytes. */
+  get byteLength (): number { return this.#backend.store.byteLength }
+  /** Memory held for this replica's copy of the chain. */
+  get memoryBytes (): number { return this.#backend.store.memoryBytes }
+  /** False while a shared backend is unreachable. */
+  get available (): boolean { return this.#backend.available }
+  get lastBurn (): BurnEvent | undefined { return this.#bus.lastBurn }
+
+  /** Appends every entry, or burns the chain instead (the roll, or a budget); never half of them. */
+  append (entries: readonly string[], now: number, burnRolled = false): AppendOutcome | Promise<AppendOutcome> {
+    return this.#backend.append(entries, now, burnRolled)
+  }
+
+  /** Burns the chain down to genesis; how many blocks were lost. */
+  burn (reason: BurnReason): number | Promise<number> {
+    return this.#backend.burn(reason)
+  }
+
+  nextRequestNumber (): number | Promise<number> {
+    return this.#backend.nextRequestNumber()
+  }
+
+  at (index: number): Block | undefined { return this.#backend.store.at(index) }
+  textAt (index: number): Buffer | undefined { return this.#backend.store.textAt(index) }
+  /** Blocks from `from` on, as views used at once. */
+  slice (from?: number): ChainSlice { return this.#backend.store.slice(from) }
+  /** Blocks from `from` on, held until released: for reads that take more than one turn. */
+  read (from?: number): ChainRead { return this.#backend.store.read(from) }
+  bytesFrom (index: number): number { return this.#backend.store.bytesFrom(index) }
+  indexWithin (bytes: number): number { return this.#backend.store.indexWithin(bytes) }
+  toArray (): Block[] { return this.#backend.store.toArray() }
+  verify (): Verification { return verifyChain(this.toArray()) }
+
+  /** An event that is not the chain's own (a fire, an alert): to this replica's viewers and to the others. */
+  publish (event: ChainEvent): void {
+    this.#bus.publish(event)
+    this.#backend.share(event)
+  }
+
+  subscribe (listener: ChainEventListener): () => void {
+    return this.#bus.subscribe(listener)
+  }
+
+  close (): Promise<void> {
+    return this.#backend.close()
+  }
+}

@@ -1,0 +1,75 @@
+import rateLimit from '@fastify/rate-limit'
+import type { FastifyInstance } from 'fastify'
+import type { LiveSettings } from './admin/settings.js'
+import type { Chain } from './chain/chain.js'
+import { chainRoutes } from './chain/routes.js'
+import type { Config } from './config.js'
+import { RateLimited } from './errors.js'
+import { fire } from './fire/hook.js'
+import type { Random } from './fire/random.js'
+import { uploadBudget } from './http/upload-budget.js'
+import { logsIngestRoute, type IngestOptions } from './ingest/logs-route.js'
+import { datadogRoutes } from './shippers/datadog/routes.js'
+import { hecRoutes } from './shippers/hec/routes.js'
+import { lokiRoutes } from './shippers/loki/routes.js'
+
+export interface ChaosPipelineOptions {
+  config: Config
+  chain: Chain
+  settings: LiveSettings
+  clock: () => number
+  seed: string
+  draws: (request: number) => Random
+  /** The rate limit's shared counters, when replicas share them (Redis). */
+  rateLimitStore?: Record<string, unknown>
+}
+
+/** Both rate limits refuse in logfire's error shape. */
+export const rateLimited = (_request: unknown, context: { after: string }) => new RateLimited(context.after)
+
+/**
+ * The chaos, in the order a request to an ingest route or a read of the
+ * chain meets it. Each step can end the request; a refused request stores
+ * nothing.
+ *
+ *   0. numbered, and its fate rolled  fire/hook.ts (onRequest)    X-Logfire-Request
+ *   1. the rate limit                 @fastify/rate-limit         429
+ *   2. the route's token              http/token-guard.ts         401, 403
+ *   3. lp0 on fire                    fire/hook.ts (preParsing)   503
+ *   4. the upload budget              http/upload-budget.ts       503 LOGFIRE_BUSY
+ *   5. the body                       ingest/parser.ts            400, 413, 415
+ *   6. GDPR                           gdpr/guard.ts               451
+ *   7. the burn                       chain/budget.ts             410
+ *   8. the append                     chain/chain.ts              200
+ *
+ * Fastify runs a context's onRequest hooks before a route's own, and every
+ * onRequest hook before any preParsing hook: registering them in this order
+ * is what makes it so. Steps 6 to 8 are ingest/append.ts, shared by every
+ * ingest route.
+ */
+export async function chaosPipeline (app: FastifyInstance, options: ChaosPipelineOptions): Promise<void> {
+  const { config, chain, settings, clock } = options
+  await app.register(fire, { draws: options.draws, seed: options.seed, settings, chain })
+  if (config.rateLimit > 0) {
+    await app.register(rateLimit, {
+      max: config.rateLimit,
+      timeWindow: 60_000,
+      errorResponseBuilder: rateLimited,
+      ...options.rateLimitStore
+    })
+  }
+  await app.register(uploadBudget, { maxInflightBytes: config.memory.maxInflightBytes, maxBodyBytes: config.maxBodyBytes })
+
+  await app.register(chainRoutes, { chain, readToken: config.readToken })
+  const ingest: IngestOptions = {
+    chain,
+    clock,
+    settings,
+    limits: { maxBodyBytes: config.maxBodyBytes, maxEntryBytes: config.maxEntryBytes },
+    ingestToken: config.ingestToken
+  }
+  await app.register(logsIngestRoute, ingest)
+  await app.register(hecRoutes, ingest)
+  await app.register(lokiRoutes, ingest)
+  await app.register(datadogRoutes, ingest)
+}
