@@ -2,7 +2,7 @@ import rateLimit from '@fastify/rate-limit'
 import Fastify, { type FastifyBaseLogger } from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import { adminRoutes } from './admin/routes.js'
-import { initialSettings, type LiveSettings } from './admin/settings.js'
+import { changeSharedSettings, initialSettings, shareSettings, type LiveSettings } from './admin/settings.js'
 import { startAlerting, type AlertingOptions } from './alerts/alerting.js'
 import { builtinRules } from './alerts/builtin.js'
 import type { Alerting } from './alerts/load.js'
@@ -10,6 +10,7 @@ import { compileRule } from './alerts/rule.js'
 import { alertRoutes } from './alerts/routes.js'
 import { MemoryBackend, type ChainBackend } from './chain/backend.js'
 import { Chain } from './chain/chain.js'
+import { RedisBackend } from './chain/redis-backend.js'
 import { ChainStore } from './chain/store.js'
 import { chaosPipeline, rateLimited } from './chaos-pipeline.js'
 import type { Config } from './config.js'
@@ -51,10 +52,15 @@ export async function buildApp (options: AppOptions) {
   const clock = options.clock ?? Date.now
   const seed = config.seed ?? randomSeed()
   const settings = initialSettings(config)
-  const chain = new Chain(options.backend ?? new MemoryBackend(
-    options.store ?? new ChainStore({ maxSpareBytes: config.memory.maxChainBytes }),
-    { maxBlocks: config.maxBlocks, maxBytes: config.memory.maxChainBytes }
-  ))
+  const store = options.store ?? new ChainStore({ maxSpareBytes: config.memory.maxChainBytes })
+  const limits = { maxBlocks: config.maxBlocks, maxBytes: config.memory.maxChainBytes }
+  const logger = options.logger
+  const redis = options.backend === undefined && config.redis !== undefined
+    ? await RedisBackend.connect({ ...config.redis, store, limits, log: (level, fields, message) => logger?.[level](fields, message) })
+    : undefined
+  const chain = new Chain(options.backend ?? redis ?? new MemoryBackend(store, limits))
+  // Every replica runs with the same settings: the first to start sets them.
+  await shareSettings(chain, settings)
 
   const app = Fastify({
     ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
@@ -100,7 +106,7 @@ export async function buildApp (options: AppOptions) {
       }
     }
   })
-  await app.register(healthRoutes)
+  await app.register(healthRoutes, { ready: () => chain.available })
   await app.register(hecHealthRoutes)
   await app.register(stageRoutes, {
     facts: () => ({
@@ -132,7 +138,7 @@ export async function buildApp (options: AppOptions) {
     maxQueueBytes: config.memory.maxAlertQueueBytes
   })
   app.addHook('onClose', async () => { alerting.stop() })
-  const changeSettings = async (patch: Partial<LiveSettings>) => { Object.assign(settings, patch) }
+  const changeSettings = (patch: Partial<LiveSettings>) => changeSharedSettings(chain, settings, patch)
 
   // The stage's controls, rate limited on their own so that the admin token
   // cannot be guessed at network speed.
@@ -140,7 +146,7 @@ export async function buildApp (options: AppOptions) {
     if (config.adminRateLimit > 0) {
       // A hook of this context, not of each route, so that it runs before
       // the token check and a wrong guess counts too.
-      await admin.register(rateLimit, { global: false })
+      await admin.register(rateLimit, { global: false, ...redis?.rateLimitStore('admin') })
       admin.addHook('onRequest', admin.rateLimit({ max: config.adminRateLimit, timeWindow: 60_000, errorResponseBuilder: rateLimited }))
     }
     await admin.register(adminRoutes, { settings, changeSettings, adminToken: config.adminToken, chain })
@@ -148,7 +154,7 @@ export async function buildApp (options: AppOptions) {
   })
 
   await app.register(async function logs (logs) {
-    await chaosPipeline(logs, { config, chain, settings, clock, seed, draws: requestDraws(seed) })
+    await chaosPipeline(logs, { config, chain, settings, clock, seed, draws: requestDraws(seed), rateLimitStore: redis?.rateLimitStore('logs') })
   })
 
   return app

@@ -65,6 +65,11 @@ const ENVIRONMENT = z.object({
   LOGFIRE_CHAOS_OVERRIDE: flag(true),
   LOGFIRE_TRUST_PROXY: flag(false),
   LOGFIRE_RULES: z.preprocess(unset, z.string().optional()),
+  // Unset: the chain lives in this process's memory.
+  LOGFIRE_REDIS_URL: z.preprocess(unset, z.string()
+    .regex(/^(rediss?:\/\/\S+|unix:\/\/\/\S+)$/, { error: 'a redis://, rediss:// or unix:///path URL' })
+    .optional()),
+  LOGFIRE_REDIS_NAMESPACE: z.preprocess(unset, z.string().regex(/^[\w.-]{1,64}$/, { error: 'letters, digits, _ . or -, at most 64' }).default('logfire')),
   LOGFIRE_ADMIN_ROLE_PATTERN: z.preprocess(unset, z.string().regex(/^[^"\\]{1,200}$/, { error: 'a role ARN pattern with * wildcards, no quotes' }).default('*Admin*')),
   LOGFIRE_HEADERS_TIMEOUT_MS: integer(100, 3_600_000, 10_000),
   LOGFIRE_REQUEST_TIMEOUT_MS: integer(100, 3_600_000, 30_000),
@@ -101,6 +106,8 @@ export interface Config {
   chaosOverride: boolean
   /** A rules file (YAML or JSON) replacing the built-in rule pack. */
   rulesFile: string | undefined
+  /** The shared store, when replicas share one chain; in memory when undefined. */
+  redis: { url: string, namespace: string } | undefined
   /** Role ARNs whose AssumeRole raises the built-in "administrator role assumed" alert. */
   adminRolePattern: string
   /** Trust X-Forwarded-For (and the rest) from a proxy in front: the rate limit then keys on the client it names. */
@@ -208,6 +215,7 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
     chaosOverride: e.LOGFIRE_CHAOS_OVERRIDE,
     trustProxy: e.LOGFIRE_TRUST_PROXY,
     rulesFile: e.LOGFIRE_RULES,
+    redis: e.LOGFIRE_REDIS_URL === undefined ? undefined : { url: e.LOGFIRE_REDIS_URL, namespace: e.LOGFIRE_REDIS_NAMESPACE },
     adminRolePattern: e.LOGFIRE_ADMIN_ROLE_PATTERN,
     timeouts: {
       headersMs: e.LOGFIRE_HEADERS_TIMEOUT_MS,
@@ -220,7 +228,8 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
 
 // Secrets never reach the terminal, and a pasted novel is cut short.
 function describeValue (name: string, value: string | undefined): string {
-  if (name.endsWith('_TOKEN')) return 'a value that is not shown'
+  // A Redis URL may carry its password.
+  if (name.endsWith('_TOKEN') || name === 'LOGFIRE_REDIS_URL') return 'a value that is not shown'
   const shown = value !== undefined && value.length > 40 ? value.slice(0, 40) + '…' : value
   return JSON.stringify(shown)
 }

@@ -48,6 +48,8 @@ describe('loadConfig', () => {
       LOGFIRE_FIRE_RATE: '0.5',
       LOGFIRE_WIPE_RATE: '0',
       LOGFIRE_SEED: 'demo seed',
+      LOGFIRE_REDIS_URL: 'unix:///run/redis/redis.sock',
+      LOGFIRE_REDIS_NAMESPACE: 'staging',
       LOGFIRE_GDPR: 'false',
       LOGFIRE_MAX_BLOCKS: '10',
       LOGFIRE_MAX_CHAIN_BYTES: '100000',
@@ -101,6 +103,7 @@ describe('loadConfig', () => {
       chaosOverride: false,
       trustProxy: true,
       rulesFile: 'rules.yaml',
+      redis: { url: 'unix:///run/redis/redis.sock', namespace: 'staging' },
       adminRolePattern: '*:role/Break*Glass',
       timeouts: { headersMs: 1000, requestMs: 2000, keepAliveMs: 3000, idleMs: 4000 }
     })
@@ -141,6 +144,15 @@ describe('loadConfig', () => {
   it('never prints a token it refuses', () => {
     const token = 'x'.repeat(2000)
     expect(() => loadConfig({ LOGFIRE_ADMIN_TOKEN: token })).toThrow(/LOGFIRE_ADMIN_TOKEN must be at most 1024 characters, got a value that is not shown/)
+  })
+
+  it('takes redis://, rediss:// and unix:// URLs for Redis, and never prints one it refuses (it may hold a password)', () => {
+    for (const url of ['redis://localhost:6379', 'rediss://:pw@redis.example:6380/2', 'unix:///tmp/redis.sock']) {
+      expect(loadConfig({ LOGFIRE_REDIS_URL: url }).redis).toEqual({ url, namespace: 'logfire' })
+    }
+    expect(loadConfig({}).redis).toBeUndefined()
+    expect(() => loadConfig({ LOGFIRE_REDIS_URL: 'http://:hunter2@redis' })).toThrow(/LOGFIRE_REDIS_URL must be a redis:\/\/, rediss:\/\/ or unix:\/\/\/path URL, got a value that is not shown/)
+    expect(() => loadConfig({ LOGFIRE_REDIS_NAMESPACE: 'a b' })).toThrow(/LOGFIRE_REDIS_NAMESPACE/)
   })
 })
 

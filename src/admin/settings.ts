@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { Config } from '../config.js'
+import type { Chain } from '../chain/chain.js'
 
 /**
  * The knobs a speaker may turn while logfire runs. One object per app,
@@ -40,3 +41,34 @@ export function settingsHeader (settings: LiveSettings): string {
 }
 
 const onOff = (value: boolean): string => value ? 'on' : 'off'
+
+declare module '../chain/events.js' {
+  interface ChainEventMap {
+    /** The live settings changed: what changed. */
+    settings: { settings: Partial<LiveSettings> }
+  }
+}
+
+/** What a shared store keeps of the settings, checked when read back. */
+const sharedSettings = z.strictObject({ fireRate: rate, burnRate: rate, gdpr: z.boolean(), override: z.boolean() })
+
+/**
+ * Keeps `settings` the same on every replica: adopts what the replicas
+ * already run with (or saves this one's, when it is the first), and applies
+ * every change another replica makes.
+ */
+export async function shareSettings (chain: Chain, settings: LiveSettings): Promise<void> {
+  const saved = sharedSettings.safeParse(await chain.loadShared('settings'))
+  if (saved.success) Object.assign(settings, saved.data)
+  else await chain.saveShared('settings', settings)
+  chain.subscribe((event, origin) => {
+    if (event.type === 'settings' && origin === 'remote') Object.assign(settings, event.settings)
+  })
+}
+
+/** A change from PATCH /admin/chaos, on every replica. */
+export async function changeSharedSettings (chain: Chain, settings: LiveSettings, patch: Partial<LiveSettings>): Promise<void> {
+  Object.assign(settings, patch)
+  await chain.saveShared('settings', settings)
+  chain.publish({ type: 'settings', settings: patch })
+}

@@ -84,8 +84,9 @@ export function startAlerting (options: AlertingOptions): AlertingHandle {
       chain.publish({ type: 'alert', alert })
     }
   })
-  const stop = chain.subscribe((event) => {
-    if (event.type === 'append' && event.origin === 'local') engine.enqueue(event.entries, event.first, event.epoch)
+  // Another replica's appends are that replica's to evaluate.
+  const stop = chain.subscribe((event, origin) => {
+    if (event.type === 'append' && origin === 'local') engine.enqueue(event.entries, event.first, event.epoch)
   })
   return { engine, balloons, rules: options.rules.length, stop }
 }

@@ -1,7 +1,12 @@
 import type { Block } from './block.js'
 import { burnReason, type ChainLimits } from './budget.js'
-import type { BurnReason, ChainEvent } from './events.js'
+import type { BurnReason, ChainEvent, Origin } from './events.js'
 import type { ChainSlice, ChainStore } from './store.js'
+
+/** A shared store could not be reached: nothing of the request was stored. */
+export class BackendUnavailable extends Error {
+  override name = 'BackendUnavailable'
+}
 
 /** One request's append: stored whole, or the chain burned instead and nothing of it was stored. */
 export type AppendOutcome =
@@ -20,7 +25,7 @@ export interface ChainBackend {
   /** False while a shared store is unreachable: then nothing is read or written. */
   readonly available: boolean
   /** Called once, by the chain that owns this backend. */
-  attach (emit: (event: ChainEvent) => void): void
+  attach (emit: (event: ChainEvent, origin: Origin) => void): void
   /** Appends every entry, or burns the chain instead when the roll or a budget says so. */
   append (entries: readonly string[], now: number, burnRolled: boolean): AppendOutcome | Promise<AppendOutcome>
   /** Burns the chain down to genesis; how many blocks were lost. */
@@ -29,6 +34,9 @@ export interface ChainBackend {
   nextRequestNumber (): number | Promise<number>
   /** Hands another replica-wide event (a fire, an alert) to the other replicas. */
   share (event: ChainEvent): void
+  /** A small document every replica shares (the live settings), if one was saved. */
+  loadShared (name: string): Promise<unknown>
+  saveShared (name: string, value: unknown): Promise<void>
   close (): Promise<void>
 }
 
@@ -38,14 +46,15 @@ export class MemoryBackend implements ChainBackend {
   readonly available = true
   readonly #limits: ChainLimits
   #requests = 0
-  #emit: (event: ChainEvent) => void = () => {}
+  #emit: (event: ChainEvent, origin: Origin) => void = () => {}
+  readonly #shared = new Map<string, unknown>()
 
   constructor (store: ChainStore, limits: ChainLimits) {
     this.store = store
     this.#limits = limits
   }
 
-  attach (emit: (event: ChainEvent) => void): void {
+  attach (emit: (event: ChainEvent, origin: Origin) => void): void {
     this.#emit = emit
   }
 
@@ -63,13 +72,13 @@ export class MemoryBackend implements ChainBackend {
 
     const first = store.length
     const { blocks, slice } = store.commit(prepared)
-    this.#emit({ type: 'append', count: entries.length, first, epoch: store.epoch, entries, origin: 'local' })
+    this.#emit({ type: 'append', count: entries.length, first, epoch: store.epoch, entries }, 'local')
     return { appended: true, blocks, slice, length: store.length }
   }
 
   burn (reason: BurnReason): number {
     const burned = this.store.burn()
-    this.#emit({ type: 'burn', epoch: this.store.epoch, burned, reason })
+    this.#emit({ type: 'burn', epoch: this.store.epoch, burned, reason }, 'local')
     return burned
   }
 
@@ -79,6 +88,14 @@ export class MemoryBackend implements ChainBackend {
   }
 
   share (): void {}
+
+  async loadShared (name: string): Promise<unknown> {
+    return this.#shared.get(name)
+  }
+
+  async saveShared (name: string, value: unknown): Promise<void> {
+    this.#shared.set(name, value)
+  }
 
   async close (): Promise<void> {}
 }

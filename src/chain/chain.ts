@@ -15,7 +15,7 @@ export class Chain {
 
   constructor (backend: ChainBackend) {
     this.#backend = backend
-    backend.attach((event) => { this.#bus.publish(event) })
+    backend.attach((event, origin) => { this.#bus.publish(event, origin) })
   }
 
   get length (): number { return this.#backend.store.length }
@@ -64,6 +64,9 @@ export class Chain {
   subscribe (listener: ChainEventListener): () => void {
     return this.#bus.subscribe(listener)
   }
+
+  loadShared (name: string): Promise<unknown> { return this.#backend.loadShared(name) }
+  saveShared (name: string, value: unknown): Promise<void> { return this.#backend.saveShared(name, value) }
 
   close (): Promise<void> {
     return this.#backend.close()

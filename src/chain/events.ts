@@ -15,8 +15,6 @@ export interface ChainEventMap {
     epoch: number
     /** The entries, when this replica appended them; another replica's appends carry none. */
     entries: readonly string[]
-    /** Whether this replica appended them, or another one did. */
-    origin: 'local' | 'remote'
   }
   /** `epoch` is the new chain's. */
   burn: { epoch: number, burned: number, reason: BurnReason }
@@ -24,7 +22,9 @@ export interface ChainEventMap {
 
 export type ChainEvent = { [K in keyof ChainEventMap]: { type: K } & ChainEventMap[K] }[keyof ChainEventMap]
 export type BurnEvent = Extract<ChainEvent, { type: 'burn' }>
-export type ChainEventListener = (event: ChainEvent) => void
+/** Whether this replica caused an event, or another one did (it arrived through the shared store). */
+export type Origin = 'local' | 'remote'
+export type ChainEventListener = (event: ChainEvent, origin: Origin) => void
 
 /**
  * A small synchronous publish/subscribe hub, one per chain. Listeners run
@@ -39,9 +39,9 @@ export class EventBus {
     return this.#lastBurn
   }
 
-  publish (event: ChainEvent): void {
+  publish (event: ChainEvent, origin: Origin = 'local'): void {
     if (event.type === 'burn') this.#lastBurn = event
-    for (const listener of this.#listeners) listener(event)
+    for (const listener of this.#listeners) listener(event, origin)
   }
 
   subscribe (listener: ChainEventListener): () => void {

@@ -30,15 +30,42 @@ export interface ChainRead extends ChainSlice {
  * Blocks hashed onto the head as it was, not yet stored: what they would
  * cost is known before anything changes, so a budget can refuse them.
  */
-export interface PreparedAppend {
+export interface PreparedBlocks {
   readonly blocks: Block[]
   readonly texts: string[]
   /** Each text's UTF-8 size, its comma included. */
   readonly sizes: number[]
   /** All of them: what the store would hold. */
   readonly bytes: number
+}
+
+/** Blocks prepared on a head of the store: its epoch and length then. */
+export interface PreparedAppend extends PreparedBlocks {
   readonly epoch: number
   readonly length: number
+}
+
+/**
+ * Hashes entries onto a head, storing nothing. Timestamps never go
+ * backwards, even when the wall clock (or another replica's) does.
+ */
+export function prepareBlocks (head: Block, entries: readonly string[], now: number): PreparedBlocks {
+  const blocks: Block[] = []
+  const texts: string[] = []
+  const sizes: number[] = []
+  let bytes = 0
+  let previous = head
+  const timestamp = Math.max(Math.trunc(now), previous.timestamp)
+  for (const data of entries) {
+    previous = nextBlock(previous, timestamp, data)
+    const text = JSON.stringify(previous)
+    const size = Buffer.byteLength(text) + 1
+    blocks.push(previous)
+    texts.push(text)
+    sizes.push(size)
+    bytes += size
+  }
+  return { blocks, texts, sizes, bytes }
 }
 
 export interface ChainStoreOptions {
@@ -162,9 +189,9 @@ export class ChainStore {
     return JSON.parse(`[${Buffer.concat(this.slice(0).parts).toString('utf8')}]`) as Block[]
   }
 
-  /** Blocks from `from` (clamped to the chain) to the current head. */
-  slice (from = 0): ChainSlice {
-    const end = this.#ends.length
+  /** Blocks from `from` (clamped to the chain) up to `to` or the current head. */
+  slice (from = 0, to = Infinity): ChainSlice {
+    const end = Math.min(this.#ends.length, to)
     const start = Math.min(Math.max(0, from), end)
     const parts = this.#parts(start, end)
     return { parts, byteLength: parts.reduce((sum, part) => sum + part.length, 0), count: end - start }
@@ -212,27 +239,9 @@ export class ChainStore {
     }
   }
 
-  /**
-   * Hashes entries onto the current head without storing them. Timestamps
-   * never go backwards, even when the wall clock does.
-   */
+  /** Hashes entries onto the current head without storing them. */
   prepare (entries: readonly string[], now: number): PreparedAppend {
-    const blocks: Block[] = []
-    const texts: string[] = []
-    const sizes: number[] = []
-    let bytes = 0
-    let previous = this.#head
-    const timestamp = Math.max(Math.trunc(now), previous.timestamp)
-    for (const data of entries) {
-      previous = nextBlock(previous, timestamp, data)
-      const text = JSON.stringify(previous)
-      const size = Buffer.byteLength(text) + 1
-      blocks.push(previous)
-      texts.push(text)
-      sizes.push(size)
-      bytes += size
-    }
-    return { blocks, texts, sizes, bytes, epoch: this.#epoch, length: this.#ends.length }
+    return { ...prepareBlocks(this.#head, entries, now), epoch: this.#epoch, length: this.#ends.length }
   }
 
   /**
@@ -253,6 +262,29 @@ export class ChainStore {
   /** Appends every entry or, if anything throws, none. */
   append (entries: readonly string[], now: number): { blocks: Block[], slice: ChainSlice } {
     return this.commit(this.prepare(entries, now))
+  }
+
+  /**
+   * Stores blocks another replica hashed: their JSON text, in order, the
+   * first following the current head. Returns false, storing nothing, when
+   * they do not follow it.
+   */
+  follow (texts: readonly string[]): boolean {
+    if (texts.length === 0) return true
+    const first = JSON.parse(texts[0] as string) as Block
+    if (first.index !== this.#ends.length || first.previousHash !== this.#head.hash) return false
+    const sizes = texts.map((text) => Buffer.byteLength(text) + 1)
+    this.#write(texts, sizes)
+    for (const size of sizes) this.#bytes += size
+    this.#head = texts.length === 1 ? first : JSON.parse(texts[texts.length - 1] as string) as Block
+    return true
+  }
+
+  /** Burns to a chain of genesis alone in a given epoch: a replica catching up with one that burned. */
+  burnTo (epoch: number): number {
+    const burned = this.burn()
+    this.#epoch = epoch
+    return burned
   }
 
   /** Resets to genesis and returns how many blocks were lost. */

@@ -64,6 +64,11 @@ export const fire = fp(async function fire (app: FastifyInstance, options: FireO
   // Callback hooks rather than async ones: they run on every /logs request.
   // In memory the number comes at once; from Redis it takes a round trip.
   app.addHook('onRequest', (request, reply, done) => {
+    // A replica that cannot reach the shared chain serves nothing of it.
+    if (!options.chain.available) {
+      done(withExtras(new StoreUnavailable(), { headers: { 'retry-after': '1' } }))
+      return
+    }
     const numbered = options.chain.nextRequestNumber()
     if (typeof numbered === 'number') {
       roll(request, reply, numbered)

@@ -1,7 +1,8 @@
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { BodyTooLarge, InternalError, InvalidRequest, RouteNotFound, UnsupportedMediaType, extrasOf } from '../errors.js'
+import { BackendUnavailable } from '../chain/backend.js'
+import { BodyTooLarge, InternalError, InvalidRequest, RouteNotFound, StoreUnavailable, UnsupportedMediaType, extrasOf, withExtras } from '../errors.js'
 
 export interface ErrorBody {
   statusCode: number
@@ -16,8 +17,9 @@ const TITLES: Record<string, string> = {
   LOGFIRE_LP0_ON_FIRE: 'lp0 on fire'
 }
 
-/** Fastify's own client errors, renamed into logfire's codes. */
+/** Fastify's own client errors, and a store that cannot be reached, renamed into logfire's codes. */
 function translate (error: FastifyError, maxBodyBytes: number): FastifyError {
+  if (error instanceof BackendUnavailable) return withExtras(new StoreUnavailable(), { headers: { 'retry-after': '1' } })
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE': return new BodyTooLarge(maxBodyBytes)
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new UnsupportedMediaType('(missing or unknown)', 'send text or JSON')

@@ -58,9 +58,11 @@ export function createMetrics (chain: Chain) {
   })
   const balloonSeconds = new Counter({ name: 'logfire_balloon_seconds_total', help: 'Seconds each balloon plug has been switched on', labelNames: ['balloon'] as const, registers: [registry] })
 
-  const unsubscribe = chain.subscribe((event) => {
+  // Each replica counts what it did; another replica's events are its own to count.
+  const unsubscribe = chain.subscribe((event, origin) => {
+    if (origin === 'remote') return
     switch (event.type) {
-      case 'append': if (event.origin === 'local') appended.inc(event.count); break
+      case 'append': appended.inc(event.count); break
       case 'burn': burns.inc({ reason: event.reason }); break
       case 'fire': fires.inc(); break
       case 'gdpr': gdpr.inc(); break

@@ -19,7 +19,7 @@ function world () {
   return {
     store,
     events,
-    append (...entries: string[]) { const first = store.length; store.append(entries, 1); events.publish({ type: 'append', count: entries.length, first, epoch: store.epoch, entries, origin: 'local' }) },
+    append (...entries: string[]) { const first = store.length; store.append(entries, 1); events.publish({ type: 'append', count: entries.length, first, epoch: store.epoch, entries }) },
     burn (reason: 'random' | 'admin' = 'random') {
       const burned = store.burn()
       events.publish({ type: 'burn', epoch: store.epoch, burned, reason })

@@ -17,7 +17,8 @@ const HEC_CODES: Record<string, [number, string]> = {
   LOGFIRE_BURNED: [8, 'Internal server error'],
   LOGFIRE_RATE_LIMITED: [9, 'Server is busy'],
   LOGFIRE_LP0_ON_FIRE: [9, 'Server is busy'],
-  LOGFIRE_BUSY: [9, 'Server is busy']
+  LOGFIRE_BUSY: [9, 'Server is busy'],
+  LOGFIRE_STORE_UNAVAILABLE: [9, 'Server is busy']
 }
 // Every other refusal is about the data sent: bad JSON, UTF-8, size, type, GDPR.
 const INVALID_DATA_FORMAT: [number, string] = [6, 'Invalid data format']

@@ -1,0 +1,459 @@
+import { randomBytes } from 'node:crypto'
+import { Redis, type RedisOptions } from 'ioredis'
+import { BackendUnavailable, type AppendOutcome, type ChainBackend } from './backend.js'
+import { GENESIS } from './block.js'
+import { burnReason, type ChainLimits } from './budget.js'
+import type { BurnReason, ChainEvent, Origin } from './events.js'
+import { APPEND, BURN, INIT } from './redis-scripts.js'
+import { prepareBlocks, type ChainStore, type PreparedBlocks } from './store.js'
+
+export interface RedisBackendOptions {
+  /** redis://, rediss:// or unix:///path/to/redis.sock */
+  url: string
+  /** Every key starts with {namespace}: one chain per namespace, on one shard. */
+  namespace: string
+  store: ChainStore
+  limits: ChainLimits
+  /** Told once when Redis goes away, once when it is back. */
+  log: (level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, message: string) => void
+}
+
+const GENESIS_TEXT = JSON.stringify(GENESIS)
+const GENESIS_BYTES = String(Buffer.byteLength(GENESIS_TEXT) + 1)
+// Entries read per XREAD: a replica loading a long chain takes it in pages.
+const PAGE = 2000
+// A blocked read returns this often, so a closed backend stops soon.
+const BLOCK_MS = 1000
+// Waiting for this replica's copy to reach a head another replica wrote.
+const CATCH_UP_MS = 5000
+const EVENTS_KEPT = 10_000
+// How long a starting replica waits for Redis before it gives up.
+const CONNECT_MS = 30_000
+
+interface Pending {
+  entries: readonly string[]
+  now: number
+  burnRolled: boolean
+  /** A burn asked for outright (the stage's button): whatever the chain holds then. */
+  burnNow?: BurnReason
+  resolve: (outcome: AppendOutcome) => void
+  reject: (error: Error) => void
+}
+
+interface Planned { request: Pending, prepared: PreparedBlocks, first: number }
+
+type StreamEntries = Array<[id: string, fields: string[]]>
+
+/** ioredis takes redis:// and rediss:// itself; a socket is a path. */
+export function redisOptions (url: string): RedisOptions & { path?: string } {
+  const parsed = new URL(url)
+  if (parsed.protocol !== 'unix:') return {}
+  const db = parsed.searchParams.get('db')
+  return { path: decodeURIComponent(parsed.pathname), ...(db === null ? {} : { db: Number(db) }) }
+}
+
+/**
+ * One chain shared by every replica, in Redis. Each replica keeps a full
+ * copy in its own store, followed from Redis, and serves every read from
+ * it: a full read costs Redis nothing.
+ *
+ * Appends are group commits: while one is in flight, requests queue, and
+ * the next one takes them all. They are hashed on this replica's head and
+ * sent in one script that appends them only if that head is still Redis's;
+ * if another replica got there first, this replica catches up and hashes
+ * them again. Each request keeps its own outcome: a batch stops at a
+ * request that burns the chain, which burns it alone.
+ */
+export class RedisBackend implements ChainBackend {
+  readonly store: ChainStore
+  readonly #options: RedisBackendOptions
+  readonly #client: Redis
+  readonly #reader: Redis
+  readonly #keys: { head: string, chain: string, events: string, requests: string, shared: (name: string) => string }
+  readonly #replica = randomBytes(6).toString('hex')
+  #emit: (event: ChainEvent, origin: Origin) => void = () => {}
+  #queue: Pending[] = []
+  #appending = false
+  /** Chain entries read while an append was in flight, applied after it. */
+  #held: StreamEntries = []
+  #chainId = '0-0'
+  #eventsId = '$'
+  #loaded = false
+  #reachable = false
+  #closed = false
+  #waiters: Array<{ epoch: number, length: number, done: () => void }> = []
+
+  private constructor (options: RedisBackendOptions) {
+    this.#options = options
+    this.store = options.store
+    const ns = `{${options.namespace}}`
+    this.#keys = {
+      head: `${ns}:head`,
+      chain: `${ns}:chain`,
+      events: `${ns}:events`,
+      requests: `${ns}:requests`,
+      shared: (name) => `${ns}:shared:${name}`
+    }
+    const common: RedisOptions = {
+      ...redisOptions(options.url),
+      lazyConnect: true,
+      // While Redis is away, commands fail at once (a clear 503) instead of
+      // queueing in memory; ioredis keeps reconnecting by itself.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: (times) => Math.min(50 * times, 1000)
+    }
+    const url = new URL(options.url).protocol === 'unix:' ? undefined : options.url
+    this.#client = url === undefined ? new Redis({ ...common, enableAutoPipelining: true }) : new Redis(url, { ...common, enableAutoPipelining: true })
+    this.#reader = url === undefined ? new Redis(common) : new Redis(url, common)
+    for (const [name, script] of [['logfireInit', INIT], ['logfireAppend', APPEND], ['logfireBurn', BURN]] as const) {
+      this.#client.defineCommand(name, { numberOfKeys: 2, lua: script })
+    }
+    for (const connection of [this.#client, this.#reader]) {
+      // ioredis reports every failed reconnection; the outage is logged once, below.
+      connection.on('error', () => {})
+      connection.on('close', () => { this.#unreachable() })
+    }
+    this.#client.on('ready', () => { this.#onReady().catch(() => {}) })
+  }
+
+  /** Connects, creates the chain if Redis has none, and starts following it. */
+  static async connect (options: RedisBackendOptions): Promise<RedisBackend> {
+    const backend = new RedisBackend(options)
+    try {
+      await Promise.all([backend.#client, backend.#reader].map(async (connection) => {
+        connection.connect().catch(() => {})
+        await ready(connection, CONNECT_MS)
+      }))
+    } catch (error) {
+      await backend.close()
+      throw error
+    }
+    await backend.#ensureChain()
+    // Shared events from now on: the last one's id, so none is missed between reads.
+    const last = await backend.#client.xrevrange(backend.#keys.events, '+', '-', 'COUNT', 1)
+    backend.#eventsId = last[0]?.[0] ?? '0-0'
+    backend.#reachable = true
+    backend.#follow()
+    await backend.#caughtUpWithRedis()
+    return backend
+  }
+
+  /** For @fastify/rate-limit: its counters in Redis, so the limit counts across replicas. */
+  rateLimitStore (name: string): { redis: Redis, nameSpace: string } {
+    return { redis: this.#client, nameSpace: `{${this.#options.namespace}}:rate:${name}:` }
+  }
+
+  get available (): boolean {
+    return this.#loaded && this.#reachable && this.#client.status === 'ready' && this.#reader.status === 'ready'
+  }
+
+  attach (emit: (event: ChainEvent, origin: Origin) => void): void {
+    this.#emit = emit
+  }
+
+  append (entries: readonly string[], now: number, burnRolled: boolean): Promise<AppendOutcome> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ entries, now, burnRolled, resolve, reject })
+      if (!this.#appending) this.#drain()
+    })
+  }
+
+  /** Queued like an append, so that it never runs while one is in flight. */
+  async burn (reason: BurnReason): Promise<number> {
+    const outcome = await new Promise<AppendOutcome>((resolve, reject) => {
+      this.#queue.push({ entries: [], now: 0, burnRolled: true, burnNow: reason, resolve, reject })
+      if (!this.#appending) this.#drain()
+    })
+    return outcome.appended ? 0 : outcome.burned
+  }
+
+  nextRequestNumber (): Promise<number> {
+    return unavailableOnError(this.#client.incr(this.#keys.requests))
+  }
+
+  share (event: ChainEvent): void {
+    this.#client.xadd(this.#keys.events, 'MAXLEN', '~', String(EVENTS_KEPT), '*', 'r', this.#replica, 'e', JSON.stringify(event))
+      .catch(() => {})
+  }
+
+  async loadShared (name: string): Promise<unknown> {
+    const text = await unavailableOnError(this.#client.get(this.#keys.shared(name)))
+    return text === null ? undefined : JSON.parse(text)
+  }
+
+  async saveShared (name: string, value: unknown): Promise<void> {
+    await unavailableOnError(this.#client.set(this.#keys.shared(name), JSON.stringify(value)))
+  }
+
+  async close (): Promise<void> {
+    this.#closed = true
+    for (const request of this.#queue.splice(0)) request.reject(new BackendUnavailable('closing'))
+    this.#reader.disconnect()
+    await this.#client.quit().catch(() => { this.#client.disconnect() })
+  }
+
+  // ---- appends
+
+  /** Sends every queued request, a batch at a time, one batch in flight. */
+  #drain (): void {
+    if (this.#appending || this.#queue.length === 0 || this.#closed) return
+    this.#appending = true
+    this.#appendBatch().then(() => {
+      this.#afterAppend()
+      this.#drain()
+    }, () => {
+      this.#afterAppend()
+      this.#drain()
+    })
+  }
+
+  async #appendBatch (): Promise<void> {
+    const { store } = this
+    const epoch = store.epoch
+    const base = { length: store.length, hash: store.head.hash }
+    let head = store.head
+    let length = store.length
+    let bytes = store.byteLength
+    const planned: Planned[] = []
+    let burning: { request: Pending, reason: BurnReason } | undefined
+    for (const request of this.#queue) {
+      if (request.burnNow !== undefined) {
+        burning = { request, reason: request.burnNow }
+        break
+      }
+      const prepared = prepareBlocks(head, request.entries, request.now)
+      const reason = burnReason(this.#options.limits, { burnRolled: request.burnRolled, length, incoming: request.entries.length, bytes, incomingBytes: prepared.bytes })
+      if (reason !== undefined) {
+        burning = { request, reason }
+        break
+      }
+      planned.push({ request, prepared, first: length })
+      head = prepared.blocks.at(-1) ?? head
+      length += request.entries.length
+      bytes += prepared.bytes
+    }
+    this.#queue.splice(0, planned.length + (burning === undefined ? 0 : 1))
+
+    if (planned.length > 0) {
+      const texts = planned.flatMap(({ prepared }) => prepared.texts)
+      let reply: [number, string?, string?]
+      try {
+        reply = await (this.#client as unknown as Scripts).logfireAppend(this.#keys.head, this.#keys.chain,
+          String(epoch), String(base.length), base.hash, head.hash, String(bytes - store.byteLength), ...texts)
+      } catch (error) {
+        const unavailable = new BackendUnavailable((error as Error).message)
+        for (const { request } of planned) request.reject(unavailable)
+        burning?.request.reject(unavailable)
+        return
+      }
+      if (reply[0] !== 1) {
+        // Another replica appended first: catch up, then hash these again.
+        this.#queue.unshift(...planned.map(({ request }) => request), ...(burning === undefined ? [] : [burning.request]))
+        await this.#catchUp(Number(reply[1]), Number(reply[2]))
+        return
+      }
+      for (const { request, prepared, first } of planned) {
+        const { blocks, slice } = store.commit({ ...prepared, epoch, length: first })
+        this.#emit({ type: 'append', count: request.entries.length, first, epoch, entries: request.entries }, 'local')
+        request.resolve({ appended: true, blocks, slice, length: first + request.entries.length })
+      }
+    }
+
+    if (burning !== undefined) {
+      // The button burns whatever chain Redis holds; a roll or a budget, the chain it was decided on.
+      const head: [string, string, string] = burning.request.burnNow !== undefined ? ['', '', ''] : [String(store.epoch), String(store.length), store.head.hash]
+      const burned = await this.#burnScript(head, burning.reason).catch((error: Error) => error)
+      if (burned instanceof Error) burning.request.reject(new BackendUnavailable(burned.message))
+      else if (burned === undefined) this.#queue.unshift(burning.request)
+      else burning.request.resolve({ appended: false, burned, reason: burning.reason })
+    }
+  }
+
+  /** Runs the burn script; the blocks lost, or undefined when the head had moved (then this replica has caught up). */
+  async #burnScript (head: [string, string, string], reason: BurnReason): Promise<number | undefined> {
+    const reply = await (this.#client as unknown as Scripts).logfireBurn(this.#keys.head, this.#keys.chain,
+      ...head, reason, GENESIS_TEXT, GENESIS.hash, GENESIS_BYTES)
+    if (reply[0] !== 1) {
+      await this.#catchUp(Number(reply[1]), Number(reply[2]))
+      return undefined
+    }
+    const burned = Number(reply[1])
+    this.store.burnTo(Number(reply[2]))
+    this.#emit({ type: 'burn', epoch: this.store.epoch, burned, reason }, 'local')
+    return burned
+  }
+
+  #afterAppend (): void {
+    this.#appending = false
+    const held = this.#held
+    this.#held = []
+    this.#applyChain(held)
+  }
+
+  /** Resolves once this replica's copy has reached a head Redis reported. */
+  #catchUp (epoch: number, length: number): Promise<void> {
+    this.#afterAppend()
+    this.#appending = true
+    if (this.#reached(epoch, length)) return Promise.resolve()
+    return new Promise((resolve) => {
+      const waiter = { epoch, length, done: resolve }
+      this.#waiters.push(waiter)
+      setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter)
+        resolve()
+      }, CATCH_UP_MS).unref()
+    })
+  }
+
+  #reached (epoch: number, length: number): boolean {
+    return this.store.epoch > epoch || (this.store.epoch === epoch && this.store.length >= length)
+  }
+
+  // ---- following Redis
+
+  /** Reads the chain's stream and the shared events, for as long as the backend is open. */
+  #follow (): void {
+    const loop = async (): Promise<void> => {
+      while (!this.#closed) {
+        try {
+          const reply = await this.#reader.xread('COUNT', PAGE, 'BLOCK', BLOCK_MS, 'STREAMS', this.#keys.chain, this.#keys.events, this.#chainId, this.#eventsId) as Array<[string, StreamEntries]> | null
+          if (!this.#loaded && (reply === null || !reply.some(([key, entries]) => key === this.#keys.chain && entries.length === PAGE))) this.#loaded = true
+          for (const [key, entries] of reply ?? []) {
+            if (entries.length === 0) continue
+            if (key === this.#keys.chain) {
+              this.#chainId = (entries.at(-1) as [string, string[]])[0]
+              if (this.#appending) this.#held.push(...entries)
+              else this.#applyChain(entries)
+            } else {
+              this.#eventsId = (entries.at(-1) as [string, string[]])[0]
+              this.#applyEvents(entries)
+            }
+          }
+        } catch {
+          if (this.#closed) return
+          await new Promise((resolve) => setTimeout(resolve, 100))
+        }
+      }
+    }
+    loop().catch(() => {})
+  }
+
+  /** Stores blocks another replica appended, and burns with it; skips what this replica already has. */
+  #applyChain (entries: StreamEntries): void {
+    let run: string[] = []
+    let runFirst = 0
+    const flush = () => {
+      if (run.length === 0) return
+      if (this.store.follow(run)) {
+        this.#emit({ type: 'append', count: run.length, first: runFirst, epoch: this.store.epoch, entries: [] }, 'remote')
+      }
+      run = []
+    }
+    for (const [id, fields] of entries) {
+      const dash = id.indexOf('-')
+      const epoch = Number(id.slice(0, dash)) - 1
+      const index = Number(id.slice(dash + 1))
+      if (epoch < this.store.epoch || (epoch === this.store.epoch && index < this.store.length + run.length)) continue
+      if (epoch > this.store.epoch) {
+        flush()
+        const reason = (field(fields, 'reason') ?? 'random') as BurnReason
+        const burned = Number(field(fields, 'burned') ?? this.store.length - 1)
+        this.store.burnTo(epoch)
+        if (this.#loaded) this.#emit({ type: 'burn', epoch, burned, reason }, 'remote')
+        continue
+      }
+      const text = field(fields, 'b')
+      if (text === undefined) continue
+      if (run.length === 0) runFirst = index
+      run.push(text)
+    }
+    flush()
+    this.#wakeWaiters()
+  }
+
+  #applyEvents (entries: StreamEntries): void {
+    for (const [, fields] of entries) {
+      if (field(fields, 'r') === this.#replica) continue
+      const text = field(fields, 'e')
+      if (text === undefined) continue
+      try {
+        this.#emit(JSON.parse(text) as ChainEvent, 'remote')
+      } catch {}
+    }
+  }
+
+  #wakeWaiters (): void {
+    if (this.#waiters.length === 0) return
+    const due = this.#waiters.filter((w) => this.#reached(w.epoch, w.length))
+    this.#waiters = this.#waiters.filter((w) => !due.includes(w))
+    for (const waiter of due) waiter.done()
+  }
+
+  async #caughtUpWithRedis (): Promise<void> {
+    const [epoch, length] = await this.#client.hmget(this.#keys.head, 'epoch', 'length')
+    const began = Date.now()
+    while (!this.#loaded || !this.#reached(Number(epoch), Number(length))) {
+      if (Date.now() - began > 30_000) throw new BackendUnavailable('could not load the chain from Redis')
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+  }
+
+  // ---- outages
+
+  async #ensureChain (): Promise<void> {
+    // A chain that vanished from Redis while this replica held one (Redis
+    // restarted without persistence) comes back as a new epoch, so every
+    // replica burns its copy rather than keep blocks Redis no longer has.
+    const epoch = this.store.length > 1 ? this.store.epoch + 1 : this.store.epoch
+    await (this.#client as unknown as Scripts).logfireInit(this.#keys.head, this.#keys.chain, String(epoch), GENESIS_TEXT, GENESIS.hash, GENESIS_BYTES)
+  }
+
+  #unreachable (): void {
+    if (!this.#reachable || this.#closed) return
+    this.#reachable = false
+    this.#options.log('warn', { redis: 'unreachable' }, 'redis unreachable: answering 503 until it is back')
+  }
+
+  async #onReady (): Promise<void> {
+    if (this.#reachable || this.#closed || !this.#loaded) return
+    await this.#ensureChain()
+    this.#reachable = true
+    this.#options.log('info', { redis: 'reachable' }, 'redis reachable again')
+  }
+}
+
+interface Scripts {
+  logfireInit: (head: string, chain: string, ...args: string[]) => Promise<number>
+  logfireAppend: (head: string, chain: string, ...args: string[]) => Promise<[number, string?, string?]>
+  logfireBurn: (head: string, chain: string, ...args: string[]) => Promise<[number, string?, string?]>
+}
+
+/** Any failure to talk to Redis is the same to a client: the store is unavailable. */
+async function unavailableOnError<T> (command: Promise<T>): Promise<T> {
+  try {
+    return await command
+  } catch (error) {
+    throw new BackendUnavailable((error as Error).message)
+  }
+}
+
+function ready (connection: Redis, timeoutMs: number): Promise<void> {
+  if (connection.status === 'ready') return Promise.resolve()
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      connection.off('ready', onReady)
+      reject(new BackendUnavailable(`redis not reachable after ${timeoutMs / 1000} s`))
+    }, timeoutMs)
+    const onReady = () => {
+      clearTimeout(timer)
+      resolve()
+    }
+    connection.once('ready', onReady)
+  })
+}
+
+function field (fields: string[], name: string): string | undefined {
+  for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return fields[i + 1]
+  return undefined
+}

@@ -1,0 +1,62 @@
+/*
+ * The Lua scripts that keep one chain in Redis. Redis runs each one whole,
+ * alone: that is what makes an append or a burn all-or-nothing across
+ * replicas. Hashes are computed in Node (Redis 7 has no SHA-256 in Lua, and
+ * a Lua one would freeze it), so a script only checks that the head is still
+ * the one the blocks were hashed on: a compare-and-set.
+ *
+ * Keys: KEYS[1] the head (a hash: epoch, length, hash, bytes), KEYS[2] the
+ * chain (a stream, one entry per block, field b its JSON text, with ids
+ * "<epoch + 1>-<index>": they keep increasing across burns, and 0-0 is not
+ * a legal id).
+ */
+
+/** ARGV: epoch, genesis text, genesis hash, genesis bytes. Creates the chain if there is none. */
+export const INIT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('DEL', KEYS[2])
+redis.call('XADD', KEYS[2], (tonumber(ARGV[1]) + 1) .. '-0', 'b', ARGV[2])
+redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'length', 1, 'hash', ARGV[3], 'bytes', ARGV[4])
+return 1
+`
+
+/**
+ * ARGV: epoch, length, head hash (what the blocks were hashed on), the new
+ * head hash, the bytes added, then each block's text. Returns {1} when
+ * appended, or {0, epoch, length} of the head that moved.
+ */
+export const APPEND = `
+local head = redis.call('HMGET', KEYS[1], 'epoch', 'length', 'hash')
+if head[1] ~= ARGV[1] or head[2] ~= ARGV[2] or head[3] ~= ARGV[3] then
+  return {0, head[1] or '', head[2] or ''}
+end
+local prefix = (tonumber(ARGV[1]) + 1) .. '-'
+local length = tonumber(ARGV[2])
+for i = 6, #ARGV do
+  redis.call('XADD', KEYS[2], prefix .. length, 'b', ARGV[i])
+  length = length + 1
+end
+redis.call('HSET', KEYS[1], 'length', length, 'hash', ARGV[4])
+redis.call('HINCRBY', KEYS[1], 'bytes', ARGV[5])
+return {1}
+`
+
+/**
+ * ARGV: epoch, length and head hash the burn was decided on (length and
+ * hash empty: whatever the chain holds now, as the admin's button does; all
+ * three empty: whatever the epoch), the reason, then genesis's text, hash
+ * and bytes. Returns {1, burned, new epoch}, or {0, epoch, length} of the
+ * head that moved.
+ */
+export const BURN = `
+local head = redis.call('HMGET', KEYS[1], 'epoch', 'length', 'hash')
+if (ARGV[1] ~= '' and head[1] ~= ARGV[1]) or (ARGV[2] ~= '' and (head[2] ~= ARGV[2] or head[3] ~= ARGV[3])) then
+  return {0, head[1] or '', head[2] or ''}
+end
+local burned = tonumber(head[2]) - 1
+local epoch = tonumber(head[1]) + 1
+redis.call('DEL', KEYS[2])
+redis.call('XADD', KEYS[2], (epoch + 1) .. '-0', 'b', ARGV[5], 'reason', ARGV[4], 'burned', burned)
+redis.call('HSET', KEYS[1], 'epoch', epoch, 'length', 1, 'hash', ARGV[6], 'bytes', ARGV[7])
+return {1, burned, epoch}
+`

@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto'
+import { afterEach, describe, expect, inject, it } from 'vitest'
+import { Chain } from '../../src/chain/chain.js'
+import type { ChainEvent, Origin } from '../../src/chain/events.js'
+import { RedisBackend } from '../../src/chain/redis-backend.js'
+import { ChainStore } from '../../src/chain/store.js'
+import { redisMissing } from '../redis-server.js'
+
+const LIMITS = { maxBlocks: 100_000, maxBytes: 64 * 1024 * 1024 }
+const open: Chain[] = []
+afterEach(async () => { await Promise.all(open.splice(0).map((chain) => chain.close())) })
+
+/** Replicas of one chain: each its own store, all on one namespace of the tests' Redis. */
+async function replicas (count: number, namespace = `replicas-${randomBytes(4).toString('hex')}`): Promise<Chain[]> {
+  const chains: Chain[] = []
+  for (let i = 0; i < count; i++) {
+    const chain = new Chain(await RedisBackend.connect({ url: inject('redisUrl'), namespace, store: new ChainStore(), limits: LIMITS, log: () => {} }))
+    open.push(chain)
+    chains.push(chain)
+  }
+  return chains
+}
+
+async function until (condition: () => boolean, ms = 5000): Promise<void> {
+  const began = Date.now()
+  while (!condition()) {
+    if (Date.now() - began > ms) throw new Error('timed out waiting')
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
+
+const text = (chain: Chain) => Buffer.concat(chain.slice().parts).toString()
+
+describe.skipIf(redisMissing !== '')(`replicas of one chain in Redis${redisMissing}`, () => {
+  it('shows each replica what another appended, as a remote append', async () => {
+    const [a, b] = await replicas(2) as [Chain, Chain]
+    const seen: Array<[ChainEvent['type'], Origin]> = []
+    b.subscribe((event, origin) => { seen.push([event.type, origin]) })
+    await a.append(['from a'], 1)
+    await until(() => b.length === 2)
+    expect(text(b)).toBe(text(a))
+    expect(seen).toEqual([['append', 'remote']])
+  })
+
+  it('ends with one identical chain, every entry once, when replicas append at once', async () => {
+    const chains = await replicas(3)
+    await Promise.all(chains.flatMap((chain, r) => Array.from({ length: 100 }, (_, i) => chain.append([`r${r} ${i}`], 1))))
+    await until(() => chains.every((chain) => chain.length === 301))
+    const [first, ...rest] = chains.map(text)
+    for (const other of rest) expect(other).toBe(first)
+    const data = (chains[0] as Chain).toArray().slice(1).map((b) => b.data).sort()
+    expect(data).toEqual(chains.flatMap((_, r) => Array.from({ length: 100 }, (_, i) => `r${r} ${i}`)).sort())
+    expect((chains[1] as Chain).verify().valid).toBe(true)
+  })
+
+  it('burns every replica\'s copy, with the reason and the blocks lost', async () => {
+    const [a, b] = await replicas(2) as [Chain, Chain]
+    await a.append(['x', 'y'], 1)
+    await until(() => b.length === 3)
+    await a.burn('admin')
+    await until(() => b.epoch === 1)
+    expect(b.length).toBe(1)
+    expect(b.lastBurn).toMatchObject({ epoch: 1, burned: 2, reason: 'admin' })
+    await b.append(['after'], 1)
+    await until(() => a.length === 2)
+    expect(text(a)).toBe(text(b))
+  })
+
+  it('gives a replica that starts late the whole chain', async () => {
+    const namespace = `late-${randomBytes(4).toString('hex')}`
+    const [a] = await replicas(1, namespace) as [Chain]
+    for (let i = 0; i < 5; i++) await a.append(Array.from({ length: 1000 }, (_, j) => `${i}.${j}`), 1)
+    const [late] = await replicas(1, namespace) as [Chain]
+    expect(late.length).toBe(5001)
+    expect(text(late)).toBe(text(a))
+  })
+
+  it('shares the events that are not the chain\'s own, and numbers requests across replicas', async () => {
+    const [a, b] = await replicas(2) as [Chain, Chain]
+    const seen: ChainEvent[] = []
+    b.subscribe((event, origin) => { if (origin === 'remote') seen.push(event) })
+    a.publish({ type: 'fire', request: 7 })
+    await until(() => seen.length === 1)
+    expect(seen).toEqual([{ type: 'fire', request: 7 }])
+    const numbers = await Promise.all([a, b, a, b].map(async (chain) => await chain.nextRequestNumber()))
+    expect(numbers.sort()).toEqual([1, 2, 3, 4])
+  })
+})
