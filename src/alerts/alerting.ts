@@ -14,6 +14,9 @@ declare module '../chain/events.js' {
   }
 }
 
+// What GET /alerts shows.
+const RECENT_ALERTS = 200
+
 export interface AlertingOptions extends Alerting {
   chain: Chain
   clock: () => number
@@ -31,6 +34,8 @@ export interface AlertingHandle {
   balloons: readonly Balloon[]
   /** How many rules run. */
   rules: number
+  /** The latest alerts of every replica, newest first. */
+  recent: readonly Alert[]
   stop: () => void
 }
 
@@ -84,9 +89,15 @@ export function startAlerting (options: AlertingOptions): AlertingHandle {
       chain.publish({ type: 'alert', alert })
     }
   })
-  // Another replica's appends are that replica's to evaluate.
+  // Another replica's appends are that replica's to evaluate; its alerts
+  // are shown here all the same.
+  const recent: Alert[] = []
   const stop = chain.subscribe((event, origin) => {
     if (event.type === 'append' && origin === 'local') engine.enqueue(event.entries, event.first, event.epoch)
+    if (event.type === 'alert') {
+      recent.unshift(event.alert)
+      if (recent.length > RECENT_ALERTS) recent.pop()
+    }
   })
-  return { engine, balloons, rules: options.rules.length, stop }
+  return { engine, balloons, rules: options.rules.length, recent, stop }
 }

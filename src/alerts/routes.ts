@@ -23,7 +23,7 @@ const alertSchema = z.object({
 
 /** GET /alerts, and the balloons' emergency stop. Alerting itself is started by startAlerting. */
 export const alertRoutes: FastifyPluginAsync<AlertRouteOptions> = async (app, { alerting, adminToken }) => {
-  const { engine, balloons, rules } = alerting
+  const { engine, balloons, rules, recent } = alerting
   // The emergency stop: every plug off, now.
   app.post('/admin/balloon/off', {
     onRequest: requireAdmin(adminToken),
@@ -56,5 +56,5 @@ export const alertRoutes: FastifyPluginAsync<AlertRouteOptions> = async (app, { 
         ...adminErrors()
       }
     }
-  }, async () => ({ rules, dropped: engine.dropped, alerts: [...engine.recent] }))
+  }, async () => ({ rules, dropped: engine.dropped, alerts: [...recent] }))
 }

@@ -1,0 +1,143 @@
+import { randomBytes } from 'node:crypto'
+import { describe, expect, inject, it } from 'vitest'
+import type { Config } from '../../src/config.js'
+import { appsClosedAfterEach, chainEntries, post, type TestApp } from '../helpers.js'
+import { privateRedis, redisMissing } from '../redis-server.js'
+import { openStream } from '../sse-client.js'
+
+const start = appsClosedAfterEach()
+
+/** Replicas: apps on one Redis namespace, as several logfire processes behind a balancer would be. */
+async function replicas (count: number, overrides: Partial<Config> = {}, url = inject('redisUrl'), namespace = `http-${randomBytes(4).toString('hex')}`): Promise<TestApp[]> {
+  const redis = { url, namespace }
+  const apps: TestApp[] = []
+  for (let i = 0; i < count; i++) apps.push(await start({ redis, ...overrides }))
+  return apps
+}
+
+async function until<T> (read: () => Promise<T>, done: (value: T) => boolean, ms = 5000): Promise<T> {
+  const began = Date.now()
+  for (;;) {
+    const value = await read()
+    if (done(value)) return value
+    if (Date.now() - began > ms) throw new Error(`timed out; last ${JSON.stringify(value)}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+const read = (app: TestApp, url = '/logs', headers: Record<string, string> = {}) => app.inject({ method: 'GET', url, headers })
+
+describe.skipIf(redisMissing !== '')(`logfire on Redis, over HTTP${redisMissing}`, () => {
+  it('answers the same chain, ETag and verdict from every replica', async () => {
+    const [a, b] = await replicas(2) as [TestApp, TestApp]
+    expect((await post(a, 'one\ntwo')).statusCode).toBe(200)
+    expect((await post(b, 'three')).statusCode).toBe(200)
+    const fromB = await until(() => read(b), (r) => r.json().length === 4)
+    const fromA = await read(a)
+    expect(fromA.body).toBe(fromB.body)
+    expect(fromA.headers.etag).toBe(fromB.headers.etag)
+    expect((await read(a, '/logs?from=2')).body).toBe((await read(b, '/logs?from=2')).body)
+    expect((await read(b, '/logs', { 'if-none-match': fromA.headers.etag as string })).statusCode).toBe(304)
+    expect((await read(b, '/logs/verify')).json()).toEqual((await read(a, '/logs/verify')).json())
+    expect(await chainEntries(a)).toEqual(['one', 'two', 'three'])
+  })
+
+  it('meets each request number with the fate a single process gives it, whichever replica draws it', async () => {
+    const seeded = { seed: 'replayable', fireRate: 0.4, burnRate: 0.2 }
+    const [a, b] = await replicas(2, seeded) as [TestApp, TestApp]
+    const alone = await start(seeded)
+    const fates = async (apps: TestApp[]) => {
+      const seen: string[] = []
+      for (let i = 0; i < 30; i++) {
+        const response = await post(apps[i % apps.length] as TestApp, `line ${i}`)
+        seen.push(`${response.headers['x-logfire-request'] as string}:${response.statusCode}`)
+      }
+      return seen
+    }
+    const shared = await fates([a, b])
+    expect(shared).toEqual(await fates([alone]))
+    expect(new Set(shared.map((fate) => fate.split(':')[1]))).toEqual(new Set(['200', '410', '503']))
+  })
+
+  it('shares the live settings: a change on one replica applies on the others', async () => {
+    const namespace = `settings-${randomBytes(4).toString('hex')}`
+    const [a, b] = await replicas(2, { adminToken: 's3cret' }, inject('redisUrl'), namespace) as [TestApp, TestApp]
+    const patch = await a.inject({ method: 'PATCH', url: '/admin/chaos', headers: { authorization: 'Bearer s3cret' }, payload: { fireRate: 1 } })
+    expect(patch.statusCode).toBe(200)
+    await until(() => post(b, 'x'), (r) => r.statusCode === 503)
+    expect((await post(b, 'x')).headers['x-logfire-settings']).toBe('fire=1; burn=0; gdpr=on; override=on')
+    // A replica that starts now runs with them too, whatever its own environment says.
+    const [late] = await replicas(1, { fireRate: 0 }, inject('redisUrl'), namespace) as [TestApp]
+    expect((await post(late, 'x')).statusCode).toBe(503)
+  })
+
+  it('counts the rate limit across replicas', async () => {
+    const [a, b] = await replicas(2, { rateLimit: 4 }) as [TestApp, TestApp]
+    const statuses = []
+    for (const app of [a, b, a, b, a, b]) statuses.push((await post(app, 'x')).statusCode)
+    expect(statuses).toEqual([200, 200, 200, 200, 429, 429])
+  })
+
+  it('shows one replica\'s blocks and burns on another\'s event stream, and resumes on a third with Last-Event-ID', async () => {
+    const [a, b, c] = await replicas(3, { adminToken: 's3cret' }) as [TestApp, TestApp, TestApp]
+    const url = await c.listen({ port: 0, host: '127.0.0.1' })
+    const viewer = openStream(`${url}/logs/stream`)
+    await viewer.connected()
+    await post(a, 'posted to a')
+    await viewer.waitForEvents(1)
+    expect(viewer.events[0]).toMatchObject({ id: '0-1', event: 'block', data: { data: 'posted to a' } })
+    viewer.close()
+
+    await post(a, 'missed while away')
+    const bUrl = await b.listen({ port: 0, host: '127.0.0.1' })
+    const resumed = openStream(`${bUrl}/logs/stream`, { 'last-event-id': '0-1' })
+    await resumed.waitForEvents(1)
+    expect(resumed.events[0]).toMatchObject({ id: '0-2', event: 'block', data: { data: 'missed while away' } })
+
+    await a.inject({ method: 'DELETE', url: '/logs', headers: { authorization: 'Bearer s3cret' } })
+    await resumed.waitForEvents(2)
+    expect(resumed.events[1]).toMatchObject({ event: 'burn', data: { burned: 2, reason: 'admin' } })
+    resumed.close()
+  })
+
+  it('shows every replica\'s alerts in GET /alerts, each entry evaluated by one replica only', async () => {
+    const [a, b] = await replicas(2, { adminToken: 's3cret' }) as [TestApp, TestApp]
+    const alerts = (app: TestApp) => app.inject({ method: 'GET', url: '/alerts', headers: { authorization: 'Bearer s3cret' } })
+    const rootLogin = JSON.stringify({ eventName: 'ConsoleLogin', userIdentity: { type: 'Root' }, eventType: 'AwsConsoleSignIn', responseElements: { ConsoleLogin: 'Success' } })
+    expect((await post(a, rootLogin, { 'content-type': 'application/json' })).statusCode).toBe(200)
+    const onB = await until(() => alerts(b), (r) => r.json().alerts.length > 0)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const onA = await alerts(a)
+    expect(onA.json().alerts).toEqual(onB.json().alerts)
+    // Had both replicas run the rules over the entry, each rule would be there twice.
+    const rules = (onA.json().alerts as Array<{ rule: string }>).map((alert) => alert.rule)
+    expect(new Set(rules).size).toBe(rules.length)
+  })
+})
+
+describe.skipIf(redisMissing !== '')(`when Redis goes away${redisMissing}`, () => {
+  it('answers 503 LOGFIRE_STORE_UNAVAILABLE, keeps /healthz, fails /readyz, and comes back by itself with nothing half-stored', async () => {
+    const redis = await privateRedis({ appendonly: true })
+    try {
+      const [a] = await replicas(1, {}, redis.url) as [TestApp]
+      expect((await post(a, 'before')).statusCode).toBe(200)
+      expect((await read(a, '/readyz')).statusCode).toBe(200)
+
+      await redis.stop()
+      const during = await until(() => post(a, 'during'), (r) => r.statusCode === 503)
+      expect(during.json()).toMatchObject({ statusCode: 503, code: 'LOGFIRE_STORE_UNAVAILABLE' })
+      expect(during.headers['retry-after']).toBe('1')
+      expect((await read(a)).json()).toMatchObject({ code: 'LOGFIRE_STORE_UNAVAILABLE' })
+      expect((await read(a, '/readyz')).json()).toMatchObject({ statusCode: 503, code: 'LOGFIRE_STORE_UNAVAILABLE' })
+      expect((await read(a, '/healthz')).statusCode).toBe(200)
+
+      await redis.start()
+      await until(() => read(a, '/readyz'), (r) => r.statusCode === 200, 10_000)
+      expect((await post(a, 'after')).statusCode).toBe(200)
+      expect(await chainEntries(a)).toEqual(['before', 'after'])
+      expect((await read(a, '/logs/verify')).json()).toMatchObject({ valid: true })
+    } finally {
+      await redis.remove()
+    }
+  })
+})
