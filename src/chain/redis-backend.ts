@@ -73,7 +73,10 @@ export class RedisBackend implements ChainBackend {
   readonly #replica = randomBytes(6).toString('hex')
   #emit: (event: ChainEvent, origin: Origin) => void = () => {}
   #queue: Pending[] = []
-  #appending = false
+  /** A batch is being sent: requests wait for the next. */
+  #draining = false
+  /** A script is in flight: the follower holds what it reads. */
+  #holding = false
   /** Chain entries read while an append was in flight, applied after it. */
   #held: StreamEntries = []
   #chainId = '0-0'
@@ -155,7 +158,7 @@ export class RedisBackend implements ChainBackend {
   append (entries: readonly string[], now: number, burnRolled: boolean): Promise<AppendOutcome> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ entries, now, burnRolled, resolve, reject })
-      if (!this.#appending) this.#drain()
+      this.#drain()
     })
   }
 
@@ -163,7 +166,7 @@ export class RedisBackend implements ChainBackend {
   async burn (reason: BurnReason): Promise<number> {
     const outcome = await new Promise<AppendOutcome>((resolve, reject) => {
       this.#queue.push({ entries: [], now: 0, burnRolled: true, burnNow: reason, resolve, reject })
-      if (!this.#appending) this.#drain()
+      this.#drain()
     })
     return outcome.appended ? 0 : outcome.burned
   }
@@ -197,15 +200,14 @@ export class RedisBackend implements ChainBackend {
 
   /** Sends every queued request, a batch at a time, one batch in flight. */
   #drain (): void {
-    if (this.#appending || this.#queue.length === 0 || this.#closed) return
-    this.#appending = true
-    this.#appendBatch().then(() => {
-      this.#afterAppend()
+    if (this.#draining || this.#queue.length === 0 || this.#closed) return
+    this.#draining = true
+    const done = () => {
+      this.#release()
+      this.#draining = false
       this.#drain()
-    }, () => {
-      this.#afterAppend()
-      this.#drain()
-    })
+    }
+    this.#appendBatch().then(done, done)
   }
 
   async #appendBatch (): Promise<void> {
@@ -234,22 +236,25 @@ export class RedisBackend implements ChainBackend {
       bytes += prepared.bytes
     }
     this.#queue.splice(0, planned.length + (burning === undefined ? 0 : 1))
+    const unsent = () => [...planned.map(({ request }) => request), ...(burning === undefined ? [] : [burning.request])]
 
     if (planned.length > 0) {
       const texts = planned.flatMap(({ prepared }) => prepared.texts)
+      // Until the reply is in, the follower holds what it reads: this
+      // replica's copy must still be the head the blocks were hashed on.
+      this.#holding = true
       let reply: [number, string?, string?]
       try {
         reply = await (this.#client as unknown as Scripts).logfireAppend(this.#keys.head, this.#keys.chain,
           String(epoch), String(base.length), base.hash, head.hash, String(bytes - store.byteLength), ...texts)
       } catch (error) {
         const unavailable = new BackendUnavailable((error as Error).message)
-        for (const { request } of planned) request.reject(unavailable)
-        burning?.request.reject(unavailable)
+        for (const request of unsent()) request.reject(unavailable)
         return
       }
       if (reply[0] !== 1) {
         // Another replica appended first: catch up, then hash these again.
-        this.#queue.unshift(...planned.map(({ request }) => request), ...(burning === undefined ? [] : [burning.request]))
+        this.#queue.unshift(...unsent())
         await this.#catchUp(Number(reply[1]), Number(reply[2]))
         return
       }
@@ -258,34 +263,37 @@ export class RedisBackend implements ChainBackend {
         this.#emit({ type: 'append', count: request.entries.length, first, epoch, entries: request.entries }, 'local')
         request.resolve({ appended: true, blocks, slice, length: first + request.entries.length })
       }
+      this.#release()
     }
 
     if (burning !== undefined) {
       // The button burns whatever chain Redis holds; a roll or a budget, the chain it was decided on.
-      const head: [string, string, string] = burning.request.burnNow !== undefined ? ['', '', ''] : [String(store.epoch), String(store.length), store.head.hash]
-      const burned = await this.#burnScript(head, burning.reason).catch((error: Error) => error)
-      if (burned instanceof Error) burning.request.reject(new BackendUnavailable(burned.message))
-      else if (burned === undefined) this.#queue.unshift(burning.request)
-      else burning.request.resolve({ appended: false, burned, reason: burning.reason })
+      const decidedOn = burning.request.burnNow !== undefined ? ['', '', ''] : [String(store.epoch), String(store.length), store.head.hash]
+      this.#holding = true
+      let reply: [number, string?, string?]
+      try {
+        reply = await (this.#client as unknown as Scripts).logfireBurn(this.#keys.head, this.#keys.chain,
+          ...decidedOn, burning.reason, GENESIS_TEXT, GENESIS.hash, GENESIS_BYTES)
+      } catch (error) {
+        burning.request.reject(new BackendUnavailable((error as Error).message))
+        return
+      }
+      if (reply[0] !== 1) {
+        this.#queue.unshift(burning.request)
+        await this.#catchUp(Number(reply[1]), Number(reply[2]))
+        return
+      }
+      const burned = Number(reply[1])
+      this.store.burnTo(Number(reply[2]))
+      this.#emit({ type: 'burn', epoch: this.store.epoch, burned, reason: burning.reason }, 'local')
+      burning.request.resolve({ appended: false, burned, reason: burning.reason })
     }
   }
 
-  /** Runs the burn script; the blocks lost, or undefined when the head had moved (then this replica has caught up). */
-  async #burnScript (head: [string, string, string], reason: BurnReason): Promise<number | undefined> {
-    const reply = await (this.#client as unknown as Scripts).logfireBurn(this.#keys.head, this.#keys.chain,
-      ...head, reason, GENESIS_TEXT, GENESIS.hash, GENESIS_BYTES)
-    if (reply[0] !== 1) {
-      await this.#catchUp(Number(reply[1]), Number(reply[2]))
-      return undefined
-    }
-    const burned = Number(reply[1])
-    this.store.burnTo(Number(reply[2]))
-    this.#emit({ type: 'burn', epoch: this.store.epoch, burned, reason }, 'local')
-    return burned
-  }
-
-  #afterAppend (): void {
-    this.#appending = false
+  /** Lets the follower go on: applies what it read while a script was in flight. */
+  #release (): void {
+    if (!this.#holding) return
+    this.#holding = false
     const held = this.#held
     this.#held = []
     this.#applyChain(held)
@@ -293,8 +301,7 @@ export class RedisBackend implements ChainBackend {
 
   /** Resolves once this replica's copy has reached a head Redis reported. */
   #catchUp (epoch: number, length: number): Promise<void> {
-    this.#afterAppend()
-    this.#appending = true
+    this.#release()
     if (this.#reached(epoch, length)) return Promise.resolve()
     return new Promise((resolve) => {
       const waiter = { epoch, length, done: resolve }
@@ -323,7 +330,7 @@ export class RedisBackend implements ChainBackend {
             if (entries.length === 0) continue
             if (key === this.#keys.chain) {
               this.#chainId = (entries.at(-1) as [string, string[]])[0]
-              if (this.#appending) this.#held.push(...entries)
+              if (this.#holding) this.#held.push(...entries)
               else this.#applyChain(entries)
             } else {
               this.#eventsId = (entries.at(-1) as [string, string[]])[0]
