@@ -13,8 +13,12 @@ import autocannon from 'autocannon'
 import { request as httpRequest } from 'node:http'
 import { flood } from './lib/flood.js'
 import { rssMb, startFlags, startServer, stop, type Server } from './lib/processes.js'
+import { Redis } from 'ioredis'
+import { hasRedis, privateRedis } from './lib/redis-server.js'
 
 const QUICK = process.argv.includes('--quick')
+// --only redis: just the Redis backend's rows.
+const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined
 const OUT = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : undefined
 const SECONDS = QUICK ? 1 : 10
 const ROUNDS = QUICK ? 1 : 2
@@ -396,6 +400,101 @@ async function viewerScenario (): Promise<void> {
   }
 }
 
+async function redisUsedMb (socket: string): Promise<number> {
+  const client = new Redis({ path: socket })
+  try {
+    const info = await client.info('memory')
+    return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? NaN) / 1e6
+  } finally {
+    client.disconnect()
+  }
+}
+
+const SCALE_CONNECTIONS = 50
+
+async function redisScenarios (): Promise<void> {
+  // 10. The Redis backend (LOGFIRE_REDIS_URL), against the memory backend
+  // measured in the same run; every replica on one private redis-server.
+  if (!hasRedis) {
+    notes.push('redis-server is not installed (apt-get install -y redis-server): the Redis backend was not measured.')
+    return
+  }
+  const redis = await privateRedis()
+  const socket = redis.url.slice('unix://'.length)
+  const onRedis = (namespace: string, port: number) => startLogfire({ LOGFIRE_REDIS_URL: redis.url, LOGFIRE_REDIS_NAMESPACE: namespace, LOGFIRE_MAX_BLOCKS: '10000000' }, port)
+  const one = await onRedis('one', LOGFIRE_PORT)
+  const memory = await startLogfire({ LOGFIRE_MAX_BLOCKS: '10000000' }, SMALL_CHAIN_PORT)
+  try {
+    const post = postLine(10)
+    await post(one, WARM_UP_SECONDS)
+    await post(memory, WARM_UP_SECONDS)
+    const single = await alternate(post, one, memory)
+    record({
+      scenario: '10. POST one line, 10 conn, 1 replica on Redis vs the memory backend',
+      logfire: `${fmt(single.ours.rps)} req/s, p99 ${fmt(single.ours.p99)} ms`,
+      baseline: `${fmt(single.bare.rps)} req/s, p99 ${fmt(single.bare.p99)} ms`,
+      ratio: fmt(single.ratio, 2),
+      target: '≥ 0.5',
+      pass: single.ratio >= 0.5
+    }, one)
+
+    // Two replicas, each given half the clients, against one replica given
+    // them all: the total each way, in alternating slices. Enough clients to
+    // keep every replica busy: what is compared is capacity, not latency.
+    const two = await onRedis('one', BARE_PORT + 10)
+    try {
+      const both = async (_server: Server, seconds: number): Promise<Load> => {
+        const [x, y] = await Promise.all([one, two].map((replica) => cannon({ url: `${replica.url}/logs`, method: 'POST', body: LINE, headers: { 'content-type': 'text/plain' }, connections: SCALE_CONNECTIONS / 2, duration: seconds })))
+        return { rps: (x as Load).rps + (y as Load).rps, p99: Math.max((x as Load).p99, (y as Load).p99), non2xx: (x as Load).non2xx + (y as Load).non2xx }
+      }
+      await both(one, WARM_UP_SECONDS)
+      const scaled = await alternate((server, seconds) => server === two ? both(server, seconds) : postLine(SCALE_CONNECTIONS)(server, seconds), two, one)
+      record({
+        scenario: `10. POST one line, ${SCALE_CONNECTIONS} conn in all: 2 replicas vs 1, one Redis`,
+        logfire: `${fmt(scaled.ours.rps)} req/s in all, p99 ${fmt(scaled.ours.p99)} ms`,
+        baseline: `${fmt(scaled.bare.rps)} req/s, p99 ${fmt(scaled.bare.p99)} ms`,
+        ratio: fmt(scaled.ratio, 2),
+        target: '≥ 1.0',
+        pass: scaled.ratio >= 1.0
+      }, two)
+    } finally {
+      await stop(two)
+    }
+
+    await resetChain(one)
+    const body = Array.from({ length: 1000 }, (_, i) => `{"level":30,"i":${i},"msg":"batch line"}`.padEnd(100, ' ')).join('\n')
+    const batches = { url: `${one.url}/logs`, method: 'POST' as const, body, headers: { 'content-type': 'application/x-ndjson' }, connections: 10 }
+    await autocannon({ ...batches, duration: WARM_UP_SECONDS })
+    const result = await autocannon({ ...batches, duration: SECONDS })
+    const appended = (result['2xx'] * 1000) / result.duration
+    record({ scenario: '10. Batch ingest on Redis, NDJSON 1,000 × 100 B, 10 conn', logfire: `${fmt(appended)} lines/s, p99 ${result.latency.p99} ms`, baseline: '', ratio: '', target: '', pass: undefined }, one)
+
+    // One full read at 100k blocks: served from the replica's own copy.
+    await resetChain(one)
+    await resetChain(memory)
+    const before = await redisUsedMb(socket)
+    await fill(one, 100_000)
+    const redisMb = await redisUsedMb(socket) - before
+    await fill(memory, 100_000)
+    const fromRedis = oneRequest(`${one.url}/logs`)
+    const fromMemory = oneRequest(`${memory.url}/logs`)
+    const ratio = fromRedis.total / fromMemory.total
+    record({
+      scenario: '10. GET whole chain, 100,000 blocks, 1 replica on Redis vs the memory backend',
+      logfire: `${fmt(fromRedis.total, 1)} ms`,
+      baseline: `${fmt(fromMemory.total, 1)} ms`,
+      ratio: fmt(ratio, 2),
+      target: '≤ 1.3',
+      pass: ratio <= 1.3
+    }, one)
+    record({ scenario: '10. Redis memory for 100,000 blocks of 80-byte lines', logfire: `${fmt(redisMb, 1)} MB`, baseline: '', ratio: '', target: '', pass: undefined })
+  } finally {
+    await stop(one)
+    await stop(memory)
+    await redis.remove()
+  }
+}
+
 // --------------------------------------------------------------------- main
 
 async function main (): Promise<void> {
@@ -404,20 +503,26 @@ async function main (): Promise<void> {
   const bare = await startServer('scripts/bench/bare.mjs', BARE_PORT)
   let curve: string[] = []
   try {
-    console.error('POST and 304, default logging')
-    const info = await postScenarios(bare, 'info', 0.6)
-    console.error('POST and 304, LOG_LEVEL=warn')
-    await postScenarios(bare, 'warn', 0.75)
-    console.error('batch ingest')
-    await batchScenario()
-    console.error('reads, polling, writes during reads')
-    await readScenarios(bare, info[10] as number)
-    console.error('memory')
-    curve = await memoryScenarios()
-    console.error('viewers')
-    await viewerScenario()
-    console.error('long lines')
-    await longLineScenarios()
+    if (ONLY === 'redis') {
+      await redisScenarios()
+    } else {
+      console.error('POST and 304, default logging')
+      const info = await postScenarios(bare, 'info', 0.6)
+      console.error('POST and 304, LOG_LEVEL=warn')
+      await postScenarios(bare, 'warn', 0.75)
+      console.error('batch ingest')
+      await batchScenario()
+      console.error('reads, polling, writes during reads')
+      await readScenarios(bare, info[10] as number)
+      console.error('memory')
+      curve = await memoryScenarios()
+      console.error('viewers')
+      await viewerScenario()
+      console.error('long lines')
+      await longLineScenarios()
+      console.error('the Redis backend')
+      await redisScenarios()
+    }
   } finally {
     await stop(bare)
   }

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import type { TestProject } from 'vitest/node'
-import { hasRedis, privateRedis } from './redis-server.js'
+import { hasRedis, privateRedis } from '../scripts/lib/redis-server.js'
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -5,7 +5,7 @@ import { GENESIS } from './block.js'
 import { burnReason, type ChainLimits } from './budget.js'
 import type { BurnReason, ChainEvent, Origin } from './events.js'
 import { APPEND, BURN, INIT } from './redis-scripts.js'
-import { prepareBlocks, type ChainStore, type PreparedBlocks } from './store.js'
+import { prepareBlocks, type ChainStore, type PreparedAppend } from './store.js'
 
 export interface RedisBackendOptions {
   /** redis://, rediss:// or unix:///path/to/redis.sock */
@@ -40,7 +40,7 @@ interface Pending {
   reject: (error: Error) => void
 }
 
-interface Planned { request: Pending, prepared: PreparedBlocks, first: number }
+interface Planned { request: Pending, prepared: PreparedAppend, first: number }
 
 type StreamEntries = Array<[id: string, fields: string[]]>
 
@@ -224,7 +224,7 @@ export class RedisBackend implements ChainBackend {
         burning = { request, reason: request.burnNow }
         break
       }
-      const prepared = prepareBlocks(head, request.entries, request.now)
+      const prepared = prepareBlocks(head, epoch, length, request.entries, request.now)
       const reason = burnReason(this.#options.limits, { burnRolled: request.burnRolled, length, incoming: request.entries.length, bytes, incomingBytes: prepared.bytes })
       if (reason !== undefined) {
         burning = { request, reason }
@@ -259,7 +259,7 @@ export class RedisBackend implements ChainBackend {
         return
       }
       for (const { request, prepared, first } of planned) {
-        const { blocks, slice } = store.commit({ ...prepared, epoch, length: first })
+        const { blocks, slice } = store.commit(prepared)
         this.#emit({ type: 'append', count: request.entries.length, first, epoch, entries: request.entries }, 'local')
         request.resolve({ appended: true, blocks, slice, length: first + request.entries.length })
       }

@@ -30,26 +30,24 @@ export interface ChainRead extends ChainSlice {
  * Blocks hashed onto the head as it was, not yet stored: what they would
  * cost is known before anything changes, so a budget can refuse them.
  */
-export interface PreparedBlocks {
+export interface PreparedAppend {
   readonly blocks: Block[]
   readonly texts: string[]
   /** Each text's UTF-8 size, its comma included. */
   readonly sizes: number[]
   /** All of them: what the store would hold. */
   readonly bytes: number
-}
-
-/** Blocks prepared on a head of the store: its epoch and length then. */
-export interface PreparedAppend extends PreparedBlocks {
+  /** The chain they were hashed onto: its epoch, and its length then. */
   readonly epoch: number
   readonly length: number
 }
 
 /**
- * Hashes entries onto a head, storing nothing. Timestamps never go
- * backwards, even when the wall clock (or another replica's) does.
+ * Hashes entries onto a head (block `length - 1` of chain `epoch`), storing
+ * nothing. Timestamps never go backwards, even when the wall clock (or
+ * another replica's) does.
  */
-export function prepareBlocks (head: Block, entries: readonly string[], now: number): PreparedBlocks {
+export function prepareBlocks (head: Block, epoch: number, length: number, entries: readonly string[], now: number): PreparedAppend {
   const blocks: Block[] = []
   const texts: string[] = []
   const sizes: number[] = []
@@ -65,7 +63,7 @@ export function prepareBlocks (head: Block, entries: readonly string[], now: num
     sizes.push(size)
     bytes += size
   }
-  return { blocks, texts, sizes, bytes }
+  return { blocks, texts, sizes, bytes, epoch, length }
 }
 
 export interface ChainStoreOptions {
@@ -241,7 +239,7 @@ export class ChainStore {
 
   /** Hashes entries onto the current head without storing them. */
   prepare (entries: readonly string[], now: number): PreparedAppend {
-    return { ...prepareBlocks(this.#head, entries, now), epoch: this.#epoch, length: this.#ends.length }
+    return prepareBlocks(this.#head, this.#epoch, this.#ends.length, entries, now)
   }
 
   /**

@@ -32,30 +32,21 @@ export function seededRandom (seed: string): Random {
 /**
  * The draws for request N: a pure function of the seed and N, so request N
  * meets the same fate whichever replica numbers it, and in whatever order
- * requests arrive. sfc32 again, its state the seed's hash mixed with N, and
- * run for a few rounds so that neighbouring Ns share nothing.
+ * requests arrive. Draw k of request N is a hash of (seed, N, k): a few
+ * multiplications, no state carried from one request to the next.
  */
 export function requestDraws (seed: string): (request: number) => Random {
   const state = createHash('sha256').update(seed, 'utf8').digest()
-  const a0 = state.readUInt32LE(0)
-  const b0 = state.readUInt32LE(4)
-  const c0 = state.readUInt32LE(8)
+  const a = state.readUInt32LE(0)
+  const b = state.readUInt32LE(4)
+  const c = state.readUInt32LE(8)
   return (request) => {
-    let a = a0 ^ mix32(request >>> 0)
-    let b = b0 ^ mix32(Math.floor(request / 4294967296) ^ 0x9e3779b9)
-    let c = c0
-    let d = 1
-    const next = () => {
-      const t = (((a + b) | 0) + d) | 0
-      d = (d + 1) | 0
-      a = b ^ (b >>> 9)
-      b = (c + (c << 3)) | 0
-      c = (c << 21) | (c >>> 11)
-      c = (c + t) | 0
-      return (t >>> 0) / 4294967296
+    const key = mix32(mix32((request >>> 0) ^ a) ^ Math.floor(request / 4294967296) ^ b)
+    let k = 0
+    return () => {
+      k += 1
+      return (mix32(key ^ mix32(Math.imul(k, 0x9e3779b9) ^ c)) >>> 0) / 4294967296
     }
-    for (let i = 0; i < 12; i++) next()
-    return next
   }
 }
 

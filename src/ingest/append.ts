@@ -1,8 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { LiveSettings } from '../admin/settings.js'
-import type { Block } from '../chain/block.js'
+import type { AppendOutcome } from '../chain/backend.js'
 import type { Chain } from '../chain/chain.js'
-import type { ChainSlice } from '../chain/store.js'
 import { ChainBurned, withExtras } from '../errors.js'
 import type { ChaosRoll } from '../fire/chaos.js'
 import { refuseEuMentions } from '../gdpr/guard.js'
@@ -13,6 +12,8 @@ export interface AppendContext {
   /** Read on every append, so a runtime change applies at once. */
   settings: LiveSettings
 }
+
+export type Appended = Extract<AppendOutcome, { appended: true }>
 
 /** What an ingest route knows about the request it is appending for. */
 export interface AppendRequest {
@@ -26,15 +27,19 @@ export interface AppendRequest {
  * the burn (410), then the append. Each refusal throws before anything is
  * stored, so a request is appended whole or not at all.
  */
-export async function appendEntries (context: AppendContext, entries: readonly string[], request: AppendRequest): Promise<{ blocks: Block[], slice: ChainSlice, length: number }> {
+export function appendEntries (context: AppendContext, entries: readonly string[], request: AppendRequest): Appended | Promise<Appended> {
   const { chain } = context
   if (context.settings.gdpr) {
     refuseEuMentions(entries, request.log, ({ entry, term }) => {
       chain.publish({ type: 'gdpr', request: request.requestNumber, entry, term })
     })
   }
+  // In memory the outcome comes at once: no promise on the hot path.
+  const outcome = chain.append(entries, context.clock(), request.chaos.burn)
+  return outcome instanceof Promise ? outcome.then((settled) => appendedOrBurned(settled, request)) : appendedOrBurned(outcome, request)
+}
 
-  const outcome = await chain.append(entries, context.clock(), request.chaos.burn)
+function appendedOrBurned (outcome: AppendOutcome, request: AppendRequest): Appended {
   if (!outcome.appended) {
     const { burned, reason } = outcome
     request.log.warn({ burn: { reason, burned } }, 'chain burned')

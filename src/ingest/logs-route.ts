@@ -59,7 +59,8 @@ export const logsIngestRoute: FastifyPluginAsync<IngestOptions> = async (app, op
       }
     }
   }, async (request, reply) => {
-    const { slice, length } = await appendEntries(options, requestEntries(request), request)
+    const appended = appendEntries(options, requestEntries(request), request)
+    const { slice, length } = appended instanceof Promise ? await appended : appended
     // Built from the blocks' JSON text as the store keeps it: a batch of a
     // thousand lines is not serialised a second time.
     reply.type('application/json; charset=utf-8')

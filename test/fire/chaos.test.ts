@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { rollChaos } from '../../src/fire/chaos.js'
-import { seededRandom, type Random } from '../../src/fire/random.js'
+import { requestDraws, seededRandom, type Random } from '../../src/fire/random.js'
 import { burnReason as reasonWithin } from '../../src/chain/budget.js'
 
 function sequence (...values: number[]): Random & { drawn: number } {
@@ -29,6 +29,44 @@ describe('seededRandom', () => {
     const belowFivePercent = draws.filter((x) => x < 0.05).length / draws.length
     expect(belowFivePercent).toBeGreaterThan(0.04)
     expect(belowFivePercent).toBeLessThan(0.06)
+  })
+})
+
+describe('requestDraws', () => {
+  it('gives request N the same draws for the same seed, whatever came before and wherever it is drawn', () => {
+    const here = requestDraws('demo')
+    const there = requestDraws('demo')
+    const drawsOf = (draws: (n: number) => Random, n: number) => { const random = draws(n); return [random(), random()] }
+    const inOrder = [1, 2, 3, 1_000_000, 2 ** 40].map((n) => drawsOf(here, n))
+    const reversed = [2 ** 40, 1_000_000, 3, 2, 1].map((n) => drawsOf(there, n)).reverse()
+    expect(reversed).toEqual(inOrder)
+    expect(drawsOf(requestDraws('other'), 1)).not.toEqual(inOrder[0])
+    expect(drawsOf(here, 1)[0]).not.toBe(drawsOf(here, 1)[1])
+  })
+
+  it('spreads evenly over [0, 1), for neighbouring requests and for each draw of one', () => {
+    const draws = requestDraws('spread')
+    const first: number[] = []
+    const second: number[] = []
+    for (let n = 1; n <= 20_000; n++) {
+      const random = draws(n)
+      first.push(random())
+      second.push(random())
+    }
+    for (const values of [first, second]) {
+      expect(Math.min(...values)).toBeGreaterThanOrEqual(0)
+      expect(Math.max(...values)).toBeLessThan(1)
+      // Ten buckets, each within 10% of its share.
+      const buckets = Array.from({ length: 10 }, (_, b) => values.filter((x) => x >= b / 10 && x < (b + 1) / 10).length)
+      for (const count of buckets) expect(Math.abs(count - 2000)).toBeLessThan(200)
+    }
+    // Whether request N fires says nothing about request N + 1, nor about its own burn.
+    const both = first.filter((x, i) => x < 0.5 && (first[i + 1] ?? 1) < 0.5).length / first.length
+    expect(both).toBeGreaterThan(0.23)
+    expect(both).toBeLessThan(0.27)
+    const fireAndBurn = first.filter((x, i) => x < 0.5 && (second[i] as number) < 0.5).length / first.length
+    expect(fireAndBurn).toBeGreaterThan(0.23)
+    expect(fireAndBurn).toBeLessThan(0.27)
   })
 })
 

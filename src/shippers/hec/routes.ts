@@ -43,7 +43,8 @@ export const hecRoutes: FastifyPluginAsync<IngestOptions> = async (app, options)
     parseBodiesAs(scope, format, options.limits)
     for (const url of urls) {
       scope.post(url, { onRequest, config: { docs: { fire: true, headers: INGEST_HEADERS, body: docs.body } }, schema: { ...HEC_DOCS, summary: docs.summary } }, async (request, reply) => {
-        await appendEntries(options, requestEntries(request), request)
+        const appended = appendEntries(options, requestEntries(request), request)
+        if (appended instanceof Promise) await appended
         return reply.type('application/json; charset=utf-8').send(HEC_SUCCESS)
       })
     }
