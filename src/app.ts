@@ -94,7 +94,7 @@ export async function buildApp (options: AppOptions) {
 
   await app.register(errorHandling, { maxBodyBytes: config.maxBodyBytes })
   await app.register(openApi, { version: options.version ?? '0.0.0-dev' })
-  await app.register(metricsRoutes, { metrics: createMetrics(chain), metricsToken: config.metricsToken })
+  await app.register(metricsRoutes, { metrics: createMetrics(chain, config.redis?.replica), metricsToken: config.metricsToken })
   await app.register(gracefulClose)
   await app.register(securityHeaders, {
     contentSecurityPolicy: {

@@ -1,4 +1,4 @@
-import { totalmem } from 'node:os'
+import { hostname, totalmem } from 'node:os'
 import { z } from 'zod'
 
 const MiB = 1024 * 1024
@@ -69,6 +69,8 @@ const ENVIRONMENT = z.object({
   LOGFIRE_REDIS_URL: z.preprocess(unset, z.string()
     .regex(/^(rediss?:\/\/\S+|unix:\/\/\/\S+)$/, { error: 'a redis://, rediss:// or unix:///path URL' })
     .optional()),
+  // Unset: the host's name, which a container runtime sets per container.
+  LOGFIRE_REPLICA_NAME: z.preprocess(unset, z.string().regex(/^[\w.:-]{1,128}$/, { error: 'letters, digits, _ . : or -, at most 128' }).optional()),
   LOGFIRE_REDIS_NAMESPACE: z.preprocess(unset, z.string().regex(/^[\w.-]{1,64}$/, { error: 'letters, digits, _ . or -, at most 64' }).default('logfire')),
   LOGFIRE_ADMIN_ROLE_PATTERN: z.preprocess(unset, z.string().regex(/^[^"\\]{1,200}$/, { error: 'a role ARN pattern with * wildcards, no quotes' }).default('*Admin*')),
   LOGFIRE_HEADERS_TIMEOUT_MS: integer(100, 3_600_000, 10_000),
@@ -107,7 +109,12 @@ export interface Config {
   /** A rules file (YAML or JSON) replacing the built-in rule pack. */
   rulesFile: string | undefined
   /** The shared store, when replicas share one chain; in memory when undefined. */
-  redis: { url: string, namespace: string } | undefined
+  redis: {
+    url: string
+    namespace: string
+    /** This replica's name in its metrics' `replica` label. */
+    replica: string
+  } | undefined
   /** Role ARNs whose AssumeRole raises the built-in "administrator role assumed" alert. */
   adminRolePattern: string
   /** Trust X-Forwarded-For (and the rest) from a proxy in front: the rate limit then keys on the client it names. */
@@ -215,7 +222,7 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
     chaosOverride: e.LOGFIRE_CHAOS_OVERRIDE,
     trustProxy: e.LOGFIRE_TRUST_PROXY,
     rulesFile: e.LOGFIRE_RULES,
-    redis: e.LOGFIRE_REDIS_URL === undefined ? undefined : { url: e.LOGFIRE_REDIS_URL, namespace: e.LOGFIRE_REDIS_NAMESPACE },
+    redis: e.LOGFIRE_REDIS_URL === undefined ? undefined : { url: e.LOGFIRE_REDIS_URL, namespace: e.LOGFIRE_REDIS_NAMESPACE, replica: e.LOGFIRE_REPLICA_NAME ?? hostname() },
     adminRolePattern: e.LOGFIRE_ADMIN_ROLE_PATTERN,
     timeouts: {
       headersMs: e.LOGFIRE_HEADERS_TIMEOUT_MS,

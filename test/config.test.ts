@@ -1,3 +1,4 @@
+import { hostname } from 'node:os'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, containerMemoryLimit, defaultBudgets, loadConfig } from '../src/config.js'
 
@@ -50,6 +51,7 @@ describe('loadConfig', () => {
       LOGFIRE_SEED: 'demo seed',
       LOGFIRE_REDIS_URL: 'unix:///run/redis/redis.sock',
       LOGFIRE_REDIS_NAMESPACE: 'staging',
+      LOGFIRE_REPLICA_NAME: 'logfire-2',
       LOGFIRE_GDPR: 'false',
       LOGFIRE_MAX_BLOCKS: '10',
       LOGFIRE_MAX_CHAIN_BYTES: '100000',
@@ -103,7 +105,7 @@ describe('loadConfig', () => {
       chaosOverride: false,
       trustProxy: true,
       rulesFile: 'rules.yaml',
-      redis: { url: 'unix:///run/redis/redis.sock', namespace: 'staging' },
+      redis: { url: 'unix:///run/redis/redis.sock', namespace: 'staging', replica: 'logfire-2' },
       adminRolePattern: '*:role/Break*Glass',
       timeouts: { headersMs: 1000, requestMs: 2000, keepAliveMs: 3000, idleMs: 4000 }
     })
@@ -148,7 +150,7 @@ describe('loadConfig', () => {
 
   it('takes redis://, rediss:// and unix:// URLs for Redis, and never prints one it refuses (it may hold a password)', () => {
     for (const url of ['redis://localhost:6379', 'rediss://:pw@redis.example:6380/2', 'unix:///tmp/redis.sock']) {
-      expect(loadConfig({ LOGFIRE_REDIS_URL: url }).redis).toEqual({ url, namespace: 'logfire' })
+      expect(loadConfig({ LOGFIRE_REDIS_URL: url }).redis).toEqual({ url, namespace: 'logfire', replica: hostname() })
     }
     expect(loadConfig({}).redis).toBeUndefined()
     expect(() => loadConfig({ LOGFIRE_REDIS_URL: 'http://:hunter2@redis' })).toThrow(/LOGFIRE_REDIS_URL must be a redis:\/\/, rediss:\/\/ or unix:\/\/\/path URL, got a value that is not shown/)

@@ -65,6 +65,7 @@ export function startAlerting (options: AlertingOptions): AlertingHandle {
         clock,
         log,
         onInflate: (inflating, seconds) => chain.publish({ type: 'balloon', balloon: name, inflating, seconds }),
+        claim: (ms) => chain.lease(`balloon:${name}`, ms),
         ...(options.balloonWait === undefined ? {} : { wait: options.balloonWait })
       })
       balloons.push(balloon)

@@ -20,6 +20,12 @@ export interface BalloonOptions {
   log: (level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, message: string) => void
   /** Waits, for the in-process off timer; a test can make it instant. */
   wait?: (ms: number) => Promise<void>
+  /**
+   * Claims the plug for a pulse and its cooldown, when several replicas
+   * could drive it: false when another one holds it. Always granted when
+   * omitted.
+   */
+  claim?: (ms: number) => Promise<boolean>
   /** Told when the compressor starts and stops, with how long it ran. */
   onInflate?: (inflating: boolean, seconds: number) => void
 }
@@ -58,13 +64,20 @@ export class Balloon {
       this.merged++
       return 'merged'
     }
-    this.#busyUntil = now + (seconds + this.#options.cooldownSeconds) * 1000
+    const windowMs = (seconds + this.#options.cooldownSeconds) * 1000
+    this.#busyUntil = now + windowMs
     if (!this.#options.armed) {
       log('info', { balloon: name, seconds }, 'balloon (dry run, not armed): would inflate')
       return 'dry-run'
     }
 
     this.#pulsing = true
+    // Another replica pulsing this plug: this alert is merged into its pulse.
+    if (this.#options.claim !== undefined && !await this.#options.claim(windowMs).catch(() => false)) {
+      this.#pulsing = false
+      this.merged++
+      return 'merged'
+    }
     const { driver } = this.#options
     try {
       await driver.pulseOn(seconds)

@@ -37,6 +37,8 @@ export interface ChainBackend {
   /** A small document every replica shares (the live settings), if one was saved. */
   loadShared (name: string): Promise<unknown>
   saveShared (name: string, value: unknown): Promise<void>
+  /** Holds `name` for `ms` if no replica holds it: a device only one replica may drive at a time. */
+  lease (name: string, ms: number): Promise<boolean>
   close (): Promise<void>
 }
 
@@ -95,6 +97,11 @@ export class MemoryBackend implements ChainBackend {
 
   async saveShared (name: string, value: unknown): Promise<void> {
     this.#shared.set(name, value)
+  }
+
+  // One process, one driver: always granted.
+  async lease (): Promise<boolean> {
+    return true
   }
 
   async close (): Promise<void> {}

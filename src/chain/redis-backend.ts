@@ -189,6 +189,11 @@ export class RedisBackend implements ChainBackend {
     await unavailableOnError(this.#client.set(this.#keys.shared(name), JSON.stringify(value)))
   }
 
+  async lease (name: string, ms: number): Promise<boolean> {
+    const held = await unavailableOnError(this.#client.set(this.#keys.shared(`lease:${name}`), this.#replica, 'PX', Math.max(1, Math.round(ms)), 'NX'))
+    return held === 'OK'
+  }
+
   async close (): Promise<void> {
     this.#closed = true
     for (const request of this.#queue.splice(0)) request.reject(new BackendUnavailable('closing'))

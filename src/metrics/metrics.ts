@@ -6,8 +6,10 @@ import type { Chain } from '../chain/chain.js'
  * global one, so apps in one process do not share counters). The chain's
  * events feed the counters; requests are observed by the HTTP layer.
  */
-export function createMetrics (chain: Chain) {
+export function createMetrics (chain: Chain, replica?: string) {
   const registry = new Registry()
+  // Replicas each count their own: a scrape of several tells them apart.
+  if (replica !== undefined) registry.setDefaultLabels({ replica })
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 })
 
   const requests = new Counter({

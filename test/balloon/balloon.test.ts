@@ -7,7 +7,7 @@ import { fakeHttpPlug, fakeKasa } from './fake-plugs.js'
 const closers: Array<() => Promise<void>> = []
 afterEach(async () => { for (const close of closers.splice(0)) await close() })
 
-function balloon (driver: DriverConfig, options: { armed?: boolean, seconds?: number, cooldownSeconds?: number } = {}) {
+function balloon (driver: DriverConfig, options: { armed?: boolean, seconds?: number, cooldownSeconds?: number, claim?: (ms: number) => Promise<boolean> } = {}) {
   let now = 0
   const logged: string[] = []
   const waits: number[] = []
@@ -19,7 +19,8 @@ function balloon (driver: DriverConfig, options: { armed?: boolean, seconds?: nu
     armed: options.armed ?? true,
     clock: () => now,
     log: (level, _fields, message) => logged.push(`${level}: ${message}`),
-    wait: async (ms) => { waits.push(ms) }
+    wait: async (ms) => { waits.push(ms) },
+    ...(options.claim === undefined ? {} : { claim: options.claim })
   })
   return { b, logged, waits, advance: (ms: number) => { now += ms } }
 }
@@ -32,6 +33,21 @@ describe('the balloon on a Kasa plug', () => {
     expect(await b.pulse()).toBe('pulsed')
     expect(plug.state.log).toEqual(['delete_all_rules', 'add_rule delay=8 act=0', 'set_relay_state 1', 'get_sysinfo', 'set_relay_state 0', 'get_sysinfo'])
     expect(waits).toEqual([8000])
+    expect(plug.state.relay).toBe(0)
+  })
+
+  it('leaves the plug alone while another replica holds it, and claims it for the pulse and its cooldown', async () => {
+    const plug = await fakeKasa()
+    closers.push(plug.close)
+    const claims: number[] = []
+    let free = false
+    const { b, advance } = balloon({ driver: 'kasa', host: '127.0.0.1', port: plug.port }, { seconds: 8, cooldownSeconds: 30, claim: async (ms) => { claims.push(ms); return free } })
+    expect(await b.pulse()).toBe('merged')
+    expect(plug.state.log).toEqual([])
+    advance(60_000)
+    free = true
+    expect(await b.pulse()).toBe('pulsed')
+    expect(claims).toEqual([38_000, 38_000])
     expect(plug.state.relay).toBe(0)
   })
 

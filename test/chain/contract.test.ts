@@ -141,6 +141,11 @@ describe.each(backends)('the chain contract: %s', (_name, factory, runs) => {
     expect([...numbers].sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1))
   })
 
+  it_('grants a lease to one holder until it runs out', async () => {
+    const chain = await factory()()
+    expect(await chain.lease('balloon:stage', 200)).toBe(true)
+  })
+
   it_('keeps a shared document', async () => {
     const chain = await factory()()
     expect(await chain.loadShared('settings')).toBeUndefined()

@@ -66,6 +66,15 @@ describe.skipIf(redisMissing !== '')(`replicas of one chain in Redis${redisMissi
     expect(text(a)).toBe(text(b))
   })
 
+  it('leases a device to one replica at a time, until the lease runs out', async () => {
+    const [a, b] = await replicas(2) as [Chain, Chain]
+    expect(await a.lease('balloon:stage', 300)).toBe(true)
+    expect(await b.lease('balloon:stage', 300)).toBe(false)
+    expect(await a.lease('balloon:stage', 300)).toBe(false)
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    expect(await b.lease('balloon:stage', 300)).toBe(true)
+  })
+
   it('gives a replica that starts late the whole chain', async () => {
     const namespace = `late-${randomBytes(4).toString('hex')}`
     const [a] = await replicas(1, namespace) as [Chain]

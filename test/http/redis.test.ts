@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { describe, expect, inject, it } from 'vitest'
+import { Chain } from '../../src/chain/chain.js'
+import { RedisBackend } from '../../src/chain/redis-backend.js'
+import { ChainStore } from '../../src/chain/store.js'
 import type { Config } from '../../src/config.js'
 import { appsClosedAfterEach, chainEntries, post, type TestApp } from '../helpers.js'
 import { privateRedis, redisMissing } from '../redis-server.js'
@@ -9,9 +12,8 @@ const start = appsClosedAfterEach()
 
 /** Replicas: apps on one Redis namespace, as several logfire processes behind a balancer would be. */
 async function replicas (count: number, overrides: Partial<Config> = {}, url = inject('redisUrl'), namespace = `http-${randomBytes(4).toString('hex')}`): Promise<TestApp[]> {
-  const redis = { url, namespace }
   const apps: TestApp[] = []
-  for (let i = 0; i < count; i++) apps.push(await start({ redis, ...overrides }))
+  for (let i = 0; i < count; i++) apps.push(await start({ redis: { url, namespace, replica: `replica-${i}` }, ...overrides }))
   return apps
 }
 
@@ -71,6 +73,15 @@ describe.skipIf(redisMissing !== '')(`logfire on Redis, over HTTP${redisMissing}
     expect((await post(late, 'x')).statusCode).toBe(503)
   })
 
+  it('keeps metrics per replica, labelled with its name', async () => {
+    const [a, b] = await replicas(2) as [TestApp, TestApp]
+    await post(a, 'counted by a')
+    await until(() => read(b, '/logs'), (r) => r.json().length === 2)
+    const metrics = async (app: TestApp) => (await read(app, '/metrics')).body
+    expect(await metrics(a)).toMatch(/^logfire_blocks_appended_total\{replica="replica-0"\} 1$/m)
+    expect(await metrics(b)).toMatch(/^logfire_blocks_appended_total\{replica="replica-1"\} 0$/m)
+  })
+
   it('counts the rate limit across replicas', async () => {
     const [a, b] = await replicas(2, { rateLimit: 4 }) as [TestApp, TestApp]
     const statuses = []
@@ -116,6 +127,24 @@ describe.skipIf(redisMissing !== '')(`logfire on Redis, over HTTP${redisMissing}
 })
 
 describe.skipIf(redisMissing !== '')(`when Redis goes away${redisMissing}`, () => {
+  it('says so in the log once per outage, not once per request', async () => {
+    const redis = await privateRedis()
+    const said: string[] = []
+    const backend = await RedisBackend.connect({ url: redis.url, namespace: 'outage', store: new ChainStore(), limits: { maxBlocks: 100, maxBytes: 1e6 }, log: (_level, _fields, message) => { said.push(message) } })
+    const chain = new Chain(backend)
+    try {
+      await redis.stop()
+      for (let i = 0; i < 20; i++) await Promise.resolve(chain.nextRequestNumber()).catch(() => {})
+      await until(async () => said.length, (n) => n >= 1)
+      await redis.start()
+      await until(async () => chain.available, (up) => up, 10_000)
+      expect(said).toEqual(['redis unreachable: answering 503 until it is back', 'redis reachable again'])
+    } finally {
+      await chain.close()
+      await redis.remove()
+    }
+  })
+
   it('answers 503 LOGFIRE_STORE_UNAVAILABLE, keeps /healthz, fails /readyz, and comes back by itself with nothing half-stored', async () => {
     const redis = await privateRedis({ appendonly: true })
     try {
