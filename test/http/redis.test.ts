@@ -169,4 +169,57 @@ describe.skipIf(redisMissing !== '')(`when Redis goes away${redisMissing}`, () =
       await redis.remove()
     }
   })
+
+  it('stopped mid-load and started again: every request is stored whole or not at all, every 200 is there once, and service resumes', async () => {
+    const redis = await privateRedis({ appendonly: true })
+    try {
+      const [a, b] = await replicas(2, {}, redis.url) as [TestApp, TestApp]
+      const outcomes = new Map<number, number>()
+      let n = 0
+      let stopping = true
+      const client = async () => {
+        while (stopping) {
+          const id = n++
+          const response = await post(id % 2 === 0 ? a : b, `r${id} one\nr${id} two\nr${id} three`)
+          outcomes.set(id, response.statusCode)
+          if (response.statusCode === 503) expect(response.json().code).toMatch(/^LOGFIRE_(STORE_UNAVAILABLE|LP0_ON_FIRE)$/)
+          // An injected 503 can complete without leaving the microtask
+          // queue: yield, or the timers of this test never run.
+          await new Promise((resolve) => setImmediate(resolve))
+        }
+      }
+      const clients = Array.from({ length: 6 }, client)
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 150))
+        await redis.stop()
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        await redis.start()
+        await until(async () => a.inject({ method: 'GET', url: '/readyz' }), (r) => r.statusCode === 200, 10_000)
+        await until(async () => b.inject({ method: 'GET', url: '/readyz' }), (r) => r.statusCode === 200, 10_000)
+        await new Promise((resolve) => setTimeout(resolve, 150))
+      } finally {
+        stopping = false
+        await Promise.all(clients)
+      }
+
+      const statuses = [...outcomes.values()]
+      expect(statuses.filter((status) => status === 503).length).toBeGreaterThan(0)
+      expect(statuses.filter((status) => status === 200).length).toBeGreaterThan(10)
+      const fromA = await until(() => read(a), (r) => r.body === '' ? false : r.json().length > 1)
+      await until(() => read(b), (r) => r.body === fromA.body)
+      const stored = (fromA.json() as Array<{ data: string }>).slice(1).map((block) => block.data)
+      const byRequest = new Map<string, string[]>()
+      for (const line of stored) {
+        const id = line.split(' ')[0] as string
+        byRequest.set(id, [...(byRequest.get(id) ?? []), line])
+      }
+      // Whole or nothing, in order, never twice.
+      for (const [id, lines] of byRequest) expect(lines).toEqual([`${id} one`, `${id} two`, `${id} three`])
+      for (const [id, status] of outcomes) if (status === 200) expect(byRequest.has(`r${id}`)).toBe(true)
+      expect((await read(a, '/logs/verify')).json()).toMatchObject({ valid: true })
+      expect((await post(b, 'after')).statusCode).toBe(200)
+    } finally {
+      await redis.remove()
+    }
+  })
 })
