@@ -66,6 +66,7 @@ export function fireErrors (options: { ingest?: boolean, guarded?: boolean, shap
     429: d('Rate limited (LOGFIRE_RATE_LIMIT per minute per client)', retryAfter),
     503: d('lp0 on fire (LOGFIRE_LP0_ON_FIRE): the seeded 5% (LOGFIRE_FIRE_RATE), or X-Logfire-Chaos: fire. ' +
       (options.ingest === true ? 'Or LOGFIRE_BUSY: LOGFIRE_MAX_INFLIGHT_BYTES of bodies are already being received. ' : '') +
+      'Or LOGFIRE_STORE_UNAVAILABLE: Redis (LOGFIRE_REDIS_URL) cannot be reached. ' +
       'Nothing was stored; retry.', retryAfter)
   }
 }
