@@ -5,7 +5,7 @@ import type { Chain } from './chain/chain.js'
 import { chainRoutes } from './chain/routes.js'
 import type { Config } from './config.js'
 import { RateLimited } from './errors.js'
-import { fire } from './fire/hook.js'
+import { chaos } from './fire/hook.js'
 import type { Random } from './fire/random.js'
 import { uploadBudget } from './http/upload-budget.js'
 import { logsIngestRoute, type IngestOptions } from './ingest/logs-route.js'
@@ -49,7 +49,7 @@ export const rateLimited = (_request: unknown, context: { after: string }) => ne
  */
 export async function chaosPipeline (app: FastifyInstance, options: ChaosPipelineOptions): Promise<void> {
   const { config, chain, settings, clock } = options
-  await app.register(fire, { draws: options.draws, seed: options.seed, settings, chain })
+  await app.register(chaos, { draws: options.draws, seed: options.seed, settings, chain })
   if (config.rateLimit > 0) {
     await app.register(rateLimit, {
       max: config.rateLimit,

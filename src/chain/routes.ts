@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { BlockNotFound } from '../errors.js'
 import { ifNoneMatchHits } from '../http/conditional.js'
-import { documented, errorSchema, fireErrors, FIRE_HEADERS, optionalToken } from '../http/responses.js'
+import { documented, errorSchema, chaosErrors, CHAOS_HEADERS, optionalToken } from '../http/responses.js'
 import { readGuard } from '../http/token-guard.js'
 import { chainJson, jsonArrayLength } from './json-stream.js'
 import type { Chain } from './chain.js'
@@ -26,7 +26,7 @@ const verification = z.union([
 ])
 
 const READ = { tags: ['chain'], security: optionalToken('readBearer') }
-const readErrors = fireErrors({ guarded: true })
+const readErrors = chaosErrors({ guarded: true })
 
 const nonNegativeInteger = z.string().regex(/^\d{1,15}$/, { error: 'must be a non-negative integer' }).transform(Number)
 const blockParams = z.object({ index: nonNegativeInteger })
@@ -41,7 +41,7 @@ export const chainRoutes: FastifyPluginAsyncZod<ChainRouteOptions> = async (app,
   // (burns, length, head), so a 304 costs no serialisation at any size.
   app.get('/logs', {
     onRequest,
-    config: { docs: { fire: true, headers: { 'if-none-match': 'An ETag from an earlier read: 304 while the chain is unchanged' } } },
+    config: { docs: { chaos: true, headers: { 'if-none-match': 'An ETag from an earlier read: 304 while the chain is unchanged' } } },
     schema: {
       ...READ,
       summary: 'The whole chain, genesis first',
@@ -49,8 +49,8 @@ export const chainRoutes: FastifyPluginAsyncZod<ChainRouteOptions> = async (app,
         'The ETag names the chain (burns, length, head), so If-None-Match is a cheap 304.',
       querystring: chainQuery,
       response: {
-        200: documented(z.array(blockSchema), 'The blocks', { ...FIRE_HEADERS, etag: { type: 'string', description: '"<burns>-<length>-<head>[-<from>]"' } }),
-        304: documented(z.null(), 'The chain has not changed since that ETag', FIRE_HEADERS),
+        200: documented(z.array(blockSchema), 'The blocks', { ...CHAOS_HEADERS, etag: { type: 'string', description: '"<burns>-<length>-<head>[-<from>]"' } }),
+        304: documented(z.null(), 'The chain has not changed since that ETag', CHAOS_HEADERS),
         ...readErrors
       }
     }
@@ -70,24 +70,24 @@ export const chainRoutes: FastifyPluginAsyncZod<ChainRouteOptions> = async (app,
 
   app.get('/logs/verify', {
     onRequest,
-    config: { docs: { fire: true } },
+    config: { docs: { chaos: true } },
     schema: {
       ...READ,
       summary: 'Check every link and hash',
-      response: { 200: documented(verification, 'The verdict, and the first broken block if any', FIRE_HEADERS), ...readErrors }
+      response: { 200: documented(verification, 'The verdict, and the first broken block if any', CHAOS_HEADERS), ...readErrors }
     }
   }, async () => chain.verify())
 
   app.get('/logs/:index', {
     onRequest,
-    config: { docs: { fire: true } },
+    config: { docs: { chaos: true } },
     schema: {
       ...READ,
       summary: 'One block',
       params: blockParams,
       response: {
-        200: documented(blockSchema, 'The block', FIRE_HEADERS),
-        404: documented(errorSchema, 'There is no such block', FIRE_HEADERS),
+        200: documented(blockSchema, 'The block', CHAOS_HEADERS),
+        404: documented(errorSchema, 'There is no such block', CHAOS_HEADERS),
         ...readErrors
       }
     }

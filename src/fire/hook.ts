@@ -28,7 +28,7 @@ declare module 'fastify' {
   }
 }
 
-export interface FireOptions {
+export interface ChaosOptions {
   /** The draws for request N: the same for the same seed and N, on every replica. */
   draws: (request: number) => Random
   seed: string
@@ -39,13 +39,13 @@ export interface FireOptions {
 }
 
 /**
- * The fire for every route of the plugin it is registered in. Each request is
+ * The chaos for every route of the context it is registered in. Each request is
  * numbered and rolls its fate in onRequest, before anything can refuse it, so
  * request N always meets the same fate for a given seed. The 503 itself waits
  * for preParsing, after the rate limit has had its say. Not encapsulated: it
  * applies to the routes of the context that registers it.
  */
-export const fire = fp(async function fire (app: FastifyInstance, options: FireOptions) {
+export const chaos = fp(async function chaos (app: FastifyInstance, options: ChaosOptions) {
   app.decorateRequest('chaos', null as unknown as ChaosRoll)
   app.decorateRequest('chaosOverride', undefined)
   app.decorateRequest('requestNumber', 0)
@@ -95,7 +95,7 @@ export const fire = fp(async function fire (app: FastifyInstance, options: FireO
     options.chain.publish({ type: 'fire', request: request.requestNumber })
     done(withExtras(new Lp0OnFire(), { headers: { 'retry-after': '5' } }))
   })
-}, { name: 'logfire-fire' })
+}, { name: 'logfire-chaos' })
 
 function readOverride (header: string | string[] | undefined): string | undefined {
   if (header === undefined) return undefined

@@ -21,8 +21,8 @@ export interface RouteDocs {
    * compiled into validators.
    */
   body?: Record<string, z.ZodType>
-  /** The route is in the fire, so X-Logfire-Chaos applies to it. */
-  fire?: boolean
+  /** The route is in the chaos, so X-Logfire-Chaos applies to it. */
+  chaos?: boolean
   /** Other request headers the route reads, with what they do. */
   headers?: Record<string, string>
 }
@@ -50,7 +50,7 @@ function transform (document: SwaggerDocument) {
     schema.body = { content: Object.fromEntries(Object.entries(docs.body).map(([type, body]) => [type, { schema: bodyJson(body) }])) }
   }
   const headers = {
-    ...(docs.fire === true ? CHAOS_HEADER : {}),
+    ...(docs.chaos === true ? CHAOS_HEADER : {}),
     ...Object.fromEntries(Object.entries(docs.headers ?? {}).map(([name, description]) => [name, { type: 'string', description }]))
   }
   if (Object.keys(headers).length > 0) schema.headers = { type: 'object', properties: headers }
@@ -74,9 +74,9 @@ export const openApi = fp(async function openApi (app: FastifyInstance, options:
         title: 'logfire.io',
         version: options.version,
         description: 'You send us your logs, we set them on fire, so that you will then look at them.\n\n' +
-          'Every ingest route is in the fire: a seeded share of requests answers 503 "lp0 on fire", ' +
+          'Every ingest route is in the chaos: a seeded share of requests answers 503 "lp0 on fire", ' +
           'some burn the whole chain (410), and lines about the EU, the UK or Europe are refused (451). ' +
-          'X-Logfire-Seed and X-Logfire-Request on every response of the fire replay a run exactly.'
+          'X-Logfire-Seed and X-Logfire-Request on every response in the chaos replay a run exactly.'
       },
       tags: [
         { name: 'chain', description: 'The hash chain: read it, verify it, watch it' },

@@ -22,7 +22,7 @@ export const errorSchema = z.object({
 const text = (description: string) => ({ type: 'string', description })
 
 /** On every response of a route in the fire: what replays it. */
-export const FIRE_HEADERS = {
+export const CHAOS_HEADERS = {
   'x-logfire-seed': text('The seed of the chaos; with X-Logfire-Request it replays this fate'),
   'x-logfire-request': text("This request's number: request N meets the same fate for the same seed"),
   'x-logfire-settings': text('The fire right now, e.g. "fire=0.05; burn=0.02; gdpr=on; override=on"')
@@ -42,9 +42,9 @@ const challenge = { 'www-authenticate': text('The scheme to authenticate with') 
  * Every refusal a route in the fire can give, in the shape its clients
  * read (logfire's own unless given). `guarded`: a token may guard it.
  */
-export function fireErrors (options: { ingest?: boolean, guarded?: boolean, shape?: z.ZodType } = {}) {
+export function chaosErrors (options: { ingest?: boolean, guarded?: boolean, shape?: z.ZodType } = {}) {
   const shape = options.shape ?? errorSchema
-  const d = (description: string, headers: Headers = {}) => documented(shape, description, { ...FIRE_HEADERS, ...headers })
+  const d = (description: string, headers: Headers = {}) => documented(shape, description, { ...CHAOS_HEADERS, ...headers })
   return {
     400: d('A bad request: unreadable body, invalid JSON, invalid UTF-8, an invalid X-Logfire-Chaos value'),
     ...(options.guarded === true

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { z } from 'zod'
 import { blockSchema } from '../chain/routes.js'
-import { documented, fireErrors, FIRE_HEADERS, optionalToken, INGEST_HEADERS } from '../http/responses.js'
+import { documented, chaosErrors, CHAOS_HEADERS, optionalToken, INGEST_HEADERS } from '../http/responses.js'
 import { bearerToken } from '../http/tokens.js'
 import { tokenGuard } from '../http/token-guard.js'
 import { appendEntries, type AppendContext } from './append.js'
@@ -47,15 +47,15 @@ export const logsIngestRoute: FastifyPluginAsync<IngestOptions> = async (app, op
 
   app.post('/logs', {
     onRequest,
-    config: { docs: { fire: true, headers: INGEST_HEADERS, body: LOGS_BODY } },
+    config: { docs: { chaos: true, headers: INGEST_HEADERS, body: LOGS_BODY } },
     schema: {
       tags: ['ingest'],
       summary: 'Append log lines',
       description: 'Every body shape shippers send, gzip, deflate and br included. One request is one all-or-nothing append.',
       security: optionalToken('ingestBearer'),
       response: {
-        200: documented(appendResult, 'Appended, always exactly 200: some shippers count anything else as a failure', FIRE_HEADERS),
-        ...fireErrors({ ingest: true, guarded: true })
+        200: documented(appendResult, 'Appended, always exactly 200: some shippers count anything else as a failure', CHAOS_HEADERS),
+        ...chaosErrors({ ingest: true, guarded: true })
       }
     }
   }, async (request, reply) => {

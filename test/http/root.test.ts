@@ -22,6 +22,17 @@ describe('GET /', () => {
     expect(body.endpoints).toContainEqual({ method: 'GET', path: '/logs/stream', description: expect.any(String) })
   })
 
+  it('lists every documented route, from the routes themselves, and the burn rate by both its names', async () => {
+    const app = await start({ adminToken: 't', burnRate: 0.3 })
+    const body = (await app.inject({ method: 'GET', url: '/', headers: { accept: 'application/json' } })).json()
+    const listed = new Set((body.endpoints as Array<{ method: string, path: string }>).map((e) => `${e.method} ${e.path}`))
+    const documented = Object.entries((await app.inject({ method: 'GET', url: '/docs/json' })).json().paths as Record<string, Record<string, unknown>>)
+      .flatMap(([path, methods]) => Object.keys(methods).filter((m) => m !== 'head').map((method) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`))
+    for (const route of documented) expect(listed).toContain(route)
+    for (const route of ['GET /alerts', 'POST /admin/balloon/off', 'GET /services/collector/health', 'GET /readyz', 'GET /docs']) expect(listed).toContain(route)
+    expect(body.chaos).toMatchObject({ burnRate: 0.3, wipeRate: 0.3 })
+  })
+
   it('serves the fire page to a browser, under a strict Content-Security-Policy', async () => {
     const app = await start()
     const response = await app.inject({ method: 'GET', url: '/', headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } })

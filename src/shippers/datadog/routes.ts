@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { z } from 'zod'
-import { documented, errorSchema, fireErrors, FIRE_HEADERS, optionalToken, INGEST_HEADERS } from '../../http/responses.js'
+import { documented, errorSchema, chaosErrors, CHAOS_HEADERS, optionalToken, INGEST_HEADERS } from '../../http/responses.js'
 import { errorReplier, type ErrorBody } from '../../http/errors.js'
 import { tokenGuard } from '../../http/token-guard.js'
 import { appendEntries } from '../../ingest/append.js'
@@ -43,14 +43,14 @@ export const datadogRoutes: FastifyPluginAsync<IngestOptions> = async (app, opti
 
   app.post('/api/v2/logs', {
     onRequest,
-    config: { docs: { fire: true, headers: INGEST_HEADERS, body: { 'application/json': z.union([datadogLog, z.array(datadogLog)]) } } },
+    config: { docs: { chaos: true, headers: INGEST_HEADERS, body: { 'application/json': z.union([datadogLog, z.array(datadogLog)]) } } },
     schema: {
       tags: ['ingest'],
       summary: 'Datadog logs intake',
       security: optionalToken('datadogApiKey'),
       response: {
-        202: documented(z.object({}), 'Accepted, as Datadog answers', FIRE_HEADERS),
-        ...fireErrors({ ingest: true, guarded: true, shape: datadogError })
+        202: documented(z.object({}), 'Accepted, as Datadog answers', CHAOS_HEADERS),
+        ...chaosErrors({ ingest: true, guarded: true, shape: datadogError })
       }
     }
   }, async (request, reply) => {

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { z } from 'zod'
-import { documented, errorSchema, fireErrors, FIRE_HEADERS, optionalToken, INGEST_HEADERS } from '../../http/responses.js'
+import { documented, errorSchema, chaosErrors, CHAOS_HEADERS, optionalToken, INGEST_HEADERS } from '../../http/responses.js'
 import { errorReplier } from '../../http/errors.js'
 import { schemeCredentials } from '../../http/tokens.js'
 import { tokenGuard } from '../../http/token-guard.js'
@@ -21,8 +21,8 @@ const HEC_DOCS = {
   tags: ['ingest'],
   security: optionalToken('splunkToken'),
   response: {
-    200: documented(hecReply, 'Success: {"text":"Success","code":0}', FIRE_HEADERS),
-    ...fireErrors({ ingest: true, guarded: true, shape: hecError })
+    200: documented(hecReply, 'Success: {"text":"Success","code":0}', CHAOS_HEADERS),
+    ...chaosErrors({ ingest: true, guarded: true, shape: hecError })
   }
 }
 
@@ -42,7 +42,7 @@ export const hecRoutes: FastifyPluginAsync<IngestOptions> = async (app, options)
   const collect = (format: BodyFormat, urls: string[], docs: { summary: string, body: Record<string, z.ZodType> }) => async (scope: FastifyInstance) => {
     parseBodiesAs(scope, format, options.limits)
     for (const url of urls) {
-      scope.post(url, { onRequest, config: { docs: { fire: true, headers: INGEST_HEADERS, body: docs.body } }, schema: { ...HEC_DOCS, summary: docs.summary } }, async (request, reply) => {
+      scope.post(url, { onRequest, config: { docs: { chaos: true, headers: INGEST_HEADERS, body: docs.body } }, schema: { ...HEC_DOCS, summary: docs.summary } }, async (request, reply) => {
         const appended = appendEntries(options, requestEntries(request), request)
         if (appended instanceof Promise) await appended
         return reply.type('application/json; charset=utf-8').send(HEC_SUCCESS)

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { z } from 'zod'
-import { documented, fireErrors, FIRE_HEADERS, optionalToken, INGEST_HEADERS } from '../../http/responses.js'
+import { documented, chaosErrors, CHAOS_HEADERS, optionalToken, INGEST_HEADERS } from '../../http/responses.js'
 import { basicPassword, bearerToken } from '../../http/tokens.js'
 import { tokenGuard } from '../../http/token-guard.js'
 import { appendEntries } from '../../ingest/append.js'
@@ -24,15 +24,15 @@ export const lokiRoutes: FastifyPluginAsync<IngestOptions> = async (app, options
 
   app.post('/loki/api/v1/push', {
     onRequest,
-    config: { docs: { fire: true, headers: INGEST_HEADERS, body: { 'application/json': pushRequest } } },
+    config: { docs: { chaos: true, headers: INGEST_HEADERS, body: { 'application/json': pushRequest } } },
     schema: {
       tags: ['ingest'],
       summary: 'Loki push, JSON',
       description: 'One entry per log line, streams in order. Protobuf (Loki\'s default) is a 415: use the client\'s JSON mode.',
       security: optionalToken('ingestBearer', 'lokiBasic'),
       response: {
-        204: documented(z.null(), 'Pushed, as Loki answers', FIRE_HEADERS),
-        ...fireErrors({ ingest: true, guarded: true })
+        204: documented(z.null(), 'Pushed, as Loki answers', CHAOS_HEADERS),
+        ...chaosErrors({ ingest: true, guarded: true })
       }
     }
   }, async (request, reply) => {
