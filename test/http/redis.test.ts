@@ -176,9 +176,9 @@ describe.skipIf(redisMissing !== '')(`when Redis goes away${redisMissing}`, () =
       const [a, b] = await replicas(2, {}, redis.url) as [TestApp, TestApp]
       const outcomes = new Map<number, number>()
       let n = 0
-      let stopping = true
+      const load = { running: true }
       const client = async () => {
-        while (stopping) {
+        while (load.running) {
           const id = n++
           const response = await post(id % 2 === 0 ? a : b, `r${id} one\nr${id} two\nr${id} three`)
           outcomes.set(id, response.statusCode)
@@ -198,7 +198,7 @@ describe.skipIf(redisMissing !== '')(`when Redis goes away${redisMissing}`, () =
         await until(async () => b.inject({ method: 'GET', url: '/readyz' }), (r) => r.statusCode === 200, 10_000)
         await new Promise((resolve) => setTimeout(resolve, 150))
       } finally {
-        stopping = false
+        load.running = false
         await Promise.all(clients)
       }
 
