@@ -10,7 +10,7 @@ import { compileRule } from './alerts/rule.js'
 import { alertRoutes } from './alerts/routes.js'
 import { MemoryBackend, type ChainBackend } from './chain/backend.js'
 import { Chain } from './chain/chain.js'
-import { RedisBackend } from './chain/redis-backend.js'
+import type { RedisBackend } from './chain/redis-backend.js'
 import { ChainStore } from './chain/store.js'
 import { chaosPipeline, rateLimited } from './chaos-pipeline.js'
 import type { Config } from './config.js'
@@ -55,8 +55,9 @@ export async function buildApp (options: AppOptions) {
   const store = options.store ?? new ChainStore({ maxSpareBytes: config.memory.maxChainBytes })
   const limits = { maxBlocks: config.maxBlocks, maxBytes: config.memory.maxChainBytes }
   const logger = options.logger
-  const redis = options.backend === undefined && config.redis !== undefined
-    ? await RedisBackend.connect({ ...config.redis, store, limits, log: (level, fields, message) => logger?.[level](fields, message) })
+  // Loaded only when asked for: in memory, Redis's client is not in the process at all.
+  const redis: RedisBackend | undefined = options.backend === undefined && config.redis !== undefined
+    ? await (await import('./chain/redis-backend.js')).RedisBackend.connect({ ...config.redis, store, limits, log: (level, fields, message) => logger?.[level](fields, message) })
     : undefined
   const chain = new Chain(options.backend ?? redis ?? new MemoryBackend(store, limits))
   // Every replica runs with the same settings: the first to start sets them.

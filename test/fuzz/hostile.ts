@@ -102,7 +102,7 @@ export const hostileRequest: fc.Arbitrary<HostileRequest> = fc.record({
   contentType: fc.oneof({ arbitrary: fc.constantFrom(undefined, 'text/plain', 'application/json'), weight: 3 }, fc.constantFrom(...CONTENT_TYPES)),
   coding: fc.oneof({ arbitrary: fc.constant<Coding>('none'), weight: 4 }, fc.constantFrom(...CODINGS)),
   cut: fc.double({ min: 0, max: 0.99, noNaN: true }),
-  chaos: fc.option(fc.oneof(fc.constantFrom('off', 'fire', 'wipe'), junkValue), { nil: undefined, freq: 4 }),
+  chaos: fc.option(fc.oneof(fc.constantFrom('off', 'fire', 'burn', 'wipe'), junkValue), { nil: undefined, freq: 4 }),
   junk: fc.dictionary(fc.constantFrom('x-junk', 'authorization', 'dd-api-key', 'x-forwarded-for', 'accept', 'if-none-match'), junkValue, { maxKeys: 3 })
 }).map(({ url, body, contentType, coding, cut, chaos, junk }) => {
   const encoded = encodeBody(body, coding, cut)

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
 import { appsClosedAfterEach, post, type TestApp } from '../helpers.js'
 
 type App = TestApp
@@ -126,5 +127,28 @@ describe('GET and PATCH /admin/chaos', () => {
     const response = await admin(a, 'GET')
     expect(response.statusCode).toBe(404)
     expect(response.json()).toMatchObject({ code: 'LOGFIRE_ADMIN_DISABLED' })
+  })
+})
+
+describe('PATCH /admin/chaos under fuzzing', () => {
+  it('takes any body: a valid change applies whole, anything else is a 400 that changes nothing, never a 5xx', async () => {
+    // Hundreds of admin requests: past the admin rate limit, which is not under test here.
+    const a = await start({ adminToken: 's3cret', adminRateLimit: 0 })
+    const value = fc.oneof(fc.double(), fc.integer(), fc.boolean(), fc.string(), fc.constant(null), fc.array(fc.integer(), { maxLength: 2 }), fc.constantFrom(0, 0.5, 1, true, false))
+    const patch = fc.dictionary(fc.constantFrom('fireRate', 'burnRate', 'wipeRate', 'gdpr', 'override', '__proto__', 'constructor', 'x'), value, { maxKeys: 4 })
+    await fc.assert(fc.asyncProperty(fc.oneof(patch, value), async (body) => {
+      const before = (await admin(a, 'GET')).json()
+      const response = await a.inject({ method: 'PATCH', url: '/admin/chaos', headers: { authorization: 'Bearer s3cret', 'content-type': 'application/json' }, payload: JSON.stringify(body) })
+      expect(response.statusCode === 200 || response.statusCode === 400).toBe(true)
+      const after = (await admin(a, 'GET')).json()
+      if (response.statusCode === 400) {
+        expect(response.json()).toMatchObject({ statusCode: 400, code: 'LOGFIRE_INVALID_REQUEST' })
+        expect(after).toEqual(before)
+        return
+      }
+      expect(after).toEqual(response.json())
+      for (const rate of [after.fireRate, after.burnRate]) expect(rate >= 0 && rate <= 1).toBe(true)
+      expect(after.wipeRate).toBe(after.burnRate)
+    }), { numRuns: 300 })
   })
 })
