@@ -24,8 +24,8 @@ function translate (error: FastifyError, maxBodyBytes: number): FastifyError {
     case 'FST_ERR_CTP_BODY_TOO_LARGE': return new BodyTooLarge(maxBodyBytes)
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new UnsupportedMediaType('(missing or unknown)', 'send text or JSON')
     case 'FST_ERR_VALIDATION': return new InvalidRequest(error.message)
+    // Fastify's own JSON parser (the admin routes) refuses a "__proto__" key, or no body.
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-    // Fastify's own JSON parser (the admin routes): a "__proto__" key, or no body.
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new InvalidRequest(error.message)
