@@ -68,7 +68,8 @@ export async function shareSettings (chain: Chain, settings: LiveSettings): Prom
 
 /** A change from PATCH /admin/chaos, on every replica. */
 export async function changeSharedSettings (chain: Chain, settings: LiveSettings, patch: Partial<LiveSettings>): Promise<void> {
+  // Saved first: a change the other replicas cannot see is not made here either.
+  await chain.saveShared('settings', { ...settings, ...patch })
   Object.assign(settings, patch)
-  await chain.saveShared('settings', settings)
   chain.publish({ type: 'settings', settings: patch })
 }

@@ -148,9 +148,13 @@ export class RedisBackend implements ChainBackend {
     return backend
   }
 
-  /** For @fastify/rate-limit: its counters in Redis, so the limit counts across replicas. */
-  rateLimitStore (name: string): { redis: Redis, nameSpace: string } {
-    return { redis: this.#client, nameSpace: `{${this.#options.namespace}}:rate:${name}:` }
+  /**
+   * For @fastify/rate-limit: its counters in Redis, so the limit counts
+   * across replicas. While Redis is away the limit lets requests by: they
+   * meet LOGFIRE_STORE_UNAVAILABLE instead of a 500 from the limit.
+   */
+  rateLimitStore (name: string): { redis: Redis, nameSpace: string, skipOnError: boolean } {
+    return { redis: this.#client, nameSpace: `{${this.#options.namespace}}:rate:${name}:`, skipOnError: true }
   }
 
   get available (): boolean {

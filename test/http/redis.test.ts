@@ -148,7 +148,7 @@ describe.skipIf(redisMissing !== '')(`when Redis goes away${redisMissing}`, () =
   it('answers 503 LOGFIRE_STORE_UNAVAILABLE, keeps /healthz, fails /readyz, and comes back by itself with nothing half-stored', async () => {
     const redis = await privateRedis({ appendonly: true })
     try {
-      const [a] = await replicas(1, {}, redis.url) as [TestApp]
+      const [a] = await replicas(1, { adminToken: 's3cret' }, redis.url) as [TestApp]
       expect((await post(a, 'before')).statusCode).toBe(200)
       expect((await read(a, '/readyz')).statusCode).toBe(200)
 
@@ -159,11 +159,17 @@ describe.skipIf(redisMissing !== '')(`when Redis goes away${redisMissing}`, () =
       expect((await read(a)).json()).toMatchObject({ code: 'LOGFIRE_STORE_UNAVAILABLE' })
       expect((await read(a, '/readyz')).json()).toMatchObject({ statusCode: 503, code: 'LOGFIRE_STORE_UNAVAILABLE' })
       expect((await read(a, '/healthz')).statusCode).toBe(200)
+      // The admin routes too: their rate limit lets them by, and the chain answers.
+      const burn = await a.inject({ method: 'DELETE', url: '/logs', headers: { authorization: 'Bearer s3cret' } })
+      expect(burn.json()).toMatchObject({ statusCode: 503, code: 'LOGFIRE_STORE_UNAVAILABLE' })
+      const patch = await a.inject({ method: 'PATCH', url: '/admin/chaos', headers: { authorization: 'Bearer s3cret' }, payload: { fireRate: 1 } })
+      expect(patch.json()).toMatchObject({ statusCode: 503, code: 'LOGFIRE_STORE_UNAVAILABLE' })
 
       await redis.start()
       await until(() => read(a, '/readyz'), (r) => r.statusCode === 200, 10_000)
       expect((await post(a, 'after')).statusCode).toBe(200)
       expect(await chainEntries(a)).toEqual(['before', 'after'])
+      expect((await a.inject({ method: 'GET', url: '/admin/chaos', headers: { authorization: 'Bearer s3cret' } })).json()).toMatchObject({ fireRate: 0 })
       expect((await read(a, '/logs/verify')).json()).toMatchObject({ valid: true })
     } finally {
       await redis.remove()
