@@ -33,7 +33,9 @@ export const GdprRefusal = createError('LOGFIRE_GDPR', 'Entry %d mentions "%s"; 
 export const InternalError = createError('LOGFIRE_INTERNAL', 'Something went wrong on our side, and not on purpose', 500)
 export const UploadsBusy = createError('LOGFIRE_BUSY', 'Too many request bodies are being received at once (LOGFIRE_MAX_INFLIGHT_BYTES); retry in a moment', 503)
 export const StreamFull = createError('LOGFIRE_STREAM_FULL', 'The event stream has as many viewers as it takes (LOGFIRE_MAX_STREAM_CLIENTS); retry in a moment', 503)
-export const StoreUnavailable = createError('LOGFIRE_STORE_UNAVAILABLE', 'The chain\'s store (Redis) cannot be reached; nothing was stored, retry in a moment', 503)
+const StoreUnavailableError = createError('LOGFIRE_STORE_UNAVAILABLE', 'The chain\'s store (Redis) cannot be reached; nothing was stored, retry in a moment', 503)
+/** The store is away for a moment: always with Retry-After, wherever it is raised. */
+export const storeUnavailable = () => withExtras(new StoreUnavailableError(), { headers: { 'retry-after': '1' } })
 export const Lp0OnFire = createError('LOGFIRE_LP0_ON_FIRE', 'The printer is on fire; try again in a moment', 503)
 
 /** What an error adds to the response beyond the common four fields. */

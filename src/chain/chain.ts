@@ -22,10 +22,6 @@ export class Chain {
   get head (): Block { return this.#backend.store.head }
   /** How many times the chain has burned: block indexes repeat across epochs. */
   get epoch (): number { return this.#backend.store.epoch }
-  /** The chain's JSON text in bytes. */
-  get byteLength (): number { return this.#backend.store.byteLength }
-  /** Memory held for this replica's copy of the chain. */
-  get memoryBytes (): number { return this.#backend.store.memoryBytes }
   /** False while a shared backend is unreachable. */
   get available (): boolean { return this.#backend.available }
   get lastBurn (): BurnEvent | undefined { return this.#bus.lastBurn }

@@ -5,7 +5,7 @@ import { GENESIS } from './block.js'
 import { burnReason, type ChainLimits } from './budget.js'
 import type { BurnReason, ChainEvent, Origin } from './events.js'
 import { APPEND, BURN, INIT } from './redis-scripts.js'
-import { prepareBlocks, type ChainStore, type PreparedAppend } from './store.js'
+import { GENESIS_BYTES, GENESIS_JSON, prepareBlocks, type ChainStore, type PreparedAppend } from './store.js'
 
 export interface RedisBackendOptions {
   /** redis://, rediss:// or unix:///path/to/redis.sock */
@@ -18,8 +18,6 @@ export interface RedisBackendOptions {
   log: (level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, message: string) => void
 }
 
-const GENESIS_TEXT = JSON.stringify(GENESIS)
-const GENESIS_BYTES = String(Buffer.byteLength(GENESIS_TEXT) + 1)
 // Entries read per XREAD: a replica loading a long chain takes it in pages.
 const PAGE = 2000
 // A blocked read returns this often, so a closed backend stops soon.
@@ -308,7 +306,7 @@ export class RedisBackend implements ChainBackend {
       let reply: [number, string?, string?]
       try {
         reply = await (this.#client as unknown as Scripts).logfireBurn(this.#keys.head, this.#keys.chain,
-          ...decidedOn, burning.reason, GENESIS_TEXT, GENESIS.hash, GENESIS_BYTES)
+          ...decidedOn, burning.reason, GENESIS_JSON, GENESIS.hash, String(GENESIS_BYTES))
       } catch (error) {
         burning.request.reject(new BackendUnavailable((error as Error).message))
         return
@@ -448,7 +446,7 @@ export class RedisBackend implements ChainBackend {
     // restarted without persistence) comes back as a new epoch, so every
     // replica burns its copy rather than keep blocks Redis no longer has.
     const epoch = this.store.length > 1 ? this.store.epoch + 1 : this.store.epoch
-    await (this.#client as unknown as Scripts).logfireInit(this.#keys.head, this.#keys.chain, String(epoch), GENESIS_TEXT, GENESIS.hash, GENESIS_BYTES)
+    await (this.#client as unknown as Scripts).logfireInit(this.#keys.head, this.#keys.chain, String(epoch), GENESIS_JSON, GENESIS.hash, String(GENESIS_BYTES))
   }
 
   #unreachable (): void {

@@ -1,8 +1,9 @@
 import { GENESIS, nextBlock, type Block } from './block.js'
 import { Offsets } from './offsets.js'
 
-const GENESIS_JSON = JSON.stringify(GENESIS)
-const GENESIS_BYTES = Buffer.byteLength(GENESIS_JSON) + 1
+/** Genesis as the store writes it, and its size with its comma. */
+export const GENESIS_JSON = JSON.stringify(GENESIS)
+export const GENESIS_BYTES = Buffer.byteLength(GENESIS_JSON) + 1
 // Blocks are written into segments of this size, each allocated once and
 // never copied: the chain's memory is its bytes, without the garbage of a
 // buffer that doubles.

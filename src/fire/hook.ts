@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { InvalidChaosHeader, Lp0OnFire, StoreUnavailable, withExtras } from '../errors.js'
+import { InvalidChaosHeader, Lp0OnFire, storeUnavailable, withExtras } from '../errors.js'
 import { settingsHeader, type LiveSettings } from '../admin/settings.js'
 import type { Chain } from '../chain/chain.js'
 import { isChaosOverride, rollChaos, type ChaosRoll } from './chaos.js'
@@ -66,7 +66,7 @@ export const chaos = fp(async function chaos (app: FastifyInstance, options: Cha
   app.addHook('onRequest', (request, reply, done) => {
     // A replica that cannot reach the shared chain serves nothing of it.
     if (!options.chain.available) {
-      done(withExtras(new StoreUnavailable(), { headers: { 'retry-after': '1' } }))
+      done(storeUnavailable())
       return
     }
     const numbered = options.chain.nextRequestNumber()
@@ -78,7 +78,7 @@ export const chaos = fp(async function chaos (app: FastifyInstance, options: Cha
     numbered.then((requestNumber) => {
       roll(request, reply, requestNumber)
       done()
-    }, () => { done(withExtras(new StoreUnavailable(), { headers: { 'retry-after': '1' } })) })
+    }, () => { done(storeUnavailable()) })
   })
 
   app.addHook('preParsing', (request, _reply, payload, done) => {

@@ -9,30 +9,10 @@ export function randomSeed (): string {
 }
 
 /**
- * sfc32, seeded from the SHA-256 of any seed string, so "demo" is as good a
- * seed as a number. Not cryptographic; it only has to be replayable.
- */
-export function seededRandom (seed: string): Random {
-  const state = createHash('sha256').update(seed, 'utf8').digest()
-  let a = state.readUInt32LE(0)
-  let b = state.readUInt32LE(4)
-  let c = state.readUInt32LE(8)
-  let d = state.readUInt32LE(12)
-  return () => {
-    const t = (((a + b) | 0) + d) | 0
-    d = (d + 1) | 0
-    a = b ^ (b >>> 9)
-    b = (c + (c << 3)) | 0
-    c = (c << 21) | (c >>> 11)
-    c = (c + t) | 0
-    return (t >>> 0) / 4294967296
-  }
-}
-
-/**
  * The draws for request N: a pure function of the seed and N, so request N
  * meets the same fate whichever replica numbers it, and in whatever order
- * requests arrive. Draw k of request N is a hash of (seed, N, k): a few
+ * requests arrive. Any seed string will do ("demo" as well as a number):
+ * it is hashed first. Draw k of request N is a hash of (seed, N, k): a few
  * multiplications, no state carried from one request to the next.
  */
 export function requestDraws (seed: string): (request: number) => Random {

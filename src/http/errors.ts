@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { BackendUnavailable } from '../chain/backend.js'
-import { BodyTooLarge, InternalError, InvalidRequest, RouteNotFound, StoreUnavailable, UnsupportedMediaType, extrasOf, withExtras } from '../errors.js'
+import { BodyTooLarge, InternalError, InvalidRequest, RouteNotFound, storeUnavailable, UnsupportedMediaType, extrasOf } from '../errors.js'
 
 export interface ErrorBody {
   statusCode: number
@@ -19,7 +19,7 @@ const TITLES: Record<string, string> = {
 
 /** Fastify's own client errors, and a store that cannot be reached, renamed into logfire's codes. */
 function translate (error: FastifyError, maxBodyBytes: number): FastifyError {
-  if (error instanceof BackendUnavailable) return withExtras(new StoreUnavailable(), { headers: { 'retry-after': '1' } })
+  if (error instanceof BackendUnavailable) return storeUnavailable()
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE': return new BodyTooLarge(maxBodyBytes)
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new UnsupportedMediaType('(missing or unknown)', 'send text or JSON')

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
-import { StoreUnavailable, withExtras } from '../errors.js'
+import { storeUnavailable } from '../errors.js'
 import { documented, errorSchema } from './responses.js'
 
 export interface HealthOptions {
@@ -29,7 +29,7 @@ export async function healthRoutes (app: FastifyInstance, options: HealthOptions
       }
     }
   }, async () => {
-    if (!options.ready()) throw withExtras(new StoreUnavailable(), { headers: { 'retry-after': '1' } })
+    if (!options.ready()) throw storeUnavailable()
     return { status: 'ready' as const }
   })
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { rollChaos } from '../../src/fire/chaos.js'
-import { requestDraws, seededRandom, type Random } from '../../src/fire/random.js'
+import { requestDraws, type Random } from '../../src/fire/random.js'
 import { burnReason as reasonWithin } from '../../src/chain/budget.js'
 
 function sequence (...values: number[]): Random & { drawn: number } {
@@ -10,27 +10,6 @@ function sequence (...values: number[]): Random & { drawn: number } {
   }, { drawn: 0 })
   return random
 }
-
-describe('seededRandom', () => {
-  it('gives the same numbers for the same seed and different ones for another', () => {
-    const a = seededRandom('demo')
-    const b = seededRandom('demo')
-    const c = seededRandom('other')
-    const first = Array.from({ length: 20 }, a)
-    expect(Array.from({ length: 20 }, b)).toEqual(first)
-    expect(Array.from({ length: 20 }, c)).not.toEqual(first)
-  })
-
-  it('stays in [0, 1) and spreads evenly', () => {
-    const random = seededRandom('spread')
-    const draws = Array.from({ length: 20_000 }, random)
-    expect(Math.min(...draws)).toBeGreaterThanOrEqual(0)
-    expect(Math.max(...draws)).toBeLessThan(1)
-    const belowFivePercent = draws.filter((x) => x < 0.05).length / draws.length
-    expect(belowFivePercent).toBeGreaterThan(0.04)
-    expect(belowFivePercent).toBeLessThan(0.06)
-  })
-})
 
 describe('requestDraws', () => {
   it('gives request N the same draws for the same seed, whatever came before and wherever it is drawn', () => {
