@@ -14,6 +14,7 @@ import type { RedisBackend } from './chain/redis-backend.js'
 import { ChainStore } from './chain/store.js'
 import { chaosPipeline, rateLimited } from './chaos-pipeline.js'
 import type { Config } from './config.js'
+import { HeldConnections } from './fire/held.js'
 import { randomSeed, requestDraws } from './fire/random.js'
 import { errorHandling } from './http/errors.js'
 import { gracefulClose } from './http/graceful-close.js'
@@ -80,6 +81,9 @@ export async function buildApp (options: AppOptions) {
   // memory whether or not it ever sends a request.
   app.server.maxConnections = config.memory.maxConnections
   app.addHook('onClose', async () => { await chain.close() })
+  // Hung and slowed connections end at once on close: nothing waits for them.
+  const held = new HeldConnections(config.memory.maxHeldConnections)
+  app.addHook('preClose', async () => { held.endAll() })
   // GET / lists every documented route, as it was registered.
   // swagger-ui hides its own routes; its page is listed by hand.
   const endpoints: Endpoint[] = [{ method: 'GET', path: '/docs', description: 'The OpenAPI documentation' }]
@@ -95,7 +99,7 @@ export async function buildApp (options: AppOptions) {
 
   await app.register(errorHandling, { maxBodyBytes: config.maxBodyBytes })
   await app.register(openApi, { version: options.version ?? '0.0.0-dev' })
-  await app.register(metricsRoutes, { metrics: createMetrics(chain, config.redis?.replica), metricsToken: config.metricsToken })
+  await app.register(metricsRoutes, { metrics: createMetrics(chain, held, config.redis?.replica), metricsToken: config.metricsToken })
   await app.register(gracefulClose)
   await app.register(securityHeaders, {
     contentSecurityPolicy: {
@@ -155,7 +159,7 @@ export async function buildApp (options: AppOptions) {
   })
 
   await app.register(async function logs (logs) {
-    await chaosPipeline(logs, { config, chain, settings, clock, seed, draws: requestDraws(seed), rateLimitStore: redis?.rateLimitStore('logs') })
+    await chaosPipeline(logs, { config, chain, settings, clock, seed, draws: requestDraws(seed), held, rateLimitStore: redis?.rateLimitStore('logs') })
   })
 
   return app

@@ -6,6 +6,7 @@ import { chainRoutes } from './chain/routes.js'
 import type { Config } from './config.js'
 import { RateLimited } from './errors.js'
 import { chaos } from './fire/hook.js'
+import type { HeldConnections } from './fire/held.js'
 import type { Random } from './fire/random.js'
 import { uploadBudget } from './http/upload-budget.js'
 import { logsIngestRoute, type IngestOptions } from './ingest/logs-route.js'
@@ -20,6 +21,8 @@ export interface ChaosPipelineOptions {
   clock: () => number
   seed: string
   draws: (request: number) => Random
+  /** The connections faults hold open (delays, slow transfers, hangs). */
+  held: HeldConnections
   /** The rate limit's shared counters, when replicas share them (Redis). */
   rateLimitStore?: Record<string, unknown>
 }
@@ -32,24 +35,33 @@ export const rateLimited = (_request: unknown, context: { after: string }) => ne
  * chain meets it. Each step can end the request; a refused request stores
  * nothing.
  *
- *   0. numbered, and its fate rolled  fire/hook.ts (onRequest)    X-Logfire-Request
- *   1. the rate limit                 @fastify/rate-limit         429
- *   2. the route's token              http/token-guard.ts         401, 403
- *   3. lp0 on fire                    fire/hook.ts (preParsing)   503
- *   4. the upload budget              http/upload-budget.ts       503 LOGFIRE_BUSY
- *   5. the body                       ingest/parser.ts            400, 413, 415
- *   6. GDPR                           gdpr/guard.ts               451
- *   7. the burn                       chain/budget.ts             410
- *   8. the append                     chain/chain.ts              200
+ *   0. numbered, and its fate rolled  fire/hook.ts (onRequest)      X-Logfire-Request
+ *   1. the rate limit                 @fastify/rate-limit           429
+ *   2. the route's token              http/token-guard.ts           401, 403
+ *   3. X-Logfire-Chaos checked        fire/hook.ts (preParsing)     400
+ *   4. faults before the body         fire/fault-steps.ts           503 LOGFIRE_FAULT_OVERFLOW when
+ *                                                                     LOGFIRE_MAX_HELD_CONNECTIONS are held,
+ *                                                                   then delay, reset (RST)
+ *   5. lp0 on fire                    fire/fault-steps.ts           503
+ *   6. faults instead of an answer    fire/fault-steps.ts           status (4xx, 5xx), hang, close (EOF)
+ *   7. slow-read                      fire/fault-steps.ts           the body is read slowly
+ *   8. the upload budget              http/upload-budget.ts         503 LOGFIRE_BUSY
+ *   9. the body                       ingest/parser.ts              400, 413, 415
+ *  10. the batch limit                ingest/append.ts              413 LOGFIRE_TOO_MANY_ENTRIES
+ *  11. GDPR                           gdpr/guard.ts                 451
+ *  12. the burn                       chain/budget.ts               410
+ *  13. the append                     chain/chain.ts                200
+ *  14. faults at the answer           fire/fault-steps.ts (onSend)  a 200 becomes reset-after-append (RST)
+ *                                                                   or garbage; any answer may slow-response
  *
  * Fastify runs a context's onRequest hooks before a route's own, and every
  * onRequest hook before any preParsing hook: registering them in this order
- * is what makes it so. Steps 6 to 8 are ingest/append.ts, shared by every
- * ingest route.
+ * is what makes it so. Steps 10 to 13 are ingest/append.ts, shared by every
+ * ingest route. Reads of the chain meet steps 0 to 7 and 14.
  */
 export async function chaosPipeline (app: FastifyInstance, options: ChaosPipelineOptions): Promise<void> {
   const { config, chain, settings, clock } = options
-  await app.register(chaos, { draws: options.draws, seed: options.seed, settings, chain })
+  await app.register(chaos, { draws: options.draws, seed: options.seed, settings, chain, held: options.held, maxForcedDelayMs: config.maxForcedDelayMs })
   if (config.rateLimit > 0) {
     await app.register(rateLimit, {
       max: config.rateLimit,

@@ -1,5 +1,6 @@
 import { hostname, totalmem } from 'node:os'
 import { z } from 'zod'
+import { CHAOS_PRESETS, NO_FAULT_SETTINGS, type ChaosPreset, type FaultSettings } from './fire/faults.js'
 
 const MiB = 1024 * 1024
 
@@ -29,6 +30,17 @@ const flag = (fallback: boolean) =>
 
 const secret = () =>
   z.preprocess(unset, z.string().max(1024, { error: 'at most 1024 characters' }).optional())
+
+// Fault settings have no default here: unset means "from the preset, or off".
+const optionalProbability = () => z.preprocess(unset, z.coerce.number({ error: 'a number from 0 to 1' })
+  .min(0, { error: 'a number from 0 to 1' })
+  .max(1, { error: 'a number from 0 to 1' })
+  .optional())
+
+const statusCodes = z.preprocess(unset, z.string()
+  .regex(/^\s*[45]\d\d(\s*,\s*[45]\d\d){0,31}\s*$/, { error: 'a comma-separated list of statuses from 400 to 599' })
+  .transform((list) => list.split(',').map(Number))
+  .optional())
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -63,6 +75,27 @@ const ENVIRONMENT = z.object({
   LOGFIRE_READ_TOKEN: secret(),
   LOGFIRE_METRICS_TOKEN: secret(),
   LOGFIRE_CHAOS_OVERRIDE: flag(true),
+  LOGFIRE_CHAOS_PRESET: z.preprocess(unset, z.enum(Object.keys(CHAOS_PRESETS) as [ChaosPreset], { error: `one of ${Object.keys(CHAOS_PRESETS).join(', ')}` }).optional()),
+  LOGFIRE_DELAY_RATE: optionalProbability(),
+  LOGFIRE_DELAY_MS: optionalInteger(0, 3_600_000),
+  LOGFIRE_DELAY_JITTER_MS: optionalInteger(0, 3_600_000),
+  LOGFIRE_DELAY_DISTRIBUTION: z.preprocess(unset, z.enum(['uniform', 'lognormal'], { error: 'uniform or lognormal' }).optional()),
+  LOGFIRE_DELAY_SIGMA: z.preprocess(unset, z.coerce.number({ error: 'a number from 0 to 5' }).min(0, { error: 'a number from 0 to 5' }).max(5, { error: 'a number from 0 to 5' }).optional()),
+  LOGFIRE_SLOW_READ_RATE: optionalProbability(),
+  LOGFIRE_SLOW_READ_BYTES_PER_SECOND: optionalInteger(1, 2 ** 40),
+  LOGFIRE_SLOW_RESPONSE_RATE: optionalProbability(),
+  LOGFIRE_SLOW_RESPONSE_MS: optionalInteger(0, 3_600_000),
+  LOGFIRE_HANG_RATE: optionalProbability(),
+  LOGFIRE_HANG_MS: optionalInteger(1, 3_600_000),
+  LOGFIRE_RESET_RATE: optionalProbability(),
+  LOGFIRE_RESET_AFTER_APPEND_RATE: optionalProbability(),
+  LOGFIRE_CLOSE_RATE: optionalProbability(),
+  LOGFIRE_GARBAGE_RATE: optionalProbability(),
+  LOGFIRE_STATUS_RATE: optionalProbability(),
+  LOGFIRE_STATUS_CODES: statusCodes,
+  LOGFIRE_MAX_ENTRIES_PER_REQUEST: integer(0, 100_000_000, 0),
+  LOGFIRE_MAX_FORCED_DELAY_MS: integer(0, 3_600_000, 60_000),
+  LOGFIRE_MAX_HELD_CONNECTIONS: integer(0, 1_000_000, 256),
   LOGFIRE_TRUST_PROXY: flag(false),
   LOGFIRE_RULES: z.preprocess(unset, z.string().optional()),
   // Unset: the chain lives in this process's memory.
@@ -106,6 +139,12 @@ export interface Config {
   /** Required to scrape GET /metrics when set. */
   metricsToken: string | undefined
   chaosOverride: boolean
+  /** The faults below the status line: LOGFIRE_CHAOS_PRESET, then each variable set. */
+  faults: FaultSettings
+  /** A batch of more entries is refused with a 413; 0 takes any. */
+  maxEntriesPerRequest: number
+  /** The longest delay or slow transfer X-Logfire-Chaos may ask for. */
+  maxForcedDelayMs: number
   /** A rules file (YAML or JSON) replacing the built-in rule pack. */
   rulesFile: string | undefined
   /** The shared store, when replicas share one chain; in memory when undefined. */
@@ -142,6 +181,8 @@ export interface MemoryBudgets {
   maxAlertQueueBytes: number
   /** Open sockets; past it Node closes new connections at once. */
   maxConnections: number
+  /** Connections held open by faults (delays, slow transfers, hangs) at once; past it such a fault becomes a 503. */
+  maxHeldConnections: number
   /** GET /logs/stream viewers at once; past it a 503. */
   maxStreamClients: number
   /** How far a viewer may fall behind the chain's head before it is dropped (it resumes with Last-Event-ID). */
@@ -208,6 +249,7 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
       maxInflightBytes: e.LOGFIRE_MAX_INFLIGHT_BYTES ?? defaults.maxInflightBytes,
       maxAlertQueueBytes: e.LOGFIRE_MAX_ALERT_QUEUE_BYTES ?? defaults.maxAlertQueueBytes,
       maxConnections: e.LOGFIRE_MAX_CONNECTIONS,
+      maxHeldConnections: e.LOGFIRE_MAX_HELD_CONNECTIONS,
       maxStreamClients: e.LOGFIRE_MAX_STREAM_CLIENTS,
       maxStreamLagBytes: e.LOGFIRE_MAX_STREAM_LAG_BYTES
     },
@@ -220,6 +262,9 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
     readToken: e.LOGFIRE_READ_TOKEN,
     metricsToken: e.LOGFIRE_METRICS_TOKEN,
     chaosOverride: e.LOGFIRE_CHAOS_OVERRIDE,
+    faults: faultSettings(e),
+    maxEntriesPerRequest: e.LOGFIRE_MAX_ENTRIES_PER_REQUEST,
+    maxForcedDelayMs: e.LOGFIRE_MAX_FORCED_DELAY_MS,
     trustProxy: e.LOGFIRE_TRUST_PROXY,
     rulesFile: e.LOGFIRE_RULES,
     redis: e.LOGFIRE_REDIS_URL === undefined ? undefined : { url: e.LOGFIRE_REDIS_URL, namespace: e.LOGFIRE_REDIS_NAMESPACE, replica: e.LOGFIRE_REPLICA_NAME ?? hostname() },
@@ -231,6 +276,31 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
       idleMs: e.LOGFIRE_IDLE_TIMEOUT_MS
     }
   }
+}
+
+/** Each fault setting from its variable when set, else from the preset, else off. */
+function faultSettings (e: z.infer<typeof ENVIRONMENT>): FaultSettings {
+  const set = Object.fromEntries(Object.entries({
+    delayRate: e.LOGFIRE_DELAY_RATE,
+    delayMs: e.LOGFIRE_DELAY_MS,
+    delayJitterMs: e.LOGFIRE_DELAY_JITTER_MS,
+    delayDistribution: e.LOGFIRE_DELAY_DISTRIBUTION,
+    delaySigma: e.LOGFIRE_DELAY_SIGMA,
+    slowReadRate: e.LOGFIRE_SLOW_READ_RATE,
+    slowReadBytesPerSecond: e.LOGFIRE_SLOW_READ_BYTES_PER_SECOND,
+    slowResponseRate: e.LOGFIRE_SLOW_RESPONSE_RATE,
+    slowResponseMs: e.LOGFIRE_SLOW_RESPONSE_MS,
+    hangRate: e.LOGFIRE_HANG_RATE,
+    hangMs: e.LOGFIRE_HANG_MS,
+    resetRate: e.LOGFIRE_RESET_RATE,
+    resetAfterAppendRate: e.LOGFIRE_RESET_AFTER_APPEND_RATE,
+    closeRate: e.LOGFIRE_CLOSE_RATE,
+    garbageRate: e.LOGFIRE_GARBAGE_RATE,
+    statusRate: e.LOGFIRE_STATUS_RATE,
+    statusCodes: e.LOGFIRE_STATUS_CODES
+  } satisfies Record<keyof FaultSettings, unknown>).filter(([, value]) => value !== undefined))
+  const preset = e.LOGFIRE_CHAOS_PRESET === undefined ? {} : CHAOS_PRESETS[e.LOGFIRE_CHAOS_PRESET]
+  return { ...NO_FAULT_SETTINGS, ...preset, ...set }
 }
 
 // Secrets never reach the terminal, and a pasted novel is cut short.

@@ -1,4 +1,5 @@
 import createError from '@fastify/error'
+import { CHAOS_DIRECTIVES } from './fire/chaos.js'
 
 /*
  * Every error a client can see, each with a stable code. The error handler
@@ -11,7 +12,7 @@ export const InvalidJson = createError('LOGFIRE_INVALID_JSON', 'The body is not 
 export const InvalidUtf8 = createError('LOGFIRE_INVALID_UTF8', 'The body is not valid UTF-8', 400)
 export const CorruptEncoding = createError('LOGFIRE_CORRUPT_ENCODING', 'The body could not be decoded as %s: %s', 400)
 export const InvalidRequest = createError('LOGFIRE_INVALID_REQUEST', '%s', 400)
-export const InvalidChaosHeader = createError('LOGFIRE_INVALID_CHAOS_HEADER', 'X-Logfire-Chaos must be off, fire or burn', 400)
+const InvalidChaosHeader = createError('LOGFIRE_INVALID_CHAOS_HEADER', 'X-Logfire-Chaos: "%s": %s; directives: %s', 400)
 export const Unauthorized = createError('LOGFIRE_UNAUTHORIZED', 'A valid admin token is required: Authorization: Bearer <LOGFIRE_ADMIN_TOKEN>', 401)
 export const TokenRequired = createError('LOGFIRE_TOKEN_REQUIRED', 'This route needs a token: %s', 401)
 export const TokenInvalid = createError('LOGFIRE_TOKEN_INVALID', 'The token presented is not valid for this route', 403)
@@ -24,6 +25,9 @@ export const AdminDisabled = createError('LOGFIRE_ADMIN_DISABLED', 'Admin routes
 export const ChainBurned = createError('LOGFIRE_BURNED', 'The chain burned down (%s) and took %d blocks with it; your entries were not stored', 410)
 export const BodyTooLarge = createError('LOGFIRE_BODY_TOO_LARGE', 'The body is over %d bytes (decoded size included)', 413)
 export const EntryTooLarge = createError('LOGFIRE_ENTRY_TOO_LARGE', 'Entry %d is over %d bytes', 413)
+const TooManyEntriesError = createError('LOGFIRE_TOO_MANY_ENTRIES', 'The request holds %d entries; at most %d are taken at once (LOGFIRE_MAX_ENTRIES_PER_REQUEST): split the batch', 413)
+/** A batch over the entries limit: the limit is in the body, so a shipper can split to it. */
+export const tooManyEntries = (entries: number, limit: number) => withExtras(new TooManyEntriesError(entries, limit), { body: { entries, limit } })
 export const UnsupportedMediaType = createError('LOGFIRE_UNSUPPORTED_MEDIA_TYPE', 'Content-Type %s is not accepted here; %s', 415)
 export const NestedTooDeep = createError('LOGFIRE_NESTED_TOO_DEEP', 'The body nests values deeper than logfire can store', 400)
 export const InvalidMsgpack = createError('LOGFIRE_INVALID_MSGPACK', 'The body is not valid MessagePack: %s', 400)
@@ -37,6 +41,21 @@ const StoreUnavailableError = createError('LOGFIRE_STORE_UNAVAILABLE', 'The chai
 /** The store is away for a moment: always with Retry-After, wherever it is raised. */
 export const storeUnavailable = () => withExtras(new StoreUnavailableError(), { headers: { 'retry-after': '1' } })
 export const Lp0OnFire = createError('LOGFIRE_LP0_ON_FIRE', 'The printer is on fire; try again in a moment', 503)
+const FaultOverflowError = createError('LOGFIRE_FAULT_OVERFLOW', 'Too many connections are held by faults at once (LOGFIRE_MAX_HELD_CONNECTIONS): this request was answered at once instead; nothing was stored', 503)
+/** A fault that would hold one more connection than the limit allows. */
+export const faultOverflow = () => withExtras(new FaultOverflowError(), { headers: { 'retry-after': '1' } })
+const InjectedStatusError = createError('LOGFIRE_INJECTED_STATUS', 'Status %d, injected by the chaos (statusRate, or X-Logfire-Chaos: status=%d); nothing was stored', 500)
+/** A status the chaos chose, 400 to 599, with Retry-After where clients look for it. */
+export function injectedStatus (code: number): Error {
+  const error = Object.assign(new InjectedStatusError(code, code), { statusCode: code })
+  return code === 429 || code === 503 ? withExtras(error, { headers: { 'retry-after': '1' } }) : error
+}
+
+/** An X-Logfire-Chaos value that is not a list of directives: names the one at fault. */
+export function invalidChaosHeader ({ directive, problem }: { directive: string, problem: string }): Error {
+  const shown = directive.length > 40 ? directive.slice(0, 40) + '…' : directive
+  return withExtras(new InvalidChaosHeader(shown, problem, CHAOS_DIRECTIVES.join(', ')), { body: { directive: shown } })
+}
 
 /** What an error adds to the response beyond the common four fields. */
 export interface ErrorExtras {

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, containerMemoryLimit, defaultBudgets, loadConfig } from '../src/config.js'
+import { CHAOS_PRESETS, FAULT_NAMES, FAULT_RATES, NO_FAULT_SETTINGS } from '../src/fire/faults.js'
 
 const MiB = 1024 * 1024
 
@@ -21,6 +22,7 @@ describe('loadConfig', () => {
         maxInflightBytes: 32 * MiB,
         maxAlertQueueBytes: 16 * MiB,
         maxConnections: 1024,
+        maxHeldConnections: 256,
         maxStreamClients: 100,
         maxStreamLagBytes: 4 * MiB
       },
@@ -33,6 +35,9 @@ describe('loadConfig', () => {
       readToken: undefined,
       metricsToken: undefined,
       chaosOverride: true,
+      faults: NO_FAULT_SETTINGS,
+      maxEntriesPerRequest: 0,
+      maxForcedDelayMs: 60_000,
       trustProxy: false,
       rulesFile: undefined,
       adminRolePattern: '*Admin*',
@@ -69,6 +74,27 @@ describe('loadConfig', () => {
       LOGFIRE_READ_TOKEN: 'read',
       LOGFIRE_METRICS_TOKEN: 'metrics',
       LOGFIRE_CHAOS_OVERRIDE: 'off',
+      LOGFIRE_CHAOS_PRESET: 'hostile-network',
+      LOGFIRE_DELAY_RATE: '0.1',
+      LOGFIRE_DELAY_MS: '100',
+      LOGFIRE_DELAY_JITTER_MS: '20',
+      LOGFIRE_DELAY_DISTRIBUTION: 'uniform',
+      LOGFIRE_DELAY_SIGMA: '1',
+      LOGFIRE_SLOW_READ_RATE: '0.2',
+      LOGFIRE_SLOW_READ_BYTES_PER_SECOND: '1000',
+      LOGFIRE_SLOW_RESPONSE_RATE: '0.3',
+      LOGFIRE_SLOW_RESPONSE_MS: '300',
+      LOGFIRE_HANG_RATE: '0.4',
+      LOGFIRE_HANG_MS: '400',
+      LOGFIRE_RESET_RATE: '0.5',
+      LOGFIRE_RESET_AFTER_APPEND_RATE: '0.6',
+      LOGFIRE_CLOSE_RATE: '0.7',
+      LOGFIRE_GARBAGE_RATE: '0.8',
+      LOGFIRE_STATUS_RATE: '0.9',
+      LOGFIRE_STATUS_CODES: '429, 502',
+      LOGFIRE_MAX_ENTRIES_PER_REQUEST: '500',
+      LOGFIRE_MAX_FORCED_DELAY_MS: '5000',
+      LOGFIRE_MAX_HELD_CONNECTIONS: '8',
       LOGFIRE_TRUST_PROXY: 'true',
       LOGFIRE_RULES: 'rules.yaml',
       LOGFIRE_ADMIN_ROLE_PATTERN: '*:role/Break*Glass',
@@ -91,6 +117,7 @@ describe('loadConfig', () => {
         maxInflightBytes: 200_000,
         maxAlertQueueBytes: 0,
         maxConnections: 50,
+        maxHeldConnections: 8,
         maxStreamClients: 5,
         maxStreamLagBytes: 70_000
       },
@@ -103,6 +130,27 @@ describe('loadConfig', () => {
       readToken: 'read',
       metricsToken: 'metrics',
       chaosOverride: false,
+      faults: {
+        delayRate: 0.1,
+        delayMs: 100,
+        delayJitterMs: 20,
+        delayDistribution: 'uniform',
+        delaySigma: 1,
+        slowReadRate: 0.2,
+        slowReadBytesPerSecond: 1000,
+        slowResponseRate: 0.3,
+        slowResponseMs: 300,
+        hangRate: 0.4,
+        hangMs: 400,
+        resetRate: 0.5,
+        resetAfterAppendRate: 0.6,
+        closeRate: 0.7,
+        garbageRate: 0.8,
+        statusRate: 0.9,
+        statusCodes: [429, 502]
+      },
+      maxEntriesPerRequest: 500,
+      maxForcedDelayMs: 5000,
       trustProxy: true,
       rulesFile: 'rules.yaml',
       redis: { url: 'unix:///run/redis/redis.sock', namespace: 'staging', replica: 'logfire-2' },
@@ -115,6 +163,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ LOGFIRE_WIPE_RATE: '0.3' }).burnRate).toBe(0.3)
     expect(loadConfig({ LOGFIRE_BURN_RATE: '0.4' }).burnRate).toBe(0.4)
     expect(loadConfig({ LOGFIRE_BURN_RATE: '0.4', LOGFIRE_WIPE_RATE: '0.3' }).burnRate).toBe(0.4)
+  })
+
+  it('turns every fault on with LOGFIRE_CHAOS_PRESET=hostile-network, and a variable set on its own wins', () => {
+    const { faults } = loadConfig({ LOGFIRE_CHAOS_PRESET: 'hostile-network', LOGFIRE_RESET_RATE: '0', LOGFIRE_HANG_MS: '5000' })
+    expect(faults).toEqual({ ...NO_FAULT_SETTINGS, ...CHAOS_PRESETS['hostile-network'], resetRate: 0, hangMs: 5000 })
+    for (const name of FAULT_NAMES.filter((fault) => fault !== 'reset')) expect(faults[FAULT_RATES[name]]).toBeGreaterThan(0)
+    for (const name of FAULT_NAMES) expect(loadConfig({}).faults[FAULT_RATES[name]]).toBe(0)
   })
 
   it('treats an empty variable as unset', () => {
@@ -133,7 +188,15 @@ describe('loadConfig', () => {
     [{ LOGFIRE_SEED: 'émoji 🔥' }, 'LOGFIRE_SEED must be printable ASCII'],
     [{ LOGFIRE_MAX_CHAIN_BYTES: '512MB' }, 'LOGFIRE_MAX_CHAIN_BYTES must be an integer from 65536'],
     [{ LOGFIRE_MAX_CHAIN_BYTES: '1000' }, 'LOGFIRE_MAX_CHAIN_BYTES must be an integer from 65536'],
-    [{ LOGFIRE_MAX_STREAM_CLIENTS: '-1' }, 'LOGFIRE_MAX_STREAM_CLIENTS must be an integer from 0']
+    [{ LOGFIRE_MAX_STREAM_CLIENTS: '-1' }, 'LOGFIRE_MAX_STREAM_CLIENTS must be an integer from 0'],
+    [{ LOGFIRE_CHAOS_PRESET: 'apocalypse' }, 'LOGFIRE_CHAOS_PRESET must be one of hostile-network, got "apocalypse"'],
+    [{ LOGFIRE_RESET_RATE: '5%' }, 'LOGFIRE_RESET_RATE must be a number from 0 to 1, got "5%"'],
+    [{ LOGFIRE_DELAY_DISTRIBUTION: 'normal' }, 'LOGFIRE_DELAY_DISTRIBUTION must be uniform or lognormal'],
+    [{ LOGFIRE_STATUS_CODES: '200' }, 'LOGFIRE_STATUS_CODES must be a comma-separated list of statuses from 400 to 599'],
+    [{ LOGFIRE_STATUS_CODES: '503,' }, 'LOGFIRE_STATUS_CODES must be a comma-separated list'],
+    [{ LOGFIRE_HANG_MS: '0' }, 'LOGFIRE_HANG_MS must be an integer from 1'],
+    [{ LOGFIRE_SLOW_READ_BYTES_PER_SECOND: '0' }, 'LOGFIRE_SLOW_READ_BYTES_PER_SECOND must be an integer from 1'],
+    [{ LOGFIRE_MAX_ENTRIES_PER_REQUEST: '-1' }, 'LOGFIRE_MAX_ENTRIES_PER_REQUEST must be an integer from 0']
   ])('refuses %j naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError)
     expect(() => loadConfig(env)).toThrow(message)

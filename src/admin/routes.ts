@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { adminErrors, documented, errorSchema } from '../http/responses.js'
 import type { Chain } from '../chain/chain.js'
 import { requireAdmin } from './auth.js'
-import { settingsPatch, settingsView, type LiveSettings } from './settings.js'
+import { settingsPatch, settingsSchema, settingsView, type LiveSettings } from './settings.js'
 
 export interface AdminRouteOptions {
   settings: LiveSettings
@@ -12,14 +12,6 @@ export interface AdminRouteOptions {
   adminToken: string | undefined
   chain: Chain
 }
-
-const settingsSchema = z.object({
-  fireRate: z.number().describe('Share of requests answered 503 lp0 on fire'),
-  burnRate: z.number().describe('Share of appends that burn the chain (410)'),
-  wipeRate: z.number().describe('The old name of burnRate, the same value'),
-  gdpr: z.boolean().describe('Whether lines about the EU, the UK or Europe are refused (451)'),
-  override: z.boolean().describe('Whether X-Logfire-Chaos is honoured')
-})
 
 const ADMIN = {
   tags: ['stage'],

@@ -1,43 +1,89 @@
 import { z } from 'zod'
 import type { Config } from '../config.js'
 import type { Chain } from '../chain/chain.js'
+import type { ChaosRates } from '../fire/chaos.js'
+import { FAULT_NAMES, FAULT_RATES } from '../fire/faults.js'
 
 /**
- * The knobs a speaker may turn while logfire runs. One object per app,
- * read on every request, so a change applies to the very next one.
+ * The knobs a speaker or a test may turn while logfire runs. One object per
+ * app, read on every request, so a change applies to the very next one.
  */
-export interface LiveSettings {
-  fireRate: number
-  burnRate: number
+export interface LiveSettings extends ChaosRates {
   gdpr: boolean
   /** Whether clients may steer their own fate with X-Logfire-Chaos. */
   override: boolean
+  /** A batch of more entries is refused with a 413; 0 takes any. */
+  maxEntriesPerRequest: number
 }
 
 export function initialSettings (config: Config): LiveSettings {
-  return { fireRate: config.fireRate, burnRate: config.burnRate, gdpr: config.gdpr, override: config.chaosOverride }
+  return {
+    fireRate: config.fireRate,
+    burnRate: config.burnRate,
+    gdpr: config.gdpr,
+    override: config.chaosOverride,
+    maxEntriesPerRequest: config.maxEntriesPerRequest,
+    ...config.faults,
+    statusCodes: [...config.faults.statusCodes]
+  }
 }
 
 const rate = z.number().min(0).max(1)
+const ms = z.number().int().min(0).max(3_600_000)
+
+/** Every setting, as the shared store keeps them and PATCH /admin/chaos takes them. */
+const SETTINGS = {
+  fireRate: rate.describe('Share of requests answered 503 lp0 on fire'),
+  burnRate: rate.describe('Share of appends that burn the chain (410)'),
+  gdpr: z.boolean().describe('Whether lines about the EU, the UK or Europe are refused (451)'),
+  override: z.boolean().describe('Whether X-Logfire-Chaos is honoured'),
+  maxEntriesPerRequest: z.number().int().min(0).max(100_000_000).describe('A batch of more entries is refused with 413 LOGFIRE_TOO_MANY_ENTRIES; 0 takes any'),
+  delayRate: rate.describe('Share of requests answered late'),
+  delayMs: ms.describe('The delay: the middle of the range (uniform) or the median (lognormal)'),
+  delayJitterMs: ms.describe('uniform: delays spread evenly over delayMs ± this; 0 is a fixed delay'),
+  delayDistribution: z.enum(['uniform', 'lognormal']).describe('How delays are spread'),
+  delaySigma: z.number().min(0).max(5).describe('lognormal: the spread of the logarithm of the delay'),
+  slowReadRate: rate.describe('Share of requests whose body is read slowly'),
+  slowReadBytesPerSecond: z.number().int().min(1).max(2 ** 40).describe('How fast a slow read reads'),
+  slowResponseRate: rate.describe('Share of answers trickled out'),
+  slowResponseMs: ms.describe('How long a trickled answer takes'),
+  hangRate: rate.describe('Share of requests that are read and never answered'),
+  hangMs: z.number().int().min(1).max(3_600_000).describe('When a hung connection is closed, unless the idle timeout comes first'),
+  resetRate: rate.describe('Share of requests reset (TCP RST) before their body is read: nothing stored'),
+  resetAfterAppendRate: rate.describe('Share of requests stored, then reset instead of answered: a retry duplicates them'),
+  closeRate: rate.describe('Share of requests read, then closed without an answer: nothing stored'),
+  garbageRate: rate.describe('Share of requests stored, then answered with a 200 and a broken body'),
+  statusRate: rate.describe('Share of requests answered with one of statusCodes: nothing stored'),
+  statusCodes: z.array(z.number().int().min(400).max(599)).min(1).max(32).describe('The statuses statusRate picks from, evenly')
+}
 
 /** A change to the settings: any subset. `wipeRate` is the old name of `burnRate`. */
 export const settingsPatch = z.strictObject({
-  fireRate: rate,
-  burnRate: rate,
-  wipeRate: rate.describe('The old name of burnRate'),
-  gdpr: z.boolean(),
-  override: z.boolean()
+  ...SETTINGS,
+  wipeRate: rate.describe('The old name of burnRate')
 }).partial().transform(({ wipeRate, ...patch }): Partial<LiveSettings> =>
   wipeRate === undefined || patch.burnRate !== undefined ? patch : { ...patch, burnRate: wipeRate })
+
+/** The settings as GET and PATCH /admin/chaos answer them. */
+export const settingsSchema = z.object({ ...SETTINGS, wipeRate: rate.describe('The old name of burnRate, the same value') })
 
 /** The settings as the admin routes and GET / show them, with the old name alongside. */
 export function settingsView (settings: LiveSettings): LiveSettings & { wipeRate: number } {
   return { ...settings, wipeRate: settings.burnRate }
 }
 
-/** The X-Logfire-Settings header: what the fire is set to right now. */
+/**
+ * The X-Logfire-Settings header: what the chaos is set to right now. The
+ * faults and the entries limit are named only when they are on.
+ */
 export function settingsHeader (settings: LiveSettings): string {
-  return `fire=${settings.fireRate}; burn=${settings.burnRate}; gdpr=${onOff(settings.gdpr)}; override=${onOff(settings.override)}`
+  let header = `fire=${settings.fireRate}; burn=${settings.burnRate}; gdpr=${onOff(settings.gdpr)}; override=${onOff(settings.override)}`
+  for (const name of FAULT_NAMES) {
+    const rate = settings[FAULT_RATES[name]]
+    if (rate > 0) header += `; ${name}=${rate}`
+  }
+  if (settings.maxEntriesPerRequest > 0) header += `; max-entries=${settings.maxEntriesPerRequest}`
+  return header
 }
 
 const onOff = (value: boolean): string => value ? 'on' : 'off'
@@ -50,7 +96,7 @@ declare module '../chain/events.js' {
 }
 
 /** What a shared store keeps of the settings, checked when read back. */
-const sharedSettings = z.strictObject({ fireRate: rate, burnRate: rate, gdpr: z.boolean(), override: z.boolean() })
+const sharedSettings = z.strictObject(SETTINGS)
 
 /**
  * Keeps `settings` the same on every replica: adopts what the replicas

@@ -1,15 +1,21 @@
+import type { Readable } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { InvalidChaosHeader, Lp0OnFire, storeUnavailable, withExtras } from '../errors.js'
 import { settingsHeader, type LiveSettings } from '../admin/settings.js'
 import type { Chain } from '../chain/chain.js'
-import { isChaosOverride, rollChaos, type ChaosRoll } from './chaos.js'
+import { invalidChaosHeader, Lp0OnFire, storeUnavailable, withExtras } from '../errors.js'
+import { CALM, parseChaosHeader, rollChaos, type ChaosRoll, type DirectiveError } from './chaos.js'
+import { answerFaults, faultsBeforeBody, type FaultContext } from './fault-steps.js'
+import type { Fault } from './faults.js'
+import type { HeldConnections } from './held.js'
 import type { Random } from './random.js'
 
 declare module '../chain/events.js' {
   interface ChainEventMap {
     /** Request `request` was answered 503: lp0 on fire. */
     fire: { request: number }
+    /** Request `request` met a fault below the status line. */
+    fault: { request: number, fault: Fault }
   }
 }
 
@@ -19,12 +25,8 @@ declare module 'fastify' {
     chaos: ChaosRoll
     /** N in "request N meets the same fate for the same seed"; X-Logfire-Request. */
     requestNumber: number
-    /** The X-Logfire-Chaos value asked for, valid or not; undefined when absent or ignored. */
-    chaosOverride: string | undefined
-  }
-  interface FastifyContextConfig {
-    /** The stage's own controls (the admin burn) must never catch fire. */
-    fireproof?: boolean
+    /** What is wrong with the X-Logfire-Chaos value sent, if anything: a 400, once the rate limit has had its say. */
+    chaosHeaderError: DirectiveError | undefined
   }
 }
 
@@ -34,42 +36,70 @@ export interface ChaosOptions {
   seed: string
   /** Read on every request, so settings changed at runtime apply at once. */
   settings: LiveSettings
-  /** Numbers the requests, and hears of the fires. */
+  /** Numbers the requests, and hears of the fires and faults. */
   chain: Chain
+  /** The connections faults hold open, and their limit. */
+  held: HeldConnections
+  /** LOGFIRE_MAX_FORCED_DELAY_MS: the longest delay or slow transfer X-Logfire-Chaos may ask for. */
+  maxForcedDelayMs: number
 }
 
 /**
  * The chaos for every route of the context it is registered in. Each request is
  * numbered and rolls its fate in onRequest, before anything can refuse it, so
- * request N always meets the same fate for a given seed. The 503 itself waits
- * for preParsing, after the rate limit has had its say. Not encapsulated: it
- * applies to the routes of the context that registers it.
+ * request N always meets the same fate for a given seed. The fate itself
+ * waits: lp0 and the faults before the body for preParsing, after the rate
+ * limit has had its say; the faults at the answer for onSend. Not
+ * encapsulated: it applies to the routes of the context that registers it.
  */
 export const chaos = fp(async function chaos (app: FastifyInstance, options: ChaosOptions) {
   app.decorateRequest('chaos', null as unknown as ChaosRoll)
-  app.decorateRequest('chaosOverride', undefined)
+  app.decorateRequest('chaosHeaderError', undefined)
   app.decorateRequest('requestNumber', 0)
+  const { settings, chain } = options
+  const faults: FaultContext = {
+    held: options.held,
+    signals: new WeakMap(),
+    report (request, fault) {
+      request.log.warn({ fault: { ...fault, request: request.requestNumber } }, 'fault injected')
+      chain.publish({ type: 'fault', request: request.requestNumber, fault })
+    },
+    fire (request) {
+      request.log.warn({ fire: 'lp0' }, 'lp0 on fire')
+      chain.publish({ type: 'fire', request: request.requestNumber })
+      return withExtras(new Lp0OnFire(), { headers: { 'retry-after': '5' } })
+    }
+  }
 
   const roll = (request: FastifyRequest, reply: FastifyReply, requestNumber: number): void => {
     request.requestNumber = requestNumber
     reply.header('x-logfire-seed', options.seed)
     reply.header('x-logfire-request', String(requestNumber))
-    reply.header('x-logfire-settings', settingsHeader(options.settings))
+    reply.header('x-logfire-settings', settingsHeader(settings))
 
-    const override = options.settings.override ? readOverride(request.headers['x-logfire-chaos']) : undefined
-    request.chaos = rollChaos(options.draws(requestNumber), options.settings, isChaosOverride(override) ? override : undefined)
-    request.chaosOverride = override
+    const header = settings.override ? request.headers['x-logfire-chaos'] : undefined
+    if (header === undefined) {
+      request.chaos = rollChaos(options.draws(requestNumber), settings)
+      return
+    }
+    const forced = parseChaosHeader(Array.isArray(header) ? header.join(',') : header, { maxForcedDelayMs: options.maxForcedDelayMs, hangMs: settings.hangMs })
+    if ('problem' in forced) {
+      request.chaos = CALM
+      request.chaosHeaderError = forced
+    } else {
+      request.chaos = forced
+    }
   }
 
   // Callback hooks rather than async ones: they run on every /logs request.
   // In memory the number comes at once; from Redis it takes a round trip.
   app.addHook('onRequest', (request, reply, done) => {
     // A replica that cannot reach the shared chain serves nothing of it.
-    if (!options.chain.available) {
+    if (!chain.available) {
       done(storeUnavailable())
       return
     }
-    const numbered = options.chain.nextRequestNumber()
+    const numbered = chain.nextRequestNumber()
     if (typeof numbered === 'number') {
       roll(request, reply, numbered)
       done()
@@ -81,23 +111,25 @@ export const chaos = fp(async function chaos (app: FastifyInstance, options: Cha
     }, () => { done(storeUnavailable()) })
   })
 
-  app.addHook('preParsing', (request, _reply, payload, done) => {
-    // Refused here rather than on arrival, so the rate limit still comes first.
-    if (request.chaosOverride !== undefined && !isChaosOverride(request.chaosOverride)) {
-      done(new InvalidChaosHeader())
+  app.addHook('preParsing', (request, reply, payload, done) => {
+    if (request.chaosHeaderError !== undefined) {
+      done(invalidChaosHeader(request.chaosHeaderError))
       return
     }
-    if (!request.chaos.fire || request.routeOptions.config.fireproof === true) {
-      done(null, payload)
+    const fate = request.chaos
+    if (fate.faults.length > 0) {
+      faultsBeforeBody(faults, request, reply, payload).then((body: Readable | undefined) => {
+        if (body !== undefined) done(null, body)
+      }, done)
       return
     }
-    request.log.warn({ fire: 'lp0' }, 'lp0 on fire')
-    options.chain.publish({ type: 'fire', request: request.requestNumber })
-    done(withExtras(new Lp0OnFire(), { headers: { 'retry-after': '5' } }))
+    if (fate.fire) done(faults.fire(request))
+    else done(null, payload)
+  })
+
+  app.addHook('onSend', (request, reply, payload, done) => {
+    // Unnumbered when the store was away: no fate to meet.
+    if (request.chaos === null || request.chaos.faults.length === 0) done(null, payload)
+    else answerFaults(faults, request, reply, payload, done)
   })
 }, { name: 'logfire-chaos' })
-
-function readOverride (header: string | string[] | undefined): string | undefined {
-  if (header === undefined) return undefined
-  return (Array.isArray(header) ? header.join(',') : header).trim().toLowerCase()
-}

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { CHAOS_OVERRIDES } from '../fire/chaos.js'
+import { CHAOS_DIRECTIVES } from '../fire/chaos.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -30,8 +30,9 @@ export interface RouteDocs {
 const CHAOS_HEADER = {
   'x-logfire-chaos': {
     type: 'string',
-    enum: CHAOS_OVERRIDES,
-    description: "This request's fate, instead of the seeded roll: no chaos, a 503, or a burn (410); `wipe` is the old name of `burn`. Honoured while the override setting is on; any other value is a 400."
+    description: 'This request\'s fate instead of the seeded roll: a comma-separated list of directives, e.g. "delay=1500, reset-after-append". ' +
+      `Directives: ${CHAOS_DIRECTIVES.join(', ')}. \`off\` (or any list) suppresses every random fault; \`wipe\` is the old name of \`burn\`. ` +
+      'delay and slow-* are cut to LOGFIRE_MAX_FORCED_DELAY_MS. Honoured while the override setting is on; an unknown or malformed directive is a 400 LOGFIRE_INVALID_CHAOS_HEADER.'
   }
 }
 

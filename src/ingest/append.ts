@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { LiveSettings } from '../admin/settings.js'
 import type { AppendOutcome } from '../chain/backend.js'
 import type { Chain } from '../chain/chain.js'
-import { ChainBurned, withExtras } from '../errors.js'
+import { ChainBurned, tooManyEntries, withExtras } from '../errors.js'
 import type { ChaosRoll } from '../fire/chaos.js'
 import { refuseEuMentions } from '../gdpr/guard.js'
 
@@ -23,13 +23,17 @@ export interface AppendRequest {
 }
 
 /**
- * The last steps of the fire, shared by every ingest route: GDPR (451), then
- * the burn (410), then the append. Each refusal throws before anything is
- * stored, so a request is appended whole or not at all.
+ * The last steps of the chaos, shared by every ingest route: the batch
+ * limit (413), GDPR (451), then the burn (410), then the append. Each
+ * refusal throws before anything is stored, so a request is appended whole
+ * or not at all.
  */
 export function appendEntries (context: AppendContext, entries: readonly string[], request: AppendRequest): Appended | Promise<Appended> {
-  const { chain } = context
-  if (context.settings.gdpr) {
+  const { chain, settings } = context
+  if (settings.maxEntriesPerRequest > 0 && entries.length > settings.maxEntriesPerRequest) {
+    throw tooManyEntries(entries.length, settings.maxEntriesPerRequest)
+  }
+  if (settings.gdpr) {
     refuseEuMentions(entries, request.log, ({ entry, term }) => {
       chain.publish({ type: 'gdpr', request: request.requestNumber, entry, term })
     })

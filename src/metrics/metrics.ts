@@ -1,12 +1,13 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { Chain } from '../chain/chain.js'
+import type { HeldConnections } from '../fire/held.js'
 
 /**
  * logfire's Prometheus metrics, in a registry of its own (never prom-client's
  * global one, so apps in one process do not share counters). The chain's
  * events feed the counters; requests are observed by the HTTP layer.
  */
-export function createMetrics (chain: Chain, replica?: string) {
+export function createMetrics (chain: Chain, held: HeldConnections, replica?: string) {
   const registry = new Registry()
   // Replicas each count their own: a scrape of several tells them apart.
   if (replica !== undefined) registry.setDefaultLabels({ replica })
@@ -33,6 +34,30 @@ export function createMetrics (chain: Chain, replica?: string) {
     registers: [registry]
   })
   const fires = new Counter({ name: 'logfire_lp0_fires_total', help: 'Requests answered 503 lp0 on fire', registers: [registry] })
+  const faults = new Counter({
+    name: 'logfire_faults_total',
+    help: 'Faults below the status line injected, by fault: delay, slow-read, slow-response, hang, reset, reset-after-append, close, garbage, status',
+    labelNames: ['fault'] as const,
+    registers: [registry]
+  })
+  // eslint-disable-next-line no-new -- registered on creation, read through collect()
+  new Gauge({
+    name: 'logfire_held_connections',
+    help: 'Connections held open by faults right now (LOGFIRE_MAX_HELD_CONNECTIONS bounds them)',
+    registers: [registry],
+    collect () { this.set(held.size) }
+  })
+  let overflowsCounted = 0
+  // eslint-disable-next-line no-new -- registered on creation, read through collect()
+  new Counter({
+    name: 'logfire_fault_overflows_total',
+    help: 'Faults answered 503 LOGFIRE_FAULT_OVERFLOW instead, because LOGFIRE_MAX_HELD_CONNECTIONS were held',
+    registers: [registry],
+    collect () {
+      this.inc(held.overflows - overflowsCounted)
+      overflowsCounted = held.overflows
+    }
+  })
   const gdpr = new Counter({ name: 'logfire_gdpr_refusals_total', help: 'Requests refused with 451 for mentioning the EU, the UK or Europe', registers: [registry] })
   // eslint-disable-next-line no-new -- registered on creation, read through collect()
   new Gauge({
@@ -67,6 +92,7 @@ export function createMetrics (chain: Chain, replica?: string) {
       case 'append': appended.inc(event.count); break
       case 'burn': burns.inc({ reason: event.reason }); break
       case 'fire': fires.inc(); break
+      case 'fault': faults.inc({ fault: event.fault.name }); break
       case 'gdpr': gdpr.inc(); break
       case 'alert': alerts.inc({ rule: event.alert.rule }); break
       case 'output':

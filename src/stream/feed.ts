@@ -1,12 +1,14 @@
 import type { Alert } from '../alerts/engine.js'
 import type { Block } from '../chain/block.js'
 import type { BurnEvent, BurnReason, ChainEvent } from '../chain/events.js'
+import type { Fault } from '../fire/faults.js'
 
 /** What a viewer receives: one Server-Sent Event. */
 export type FeedEvent =
   | { id: string, event: 'block', data: Block, text: Buffer }
   | { id: string, event: 'burn', data: { burned: number, reason: BurnReason } }
   | { id: string, event: 'fire', data: { request: number } }
+  | { id: string, event: 'fault', data: { request: number, fault: Fault } }
   | { id: string, event: 'gdpr', data: { request: number, entry: number, term: string } }
   | { id: string, event: 'alert', data: Alert }
   | { id: string, event: 'balloon', data: { balloon: string, inflating: boolean, seconds: number } }
@@ -16,6 +18,7 @@ export const FEED_EVENTS: Record<FeedEvent['event'], string> = {
   block: 'a block appended',
   burn: 'the chain burned: how many blocks, and why',
   fire: 'a request was answered 503, lp0 on fire',
+  fault: 'a request met a fault below the status line: delay, slow-read, slow-response, hang, reset, reset-after-append, close, garbage or status',
   gdpr: 'a request was refused with 451',
   alert: 'an alert rule matched',
   balloon: 'a balloon started or stopped inflating'
@@ -33,7 +36,7 @@ export interface ChainView {
 // Events that are not blocks wait in the feed, each pinned to the chain
 // position it happened at, so a viewer always sees them in order.
 type Marker =
-  | { kind: 'moment', epoch: number, length: number, event: 'fire' | 'gdpr' | 'alert' | 'balloon', data: FeedEvent['data'] }
+  | { kind: 'moment', epoch: number, length: number, event: 'fire' | 'fault' | 'gdpr' | 'alert' | 'balloon', data: FeedEvent['data'] }
   | { kind: 'burn', epoch: number, burned: number, reason: BurnReason }
 
 /**
@@ -104,6 +107,9 @@ export class Feed {
         break
       case 'fire':
         this.#markers.push({ kind: 'moment', epoch: this.#chain.epoch, length: this.#chain.length, event: 'fire', data: { request: event.request } })
+        break
+      case 'fault':
+        this.#markers.push({ kind: 'moment', epoch: this.#chain.epoch, length: this.#chain.length, event: 'fault', data: { request: event.request, fault: event.fault } })
         break
       case 'gdpr':
         this.#markers.push({ kind: 'moment', epoch: this.#chain.epoch, length: this.#chain.length, event: 'gdpr', data: { request: event.request, entry: event.entry, term: event.term } })

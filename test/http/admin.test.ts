@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
+import { NO_FAULT_SETTINGS } from '../../src/fire/faults.js'
 import { appsClosedAfterEach, post, type TestApp } from '../helpers.js'
 
 type App = TestApp
@@ -55,7 +56,7 @@ describe('GET and PATCH /admin/chaos', () => {
     const a = await start({ adminToken: 's3cret', fireRate: 0.05, burnRate: 0.02, gdpr: true })
     const response = await admin(a, 'GET')
     expect(response.statusCode).toBe(200)
-    expect(response.json()).toEqual({ fireRate: 0.05, burnRate: 0.02, wipeRate: 0.02, gdpr: true, override: true })
+    expect(response.json()).toEqual({ fireRate: 0.05, burnRate: 0.02, wipeRate: 0.02, gdpr: true, override: true, maxEntriesPerRequest: 0, ...NO_FAULT_SETTINGS })
   })
 
   it('changes them at runtime, and the very next request obeys', async () => {
@@ -63,7 +64,7 @@ describe('GET and PATCH /admin/chaos', () => {
     expect((await post(a, 'the EU')).statusCode).toBe(451)
     const response = await admin(a, 'PATCH', { fireRate: 1, gdpr: false })
     expect(response.statusCode).toBe(200)
-    expect(response.json()).toEqual({ fireRate: 1, burnRate: 0, wipeRate: 0, gdpr: false, override: true })
+    expect(response.json()).toMatchObject({ fireRate: 1, burnRate: 0, wipeRate: 0, gdpr: false, override: true })
     expect((await post(a, 'the EU')).statusCode).toBe(503)
     await admin(a, 'PATCH', { fireRate: 0, burnRate: 1 })
     expect((await post(a, 'the EU')).statusCode).toBe(410)
@@ -111,7 +112,7 @@ describe('GET and PATCH /admin/chaos', () => {
     const response = await admin(a, 'PATCH', patch)
     expect(response.statusCode).toBe(400)
     expect(response.json()).toMatchObject({ statusCode: 400, code: 'LOGFIRE_INVALID_REQUEST' })
-    expect((await admin(a, 'GET')).json()).toEqual({ fireRate: 0, burnRate: 0, wipeRate: 0, gdpr: true, override: true })
+    expect((await admin(a, 'GET')).json()).toEqual({ fireRate: 0, burnRate: 0, wipeRate: 0, gdpr: true, override: true, maxEntriesPerRequest: 0, ...NO_FAULT_SETTINGS })
   })
 
   it('needs the admin token, checked before the body is read', async () => {
@@ -134,8 +135,8 @@ describe('PATCH /admin/chaos under fuzzing', () => {
   it('takes any body: a valid change applies whole, anything else is a 400 that changes nothing, never a 5xx', async () => {
     // Hundreds of admin requests: past the admin rate limit, which is not under test here.
     const a = await start({ adminToken: 's3cret', adminRateLimit: 0 })
-    const value = fc.oneof(fc.double(), fc.integer(), fc.boolean(), fc.string(), fc.constant(null), fc.array(fc.integer(), { maxLength: 2 }), fc.constantFrom(0, 0.5, 1, true, false))
-    const patch = fc.dictionary(fc.constantFrom('fireRate', 'burnRate', 'wipeRate', 'gdpr', 'override', '__proto__', 'constructor', 'x'), value, { maxKeys: 4 })
+    const value = fc.oneof(fc.double(), fc.integer(), fc.boolean(), fc.string(), fc.constant(null), fc.array(fc.integer(), { maxLength: 2 }), fc.constantFrom(0, 0.5, 1, true, false, 'lognormal', 503, [429, 503]))
+    const patch = fc.dictionary(fc.constantFrom('fireRate', 'burnRate', 'wipeRate', 'gdpr', 'override', 'resetRate', 'delayMs', 'delayDistribution', 'statusCodes', 'maxEntriesPerRequest', '__proto__', 'constructor', 'x'), value, { maxKeys: 4 })
     await fc.assert(fc.asyncProperty(fc.oneof(patch, value), async (body) => {
       const before = (await admin(a, 'GET')).json()
       const response = await a.inject({ method: 'PATCH', url: '/admin/chaos', headers: { authorization: 'Bearer s3cret', 'content-type': 'application/json' }, payload: JSON.stringify(body) })
@@ -147,7 +148,9 @@ describe('PATCH /admin/chaos under fuzzing', () => {
         return
       }
       expect(after).toEqual(response.json())
-      for (const rate of [after.fireRate, after.burnRate]) expect(rate >= 0 && rate <= 1).toBe(true)
+      for (const rate of [after.fireRate, after.burnRate, after.resetRate]) expect(rate >= 0 && rate <= 1).toBe(true)
+      for (const code of after.statusCodes) expect(code >= 400 && code <= 599).toBe(true)
+      expect(Number.isInteger(after.delayMs) && Number.isInteger(after.maxEntriesPerRequest)).toBe(true)
       expect(after.wipeRate).toBe(after.burnRate)
     }), { numRuns: 300 })
   })
