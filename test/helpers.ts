@@ -1,3 +1,5 @@
+import { Writable } from 'node:stream'
+import { pino } from 'pino'
 import { afterEach } from 'vitest'
 import { buildApp, type AppOptions } from '../src/app.js'
 import { loadConfig, type Config } from '../src/config.js'
@@ -48,4 +50,16 @@ export function appsClosedAfterEach () {
 export async function chainEntries (app: TestApp, headers: Record<string, string> = {}): Promise<string[]> {
   const response = await app.inject({ method: 'GET', url: '/logs', headers })
   return (response.json() as Array<{ data: string }>).slice(1).map((block) => block.data)
+}
+
+/** A pino logger whose lines a test can read back, parsed. */
+export function captureLogs () {
+  const lines: Array<Record<string, unknown>> = []
+  const stream = new Writable({
+    write (chunk, _encoding, done) {
+      lines.push(JSON.parse(String(chunk)))
+      done()
+    }
+  })
+  return { lines, logger: pino({ level: 'info' }, stream), text: () => JSON.stringify(lines) }
 }

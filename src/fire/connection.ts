@@ -20,7 +20,7 @@ export function closeConnection (socket: Socket): void {
 // client's parser fails on it after having seen the status.
 const GARBAGE = Buffer.from(
   'HTTP/1.1 200 OK\r\ncontent-type: application/json; charset=utf-8\r\ntransfer-encoding: chunked\r\n\r\n' +
-  '9\r\n{"append\r\nlp0 on fire\r\n\r\n'
+  '8\r\n{"append\r\nlp0 on fire\r\n\r\n'
 )
 
 /** A 200 with a broken chunked body, then the connection closes. */

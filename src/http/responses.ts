@@ -16,7 +16,10 @@ export const errorSchema = z.object({
   entry: z.number().int().min(0).optional().describe('413, 451: the index of the entry refused'),
   term: z.string().optional().describe('451: what the entry mentions'),
   burned: z.number().int().min(0).optional().describe('410: how many blocks burned'),
-  reason: z.string().optional().describe('410: random, memory or admin')
+  reason: z.string().optional().describe('410: random, memory or admin'),
+  entries: z.number().int().min(0).optional().describe('413 LOGFIRE_TOO_MANY_ENTRIES: how many entries the request held'),
+  limit: z.number().int().min(0).optional().describe('413 LOGFIRE_TOO_MANY_ENTRIES: how many a request may hold (LOGFIRE_MAX_ENTRIES_PER_REQUEST); split to this'),
+  directive: z.string().optional().describe('400 LOGFIRE_INVALID_CHAOS_HEADER: the X-Logfire-Chaos directive refused')
 })
 
 const text = (description: string) => ({ type: 'string', description })
@@ -46,7 +49,7 @@ export function chaosErrors (options: { ingest?: boolean, guarded?: boolean, sha
   const shape = options.shape ?? errorSchema
   const d = (description: string, headers: Headers = {}) => documented(shape, description, { ...CHAOS_HEADERS, ...headers })
   return {
-    400: d('A bad request: unreadable body, invalid JSON, invalid UTF-8, an invalid X-Logfire-Chaos value'),
+    400: d('A bad request: unreadable body, invalid JSON, invalid UTF-8, an invalid X-Logfire-Chaos value (`directive` names it)'),
     ...(options.guarded === true
       ? {
           401: d('No token: the route is guarded by a token and none was presented', challenge),
@@ -56,7 +59,7 @@ export function chaosErrors (options: { ingest?: boolean, guarded?: boolean, sha
     ...(options.ingest === true
       ? {
           410: d('The chain burned down (the roll, the memory budget, or X-Logfire-Chaos: burn); nothing of this request was stored. Shippers drop the batch.'),
-          413: d('The body, or one entry, is too large; `entry` names the entry'),
+          413: d('The body, or one entry, is too large; `entry` names the entry. Or LOGFIRE_TOO_MANY_ENTRIES: more entries than LOGFIRE_MAX_ENTRIES_PER_REQUEST; `limit` says how many to split to'),
           415: d('A Content-Type or Content-Encoding this route does not read'),
           451: d('An entry mentions the EU, the UK or Europe; `entry` and `term` say which. Nothing was stored.', {
             link: text(BLOCKED_BY)
@@ -67,7 +70,10 @@ export function chaosErrors (options: { ingest?: boolean, guarded?: boolean, sha
     503: d('lp0 on fire (LOGFIRE_LP0_ON_FIRE): the seeded 5% (LOGFIRE_FIRE_RATE), or X-Logfire-Chaos: fire. ' +
       (options.ingest === true ? 'Or LOGFIRE_BUSY: LOGFIRE_MAX_INFLIGHT_BYTES of bodies are already being received. ' : '') +
       'Or LOGFIRE_STORE_UNAVAILABLE: Redis (LOGFIRE_REDIS_URL) cannot be reached. ' +
-      'Nothing was stored; retry.', retryAfter)
+      'Or LOGFIRE_FAULT_OVERFLOW: a fault would have held more than LOGFIRE_MAX_HELD_CONNECTIONS connections. ' +
+      'Nothing was stored; retry.', retryAfter),
+    '4xx': d('LOGFIRE_INJECTED_STATUS: any status from 400 to 499 the chaos chose (statusRate, or X-Logfire-Chaos: status=<code>); nothing was stored', retryAfter),
+    '5xx': d('LOGFIRE_INJECTED_STATUS: any status from 500 to 599 the chaos chose (statusRate, or X-Logfire-Chaos: status=<code>); nothing was stored', retryAfter)
   }
 }
 

@@ -1,6 +1,7 @@
 import { encode } from '@msgpack/msgpack'
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib'
 import fc from 'fast-check'
+import type { AddressInfo } from 'node:net'
 import type { LightMyRequestResponse } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { verifyChain } from '../../src/chain/verify.js'
@@ -9,6 +10,7 @@ import { loadConfig, type Config } from '../../src/config.js'
 import { bodyToEntries, logsFormat, type BodyFormat } from '../../src/ingest/body.js'
 import { hecEventFormat, hecRawFormat } from '../../src/shippers/hec/events.js'
 import { lokiPushFormat } from '../../src/shippers/loki/push.js'
+import { bodyOf, exchange, statusOf } from '../fire/raw-client.js'
 
 /*
  * Hostile requests to every ingest route, and the invariants logfire keeps
@@ -25,6 +27,8 @@ const ROUTES: Record<string, { format: BodyFormat, success: number }> = {
   '/loki/api/v1/push': { format: lokiPushFormat, success: 204 },
   '/api/v2/logs': { format: logsFormat, success: 202 }
 }
+
+interface ChainState { length: number, epoch: number, head: string }
 
 export interface HostileRequest {
   url: string
@@ -95,6 +99,19 @@ function encodeBody (body: Buffer, coding: Coding, cut: number): { body: Buffer,
 // Header junk that HTTP allows: printable ASCII values.
 const junkValue = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 40 })
 
+// X-Logfire-Chaos directives, with short delays so the fuzz stays fast, and malformed ones.
+const directive = fc.oneof(
+  fc.constantFrom('off', 'fire', 'burn', 'wipe', 'reset', 'reset-after-append', 'close', 'garbage', 'hang', 'OFF', ' reset '),
+  fc.integer({ min: 0, max: 5 }).map((ms) => `delay=${ms}`),
+  fc.integer({ min: 0, max: 5 }).map((ms) => `slow-response=${ms}`),
+  fc.integer({ min: 1_000_000, max: 100_000_000 }).map((rate) => `slow-read=${rate}`),
+  fc.integer({ min: 300, max: 700 }).map((code) => `status=${code}`),
+  fc.constantFrom('delay', 'delay=-1', 'status=', 'slow-read=0', 'reset=1', 'hang=forever', 'sparkle')
+)
+
+/** The directives that end a connection without an HTTP answer: they need a real socket to be seen. */
+export const CUTS_THE_CONNECTION = /(^|,)\s*(reset|reset-after-append|close|garbage|hang)\s*(,|$)/i
+
 export const hostileRequest: fc.Arbitrary<HostileRequest> = fc.record({
   url: fc.constantFrom(...Object.keys(ROUTES)),
   body: hostileBody,
@@ -102,7 +119,10 @@ export const hostileRequest: fc.Arbitrary<HostileRequest> = fc.record({
   contentType: fc.oneof({ arbitrary: fc.constantFrom(undefined, 'text/plain', 'application/json'), weight: 3 }, fc.constantFrom(...CONTENT_TYPES)),
   coding: fc.oneof({ arbitrary: fc.constant<Coding>('none'), weight: 4 }, fc.constantFrom(...CODINGS)),
   cut: fc.double({ min: 0, max: 0.99, noNaN: true }),
-  chaos: fc.option(fc.oneof(fc.constantFrom('off', 'fire', 'burn', 'wipe'), junkValue), { nil: undefined, freq: 4 }),
+  chaos: fc.option(fc.oneof(
+    { arbitrary: fc.array(directive, { minLength: 1, maxLength: 3 }).map((list) => list.join(', ')), weight: 3 },
+    junkValue
+  ), { nil: undefined, freq: 4 }),
   junk: fc.dictionary(fc.constantFrom('x-junk', 'authorization', 'dd-api-key', 'x-forwarded-for', 'accept', 'if-none-match'), junkValue, { maxKeys: 3 })
 }).map(({ url, body, contentType, coding, cut, chaos, junk }) => {
   const encoded = encodeBody(body, coding, cut)
@@ -113,9 +133,10 @@ export const hostileRequest: fc.Arbitrary<HostileRequest> = fc.record({
   return { url, body: encoded.body, headers }
 })
 
-/** The configuration the fuzzer runs against: the default chaos, and a small chain so burns happen. */
+/** The configuration the fuzzer runs against: the default chaos, a small chain so burns happen, and short hangs. */
 export function fuzzConfig (seed: string): Config {
-  return { ...loadConfig({}), seed, rateLimit: 0, maxBlocks: 300 }
+  const config = loadConfig({})
+  return { ...config, seed, rateLimit: 0, maxBlocks: 300, faults: { ...config.faults, hangMs: 20 } }
 }
 
 /** A logfire to throw requests at, and the check of every invariant after each one. */
@@ -123,25 +144,53 @@ export async function fuzzTarget (seed = 'fuzz') {
   const store = new ChainStore()
   const config = fuzzConfig(seed)
   const app = await buildApp({ config, store })
-  await app.ready()
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const port = (app.server.address() as AddressInfo).port
   const documented = (await app.inject({ method: 'GET', url: '/docs/json' })).json().paths as Record<string, { post: { responses: Record<string, unknown> } }>
 
-  async function send (request: HostileRequest): Promise<LightMyRequestResponse> {
+  /** Sends one request and checks every invariant; resolves with the status, or how the connection ended. */
+  async function send (request: HostileRequest): Promise<string> {
     const before = { length: store.length, epoch: store.epoch, head: store.head.hash }
+    const chaos = request.headers['x-logfire-chaos'] ?? ''
+    if (CUTS_THE_CONNECTION.test(chaos)) return await sendOverSocket(request, before)
     const response = await app.inject({ method: 'POST', url: request.url, payload: request.body, headers: request.headers })
     const status = response.statusCode
     const where = `${request.url} answered ${status}: ${response.body.slice(0, 300)}`
     const fail = (why: string): never => { throw new Error(`${why}\n${where}`) }
 
-    if (status >= 500 && status !== 503) fail('a 5xx that is not lp0 on fire')
-    if (!(String(status) in documented[request.url]!.post.responses)) fail('a status the OpenAPI document does not list')
+    const injected = /status=/i.test(chaos) && response.body.includes('LOGFIRE_INJECTED_STATUS')
+    if (status >= 500 && status !== 503 && !injected) fail('a 5xx that is neither lp0 on fire nor a status the chaos was asked for')
+    const responses = documented[request.url]!.post.responses
+    if (!(String(status) in responses) && !(injected && `${String(status)[0]}XX` in responses)) fail('a status the OpenAPI document does not list')
     checkShape(request.url, status, response, fail)
 
+    const route = ROUTES[request.url]!
+    checkChain(request, status === route.success, status === 410 && !injected, before, fail)
+    return String(status)
+  }
+
+  // A fault that cuts the connection: the client sees no answer it can read,
+  // and the chain holds the request's entries whole (the "after append"
+  // faults, when it would have been accepted) or nothing.
+  async function sendOverSocket (request: HostileRequest, before: ChainState): Promise<string> {
+    const seen = await exchange(port, { path: request.url, body: request.body, headers: request.headers, waitMs: 5000 })
+    const fail = (why: string): never => { throw new Error(`${why}\n${request.url} with X-Logfire-Chaos: ${request.headers['x-logfire-chaos']}: ${seen.ending}, ${statusOf(seen.bytes)} ${bodyOf(seen.bytes).slice(0, 200)}`) }
+    if (seen.ending === 'cut') fail('the connection was held past every limit')
+    const status = statusOf(seen.bytes)
+    // A refusal before the fault (a 400 for a malformed directive, a 413 ...) is an ordinary answer.
+    const answered = status !== undefined && !seen.bytes.includes('lp0 on fire\r\n')
+    const stored = store.length !== before.length || store.epoch !== before.epoch
+    const injected = bodyOf(seen.bytes).includes('LOGFIRE_INJECTED_STATUS')
+    if (answered && status >= 500 && status !== 503 && !injected) fail('an unexpected 5xx')
+    checkChain(request, !answered && stored, answered && status === 410 && !injected, before, fail)
+    return answered ? String(status) : `connection ${seen.ending === 'reset' ? 'reset' : 'closed'}`
+  }
+
+  function checkChain (request: HostileRequest, accepted: boolean, burned: boolean, before: ChainState, fail: (why: string) => never): void {
     const verdict = verifyChain(store.toArray())
     if (!verdict.valid) fail(`the chain does not verify: ${JSON.stringify(verdict)}`)
-
     const route = ROUTES[request.url]!
-    if (status === route.success) {
+    if (accepted) {
       // Accepted: exactly the entries of the body, in order, at the end of the chain.
       const expected = bodyToEntries(request.body, {
         contentType: request.headers['content-type'],
@@ -150,12 +199,11 @@ export async function fuzzTarget (seed = 'fuzz') {
       if (store.epoch !== before.epoch || store.length !== before.length + expected.length) fail(`accepted, but the chain went from ${before.length} to ${store.length} blocks for ${expected.length} entries`)
       const stored = Array.from({ length: expected.length }, (_, i) => store.at(before.length + i)?.data)
       if (JSON.stringify(stored) !== JSON.stringify(expected)) fail('accepted, but the chain does not hold exactly its entries')
-    } else if (status === 410) {
+    } else if (burned) {
       if (store.length !== 1 || store.epoch !== before.epoch + 1) fail('a 410 that did not leave a bare genesis')
     } else if (store.length !== before.length || store.head.hash !== before.head || store.epoch !== before.epoch) {
       fail('refused, but the chain changed')
     }
-    return response
   }
 
   return { app, store, send, close: () => app.close() }

@@ -1,20 +1,7 @@
-import { Writable } from 'node:stream'
-import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
-import { appsClosedAfterEach, post } from '../helpers.js'
+import { appsClosedAfterEach, captureLogs, post } from '../helpers.js'
 
 const start = appsClosedAfterEach()
-
-function captureLogs () {
-  const lines: Array<Record<string, unknown>> = []
-  const stream = new Writable({
-    write (chunk, _encoding, done) {
-      lines.push(JSON.parse(String(chunk)))
-      done()
-    }
-  })
-  return { lines, logger: pino({ level: 'info' }, stream), text: () => JSON.stringify(lines) }
-}
 
 describe('logging', () => {
   it('writes one line per request, without the body or the headers', async () => {

@@ -18,7 +18,8 @@ const HEC_CODES: Record<string, [number, string]> = {
   LOGFIRE_RATE_LIMITED: [9, 'Server is busy'],
   LOGFIRE_LP0_ON_FIRE: [9, 'Server is busy'],
   LOGFIRE_BUSY: [9, 'Server is busy'],
-  LOGFIRE_STORE_UNAVAILABLE: [9, 'Server is busy']
+  LOGFIRE_STORE_UNAVAILABLE: [9, 'Server is busy'],
+  LOGFIRE_FAULT_OVERFLOW: [9, 'Server is busy']
 }
 // Every other refusal is about the data sent: bad JSON, UTF-8, size, type, GDPR.
 const INVALID_DATA_FORMAT: [number, string] = [6, 'Invalid data format']
@@ -33,8 +34,15 @@ export interface HecErrorBody {
 
 /** A logfire error in HEC's shape, so HEC clients see a failure, with logfire's error beside it. */
 export function hecErrorBody (error: ErrorBody): HecErrorBody {
-  const [code, text] = HEC_CODES[error.code] ?? INVALID_DATA_FORMAT
+  const [code, text] = HEC_CODES[error.code] ?? injectedHecCode(error) ?? INVALID_DATA_FORMAT
   const body: HecErrorBody = { text, code, logfire: error }
   if (typeof error.entry === 'number') body['invalid-event-number'] = error.entry
   return body
+}
+
+// A status the chaos chose reads as the HEC reply a real Splunk gives with it.
+function injectedHecCode (error: ErrorBody): [number, string] | undefined {
+  if (error.code !== 'LOGFIRE_INJECTED_STATUS') return undefined
+  if (error.statusCode === 429 || error.statusCode === 503) return HEC_CODES.LOGFIRE_BUSY
+  return error.statusCode >= 500 ? HEC_CODES.LOGFIRE_INTERNAL : undefined
 }
