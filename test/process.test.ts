@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { exchange } from './fire/raw-client.js'
 import { openStream } from './sse-client.js'
 import { npmStart, startServer } from './server-process.js'
 
@@ -84,6 +85,19 @@ describe('the built server as a real process', () => {
       await viewer.waitForEnd()
       viewer.close()
     }
+  })
+
+  it('exits 0 at once on SIGTERM while faults hold connections: a hang, a delay, a trickle', async () => {
+    const server = startServer()
+    const port = Number(new URL(await server.listening).port)
+    const held = ['hang', 'delay=60000', 'slow-response=60000'].map((directives) => exchange(port, { headers: { 'x-logfire-chaos': directives } }))
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    const deadline = setTimeout(() => server.child.kill('SIGKILL'), 3000)
+    server.child.kill('SIGTERM')
+    const [code, signal] = await server.exited
+    clearTimeout(deadline)
+    expect({ code, signal }).toEqual({ code: 0, signal: null })
+    for (const seen of await Promise.all(held)) expect(seen.ending).not.toBe('cut')
   })
 
   it('refuses a bad configuration with one line naming the variable and a non-zero exit', async () => {

@@ -66,3 +66,48 @@ describe.skipIf(syslogNgMissing !== undefined)(title, () => {
     expect(logfire.posts('/logs').map((r) => r.statusCode)).toEqual([410, 200])
   })
 })
+
+describe.skipIf(syslogNgMissing !== undefined)(`${title}: faults below the status line`, () => {
+  const cleanups: Array<() => Promise<unknown>> = []
+  afterEach(async () => { for (const cleanup of cleanups.splice(0).reverse()) await cleanup() })
+
+  async function setUp (destination: (logfire: Logfire) => string) {
+    const logfire = await startLogfire()
+    cleanups.push(logfire.close)
+    const syslogNg = startSyslogNg(destination(logfire))
+    cleanups.push(syslogNg.stop)
+    return { logfire, syslogNg }
+  }
+
+  /** The fault goes on every request until the first one meets it; then the speaker turns the header off. */
+  async function afterFirstFault (logfire: Logfire, fault: string): Promise<void> {
+    await eventually(() => expect(logfire.events('fault').map((event) => event.data.fault.name)).toContain(fault))
+    await logfire.ignoreChaosHeader()
+    await eventually(() => expect(logfire.posts('/logs').at(-1)?.statusCode).toBe(200))
+    await sleep(1500) // past time-reopen: nothing more is resent
+  }
+
+  it('resends a batch that was stored before the connection reset: the line is in the chain twice', async () => {
+    const { logfire, syslogNg } = await setUp((l) => `url("${l.base}/logs") body("\${MSG}") headers("X-Logfire-Chaos: reset-after-append")`)
+    syslogNg.send('stored, then reset')
+    await afterFirstFault(logfire, 'reset-after-append')
+    const resets = logfire.events('fault').length
+    expect(resets).toBeGreaterThanOrEqual(1)
+    // Once per reset, and once more for the resend that was answered.
+    expect(await logfire.entries()).toEqual(Array.from({ length: resets + 1 }, () => 'stored, then reset'))
+  })
+
+  it('resends a batch reset before it was read: the line lands exactly once', async () => {
+    const { logfire, syslogNg } = await setUp((l) => `url("${l.base}/logs") body("\${MSG}") headers("X-Logfire-Chaos: reset")`)
+    syslogNg.send('reset, then resent')
+    await afterFirstFault(logfire, 'reset')
+    expect(await logfire.entries()).toEqual(['reset, then resent'])
+  })
+
+  it('gives up on a hung request at its timeout(), resends, and the line lands exactly once', async () => {
+    const { logfire, syslogNg } = await setUp((l) => `url("${l.base}/logs") body("\${MSG}") timeout(1) headers("X-Logfire-Chaos: hang")`)
+    syslogNg.send('hung, then resent')
+    await afterFirstFault(logfire, 'hang')
+    expect(await logfire.entries()).toEqual(['hung, then resent'])
+  })
+})

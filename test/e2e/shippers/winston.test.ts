@@ -1,3 +1,4 @@
+import { once } from 'node:events'
 import winston from 'winston'
 import LokiTransport from 'winston-loki'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -27,6 +28,20 @@ describe("winston's built-in Http transport into POST /logs", () => {
     await eventually(async () => expect((await logfire.entries()).map((e) => JSON.parse(e).message)).toEqual(sent))
     expect(JSON.parse((await logfire.entries())[0] as string)).toEqual({ level: 'info', message: 'winston 1', service: 'e2e' })
     expect(logfire.posts('/logs').map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200])
+  })
+
+  it('warns when the connection closes with no answer, loses that log (it never retries), and carries on', async () => {
+    logfire = await startLogfire()
+    const { transport, logger } = httpLogger({ headers: { 'x-logfire-chaos': 'close' } })
+    const warned = once(transport, 'warn')
+    logger.info('into the void')
+    const [warning] = await warned as [NodeJS.ErrnoException]
+    expect(warning.code).toBe('ECONNRESET')
+    await eventually(() => expect(logfire.events('fault').map((event) => event.data.fault.name)).toEqual(['close']))
+
+    await logfire.ignoreChaosHeader()
+    logger.info('after the void')
+    await eventually(async () => expect((await logfire.entries()).map((e) => JSON.parse(e).message)).toEqual(['after the void']))
   })
 
   it('delivers batch mode as one JSON array', async () => {
