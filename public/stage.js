@@ -25,6 +25,9 @@ const view = {
   printerDetail: $('printer-detail'),
   stamp: $('stamp'),
   stampDetail: $('stamp-detail'),
+  fault: $('fault'),
+  faultTitle: $('fault-title'),
+  faultDetail: $('fault-detail'),
   alert: $('alert-banner'),
   alertSeverity: $('alert-severity'),
   alertRule: $('alert-rule'),
@@ -121,6 +124,27 @@ function onFire ({ request }) {
   flash(view.printer)
 }
 
+// Faults below the status line: the network's failures, not the printer's.
+const FAULTS = {
+  delay: ({ ms }) => ['lag', `answered ${ms} ms late`],
+  'slow-read': ({ bytesPerSecond }) => ['slow read', `body read at ${bytesPerSecond} bytes/s`],
+  'slow-response': ({ ms }) => ['slow answer', `answer trickled out over ${ms} ms`],
+  hang: () => ['hung', 'read, and never answered'],
+  reset: () => ['connection reset', 'TCP RST before the body: nothing stored'],
+  'reset-after-append': () => ['stored, then reset', 'TCP RST after the append: a retry duplicates it'],
+  close: () => ['hung up', 'no answer at all: nothing stored'],
+  garbage: () => ['200 ▚▞▚▞▚', 'stored, then answered with garbage'],
+  status: ({ code }) => [String(code), 'answered by the chaos: nothing stored']
+}
+
+function onFault ({ request, fault }) {
+  const [title, detail] = (FAULTS[fault.name] ?? (() => [fault.name, '']))(fault)
+  view.fault.dataset.fault = fault.name
+  view.faultTitle.textContent = title
+  view.faultDetail.textContent = `request #${request}: ${detail}`
+  flash(view.fault)
+}
+
 function onGdpr ({ request, term }) {
   view.stampDetail.textContent = `request #${request} mentioned “${term}”`
   flash(view.stamp)
@@ -150,6 +174,7 @@ function listen () {
   stream.addEventListener('block', handle(onBlock))
   stream.addEventListener('burn', handle(onBurn))
   stream.addEventListener('fire', handle(onFire))
+  stream.addEventListener('fault', handle(onFault))
   stream.addEventListener('gdpr', handle(onGdpr))
   stream.addEventListener('alert', handle(onAlert))
   stream.addEventListener('balloon', handle(onBalloon))

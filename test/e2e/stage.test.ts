@@ -70,6 +70,21 @@ describe.skipIf(!hasChromium)(title, () => {
     await expect(page.locator('.printer-title').textContent()).resolves.toBe('lp0 on fire')
   })
 
+  it('shows a fault below the status line as the network failing, not the printer', async () => {
+    const { page, send, problems } = await stage()
+    await send('POST', '/logs', { body: 'hung up on', headers: { 'x-logfire-chaos': 'close' } }).catch(() => {})
+    await page.locator('#fault').waitFor({ state: 'visible', timeout: 1000 })
+    await expect(page.locator('#fault').getAttribute('data-fault')).resolves.toBe('close')
+    await expect(page.locator('#fault-title').textContent()).resolves.toBe('hung up')
+    await expect(page.locator('#fault-detail').textContent()).resolves.toMatch(/^request #\d+: no answer at all/)
+    await expect(page.locator('#printer').isHidden()).resolves.toBe(true)
+
+    await send('POST', '/logs', { body: 'garbled', headers: { 'x-logfire-chaos': 'garbage' } }).catch(() => {})
+    await page.waitForFunction(() => document.getElementById('fault')?.dataset.fault === 'garbage', undefined, { timeout: 1000 })
+    await expect(page.locator('#fault-title').textContent()).resolves.toContain('200')
+    expect(problems).toEqual([])
+  })
+
   it('shows an alert banner when a rule fires on a posted record', async () => {
     const { page, send, problems } = await stage()
     const record = { userIdentity: { type: 'Root' }, eventName: 'CreateBucket', eventType: 'AwsApiCall', sourceIPAddress: '198.51.100.7' }
