@@ -17,7 +17,7 @@ import { Redis } from 'ioredis'
 import { hasRedis, privateRedis } from './lib/redis-server.js'
 
 const QUICK = process.argv.includes('--quick')
-// --only redis: just the Redis backend's rows.
+// --only redis, --only faults: just those rows.
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined
 const OUT = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : undefined
 const SECONDS = QUICK ? 1 : 10
@@ -495,6 +495,66 @@ async function redisScenarios (): Promise<void> {
   }
 }
 
+async function heldConnections (server: Server): Promise<number> {
+  const metrics = await (await fetch(`${server.url}/metrics`)).text()
+  return Number(/^logfire_held_connections (\d+)/m.exec(metrics)?.[1] ?? NaN)
+}
+
+async function faultScenarios (): Promise<void> {
+  // 11. One-line POSTs with every fault on (LOGFIRE_CHAOS_PRESET=hostile-network):
+  // what still completes, and what the connections the faults hold cost.
+  const hostile = await startLogfire({ LOGFIRE_CHAOS_PRESET: 'hostile-network' })
+  try {
+    const options = { url: `${hostile.url}/logs`, method: 'POST' as const, body: LINE, headers: { 'content-type': 'text/plain' }, connections: 100, timeout: 5 }
+    await autocannon({ ...options, duration: WARM_UP_SECONDS })
+    let peakHeld = 0
+    const sampler = setInterval(() => { heldConnections(hostile).then((held) => { peakHeld = Math.max(peakHeld, held) }, () => {}) }, 250)
+    const { result, peak } = await peakRssDuring(hostile.pid, () => autocannon({ ...options, duration: SECONDS }))
+    clearInterval(sampler)
+    const answered = result.requests.total
+    record({
+      scenario: '11. POST one line, 100 conn, LOGFIRE_CHAOS_PRESET=hostile-network',
+      logfire: `${fmt(result.requests.average)} answers/s (${fmt(result['2xx'] / SECONDS)} 200s/s), p99 ${fmt(result.latency.p99)} ms; ${fmt(result.errors)} cut connections, ${fmt(result.timeouts)} client timeouts; ${fmt(100 * result.non2xx / Math.max(1, answered), 1)}% of answers refused; held at most ${fmt(peakHeld)}, RSS peak ${fmt(peak)} MB`,
+      baseline: '',
+      ratio: '',
+      target: '',
+      pass: undefined
+    }, hostile)
+  } finally {
+    await stop(hostile)
+  }
+
+  // The connections faults hold, at the default limit: all of them hanging.
+  const hanging = await startLogfire()
+  const sockets: Array<{ destroy: () => void }> = []
+  try {
+    await fill(hanging, 1000)
+    const idle = rssMb(hanging.pid)
+    const limit = 256
+    for (let i = 0; i < limit; i++) {
+      const request = httpRequest(`${hanging.url}/logs`, { method: 'POST', headers: { 'x-logfire-chaos': 'hang', 'content-type': 'text/plain' } })
+      request.on('error', () => {})
+      request.end(LINE)
+      sockets.push(request)
+    }
+    for (let tries = 0; tries < 100 && await heldConnections(hanging) < limit; tries++) await sleep(100)
+    const held = await heldConnections(hanging)
+    await sleep(500)
+    const grown = rssMb(hanging.pid) - idle
+    record({
+      scenario: `11. RSS of ${fmt(held)} hung connections (LOGFIRE_MAX_HELD_CONNECTIONS, the default)`,
+      logfire: `+${fmt(grown, 1)} MB, ${fmt((grown * 1024) / Math.max(1, held), 0)} KB each`,
+      baseline: '',
+      ratio: '',
+      target: '',
+      pass: undefined
+    }, hanging)
+  } finally {
+    for (const socket of sockets) socket.destroy()
+    await stop(hanging)
+  }
+}
+
 // --------------------------------------------------------------------- main
 
 async function main (): Promise<void> {
@@ -505,6 +565,8 @@ async function main (): Promise<void> {
   try {
     if (ONLY === 'redis') {
       await redisScenarios()
+    } else if (ONLY === 'faults') {
+      await faultScenarios()
     } else {
       console.error('POST and 304, default logging')
       const info = await postScenarios(bare, 'info', 0.6)
@@ -522,6 +584,8 @@ async function main (): Promise<void> {
       await longLineScenarios()
       console.error('the Redis backend')
       await redisScenarios()
+      console.error('faults below the status line')
+      await faultScenarios()
     }
   } finally {
     await stop(bare)
