@@ -104,6 +104,21 @@ describe.skipIf(syslogNgMissing !== undefined)(`${title}: faults below the statu
     expect(await logfire.entries()).toEqual(['reset, then resent'])
   })
 
+  it('resends after a connection closed with no answer: the line lands exactly once', async () => {
+    const { logfire, syslogNg } = await setUp((l) => `url("${l.base}/logs") body("\${MSG}") headers("X-Logfire-Chaos: close")`)
+    syslogNg.send('closed on, then resent')
+    await afterFirstFault(logfire, 'close')
+    expect(await logfire.entries()).toEqual(['closed on, then resent'])
+  })
+
+  it('resends after a garbled 200: that line was stored, so it is in the chain twice', async () => {
+    const { logfire, syslogNg } = await setUp((l) => `url("${l.base}/logs") body("\${MSG}") headers("X-Logfire-Chaos: garbage")`)
+    syslogNg.send('garbled, then resent')
+    await afterFirstFault(logfire, 'garbage')
+    const garbled = logfire.events('fault').length
+    expect(await logfire.entries()).toEqual(Array.from({ length: garbled + 1 }, () => 'garbled, then resent'))
+  })
+
   it('gives up on a hung request at its timeout(), resends, and the line lands exactly once', async () => {
     const { logfire, syslogNg } = await setUp((l) => `url("${l.base}/logs") body("\${MSG}") timeout(1) headers("X-Logfire-Chaos: hang")`)
     syslogNg.send('hung, then resent')

@@ -1,4 +1,5 @@
 import { once } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
 import winston from 'winston'
 import LokiTransport from 'winston-loki'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -42,6 +43,23 @@ describe("winston's built-in Http transport into POST /logs", () => {
     await logfire.ignoreChaosHeader()
     logger.info('after the void')
     await eventually(async () => expect((await logfire.entries()).map((e) => JSON.parse(e).message)).toEqual(['after the void']))
+  })
+
+  it.each([
+    ['reset', 'ECONNRESET', 0],
+    ['reset-after-append', 'ECONNRESET', 1],
+    ['garbage', 'HPE_INVALID_CHUNK_SIZE', 1]
+  ] as const)('warns on %s (%s) and never resends: the log is in the chain %i time(s)', async (fault, code, stored) => {
+    logfire = await startLogfire()
+    const { transport, logger } = httpLogger({ headers: { 'x-logfire-chaos': fault } })
+    const warned = once(transport, 'warn')
+    logger.info('one attempt only')
+    const [warning] = await warned as [NodeJS.ErrnoException]
+    expect(warning.code).toBe(code)
+    await eventually(() => expect(logfire.events('fault')).toHaveLength(1))
+    await sleep(300)
+    expect(logfire.events('fault')).toHaveLength(1)
+    expect(await logfire.entries()).toHaveLength(stored)
   })
 
   it('delivers batch mode as one JSON array', async () => {
