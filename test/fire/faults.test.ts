@@ -255,6 +255,13 @@ describe('the seeded roll', () => {
     expect(settings).toBe('fire=0; burn=0; gdpr=on; override=on; reset=1')
     expect(statusOf((await exchange(port, chaos('off'))).bytes)).toBe(200)
   })
+
+  it('ignores the header with LOGFIRE_CHAOS_OVERRIDE=false: no forced fault, and no 400 for a bad one', async () => {
+    const { app, port } = await listening({ chaosOverride: false })
+    expect(statusOf((await exchange(port, { body: 'kept\n', ...chaos('reset') })).bytes)).toBe(200)
+    expect(statusOf((await exchange(port, { body: 'kept too\n', ...chaos('sparkle') })).bytes)).toBe(200)
+    expect(await chainEntries(app)).toEqual(['kept', 'kept too'])
+  })
 })
 
 describe('seen and counted', () => {

@@ -53,10 +53,11 @@ describe('the OpenAPI document', () => {
     const document = (await app.inject({ method: 'GET', url: '/docs/json' })).json()
     for (const [path, success] of [['/logs', '200'], ['/services/collector/event', '200'], ['/loki/api/v1/push', '204'], ['/api/v2/logs', '202']]) {
       const operation = document.paths[path as string].post
-      expect(Object.keys(operation.responses).sort(), path).toEqual([success, '400', '401', '403', '410', '413', '415', '429', '451', '503'].sort())
+      expect(Object.keys(operation.responses).sort(), path).toEqual([success, '400', '401', '403', '410', '413', '415', '429', '451', '503', '4XX', '5XX'].sort())
       expect(Object.keys(operation.responses[success as string].headers), path).toEqual(['x-logfire-seed', 'x-logfire-request', 'x-logfire-settings'])
       expect(operation.responses['503'].headers).toHaveProperty('retry-after')
       expect(operation.responses['451'].headers).toHaveProperty('link')
+      expect(operation.responses['5XX'].description).toContain('LOGFIRE_INJECTED_STATUS')
       expect(operation.parameters).toContainEqual(expect.objectContaining({ in: 'header', name: 'x-logfire-chaos' }))
       expect(operation.parameters).toContainEqual(expect.objectContaining({ in: 'header', name: 'content-encoding' }))
       expect(operation.security.length, path).toBeGreaterThan(1)
