@@ -71,11 +71,18 @@ export const chaos = fp(async function chaos (app: FastifyInstance, options: Cha
     }
   }
 
+  // X-Logfire-Settings, built again only after the settings change (here or
+  // on another replica): building it on every request cost 0.5% of a POST.
+  let shownSettings: string | undefined
+  const unsubscribe = chain.subscribe((event) => { if (event.type === 'settings') shownSettings = undefined })
+  app.addHook('onClose', async () => { unsubscribe() })
+
   const roll = (request: FastifyRequest, reply: FastifyReply, requestNumber: number): void => {
     request.requestNumber = requestNumber
     reply.header('x-logfire-seed', options.seed)
     reply.header('x-logfire-request', String(requestNumber))
-    reply.header('x-logfire-settings', settingsHeader(settings))
+    shownSettings ??= settingsHeader(settings)
+    reply.header('x-logfire-settings', shownSettings)
 
     const header = settings.override ? request.headers['x-logfire-chaos'] : undefined
     if (header === undefined) {
