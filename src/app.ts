@@ -26,6 +26,8 @@ import { securityHeaders } from './http/security-headers.js'
 import { OneLinePerRequest } from './http/request-log.js'
 import { hecHealthRoutes } from './shippers/hec/routes.js'
 import type { Endpoint } from './stage/describe.js'
+import { startScorekeeping } from './scorecard/keeping.js'
+import { scorecardRoutes } from './scorecard/routes.js'
 import { stageRoutes } from './stage/routes.js'
 import { streamRoutes } from './stream/routes.js'
 
@@ -143,6 +145,9 @@ export async function buildApp (options: AppOptions) {
     maxQueueBytes: config.memory.maxAlertQueueBytes
   })
   app.addHook('onClose', async () => { alerting.stop() })
+  const scorekeeping = startScorekeeping(chain, clock)
+  app.addHook('onClose', async () => { scorekeeping.stop() })
+  await app.register(scorecardRoutes, { scorecard: scorekeeping.scorecard, clock, readToken: config.readToken, ingestToken: config.ingestToken, adminToken: config.adminToken })
   const changeSettings = (patch: Partial<LiveSettings>) => changeSharedSettings(chain, settings, patch)
 
   // The stage's controls, rate limited on their own so that the admin token

@@ -20,6 +20,7 @@ export const HecEventRequired = createError('LOGFIRE_HEC_EVENT_REQUIRED', 'Event
 export const HecEventBlank = createError('LOGFIRE_HEC_EVENT_BLANK', 'Event %d has a blank "event" field', 400)
 export const LokiInvalidPush = createError('LOGFIRE_LOKI_INVALID_PUSH', 'Not a Loki push request: %s', 400)
 export const RouteNotFound = createError('LOGFIRE_NOT_FOUND', 'Route %s %s not found', 404)
+export const RunNotFound = createError('LOGFIRE_RUN_NOT_FOUND', 'No canary run %s on the scorecard', 404)
 export const BlockNotFound = createError('LOGFIRE_BLOCK_NOT_FOUND', 'There is no block %d; the chain has %d blocks', 404)
 export const AdminDisabled = createError('LOGFIRE_ADMIN_DISABLED', 'Admin routes are disabled: set LOGFIRE_ADMIN_TOKEN to enable them', 404)
 export const ChainBurned = createError('LOGFIRE_BURNED', 'The chain burned down (%s) and took %d blocks with it; your entries were not stored', 410)

@@ -5,6 +5,7 @@ import type { Chain } from '../chain/chain.js'
 import { ChainBurned, tooManyEntries, withExtras } from '../errors.js'
 import type { ChaosRoll } from '../fire/chaos.js'
 import { refuseEuMentions } from '../gdpr/guard.js'
+import { canaryLinesByRun } from '../scorecard/token.js'
 
 export interface AppendContext {
   chain: Chain
@@ -29,7 +30,19 @@ export interface AppendRequest {
  * or not at all.
  */
 export function appendEntries (context: AppendContext, entries: readonly string[], request: AppendRequest): Appended | Promise<Appended> {
-  const { chain, settings } = context
+  try {
+    checkEntries(context, entries, request)
+    // In memory the outcome comes at once: no promise on the hot path.
+    const outcome = context.chain.append(entries, context.clock(), request.chaos.burn)
+    if (!(outcome instanceof Promise)) return appendedOrBurned(outcome, request)
+    return outcome.then((settled) => appendedOrBurned(settled, request))
+      .catch((error: unknown) => { throw scoredRefusal(context.chain, entries, request, error) })
+  } catch (error) {
+    throw scoredRefusal(context.chain, entries, request, error)
+  }
+}
+
+function checkEntries ({ chain, settings }: AppendContext, entries: readonly string[], request: AppendRequest): void {
   if (settings.maxEntriesPerRequest > 0 && entries.length > settings.maxEntriesPerRequest) {
     throw tooManyEntries(entries.length, settings.maxEntriesPerRequest)
   }
@@ -38,9 +51,14 @@ export function appendEntries (context: AppendContext, entries: readonly string[
       chain.publish({ type: 'gdpr', request: request.requestNumber, entry, term })
     })
   }
-  // In memory the outcome comes at once: no promise on the hot path.
-  const outcome = chain.append(entries, context.clock(), request.chaos.burn)
-  return outcome instanceof Promise ? outcome.then((settled) => appendedOrBurned(settled, request)) : appendedOrBurned(outcome, request)
+}
+
+// The canary lines a refused request held go on the scorecard, by run.
+function scoredRefusal (chain: Chain, entries: readonly string[], request: AppendRequest, error: unknown): unknown {
+  const status = (error as { statusCode?: unknown }).statusCode
+  const lines = typeof status === 'number' && status < 500 ? canaryLinesByRun(entries) : undefined
+  if (lines !== undefined) chain.publish({ type: 'refused', request: request.requestNumber, status: status as number, lines })
+  return error
 }
 
 function appendedOrBurned (outcome: AppendOutcome, request: AppendRequest): Appended {

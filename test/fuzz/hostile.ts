@@ -51,8 +51,21 @@ const plausibleBody = fc.oneof(
 const gdprBody = fc.tuple(fc.array(fc.string({ maxLength: 20 }), { maxLength: 5 }), fc.constantFrom('shipped to eu-west-1', 'Brexit means Brexit', 'Europe/London', 'the U.K. office'))
   .map(([lines, mention]) => text([...lines, mention].join('\n')))
 
+// Canary lines, honest and hostile: huge or negative numbers, bad ids, many tokens in a line.
+const canaryBody = fc.array(fc.oneof(
+  fc.tuple(fc.constantFrom('fuzz-run', 'other.run'), fc.integer({ min: 0, max: 1000 })).map(([run, seq]) => `logfire-canary run=${run} seq=${seq} sent=1700000000000 filler`),
+  fc.constantFrom(
+    'logfire-canary run=fuzz-run seq=99999999999999999999999 sent=1',
+    'logfire-canary run=fuzz-run seq=-5 sent=1',
+    'logfire-canary run=<img> seq=1 sent=1',
+    'logfire-canary run=' + 'x'.repeat(65) + ' seq=1 sent=1',
+    'logfire-canary run=fuzz-run seq=1 sent=1 '.repeat(2000)
+  )
+), { minLength: 1, maxLength: 20 }).map((lines) => text(lines.join('\n')))
+
 const hostileBody = fc.oneof(
   { arbitrary: plausibleBody, weight: 8 },
+  { arbitrary: canaryBody, weight: 2 },
   { arbitrary: gdprBody, weight: 1 },
   fc.uint8Array({ maxLength: 2048 }).map((bytes) => Buffer.from(bytes)),
   fc.string({ unit: 'binary', maxLength: 500 }).map(text),
@@ -166,7 +179,19 @@ export async function fuzzTarget (seed = 'fuzz') {
 
     const route = ROUTES[request.url]!
     checkChain(request, status === route.success, status === 410 && !injected, before, fail)
+    await checkScorecard(fail)
     return String(status)
+  }
+
+  // The scorecard survives hostile tokens: it answers, stays bounded, and its counts add up.
+  async function checkScorecard (fail: (why: string) => never): Promise<void> {
+    const card = await app.inject({ method: 'GET', url: '/scorecard' })
+    if (card.statusCode !== 200) fail(`GET /scorecard answered ${card.statusCode}`)
+    const { runs } = card.json() as { runs: Array<{ delivered: number, unique: number, duplicates: number, missing: number }> }
+    if (runs.length > 100) fail('the scorecard keeps more than 100 runs')
+    for (const run of runs) {
+      if (run.unique > run.delivered || run.duplicates !== run.delivered - run.unique || run.missing < 0) fail(`scorecard counts that do not add up: ${JSON.stringify(run)}`)
+    }
   }
 
   // A fault that cuts the connection: the client sees no answer it can read,

@@ -27,7 +27,9 @@ export async function startLogfire (overrides: Partial<Config> = {}) {
   return {
     base,
     port: Number(new URL(base).port),
-    entries: () => chainEntries(app),
+    // Read with the chaos off, so a test with lp0 at 50% can still read its chain.
+    entries: () => chainEntries(app, { 'x-logfire-chaos': 'off' }),
+    app,
     /** POSTs to one path, in the order they were answered. */
     posts: (url: string) => requestLog.filter((line) => line.method === 'POST' && line.url === url),
     /** Stream events of one type: block, burn, fire, gdpr. */

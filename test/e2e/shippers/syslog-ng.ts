@@ -23,15 +23,16 @@ const configVersion = /Config version: (\d+\.\d+)/.exec(modules)?.[1] ?? '3.35'
 /**
  * syslog-ng in the foreground, reading messages from its stdin and shipping
  * them with its http() destination, configured by `destination` (the inside
- * of http(...)). Retries come after one second.
+ * of http(...)). Retries come after one second. `source` replaces stdin, e.g.
+ * a file() that a canary writes to.
  */
-export function startSyslogNg (destination: string) {
+export function startSyslogNg (destination: string, source = 'stdin(flags(no-parse))') {
   const dir = mkdtempSync(join(tmpdir(), 'logfire-syslog-ng-'))
   const config = join(dir, 'syslog-ng.conf')
   writeFileSync(config, [
     `@version: ${configVersion}`,
     'options { time-reopen(1); stats-freq(0); };',
-    'source s_stdin { stdin(flags(no-parse)); };',
+    `source s_stdin { ${source}; };`,
     `destination d_logfire { http(${destination}); };`,
     'log { source(s_stdin); destination(d_logfire); };',
     ''

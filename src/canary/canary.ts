@@ -1,0 +1,100 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { RunReport } from '../scorecard/run-score.js'
+import { canaryLine } from '../scorecard/token.js'
+import { parseCanaryOptions, USAGE, UsageError, type CanaryOptions } from './options.js'
+import { verdictOf, verdictTable } from './verdict.js'
+import { lineWriter } from './writers.js'
+
+/** Could not reach logfire, or logfire refused to talk: exit 2. */
+class ConnectionError extends Error {}
+
+/** `logfire canary ...`: writes, waits, judges. Resolves with the exit status. */
+export async function runCanary (args: string[], clock: () => number = Date.now): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(USAGE + '\n')
+    return 0
+  }
+  let options: CanaryOptions
+  try {
+    options = parseCanaryOptions(args)
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error
+    process.stderr.write(`logfire canary: ${error.message}\n\n${USAGE}\n`)
+    return 2
+  }
+  try {
+    await scorecard(options, 'PUT')
+    const sent = await writeLines(options, clock)
+    const report = await settle(options, sent)
+    const verdict = verdictOf(sent, report, options)
+    process.stdout.write((options.json ? JSON.stringify(verdict, null, 2) : verdictTable(verdict)) + '\n')
+    return verdict.failures.length === 0 ? 0 : 1
+  } catch (error) {
+    if (!(error instanceof ConnectionError)) throw error
+    process.stderr.write(`logfire canary: ${error.message}\n`)
+    return 2
+  }
+}
+
+async function writeLines (options: CanaryOptions, clock: () => number): Promise<number> {
+  const writer = lineWriter(options.to, options.token)
+  const progress = progressReporter(options)
+  const start = performance.now()
+  let seq = 0
+  while (seq < options.count) {
+    // Every line due by now, then a short sleep: the rate holds on average.
+    const due = Math.min(options.count, Math.floor(((performance.now() - start) / 1000) * options.rate) + 1)
+    while (seq < due) {
+      seq += 1
+      await writer.write(canaryLine(options.run, seq, clock(), options.size))
+    }
+    progress(seq)
+    if (seq < options.count) await sleep(Math.max(1, Math.min(50, 1000 / options.rate)))
+  }
+  await writer.close()
+  progress(seq, true)
+  return seq
+}
+
+// Until every line has arrived, or --settle runs out.
+async function settle (options: CanaryOptions, sent: number): Promise<RunReport | undefined> {
+  const deadline = performance.now() + options.settleMs
+  for (;;) {
+    const report = await scorecard(options, 'GET')
+    if ((report !== undefined && report.unique >= sent) || performance.now() >= deadline) return report
+    await sleep(Math.min(500, Math.max(0, deadline - performance.now())))
+  }
+}
+
+async function scorecard (options: CanaryOptions, method: 'GET' | 'PUT'): Promise<RunReport | undefined> {
+  const url = `${options.logfire}/scorecard/${options.run}`
+  let response: Response
+  try {
+    response = await fetch(url, { method, headers: options.token === undefined ? {} : { authorization: `Bearer ${options.token}` } })
+  } catch (error) {
+    throw new ConnectionError(`cannot reach logfire at ${options.logfire} (${(error as Error & { cause?: { code?: string } }).cause?.code ?? (error as Error).message}); is it running? --logfire sets where`)
+  }
+  if (response.status === 404 && method === 'GET') return undefined
+  if (!response.ok) throw new ConnectionError(`${method} ${url} answered ${response.status}: ${(await response.text()).slice(0, 200)}`)
+  return await response.json() as RunReport
+}
+
+// A bar on a terminal; plain lines otherwise, about every tenth of the run.
+function progressReporter (options: CanaryOptions): (written: number, done?: boolean) => void {
+  const tty = process.stderr.isTTY
+  let lastTenth = -1
+  return (written, done = false) => {
+    const share = options.count === 0 ? 1 : written / options.count
+    if (tty) {
+      const width = 30
+      const filled = Math.round(share * width)
+      process.stderr.write(`\r${options.run} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${written}/${options.count}${done ? '\n' : ''}`)
+      return
+    }
+    const tenth = Math.floor(share * 10)
+    if (tenth > lastTenth || done) {
+      lastTenth = tenth
+      process.stderr.write(`canary ${options.run}: ${written}/${options.count} lines written${done ? ', waiting for stragglers' : ''}\n`)
+    }
+  }
+}

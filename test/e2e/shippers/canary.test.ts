@@ -1,0 +1,120 @@
+import { execFile } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { Config } from '../../../src/config.js'
+import { eventually, startLogfire, type Logfire } from './harness.js'
+import { startSyslogNg, syslogNgMissing } from './syslog-ng.js'
+
+interface CanaryResult { code: number | null, verdict: any, stderr: string }
+
+/** `logfire canary` as a user runs it: the built CLI, in its own process. */
+function canary (args: string[]): Promise<CanaryResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['dist/cli.js', 'canary', ...args, '--json'], { timeout: 60_000 }, (error, stdout, stderr) => {
+      let verdict: unknown
+      try { verdict = JSON.parse(stdout) } catch { verdict = stdout }
+      resolve({ code: error === null ? 0 : (error as { code?: number }).code ?? null, verdict, stderr })
+    })
+  })
+}
+
+const title = syslogNgMissing === undefined
+  ? 'logfire canary → a file → syslog-ng file() and http() → logfire'
+  : `logfire canary through syslog-ng (skipped: Debian package ${syslogNgMissing} missing; .ci/run installs it)`
+
+describe.skipIf(syslogNgMissing !== undefined)(title, () => {
+  const cleanups: Array<() => Promise<unknown> | unknown> = []
+  afterEach(async () => { for (const cleanup of cleanups.splice(0).reverse()) await cleanup() })
+
+  async function pipeline (overrides: Partial<Config> = {}, http = '') {
+    const dir = mkdtempSync(join(tmpdir(), 'logfire-canary-'))
+    cleanups.push(() => { rmSync(dir, { recursive: true, force: true }) })
+    const file = join(dir, 'canary.log')
+    writeFileSync(file, '')
+    const logfire = await startLogfire(overrides)
+    cleanups.push(logfire.close)
+    const syslogNg = startSyslogNg(
+      `url("${logfire.base}/logs") body("\${MSG}") batch-lines(10) batch-timeout(100) retries(1000) ${http}`,
+      `file("${file}" follow-freq(0.1) flags(no-parse))`
+    )
+    cleanups.push(syslogNg.stop)
+    await sleep(300) // syslog-ng opens the file
+    return { logfire, file }
+  }
+
+  const counted = (logfire: Logfire, status: number) => logfire.posts('/logs').filter((post) => post.statusCode === status).length
+
+  it('with the chaos off: every line, once, in order; exit 0', async () => {
+    const { logfire, file } = await pipeline()
+    const run = await canary(['--to', `file:${file}`, '--logfire', logfire.base, '--run', 'calm', '--count', '60', '--rate', '300/s', '--settle', '10'])
+    expect(run.verdict).toMatchObject({ sent: 60, delivered: 60, lost: 0, duplicated: 0, failures: [] })
+    expect(run.code).toBe(0)
+    // Ground truth: the chain holds exactly the 60 lines the canary wrote.
+    const seqs = (await logfire.entries()).map((entry) => Number(/seq=(\d+)/.exec(entry)?.[1]))
+    expect(seqs).toEqual(Array.from({ length: 60 }, (_, i) => i + 1))
+  })
+
+  it('with lp0 at 50% and syslog-ng resending: nothing lost, and the 503s it counts are the ones logfire answered', async () => {
+    const { logfire, file } = await pipeline({ fireRate: 0.5, seed: 'canary-lp0' })
+    const run = await canary(['--to', `file:${file}`, '--logfire', logfire.base, '--run', 'lp0', '--count', '40', '--rate', '200/s', '--settle', '30'])
+    expect(run.verdict).toMatchObject({ sent: 40, delivered: 40, lost: 0 })
+    expect(run.code).toBe(0)
+    expect(counted(logfire, 503)).toBeGreaterThan(0)
+    expect(run.verdict.chaos['lp0 503']).toBe(counted(logfire, 503))
+  })
+
+  it('with reset-after-append on the first request: exactly the lines the chain holds twice are reported duplicated', async () => {
+    const { logfire, file } = await pipeline({}, 'headers("X-Logfire-Chaos: reset-after-append")')
+    const running = canary(['--to', `file:${file}`, '--logfire', logfire.base, '--run', 'dup', '--count', '30', '--rate', '300/s', '--settle', '10', '--max-duplicates', '0'])
+    await eventually(() => expect(logfire.events('fault').length).toBeGreaterThan(0))
+    await logfire.ignoreChaosHeader()
+    const run = await running
+    const entries = await logfire.entries()
+    const copies = new Map<string, number>()
+    for (const entry of entries) copies.set(entry, (copies.get(entry) ?? 0) + 1)
+    const twice = [...copies.values()].filter((count) => count > 1).reduce((sum, count) => sum + count - 1, 0)
+    expect(twice).toBeGreaterThan(0)
+    expect(run.verdict).toMatchObject({ sent: 30, lost: 0, duplicated: twice })
+    expect(run.verdict.chaos['reset-after-append']).toBeGreaterThan(0)
+    // Over the threshold: exit 1, and the verdict says why.
+    expect(run.code).toBe(1)
+    expect(run.verdict.failures).toEqual([`duplicated: ${twice}, more than 0`])
+  })
+
+  it('with a burn mid-run: the lines delivered and later burned are the ones the burn destroyed', async () => {
+    const { logfire, file } = await pipeline()
+    const running = canary(['--to', `file:${file}`, '--logfire', logfire.base, '--run', 'burnt', '--count', '60', '--rate', '40/s', '--settle', '10'])
+    await eventually(async () => expect((await logfire.entries()).length).toBeGreaterThan(10))
+    const burned = (await logfire.app.inject({ method: 'DELETE', url: '/logs', headers: { authorization: 'Bearer admin-token' } })).json().burned as number
+    const run = await running
+    expect(run.verdict).toMatchObject({ sent: 60, delivered: 60, lost: 0, burnedAfterDelivery: burned })
+    expect((await logfire.entries()).length).toBe(60 - burned)
+  })
+})
+
+describe('logfire canary on its own', () => {
+  it('exits 2 with the usage on a bad option, and 2 when logfire cannot be reached', async () => {
+    const bad = await canary(['--to', 'carrier-pigeon'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('--to must be file:<path>, stdout, syslog+udp://host:port or http://host:port/path')
+    const unreachable = await canary(['--to', 'stdout', '--logfire', 'http://127.0.0.1:9', '--count', '1'])
+    expect(unreachable.code).toBe(2)
+    expect(unreachable.stderr).toContain('cannot reach logfire at http://127.0.0.1:9')
+  })
+
+  it('posts straight to logfire with --to http: and reads the lines back, lp0 and all', async () => {
+    const logfire = await startLogfire({ fireRate: 0.3, seed: 'canary-http' })
+    try {
+      const run = await canary(['--to', `${logfire.base}/logs`, '--logfire', logfire.base, '--run', 'direct', '--count', '50', '--rate', '500/s', '--settle', '1', '--max-lost', '50'])
+      const stored = (await logfire.entries()).length
+      expect(run.verdict).toMatchObject({ sent: 50, delivered: stored, lost: 50 - stored })
+      expect(run.verdict.chaos['lp0 503']).toBe(50 - stored)
+      expect(run.code).toBe(0)
+    } finally {
+      await logfire.close()
+    }
+  })
+})
