@@ -86,6 +86,8 @@ export async function buildApp (options: AppOptions) {
   // Hung and slowed connections end at once on close: nothing waits for them.
   const held = new HeldConnections(config.memory.maxHeldConnections)
   app.addHook('preClose', async () => { held.endAll() })
+  const scorekeeping = startScorekeeping(chain, clock)
+  app.addHook('onClose', async () => { scorekeeping.stop() })
   // GET / lists every documented route, as it was registered.
   // swagger-ui hides its own routes; its page is listed by hand.
   const endpoints: Endpoint[] = [{ method: 'GET', path: '/docs', description: 'The OpenAPI documentation' }]
@@ -101,7 +103,7 @@ export async function buildApp (options: AppOptions) {
 
   await app.register(errorHandling, { maxBodyBytes: config.maxBodyBytes })
   await app.register(openApi, { version: options.version ?? '0.0.0-dev' })
-  await app.register(metricsRoutes, { metrics: createMetrics(chain, held, config.redis?.replica), metricsToken: config.metricsToken })
+  await app.register(metricsRoutes, { metrics: createMetrics(chain, held, scorekeeping.scorecard, config.redis?.replica), metricsToken: config.metricsToken })
   await app.register(gracefulClose)
   await app.register(securityHeaders, {
     contentSecurityPolicy: {
@@ -145,8 +147,6 @@ export async function buildApp (options: AppOptions) {
     maxQueueBytes: config.memory.maxAlertQueueBytes
   })
   app.addHook('onClose', async () => { alerting.stop() })
-  const scorekeeping = startScorekeeping(chain, clock)
-  app.addHook('onClose', async () => { scorekeeping.stop() })
   await app.register(scorecardRoutes, { scorecard: scorekeeping.scorecard, clock, readToken: config.readToken, ingestToken: config.ingestToken, adminToken: config.adminToken })
   const changeSettings = (patch: Partial<LiveSettings>) => changeSharedSettings(chain, settings, patch)
 

@@ -1,13 +1,15 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { Chain } from '../chain/chain.js'
 import type { HeldConnections } from '../fire/held.js'
+import type { RunReport } from '../scorecard/run-score.js'
+import type { Scorecard } from '../scorecard/scorecard.js'
 
 /**
  * logfire's Prometheus metrics, in a registry of its own (never prom-client's
  * global one, so apps in one process do not share counters). The chain's
  * events feed the counters; requests are observed by the HTTP layer.
  */
-export function createMetrics (chain: Chain, held: HeldConnections, replica?: string) {
+export function createMetrics (chain: Chain, held: HeldConnections, scorecard: Scorecard, replica?: string) {
   const registry = new Registry()
   // Replicas each count their own: a scrape of several tells them apart.
   if (replica !== undefined) registry.setDefaultLabels({ replica })
@@ -58,6 +60,20 @@ export function createMetrics (chain: Chain, held: HeldConnections, replica?: st
       overflowsCounted = held.overflows
     }
   })
+  // The canary runs, the most recently active few: a label per run, bounded.
+  for (const [name, help, value] of CANARY_SERIES) {
+    // eslint-disable-next-line no-new -- registered on creation, read through collect()
+    new Gauge({
+      name,
+      help,
+      labelNames: ['run'] as const,
+      registers: [registry],
+      collect () {
+        this.reset()
+        for (const report of scorecard.reports().slice(-MAX_RUN_SERIES)) this.set({ run: report.run }, value(report))
+      }
+    })
+  }
   const gdpr = new Counter({ name: 'logfire_gdpr_refusals_total', help: 'Requests refused with 451 for mentioning the EU, the UK or Europe', registers: [registry] })
   // eslint-disable-next-line no-new -- registered on creation, read through collect()
   new Gauge({
@@ -117,3 +133,12 @@ export function createMetrics (chain: Chain, held: HeldConnections, replica?: st
 }
 
 export type Metrics = ReturnType<typeof createMetrics>
+
+const MAX_RUN_SERIES = 10
+const CANARY_SERIES: Array<[string, string, (report: RunReport) => number]> = [
+  ['logfire_canary_delivered_lines', 'Canary lines stored, copies included, by run (the 10 most recently active)', (report) => report.delivered],
+  ['logfire_canary_unique_lines', 'Distinct canary lines stored, by run', (report) => report.unique],
+  ['logfire_canary_duplicate_lines', 'Extra copies of canary lines, by run', (report) => report.duplicates],
+  ['logfire_canary_missing_lines', 'Canary lines missing below the highest delivered, by run', (report) => report.missing],
+  ['logfire_canary_burned_after_delivery_lines', 'Canary lines stored and then burned with the chain, by run', (report) => report.burnedAfterDelivery]
+]

@@ -3,6 +3,7 @@ import { describe, expect, inject, it } from 'vitest'
 import { Chain } from '../../src/chain/chain.js'
 import { RedisBackend } from '../../src/chain/redis-backend.js'
 import { ChainStore } from '../../src/chain/store.js'
+import { canaryLine } from '../../src/scorecard/token.js'
 import type { Config } from '../../src/config.js'
 import { appsClosedAfterEach, chainEntries, post, type TestApp } from '../helpers.js'
 import { privateRedis, redisMissing } from '../redis-server.js'
@@ -42,6 +43,16 @@ describe.skipIf(redisMissing !== '')(`logfire on Redis, over HTTP${redisMissing}
     expect((await read(b, '/logs', { 'if-none-match': fromA.headers.etag as string })).statusCode).toBe(304)
     expect((await read(b, '/logs/verify')).json()).toEqual((await read(a, '/logs/verify')).json())
     expect(await chainEntries(a)).toEqual(['one', 'two', 'three'])
+  })
+
+  it('keeps one scorecard across replicas: each counts the canary lines the others stored', async () => {
+    const [a, b] = await replicas(2) as [TestApp, TestApp]
+    expect((await post(a, [1, 2, 3].map((seq) => canaryLine('shared', seq, 0)).join('\n'))).statusCode).toBe(200)
+    expect((await post(b, [3, 4].map((seq) => canaryLine('shared', seq, 0)).join('\n'))).statusCode).toBe(200)
+    for (const replica of [a, b]) {
+      const report = await until(() => read(replica, '/scorecard/shared'), (r) => r.statusCode === 200 && r.json().delivered === 5)
+      expect(report.json()).toMatchObject({ delivered: 5, unique: 4, duplicates: 1, missing: 0 })
+    }
   })
 
   it('meets each request number with the fate a single process gives it, whichever replica draws it', async () => {
