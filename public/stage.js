@@ -281,11 +281,42 @@ function setUpAdmin () {
   }
 }
 
+// The canary runs being delivered: how many lines each got, lost and got twice.
+const SCORECARD_MS = 2000
+const ACTIVE_RUN_MS = 60_000
+
+function renderRun (run) {
+  const item = element('li', 'run')
+  item.dataset.health = run.missing > 0 ? 'lost' : run.duplicates > 0 ? 'duplicated' : 'clean'
+  item.append(
+    element('span', 'run-id', run.run),
+    element('span', 'run-count', `${run.unique} delivered`),
+    element('span', 'run-count run-missing', `${run.missing} missing`),
+    element('span', 'run-count run-duplicates', `${run.duplicates} twice`)
+  )
+  return item
+}
+
+async function watchScorecard () {
+  const response = await fetch('/scorecard').catch(() => undefined)
+  // A read token guards it: the page cannot send one, so it stops asking.
+  if (response === undefined || response.status === 401) return
+  if (response.ok) {
+    const { runs } = await response.json()
+    const newest = Math.max(0, ...runs.map((run) => run.lastArrival ?? run.started))
+    const active = runs.filter((run) => newest - (run.lastArrival ?? run.started) <= ACTIVE_RUN_MS).reverse().slice(0, 4)
+    $('runs-list').replaceChildren(...active.map(renderRun))
+    $('runs').hidden = active.length === 0
+  }
+  setTimeout(watchScorecard, SCORECARD_MS)
+}
+
 async function start () {
   const hint = `curl -d 'hello' ${location.origin}/logs`
   $('curl-hint').textContent = hint
   $('curl-footer').textContent = hint
   listen()
+  watchScorecard()
   const service = await (await fetch('/', { headers: { accept: 'application/json' } })).json()
   showSettings(service.chaos)
   if (lastIndex === 0) showHead(service.chain.length, service.chain.head)

@@ -85,6 +85,17 @@ describe.skipIf(!hasChromium)(title, () => {
     expect(problems).toEqual([])
   })
 
+  it('shows each canary run being delivered: green when clean, red when lines went missing', async () => {
+    const { page, send, problems } = await stage()
+    const line = (run: string, seq: number) => `logfire-canary run=${run} seq=${seq} sent=${Date.now()}`
+    await send('POST', '/logs', { body: [1, 2, 3].map((seq) => line('clean-run', seq)).join('\n') })
+    await send('POST', '/logs', { body: [1, 3].map((seq) => line('leaky-run', seq)).join('\n') })
+    await page.locator('#runs .run').nth(1).waitFor({ timeout: 5000 })
+    await expect(page.locator('.run[data-health="clean"] .run-id').textContent()).resolves.toBe('clean-run')
+    await expect(page.locator('.run[data-health="lost"] .run-missing').textContent()).resolves.toBe('1 missing')
+    expect(problems).toEqual([])
+  })
+
   it('shows an alert banner when a rule fires on a posted record', async () => {
     const { page, send, problems } = await stage()
     const record = { userIdentity: { type: 'Root' }, eventName: 'CreateBucket', eventType: 'AwsApiCall', sourceIPAddress: '198.51.100.7' }
