@@ -14,6 +14,13 @@ import { datadogRoutes } from './shippers/datadog/routes.js'
 import { hecRoutes } from './shippers/hec/routes.js'
 import { lokiRoutes } from './shippers/loki/routes.js'
 
+declare module './chain/events.js' {
+  interface ChainEventMap {
+    /** Request `request` was refused by the rate limit: 429. */
+    limited: { request: number }
+  }
+}
+
 export interface ChaosPipelineOptions {
   config: Config
   chain: Chain
@@ -67,6 +74,8 @@ export async function chaosPipeline (app: FastifyInstance, options: ChaosPipelin
       max: config.rateLimit,
       timeWindow: 60_000,
       errorResponseBuilder: rateLimited,
+      // On the timeline, so the scorecard can count what the limit refused.
+      onExceeded: (request) => { chain.publish({ type: 'limited', request: request.requestNumber }) },
       ...options.rateLimitStore
     })
   }

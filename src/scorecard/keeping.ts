@@ -33,6 +33,7 @@ export function startScorekeeping (chain: Chain, clock: () => number, scorecard 
       case 'fire': scorecard.chaos('lp0 503', clock()); break
       case 'fault': scorecard.chaos(event.fault.name === 'status' ? `status ${event.fault.code}` : event.fault.name, clock()); break
       case 'gdpr': scorecard.chaos('gdpr 451', clock()); break
+      case 'limited': scorecard.chaos('rate limit 429', clock()); break
     }
   })
   return { scorecard, stop }

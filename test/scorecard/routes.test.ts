@@ -33,6 +33,14 @@ describe('the scorecard over HTTP', () => {
     })
   })
 
+  it('counts the rate limit\'s 429s while a run is active', async () => {
+    const app = await start({ rateLimit: 1 })
+    await app.inject({ method: 'PUT', url: '/scorecard/limited' })
+    expect((await post(app, lines('limited', 1))).statusCode).toBe(200)
+    expect((await post(app, lines('limited', 2))).statusCode).toBe(429)
+    expect((await app.inject({ method: 'GET', url: '/scorecard/limited' })).json()).toMatchObject({ unique: 1, chaos: { 'rate limit 429': 1 } })
+  })
+
   it('answers 404 for an unknown run, 400 for a bad id, and forgets a run with the admin token only', async () => {
     const app = await start({ adminToken: 'admin' })
     await post(app, lines('gone', 1))

@@ -29,7 +29,7 @@ describe.skipIf(syslogNgMissing !== undefined)(title, () => {
   const cleanups: Array<() => Promise<unknown> | unknown> = []
   afterEach(async () => { for (const cleanup of cleanups.splice(0).reverse()) await cleanup() })
 
-  async function pipeline (overrides: Partial<Config> = {}, http = '') {
+  async function pipeline (overrides: Partial<Config> = {}, http = '', source?: string) {
     const dir = mkdtempSync(join(tmpdir(), 'logfire-canary-'))
     cleanups.push(() => { rmSync(dir, { recursive: true, force: true }) })
     const file = join(dir, 'canary.log')
@@ -38,7 +38,7 @@ describe.skipIf(syslogNgMissing !== undefined)(title, () => {
     cleanups.push(logfire.close)
     const syslogNg = startSyslogNg(
       `url("${logfire.base}/logs") body("\${MSG}") batch-lines(10) batch-timeout(100) retries(1000) ${http}`,
-      `file("${file}" follow-freq(0.1) flags(no-parse))`
+      source ?? `file("${file}" follow-freq(0.1) flags(no-parse))`
     )
     cleanups.push(syslogNg.stop)
     await sleep(300) // syslog-ng opens the file
@@ -55,6 +55,16 @@ describe.skipIf(syslogNgMissing !== undefined)(title, () => {
     // Ground truth: the chain holds exactly the 60 lines the canary wrote.
     const seqs = (await logfire.entries()).map((entry) => Number(/seq=(\d+)/.exec(entry)?.[1]))
     expect(seqs).toEqual(Array.from({ length: 60 }, (_, i) => i + 1))
+  })
+
+  it('over syslog on UDP (RFC 5424) into syslog-ng\'s syslog() source: every line, once', async () => {
+    const port = 20_000 + Math.floor(Math.random() * 20_000)
+    const { logfire } = await pipeline({}, '', `syslog(ip(127.0.0.1) port(${port}) transport("udp"))`)
+    const run = await canary(['--to', `syslog+udp://127.0.0.1:${port}`, '--logfire', logfire.base, '--run', 'udp', '--count', '40', '--rate', '200/s', '--settle', '10'])
+    expect(run.verdict).toMatchObject({ sent: 40, delivered: 40, lost: 0, duplicated: 0 })
+    expect(run.code).toBe(0)
+    // syslog-ng parsed the RFC 5424 header off: the chain holds the canary's lines themselves.
+    expect((await logfire.entries())[0]).toMatch(/^logfire-canary run=udp seq=1 sent=\d+$/)
   })
 
   it('with lp0 at 50% and syslog-ng resending: nothing lost, and the 503s it counts are the ones logfire answered', async () => {
