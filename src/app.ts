@@ -27,6 +27,7 @@ import { OneLinePerRequest } from './http/request-log.js'
 import { hecHealthRoutes } from './shippers/hec/routes.js'
 import type { Endpoint } from './stage/describe.js'
 import { startScorekeeping } from './scorecard/keeping.js'
+import { Scorecard } from './scorecard/scorecard.js'
 import { scorecardRoutes } from './scorecard/routes.js'
 import { stageRoutes } from './stage/routes.js'
 import { streamRoutes } from './stream/routes.js'
@@ -86,7 +87,7 @@ export async function buildApp (options: AppOptions) {
   // Hung and slowed connections end at once on close: nothing waits for them.
   const held = new HeldConnections(config.memory.maxHeldConnections)
   app.addHook('preClose', async () => { held.endAll() })
-  const scorekeeping = startScorekeeping(chain, clock)
+  const scorekeeping = startScorekeeping(chain, clock, new Scorecard({ maxRuns: config.memory.maxCanaryRuns }))
   app.addHook('onClose', async () => { scorekeeping.stop() })
   // GET / lists every documented route, as it was registered.
   // swagger-ui hides its own routes; its page is listed by hand.

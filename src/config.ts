@@ -96,6 +96,7 @@ const ENVIRONMENT = z.object({
   LOGFIRE_MAX_ENTRIES_PER_REQUEST: integer(0, 100_000_000, 0),
   LOGFIRE_MAX_FORCED_DELAY_MS: integer(0, 3_600_000, 60_000),
   LOGFIRE_MAX_HELD_CONNECTIONS: integer(0, 1_000_000, 256),
+  LOGFIRE_MAX_CANARY_RUNS: integer(1, 100_000, 100),
   LOGFIRE_TRUST_PROXY: flag(false),
   LOGFIRE_RULES: z.preprocess(unset, z.string().optional()),
   // Unset: the chain lives in this process's memory.
@@ -183,6 +184,8 @@ export interface MemoryBudgets {
   maxConnections: number
   /** Connections held open by faults (delays, slow transfers, hangs) at once; past it such a fault becomes a 503. */
   maxHeldConnections: number
+  /** Canary runs the scorecard keeps; past it the least recently active is forgotten. */
+  maxCanaryRuns: number
   /** GET /logs/stream viewers at once; past it a 503. */
   maxStreamClients: number
   /** How far a viewer may fall behind the chain's head before it is dropped (it resumes with Last-Event-ID). */
@@ -250,6 +253,7 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
       maxAlertQueueBytes: e.LOGFIRE_MAX_ALERT_QUEUE_BYTES ?? defaults.maxAlertQueueBytes,
       maxConnections: e.LOGFIRE_MAX_CONNECTIONS,
       maxHeldConnections: e.LOGFIRE_MAX_HELD_CONNECTIONS,
+      maxCanaryRuns: e.LOGFIRE_MAX_CANARY_RUNS,
       maxStreamClients: e.LOGFIRE_MAX_STREAM_CLIENTS,
       maxStreamLagBytes: e.LOGFIRE_MAX_STREAM_LAG_BYTES
     },

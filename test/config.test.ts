@@ -23,6 +23,7 @@ describe('loadConfig', () => {
         maxAlertQueueBytes: 16 * MiB,
         maxConnections: 1024,
         maxHeldConnections: 256,
+        maxCanaryRuns: 100,
         maxStreamClients: 100,
         maxStreamLagBytes: 4 * MiB
       },
@@ -95,6 +96,7 @@ describe('loadConfig', () => {
       LOGFIRE_MAX_ENTRIES_PER_REQUEST: '500',
       LOGFIRE_MAX_FORCED_DELAY_MS: '5000',
       LOGFIRE_MAX_HELD_CONNECTIONS: '8',
+      LOGFIRE_MAX_CANARY_RUNS: '3',
       LOGFIRE_TRUST_PROXY: 'true',
       LOGFIRE_RULES: 'rules.yaml',
       LOGFIRE_ADMIN_ROLE_PATTERN: '*:role/Break*Glass',
@@ -118,6 +120,7 @@ describe('loadConfig', () => {
         maxAlertQueueBytes: 0,
         maxConnections: 50,
         maxHeldConnections: 8,
+        maxCanaryRuns: 3,
         maxStreamClients: 5,
         maxStreamLagBytes: 70_000
       },
