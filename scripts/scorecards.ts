@@ -10,8 +10,8 @@ import { createWriteStream } from 'pino-http-send'
 import { Logger as SplunkLogger } from 'splunk-logging'
 import winston from 'winston'
 import LokiTransport from 'winston-loki'
+import { scorecard, settle } from '../src/canary/canary.js'
 import { verdictOf } from '../src/canary/verdict.js'
-import type { RunReport } from '../src/scorecard/run-score.js'
 import { canaryLine } from '../src/scorecard/token.js'
 import { startServer, stop } from './lib/processes.js'
 
@@ -50,11 +50,6 @@ const CHAOS: Record<string, Record<string, string>> = {
   'hostile-network': { LOGFIRE_CHAOS_PRESET: 'hostile-network' }
 }
 
-async function scorecard (base: string, run: string, method = 'GET'): Promise<RunReport | undefined> {
-  const response = await fetch(`${base}/scorecard/${run}`, { method })
-  return response.ok ? await response.json() as RunReport : undefined
-}
-
 const rows: string[] = []
 let n = 0
 for (const [shipperName, shipper] of Object.entries(SHIPPERS)) {
@@ -62,7 +57,8 @@ for (const [shipperName, shipper] of Object.entries(SHIPPERS)) {
     const run = `scorecard-${++n}`
     const server = await startServer('dist/server.js', PORT, { LOG_LEVEL: 'warn', LOGFIRE_RATE_LIMIT: '0', ...env })
     try {
-      await scorecard(server.url, run, 'PUT')
+      const access = { logfire: server.url, run, token: undefined, settleMs: SETTLE_MS }
+      await scorecard(access, 'PUT')
       const { log, close } = shipper(server.url)
       const began = performance.now()
       for (let seq = 1; seq <= LINES; seq++) {
@@ -71,12 +67,7 @@ for (const [shipperName, shipper] of Object.entries(SHIPPERS)) {
         if (due > performance.now()) await sleep(due - performance.now())
       }
       await close()
-      const deadline = performance.now() + SETTLE_MS
-      let report = await scorecard(server.url, run)
-      while ((report?.unique ?? 0) < LINES && performance.now() < deadline) {
-        await sleep(500)
-        report = await scorecard(server.url, run)
-      }
+      const report = await settle(access, LINES)
       const verdict = verdictOf(LINES, report, { run, thresholds: { lost: 0 } })
       const chaos = Object.entries(verdict.chaos).map(([outcome, count]) => `${outcome} ×${count}`).join(', ')
       const refused = Object.entries(verdict.refusedLines).map(([status, count]) => `${count} lines refused with ${status}`).join(', ')

@@ -19,11 +19,12 @@ const integer = (min: number, max: number, fallback: number) =>
 const optionalInteger = (min: number, max: number) =>
   z.preprocess(unset, integerFrom(min, max).optional())
 
-const probability = (fallback: number) =>
-  z.preprocess(unset, z.coerce.number({ error: 'a number from 0 to 1' })
-    .min(0, { error: 'a number from 0 to 1' })
-    .max(1, { error: 'a number from 0 to 1' })
-    .default(fallback))
+const numberFrom = (min: number, max: number) => {
+  const error = `a number from ${min} to ${max}`
+  return z.coerce.number({ error }).min(min, { error }).max(max, { error })
+}
+
+const probability = (fallback: number) => z.preprocess(unset, numberFrom(0, 1).default(fallback))
 
 const flag = (fallback: boolean) =>
   z.preprocess(unset, z.stringbool({ error: 'true or false' }).default(fallback))
@@ -32,10 +33,8 @@ const secret = () =>
   z.preprocess(unset, z.string().max(1024, { error: 'at most 1024 characters' }).optional())
 
 // Fault settings have no default here: unset means "from the preset, or off".
-const optionalProbability = () => z.preprocess(unset, z.coerce.number({ error: 'a number from 0 to 1' })
-  .min(0, { error: 'a number from 0 to 1' })
-  .max(1, { error: 'a number from 0 to 1' })
-  .optional())
+const optionalNumber = (min: number, max: number) => z.preprocess(unset, numberFrom(min, max).optional())
+const optionalProbability = () => optionalNumber(0, 1)
 
 const statusCodes = z.preprocess(unset, z.string()
   .regex(/^\s*[45]\d\d(\s*,\s*[45]\d\d){0,31}\s*$/, { error: 'a comma-separated list of statuses from 400 to 599' })
@@ -80,7 +79,7 @@ const ENVIRONMENT = z.object({
   LOGFIRE_DELAY_MS: optionalInteger(0, 3_600_000),
   LOGFIRE_DELAY_JITTER_MS: optionalInteger(0, 3_600_000),
   LOGFIRE_DELAY_DISTRIBUTION: z.preprocess(unset, z.enum(['uniform', 'lognormal'], { error: 'uniform or lognormal' }).optional()),
-  LOGFIRE_DELAY_SIGMA: z.preprocess(unset, z.coerce.number({ error: 'a number from 0 to 5' }).min(0, { error: 'a number from 0 to 5' }).max(5, { error: 'a number from 0 to 5' }).optional()),
+  LOGFIRE_DELAY_SIGMA: optionalNumber(0, 5),
   LOGFIRE_SLOW_READ_RATE: optionalProbability(),
   LOGFIRE_SLOW_READ_BYTES_PER_SECOND: optionalInteger(1, 2 ** 40),
   LOGFIRE_SLOW_RESPONSE_RATE: optionalProbability(),

@@ -56,8 +56,11 @@ async function writeLines (options: CanaryOptions, clock: () => number): Promise
   return seq
 }
 
-// Until every line has arrived, or --settle runs out.
-async function settle (options: CanaryOptions, sent: number): Promise<RunReport | undefined> {
+/** Where a run's scorecard is read, and how long to wait for its stragglers. */
+export type ScorecardAccess = Pick<CanaryOptions, 'logfire' | 'run' | 'token' | 'settleMs'>
+
+/** The run's scorecard once every line has arrived, or when the settle time runs out. */
+export async function settle (options: ScorecardAccess, sent: number): Promise<RunReport | undefined> {
   const deadline = performance.now() + options.settleMs
   for (;;) {
     const report = await scorecard(options, 'GET')
@@ -66,7 +69,8 @@ async function settle (options: CanaryOptions, sent: number): Promise<RunReport 
   }
 }
 
-async function scorecard (options: CanaryOptions, method: 'GET' | 'PUT'): Promise<RunReport | undefined> {
+/** GET reads a run's scorecard (undefined before its first line); PUT starts the run. */
+export async function scorecard (options: ScorecardAccess, method: 'GET' | 'PUT'): Promise<RunReport | undefined> {
   const url = `${options.logfire}/scorecard/${options.run}`
   let response: Response
   try {
