@@ -25,6 +25,8 @@ import { metricsRoutes } from './metrics/routes.js'
 import { securityHeaders } from './http/security-headers.js'
 import { OneLinePerRequest } from './http/request-log.js'
 import { hecHealthRoutes } from './shippers/hec/routes.js'
+import { esClusterRoutes } from './shippers/elasticsearch/cluster.js'
+import { ES_PREFIX } from './shippers/elasticsearch/routes.js'
 import type { Endpoint } from './stage/describe.js'
 import { startScorekeeping } from './scorecard/keeping.js'
 import { Scorecard } from './scorecard/scorecard.js'
@@ -118,6 +120,8 @@ export async function buildApp (options: AppOptions) {
   })
   await app.register(healthRoutes, { ready: () => chain.available })
   await app.register(hecHealthRoutes)
+  await app.register(esClusterRoutes, { prefix: ES_PREFIX, seed, clock, withRoot: true })
+  await app.register(esClusterRoutes, { seed, clock, withRoot: false })
   await app.register(stageRoutes, {
     facts: () => ({
       version: options.version ?? '0.0.0-dev',
@@ -165,7 +169,7 @@ export async function buildApp (options: AppOptions) {
   })
 
   await app.register(async function logs (logs) {
-    await chaosPipeline(logs, { config, chain, settings, clock, seed, draws: requestDraws(seed), held, rateLimitStore: redis?.rateLimitStore('logs') })
+    await chaosPipeline(logs, { config, chain, settings, clock, seed, draws: requestDraws(seed), batchDraws: requestDraws(`${seed}/batches`), held, rateLimitStore: redis?.rateLimitStore('logs') })
   })
 
   return app

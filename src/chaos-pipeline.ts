@@ -10,6 +10,7 @@ import type { HeldConnections } from './fire/held.js'
 import type { Random } from './fire/random.js'
 import { uploadBudget } from './http/upload-budget.js'
 import { logsIngestRoute, type IngestOptions } from './ingest/logs-route.js'
+import { esBulkRoutes, ES_PREFIX } from './shippers/elasticsearch/routes.js'
 import { datadogRoutes } from './shippers/datadog/routes.js'
 import { hecRoutes } from './shippers/hec/routes.js'
 import { lokiRoutes } from './shippers/loki/routes.js'
@@ -28,6 +29,8 @@ export interface ChaosPipelineOptions {
   clock: () => number
   seed: string
   draws: (request: number) => Random
+  /** The draws for the inside of request N's batch (items refused one by one, HEC acks). */
+  batchDraws: (request: number) => Random
   /** The connections faults hold open (delays, slow transfers, hangs). */
   held: HeldConnections
   /** The rate limit's shared counters, when replicas share them (Redis). */
@@ -86,6 +89,7 @@ export async function chaosPipeline (app: FastifyInstance, options: ChaosPipelin
     chain,
     clock,
     settings,
+    batchDraws: options.batchDraws,
     limits: { maxBodyBytes: config.maxBodyBytes, maxEntryBytes: config.maxEntryBytes },
     ingestToken: config.ingestToken
   }
@@ -93,4 +97,6 @@ export async function chaosPipeline (app: FastifyInstance, options: ChaosPipelin
   await app.register(hecRoutes, ingest)
   await app.register(lokiRoutes, ingest)
   await app.register(datadogRoutes, ingest)
+  await app.register(esBulkRoutes, { ...ingest, prefix: ES_PREFIX, documented: true })
+  await app.register(esBulkRoutes, { ...ingest, documented: false })
 }

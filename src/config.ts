@@ -1,5 +1,6 @@
 import { hostname, totalmem } from 'node:os'
 import { z } from 'zod'
+import { ITEM_REJECT_STATUSES, NO_BATCH_CHAOS, type BatchSettings, type ItemRejectStatus } from './fire/batches.js'
 import { CHAOS_PRESETS, NO_FAULT_SETTINGS, type ChaosPreset, type FaultSettings } from './fire/faults.js'
 
 const MiB = 1024 * 1024
@@ -92,6 +93,17 @@ const ENVIRONMENT = z.object({
   LOGFIRE_GARBAGE_RATE: optionalProbability(),
   LOGFIRE_STATUS_RATE: optionalProbability(),
   LOGFIRE_STATUS_CODES: statusCodes,
+  LOGFIRE_ITEM_REJECT_RATE: probability(NO_BATCH_CHAOS.itemRejectRate),
+  LOGFIRE_ITEM_REJECT_STATUSES: z.preprocess(unset, z.string()
+    .regex(new RegExp(`^\\s*(${ITEM_REJECT_STATUSES.join('|')})(\\s*,\\s*(${ITEM_REJECT_STATUSES.join('|')})){0,7}\\s*$`), { error: `a comma-separated list of ${ITEM_REJECT_STATUSES.join(', ')}` })
+    .transform((list) => list.split(',').map(Number) as ItemRejectStatus[])
+    .optional()),
+  LOGFIRE_HEC_ACK: flag(false),
+  LOGFIRE_ACK_LOSS_RATE: probability(NO_BATCH_CHAOS.ackLossRate),
+  LOGFIRE_ACK_DELAY_RATE: probability(NO_BATCH_CHAOS.ackDelayRate),
+  LOGFIRE_ACK_DELAY_MS: integer(0, 3_600_000, NO_BATCH_CHAOS.ackDelayMs),
+  LOGFIRE_MAX_ACK_CHANNELS: integer(1, 10_000_000, 10_000),
+  LOGFIRE_MAX_PENDING_ACKS: integer(1, 10_000_000, 10_000),
   LOGFIRE_MAX_ENTRIES_PER_REQUEST: integer(0, 100_000_000, 0),
   LOGFIRE_MAX_FORCED_DELAY_MS: integer(0, 3_600_000, 60_000),
   LOGFIRE_MAX_HELD_CONNECTIONS: integer(0, 1_000_000, 256),
@@ -141,6 +153,10 @@ export interface Config {
   chaosOverride: boolean
   /** The faults below the status line: LOGFIRE_CHAOS_PRESET, then each variable set. */
   faults: FaultSettings
+  /** The chaos inside an accepted batch: items refused one by one, HEC acks that lie. */
+  batches: BatchSettings
+  /** Splunk HEC indexer acknowledgement (LOGFIRE_HEC_ACK): every request needs a channel, and gets an ackId. */
+  hecAck: boolean
   /** A batch of more entries is refused with a 413; 0 takes any. */
   maxEntriesPerRequest: number
   /** The longest delay or slow transfer X-Logfire-Chaos may ask for. */
@@ -185,6 +201,10 @@ export interface MemoryBudgets {
   maxHeldConnections: number
   /** Canary runs the scorecard keeps; past it the least recently active is forgotten. */
   maxCanaryRuns: number
+  /** HEC ack channels remembered at once; past it the least recently used is forgotten. */
+  maxAckChannels: number
+  /** Acknowledgements pending per HEC channel; past it the oldest is forgotten (it reads false). */
+  maxPendingAcks: number
   /** GET /logs/stream viewers at once; past it a 503. */
   maxStreamClients: number
   /** How far a viewer may fall behind the chain's head before it is dropped (it resumes with Last-Event-ID). */
@@ -253,6 +273,8 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
       maxConnections: e.LOGFIRE_MAX_CONNECTIONS,
       maxHeldConnections: e.LOGFIRE_MAX_HELD_CONNECTIONS,
       maxCanaryRuns: e.LOGFIRE_MAX_CANARY_RUNS,
+      maxAckChannels: e.LOGFIRE_MAX_ACK_CHANNELS,
+      maxPendingAcks: e.LOGFIRE_MAX_PENDING_ACKS,
       maxStreamClients: e.LOGFIRE_MAX_STREAM_CLIENTS,
       maxStreamLagBytes: e.LOGFIRE_MAX_STREAM_LAG_BYTES
     },
@@ -266,6 +288,14 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
     metricsToken: e.LOGFIRE_METRICS_TOKEN,
     chaosOverride: e.LOGFIRE_CHAOS_OVERRIDE,
     faults: faultSettings(e),
+    batches: {
+      itemRejectRate: e.LOGFIRE_ITEM_REJECT_RATE,
+      itemRejectStatuses: e.LOGFIRE_ITEM_REJECT_STATUSES ?? NO_BATCH_CHAOS.itemRejectStatuses,
+      ackLossRate: e.LOGFIRE_ACK_LOSS_RATE,
+      ackDelayRate: e.LOGFIRE_ACK_DELAY_RATE,
+      ackDelayMs: e.LOGFIRE_ACK_DELAY_MS
+    },
+    hecAck: e.LOGFIRE_HEC_ACK,
     maxEntriesPerRequest: e.LOGFIRE_MAX_ENTRIES_PER_REQUEST,
     maxForcedDelayMs: e.LOGFIRE_MAX_FORCED_DELAY_MS,
     trustProxy: e.LOGFIRE_TRUST_PROXY,

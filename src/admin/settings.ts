@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { Config } from '../config.js'
 import type { Chain } from '../chain/chain.js'
+import { ITEM_REJECT_STATUSES, type BatchSettings } from '../fire/batches.js'
 import type { ChaosRates } from '../fire/chaos.js'
 import { FAULT_NAMES, FAULT_RATES } from '../fire/faults.js'
 
@@ -8,7 +9,7 @@ import { FAULT_NAMES, FAULT_RATES } from '../fire/faults.js'
  * The knobs a speaker or a test may turn while logfire runs. One object per
  * app, read on every request, so a change applies to the very next one.
  */
-export interface LiveSettings extends ChaosRates {
+export interface LiveSettings extends ChaosRates, BatchSettings {
   gdpr: boolean
   /** Whether clients may steer their own fate with X-Logfire-Chaos. */
   override: boolean
@@ -24,7 +25,9 @@ export function initialSettings (config: Config): LiveSettings {
     override: config.chaosOverride,
     maxEntriesPerRequest: config.maxEntriesPerRequest,
     ...config.faults,
-    statusCodes: [...config.faults.statusCodes]
+    statusCodes: [...config.faults.statusCodes],
+    ...config.batches,
+    itemRejectStatuses: [...config.batches.itemRejectStatuses]
   }
 }
 
@@ -54,7 +57,12 @@ const SETTINGS = {
   closeRate: rate.describe('Share of requests read, then closed without an answer: nothing stored'),
   garbageRate: rate.describe('Share of requests stored, then answered with a 200 and a broken body'),
   statusRate: rate.describe('Share of requests answered with one of statusCodes: nothing stored'),
-  statusCodes: z.array(z.number().int().min(400).max(599)).min(1).max(32).describe('The statuses statusRate picks from, evenly')
+  statusCodes: z.array(z.number().int().min(400).max(599)).min(1).max(32).describe('The statuses statusRate picks from, evenly'),
+  itemRejectRate: rate.describe('Share of the items of an accepted batch refused one by one: Elasticsearch _bulk items get an error status, OTLP records a partialSuccess; the rest are stored'),
+  itemRejectStatuses: z.array(z.union(ITEM_REJECT_STATUSES.map((status) => z.literal(status)))).min(1).max(8).describe(`The statuses a refused _bulk item gets, picked evenly: ${ITEM_REJECT_STATUSES.join(', ')}`),
+  ackLossRate: rate.describe('Share of Splunk HEC ack-mode requests answered 200 with an ackId, then never stored: the ack stays false'),
+  ackDelayRate: rate.describe('Share of Splunk HEC ack-mode requests stored at once, but acknowledged only after ackDelayMs'),
+  ackDelayMs: ms.describe('How late a late HEC acknowledgement turns true')
 }
 
 /** A change to the settings: any subset. `wipeRate` is the old name of `burnRate`. */
@@ -82,6 +90,9 @@ export function settingsHeader (settings: LiveSettings): string {
     const rate = settings[FAULT_RATES[name]]
     if (rate > 0) header += `; ${name}=${rate}`
   }
+  if (settings.itemRejectRate > 0) header += `; item-reject=${settings.itemRejectRate}`
+  if (settings.ackLossRate > 0) header += `; ack-loss=${settings.ackLossRate}`
+  if (settings.ackDelayRate > 0) header += `; ack-delay=${settings.ackDelayRate}`
   if (settings.maxEntriesPerRequest > 0) header += `; max-entries=${settings.maxEntriesPerRequest}`
   return header
 }

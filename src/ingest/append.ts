@@ -3,6 +3,7 @@ import type { LiveSettings } from '../admin/settings.js'
 import type { AppendOutcome } from '../chain/backend.js'
 import type { Chain } from '../chain/chain.js'
 import { ChainBurned, tooManyEntries, withExtras } from '../errors.js'
+import type { RefusedItem } from '../fire/batches.js'
 import type { ChaosRoll } from '../fire/chaos.js'
 import { refuseEuMentions } from '../gdpr/guard.js'
 import { canaryLinesByRun } from '../scorecard/token.js'
@@ -39,6 +40,49 @@ export function appendEntries (context: AppendContext, entries: readonly string[
       .catch((error: unknown) => { throw scoredRefusal(context.chain, entries, request, error) })
   } catch (error) {
     throw scoredRefusal(context.chain, entries, request, error)
+  }
+}
+
+/**
+ * A batch some of whose items the chaos refuses one by one (rollRefusedItems):
+ * the batch limit and GDPR judge every entry, the burn the whole request, and
+ * only the others are stored, in one append. The refused canary lines go on
+ * the scorecard with their status. Undefined when nothing was left to store.
+ */
+export function appendExcept (context: AppendContext, entries: readonly string[], refused: readonly RefusedItem[], request: AppendRequest): Appended | Promise<Appended> | undefined {
+  if (refused.length === 0) return appendEntries(context, entries, request)
+  checkEntries(context, entries, request)
+  const skipped = new Set(refused.map((item) => item.index))
+  const kept = entries.filter((_, index) => !skipped.has(index))
+  if (kept.length === 0 && !request.chaos.burn) {
+    scoreRefusedItems(context.chain, entries, refused, request)
+    return undefined
+  }
+  // The whole request refused after all (410): the refused items are scored with it.
+  const refusedWhole = (error: unknown): unknown => scoredRefusal(context.chain, refused.map(({ index }) => entries[index] as string), request, error)
+  let appended: Appended | Promise<Appended>
+  try {
+    appended = appendEntries(context, kept, request)
+  } catch (error) {
+    throw refusedWhole(error)
+  }
+  if (appended instanceof Promise) {
+    return appended.then((settled) => { scoreRefusedItems(context.chain, entries, refused, request); return settled }, (error: unknown) => { throw refusedWhole(error) })
+  }
+  scoreRefusedItems(context.chain, entries, refused, request)
+  return appended
+}
+
+function scoreRefusedItems (chain: Chain, entries: readonly string[], refused: readonly RefusedItem[], request: AppendRequest): void {
+  const byStatus = new Map<number, string[]>()
+  for (const { index, status } of refused) {
+    const list = byStatus.get(status) ?? []
+    list.push(entries[index] as string)
+    byStatus.set(status, list)
+  }
+  for (const [status, list] of byStatus) {
+    const lines = canaryLinesByRun(list)
+    if (lines !== undefined) chain.publish({ type: 'refused', request: request.requestNumber, status, lines })
   }
 }
 

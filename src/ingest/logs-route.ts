@@ -5,6 +5,7 @@ import { documented, chaosErrors, CHAOS_HEADERS, optionalToken, INGEST_HEADERS }
 import { bearerToken } from '../http/tokens.js'
 import { tokenGuard } from '../http/token-guard.js'
 import { appendEntries, type AppendContext } from './append.js'
+import type { BatchChaosContext } from './batch-chaos.js'
 import { logsFormat, type BodyLimits } from './body.js'
 import { parseBodiesAs, requestEntries } from './parser.js'
 
@@ -29,7 +30,7 @@ const appendResult = z.object({
   blocks: z.array(blockSchema)
 })
 
-export interface IngestOptions extends AppendContext {
+export interface IngestOptions extends AppendContext, BatchChaosContext {
   limits: BodyLimits
   /** LOGFIRE_INGEST_TOKEN: every ingest route needs it when set. */
   ingestToken: string | undefined

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { EmptyBody } from '../errors.js'
-import { bodyToEntries, type BodyFormat, type BodyLimits } from './body.js'
+import { bodyToEntries, type BodyFormat, type BodyHeaders, type BodyLimits } from './body.js'
 
 /**
  * Every Content-Type of the routes in `app` goes through one parser that
@@ -8,13 +8,18 @@ import { bodyToEntries, type BodyFormat, type BodyLimits } from './body.js'
  * form-encoded text. The parsed body is the request's entries.
  */
 export function parseBodiesAs (app: FastifyInstance, format: BodyFormat, limits: BodyLimits): void {
+  parseBodiesWith(app, (raw, headers) => bodyToEntries(raw, headers, limits, format))
+}
+
+/** Every Content-Type of the routes in `app` read by `read`, from the raw bytes; what it returns is the body. */
+export function parseBodiesWith (app: FastifyInstance, read: (raw: Buffer, headers: BodyHeaders) => unknown): void {
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, raw, done) => {
     try {
-      done(null, bodyToEntries(raw as Buffer, {
+      done(null, read(raw as Buffer, {
         contentType: request.headers['content-type'],
         contentEncoding: request.headers['content-encoding']
-      }, limits, format))
+      }))
     } catch (error) {
       done(error as Error)
     }

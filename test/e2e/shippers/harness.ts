@@ -32,6 +32,8 @@ export async function startLogfire (overrides: Partial<Config> = {}) {
     app,
     /** POSTs to one path, in the order they were answered. */
     posts: (url: string) => requestLog.filter((line) => line.method === 'POST' && line.url === url),
+    /** Requests of one method to one path, query string left off. */
+    requests: (method: string, path: string) => requestLog.filter((line) => line.method === method && line.url.split('?')[0] === path),
     /** Stream events of one type: block, burn, fire, gdpr. */
     events: (type: string) => stream.events.filter((event) => event.event === type),
     /** Stops honouring X-Logfire-Chaos, as a speaker would from the admin panel. */
