@@ -20,6 +20,8 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 RUN node -e "const dev = Object.keys(require('./package.json').devDependencies).filter((name) => require('node:fs').existsSync('node_modules/' + name)); if (dev.length > 0) { console.error('dev dependencies in the image: ' + dev.join(', ')); process.exit(1) }"
 COPY --from=build /app/dist ./dist
 COPY public ./public
+# The OTLP .proto files POST /v1/logs decodes with, read at start.
+COPY proto ./proto
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \

@@ -11,6 +11,7 @@ import type { Random } from './fire/random.js'
 import { uploadBudget } from './http/upload-budget.js'
 import { logsIngestRoute, type IngestOptions } from './ingest/logs-route.js'
 import { esBulkRoutes, ES_PREFIX } from './shippers/elasticsearch/routes.js'
+import { otlpRoutes } from './shippers/otlp/routes.js'
 import { datadogRoutes } from './shippers/datadog/routes.js'
 import { hecRoutes } from './shippers/hec/routes.js'
 import { lokiRoutes } from './shippers/loki/routes.js'
@@ -99,4 +100,5 @@ export async function chaosPipeline (app: FastifyInstance, options: ChaosPipelin
   await app.register(datadogRoutes, ingest)
   await app.register(esBulkRoutes, { ...ingest, prefix: ES_PREFIX, documented: true })
   await app.register(esBulkRoutes, { ...ingest, documented: false })
+  await app.register(otlpRoutes, { ...ingest, maxBlocks: config.maxBlocks })
 }

@@ -30,18 +30,18 @@ export const NO_BATCH_CHAOS: BatchSettings = {
   ackDelayMs: 30_000
 }
 
-/** A refused item: its place in the batch, and the status it gets. */
-export interface RefusedItem { index: number, status: ItemRejectStatus }
+/** A refused item: its place in the batch, and the status it gets (200 for an OTLP record: refused inside a success). */
+export interface RefusedItem { index: number, status: number }
 
 /**
  * The items of a batch of `count` refused one by one: one draw per item, in
  * order, then one per refused item for its status. No draw at all while the
  * rate is 0.
  */
-export function rollRefusedItems (random: Random, count: number, settings: Pick<BatchSettings, 'itemRejectRate' | 'itemRejectStatuses'>): RefusedItem[] {
+export function rollRefusedItems (random: Random, count: number, settings: Pick<BatchSettings, 'itemRejectRate' | 'itemRejectStatuses'>): Array<{ index: number, status: ItemRejectStatus }> {
   const rate = settings.itemRejectRate
   if (rate === 0) return []
-  const refused: RefusedItem[] = []
+  const refused: Array<{ index: number, status: ItemRejectStatus }> = []
   for (let index = 0; index < count; index++) {
     if (random() < rate) refused.push({ index, status: 429 })
   }

@@ -1,5 +1,5 @@
 import type { LiveSettings } from '../admin/settings.js'
-import { rollRefusedItems, type RefusedItem } from '../fire/batches.js'
+import { rollRefusedItems, type ItemRejectStatus } from '../fire/batches.js'
 import type { Random } from '../fire/random.js'
 
 export interface BatchChaosContext {
@@ -20,7 +20,7 @@ export function chosenByClient (settings: LiveSettings, request: BatchRequest): 
 }
 
 /** The items of a batch of `count` that the chaos refuses one by one (itemRejectRate). */
-export function refusedItems (context: BatchChaosContext, request: BatchRequest, count: number): RefusedItem[] {
+export function refusedItems (context: BatchChaosContext, request: BatchRequest, count: number): Array<{ index: number, status: ItemRejectStatus }> {
   if (context.settings.itemRejectRate === 0 || chosenByClient(context.settings, request)) return []
   return rollRefusedItems(context.batchDraws(request.requestNumber), count, context.settings)
 }

@@ -21,6 +21,11 @@ export async function startLogfire (overrides: Partial<Config> = {}) {
   })
   const app = await buildTestApp({ adminToken: 'admin-token', ...overrides }, { logger: pino({ level: 'info' }, logStream), clock: Date.now })
   const base = await app.listen({ port: 0, host: '127.0.0.1' })
+  // The headers each request arrived with, from the socket's side of Fastify.
+  const arrivals: Array<{ method: string, url: string, headers: Record<string, string | string[] | undefined> }> = []
+  app.server.on('request', (request: { method: string, url: string, headers: Record<string, string | string[] | undefined> }) => {
+    arrivals.push({ method: request.method, url: request.url, headers: request.headers })
+  })
   const stream = openStream(`${base}/logs/stream`)
   await stream.connected()
 
@@ -32,6 +37,8 @@ export async function startLogfire (overrides: Partial<Config> = {}) {
     app,
     /** POSTs to one path, in the order they were answered. */
     posts: (url: string) => requestLog.filter((line) => line.method === 'POST' && line.url === url),
+    /** The headers of each request to one path, as they arrived. */
+    headersOf: (path: string) => arrivals.filter((arrival) => arrival.url.split('?')[0] === path).map((arrival) => arrival.headers),
     /** Requests of one method to one path, query string left off. */
     requests: (method: string, path: string) => requestLog.filter((line) => line.method === method && line.url.split('?')[0] === path),
     /** Stream events of one type: block, burn, fire, gdpr. */
