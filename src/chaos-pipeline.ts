@@ -13,6 +13,7 @@ import { logsIngestRoute, type IngestOptions } from './ingest/logs-route.js'
 import { esBulkRoutes, ES_PREFIX } from './shippers/elasticsearch/routes.js'
 import { otlpRoutes } from './shippers/otlp/routes.js'
 import { datadogRoutes } from './shippers/datadog/routes.js'
+import { AckLedger } from './shippers/hec/acks.js'
 import { hecRoutes } from './shippers/hec/routes.js'
 import { lokiRoutes } from './shippers/loki/routes.js'
 
@@ -95,7 +96,7 @@ export async function chaosPipeline (app: FastifyInstance, options: ChaosPipelin
     ingestToken: config.ingestToken
   }
   await app.register(logsIngestRoute, ingest)
-  await app.register(hecRoutes, ingest)
+  await app.register(hecRoutes, { ...ingest, acks: config.hecAck ? new AckLedger({ maxChannels: config.memory.maxAckChannels, maxPendingAcks: config.memory.maxPendingAcks }, clock) : undefined })
   await app.register(lokiRoutes, ingest)
   await app.register(datadogRoutes, ingest)
   await app.register(esBulkRoutes, { ...ingest, prefix: ES_PREFIX, documented: true })

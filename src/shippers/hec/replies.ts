@@ -12,6 +12,9 @@ const HEC_CODES: Record<string, [number, string]> = {
   LOGFIRE_EMPTY_BODY: [5, 'No data'],
   LOGFIRE_HEC_EVENT_REQUIRED: [12, 'Event field is required'],
   LOGFIRE_HEC_EVENT_BLANK: [13, 'Event field cannot be blank'],
+  LOGFIRE_HEC_CHANNEL_MISSING: [10, 'Data channel is missing'],
+  LOGFIRE_HEC_CHANNEL_INVALID: [11, 'Invalid data channel'],
+  LOGFIRE_HEC_ACK_DISABLED: [14, 'ACK is disabled'],
   LOGFIRE_INTERNAL: [8, 'Internal server error'],
   // A burnt chain lost data on the server's side; HEC has no "gone".
   LOGFIRE_BURNED: [8, 'Internal server error'],

@@ -1,13 +1,17 @@
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { documented, errorSchema, chaosErrors, CHAOS_HEADERS, optionalToken, INGEST_HEADERS } from '../../http/responses.js'
 import { errorReplier } from '../../http/errors.js'
 import { schemeCredentials } from '../../http/tokens.js'
 import { tokenGuard } from '../../http/token-guard.js'
-import { appendEntries } from '../../ingest/append.js'
+import { HecAckDisabled, HecChannelInvalid, HecChannelMissing, InvalidRequest } from '../../errors.js'
+import { rollAckFate } from '../../fire/batches.js'
+import { appendEntries, appendExcept } from '../../ingest/append.js'
+import { chosenByClient } from '../../ingest/batch-chaos.js'
 import type { BodyFormat } from '../../ingest/body.js'
 import type { IngestOptions } from '../../ingest/logs-route.js'
-import { parseBodiesAs, requestEntries } from '../../ingest/parser.js'
+import { parseBodiesAs, parseBodiesWith, requestEntries } from '../../ingest/parser.js'
+import { channelOf, type AckLedger } from './acks.js'
 import { hecEventFormat, hecRawFormat } from './events.js'
 import { HEC_HEALTHY, HEC_SUCCESS, hecErrorBody } from './replies.js'
 
@@ -31,7 +35,8 @@ const HEC_DOCS = {
  * splunk output, Vector's splunk_hec sink) need nothing changed but the URL.
  * Every error is in HEC's shape: HEC clients only see a failure in `code`.
  */
-export const hecRoutes: FastifyPluginAsync<IngestOptions> = async (app, options) => {
+export const hecRoutes: FastifyPluginAsync<IngestOptions & { acks: AckLedger | undefined }> = async (app, options) => {
+  const { acks } = options
   app.setErrorHandler(errorReplier(options.limits.maxBodyBytes, hecErrorBody))
   const onRequest = tokenGuard({
     expected: options.ingestToken,
@@ -43,12 +48,50 @@ export const hecRoutes: FastifyPluginAsync<IngestOptions> = async (app, options)
     parseBodiesAs(scope, format, options.limits)
     for (const url of urls) {
       scope.post(url, { onRequest, config: { docs: { chaos: true, headers: INGEST_HEADERS, body: docs.body } }, schema: { ...HEC_DOCS, summary: docs.summary } }, async (request, reply) => {
+        reply.type('application/json; charset=utf-8')
+        if (acks !== undefined) return await acknowledged(acks, request)
         const appended = appendEntries(options, requestEntries(request), request)
         if (appended instanceof Promise) await appended
-        return reply.type('application/json; charset=utf-8').send(HEC_SUCCESS)
+        return reply.send(HEC_SUCCESS)
       })
     }
   }
+  // Ack mode: the request's channel gets an ackId, whose fate the chaos may
+  // bend: lost (never stored, never true) or late (stored, true later).
+  async function acknowledged (ledger: AckLedger, request: FastifyRequest): Promise<string> {
+    const { channel } = requestChannel(request)
+    const entries = requestEntries(request)
+    const fate = chosenByClient(options.settings, request) ? { kind: 'true' as const } : rollAckFate(options.batchDraws(request.requestNumber), options.settings)
+    const everything = fate.kind === 'lost' ? entries.map((_, index) => ({ index, status: 200 })) : []
+    const appended = appendExcept(options, entries, everything, request)
+    if (appended instanceof Promise) await appended
+    if (fate.kind === 'lost') request.log.warn({ ack: { fate: 'lost', request: request.requestNumber } }, 'ack lost')
+    const now = options.clock()
+    const ackId = ledger.issue(channel, fate.kind === 'lost' ? Infinity : fate.kind === 'late' ? now + fate.ms : now)
+    return `{"text":"Success","code":0,"ackId":${ackId}}`
+  }
+
+  await app.register(async (scope) => {
+    parseBodiesWith(scope, (raw) => raw)
+    scope.post('/services/collector/ack', {
+      onRequest,
+      schema: {
+        tags: ['ingest'],
+        summary: 'Splunk HEC: indexer acknowledgements',
+        description: 'With LOGFIRE_HEC_ACK=true: {"acks":[0,1]} answers {"acks":{"0":true,"1":false}}. An id reported true is forgotten. ackLossRate and ackDelayRate bend the answers.',
+        security: optionalToken('splunkToken'),
+        response: {
+          200: documented(z.object({ acks: z.record(z.string(), z.boolean()) }), 'Each id asked about: true once indexed', CHAOS_HEADERS),
+          ...chaosErrors({ guarded: true, shape: hecError })
+        }
+      }
+    }, async (request, reply) => {
+      if (acks === undefined) throw new HecAckDisabled()
+      const { channel } = requestChannel(request)
+      return reply.type('application/json; charset=utf-8').send(JSON.stringify({ acks: acks.query(channel, ackIds(request.body)) }))
+    })
+  })
+
   await app.register(collect(hecEventFormat, ['/services/collector', '/services/collector/event', '/services/collector/event/1.0'], {
     summary: 'Splunk HEC: JSON events',
     body: { 'application/json': HEC_EVENTS, 'application/x-www-form-urlencoded': HEC_EVENTS }
@@ -57,6 +100,29 @@ export const hecRoutes: FastifyPluginAsync<IngestOptions> = async (app, options)
     summary: 'Splunk HEC: raw lines',
     body: { 'text/plain': z.string().describe('One entry per non-blank line') }
   }))
+}
+
+function requestChannel (request: FastifyRequest): { channel: string } {
+  const header = request.headers['x-splunk-request-channel']
+  const found = channelOf(typeof header === 'string' ? header : (request.query as { channel?: string }).channel)
+  if (found === 'missing') throw new HecChannelMissing()
+  if (found === 'invalid') throw new HecChannelInvalid()
+  return found
+}
+
+// {"acks":[0,1,2]}: at most 10,000 ids, each a whole number.
+function ackIds (body: unknown): number[] {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(Buffer.isBuffer(body) ? body.toString('utf8') : '')
+  } catch {
+    throw new InvalidRequest('the body must be {"acks":[ids]}')
+  }
+  const ids = (parsed as { acks?: unknown } | null)?.acks
+  if (!Array.isArray(ids) || ids.length === 0 || ids.length > 10_000 || !ids.every((id) => Number.isSafeInteger(id) && id >= 0)) {
+    throw new InvalidRequest('acks must be a list of 1 to 10,000 ackIds')
+  }
+  return ids as number[]
 }
 
 /** HEC's health check, which Vector and others call before sending: outside the fire, and open. */
