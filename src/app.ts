@@ -25,7 +25,7 @@ import { metricsRoutes } from './metrics/routes.js'
 import { securityHeaders } from './http/security-headers.js'
 import { OneLinePerRequest } from './http/request-log.js'
 import { hecHealthRoutes } from './shippers/hec/routes.js'
-import { esClusterRoutes } from './shippers/elasticsearch/cluster.js'
+import { catHealth, esClusterRoutes } from './shippers/elasticsearch/cluster.js'
 import { ES_PREFIX } from './shippers/elasticsearch/routes.js'
 import type { Endpoint } from './stage/describe.js'
 import { startScorekeeping } from './scorecard/keeping.js'
@@ -120,8 +120,8 @@ export async function buildApp (options: AppOptions) {
   })
   await app.register(healthRoutes, { ready: () => chain.available })
   await app.register(hecHealthRoutes)
-  await app.register(esClusterRoutes, { prefix: ES_PREFIX, seed, clock, withRoot: true })
-  await app.register(esClusterRoutes, { seed, clock, withRoot: false })
+  await app.register(esClusterRoutes, { prefix: ES_PREFIX, seed, clock })
+  await app.register(catHealth, { clock })
   await app.register(stageRoutes, {
     facts: () => ({
       version: options.version ?? '0.0.0-dev',

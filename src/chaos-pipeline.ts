@@ -99,7 +99,8 @@ export async function chaosPipeline (app: FastifyInstance, options: ChaosPipelin
   await app.register(hecRoutes, { ...ingest, acks: config.hecAck ? new AckLedger({ maxChannels: config.memory.maxAckChannels, maxPendingAcks: config.memory.maxPendingAcks }, clock) : undefined })
   await app.register(lokiRoutes, ingest)
   await app.register(datadogRoutes, ingest)
-  await app.register(esBulkRoutes, { ...ingest, prefix: ES_PREFIX, documented: true })
-  await app.register(esBulkRoutes, { ...ingest, documented: false })
+  await app.register(esBulkRoutes, { ...ingest, prefix: ES_PREFIX })
+  // Also at the root, for clients given a host and port but no path (rsyslog).
+  await app.register(esBulkRoutes, ingest)
   await app.register(otlpRoutes, { ...ingest, maxBlocks: config.maxBlocks })
 }

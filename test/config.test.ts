@@ -1,6 +1,7 @@
 import { hostname } from 'node:os'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, containerMemoryLimit, defaultBudgets, loadConfig } from '../src/config.js'
+import { NO_BATCH_CHAOS } from '../src/fire/batches.js'
 import { CHAOS_PRESETS, FAULT_NAMES, FAULT_RATES, NO_FAULT_SETTINGS } from '../src/fire/faults.js'
 
 const MiB = 1024 * 1024
@@ -24,6 +25,8 @@ describe('loadConfig', () => {
         maxConnections: 1024,
         maxHeldConnections: 256,
         maxCanaryRuns: 100,
+        maxAckChannels: 10_000,
+        maxPendingAcks: 10_000,
         maxStreamClients: 100,
         maxStreamLagBytes: 4 * MiB
       },
@@ -37,6 +40,8 @@ describe('loadConfig', () => {
       metricsToken: undefined,
       chaosOverride: true,
       faults: NO_FAULT_SETTINGS,
+      batches: NO_BATCH_CHAOS,
+      hecAck: false,
       maxEntriesPerRequest: 0,
       maxForcedDelayMs: 60_000,
       trustProxy: false,
@@ -97,6 +102,14 @@ describe('loadConfig', () => {
       LOGFIRE_MAX_FORCED_DELAY_MS: '5000',
       LOGFIRE_MAX_HELD_CONNECTIONS: '8',
       LOGFIRE_MAX_CANARY_RUNS: '3',
+      LOGFIRE_ITEM_REJECT_RATE: '0.25',
+      LOGFIRE_ITEM_REJECT_STATUSES: '429, 409',
+      LOGFIRE_HEC_ACK: 'true',
+      LOGFIRE_ACK_LOSS_RATE: '0.1',
+      LOGFIRE_ACK_DELAY_RATE: '0.2',
+      LOGFIRE_ACK_DELAY_MS: '500',
+      LOGFIRE_MAX_ACK_CHANNELS: '4',
+      LOGFIRE_MAX_PENDING_ACKS: '5',
       LOGFIRE_TRUST_PROXY: 'true',
       LOGFIRE_RULES: 'rules.yaml',
       LOGFIRE_ADMIN_ROLE_PATTERN: '*:role/Break*Glass',
@@ -121,6 +134,8 @@ describe('loadConfig', () => {
         maxConnections: 50,
         maxHeldConnections: 8,
         maxCanaryRuns: 3,
+        maxAckChannels: 4,
+        maxPendingAcks: 5,
         maxStreamClients: 5,
         maxStreamLagBytes: 70_000
       },
@@ -152,6 +167,8 @@ describe('loadConfig', () => {
         statusRate: 0.9,
         statusCodes: [429, 502]
       },
+      batches: { itemRejectRate: 0.25, itemRejectStatuses: [429, 409], ackLossRate: 0.1, ackDelayRate: 0.2, ackDelayMs: 500 },
+      hecAck: true,
       maxEntriesPerRequest: 500,
       maxForcedDelayMs: 5000,
       trustProxy: true,
@@ -195,6 +212,8 @@ describe('loadConfig', () => {
     [{ LOGFIRE_CHAOS_PRESET: 'apocalypse' }, 'LOGFIRE_CHAOS_PRESET must be one of hostile-network, got "apocalypse"'],
     [{ LOGFIRE_RESET_RATE: '5%' }, 'LOGFIRE_RESET_RATE must be a number from 0 to 1, got "5%"'],
     [{ LOGFIRE_DELAY_DISTRIBUTION: 'normal' }, 'LOGFIRE_DELAY_DISTRIBUTION must be uniform or lognormal'],
+    [{ LOGFIRE_ITEM_REJECT_STATUSES: '418' }, 'LOGFIRE_ITEM_REJECT_STATUSES must be a comma-separated list of 400, 409, 429, 500, 503'],
+    [{ LOGFIRE_ACK_LOSS_RATE: '2' }, 'LOGFIRE_ACK_LOSS_RATE must be a number from 0 to 1'],
     [{ LOGFIRE_STATUS_CODES: '200' }, 'LOGFIRE_STATUS_CODES must be a comma-separated list of statuses from 400 to 599'],
     [{ LOGFIRE_STATUS_CODES: '503,' }, 'LOGFIRE_STATUS_CODES must be a comma-separated list'],
     [{ LOGFIRE_HANG_MS: '0' }, 'LOGFIRE_HANG_MS must be an integer from 1'],

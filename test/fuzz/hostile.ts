@@ -7,9 +7,14 @@ import { buildApp } from '../../src/app.js'
 import { verifyChain } from '../../src/chain/verify.js'
 import { ChainStore } from '../../src/chain/store.js'
 import { loadConfig, type Config } from '../../src/config.js'
-import { bodyToEntries, logsFormat, type BodyFormat } from '../../src/ingest/body.js'
+import { bodyToEntries, logsFormat, utf8Text, type BodyHeaders, type BodyLimits } from '../../src/ingest/body.js'
+import { decodeBody } from '../../src/ingest/decode.js'
+import { parseBulk } from '../../src/shippers/elasticsearch/bulk.js'
 import { hecEventFormat, hecRawFormat } from '../../src/shippers/hec/events.js'
 import { lokiPushFormat } from '../../src/shippers/loki/push.js'
+import { logEntries } from '../../src/shippers/otlp/records.js'
+import { decodeExportRequest, loadOtlpSchema } from '../../src/shippers/otlp/schema.js'
+import { encodingOf } from '../../src/shippers/otlp/replies.js'
 import { bodyOf, exchange, statusOf } from '../fire/raw-client.js'
 
 /*
@@ -18,14 +23,33 @@ import { bodyOf, exchange, statusOf } from '../fire/raw-client.js'
  * fixed seed) and `npm run fuzz` (100,000 cases or more).
  */
 
-const ROUTES: Record<string, { format: BodyFormat, success: number }> = {
-  '/logs': { format: logsFormat, success: 200 },
-  '/services/collector': { format: hecEventFormat, success: 200 },
-  '/services/collector/event': { format: hecEventFormat, success: 200 },
-  '/services/collector/event/1.0': { format: hecEventFormat, success: 200 },
-  '/services/collector/raw': { format: hecRawFormat, success: 200 },
-  '/loki/api/v1/push': { format: lokiPushFormat, success: 204 },
-  '/api/v2/logs': { format: logsFormat, success: 202 }
+const otlp = loadOtlpSchema()
+
+// 50 MB of zeros in about 50 KB of gzip: the decoded size is capped, a 413.
+const GZIP_BOMB = gzipSync(Buffer.alloc(50 * 1024 * 1024))
+
+/** What an accepted request to a route must have stored: the entries its body holds. */
+type Expected = (body: Buffer, headers: BodyHeaders, limits: BodyLimits) => string[]
+
+const formatted = (format: Parameters<typeof bodyToEntries>[3]): Expected => (body, headers, limits) => bodyToEntries(body, headers, limits, format)
+const bulkEntries = (urlIndex: string | undefined): Expected => (body, headers, limits) =>
+  parseBulk(utf8Text({ kind: 'text', bytes: decodeBody(body, headers.contentEncoding, limits.maxBodyBytes), contentType: headers.contentType }), urlIndex, limits.maxEntryBytes)
+    .filter((item) => item.error === undefined).map((item) => item.entry)
+const otlpEntries: Expected = (body, headers, limits) =>
+  logEntries(decodeExportRequest(otlp, encodingOf(headers.contentType) ?? 'json', decodeBody(body, headers.contentEncoding, limits.maxBodyBytes)))
+
+type Shape = 'logfire' | 'hec' | 'es' | 'otlp'
+const ROUTES: Record<string, { entries: Expected, success: number, shape: Shape, documentedAs?: string }> = {
+  '/logs': { entries: formatted(logsFormat), success: 200, shape: 'logfire' },
+  '/services/collector': { entries: formatted(hecEventFormat), success: 200, shape: 'hec' },
+  '/services/collector/event': { entries: formatted(hecEventFormat), success: 200, shape: 'hec' },
+  '/services/collector/event/1.0': { entries: formatted(hecEventFormat), success: 200, shape: 'hec' },
+  '/services/collector/raw': { entries: formatted(hecRawFormat), success: 200, shape: 'hec' },
+  '/loki/api/v1/push': { entries: formatted(lokiPushFormat), success: 204, shape: 'logfire' },
+  '/api/v2/logs': { entries: formatted(logsFormat), success: 202, shape: 'logfire' },
+  '/es/_bulk': { entries: bulkEntries(undefined), success: 200, shape: 'es' },
+  '/es/fuzz/_bulk': { entries: bulkEntries('fuzz'), success: 200, shape: 'es', documentedAs: '/es/{index}/_bulk' },
+  '/v1/logs': { entries: otlpEntries, success: 200, shape: 'otlp' }
 }
 
 interface ChainState { length: number, epoch: number, head: string }
@@ -63,8 +87,44 @@ const canaryBody = fc.array(fc.oneof(
   )
 ), { minLength: 1, maxLength: 20 }).map((lines) => text(lines.join('\n')))
 
+// Elasticsearch _bulk: action and source pairs, some broken, some refused item by item.
+const bulkAction = fc.oneof(
+  fc.constantFrom('index', 'create', 'update', 'delete').map((action) => ({ [action]: { _index: 'fuzz', _id: action === 'update' || action === 'delete' ? 'id' : undefined } })),
+  fc.constantFrom({ index: {} }, { index: { _index: 'UPPER' } }, { index: { _type: '_doc', pipeline: 'p' } }, { upsert: {} }, { index: 1 }, { index: {}, create: {} })
+)
+const bulkSource = fc.oneof(fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }), fc.constantFrom({ doc: { a: 1 } }, { _id: 'meta' }, [1], 'text', null))
+const bulkBody = fc.array(fc.tuple(bulkAction, bulkSource, fc.boolean()), { minLength: 1, maxLength: 12 })
+  .map((pairs) => text(pairs.map(([action, source, crlf]) => JSON.stringify(action) + (crlf ? '\r\n' : '\n') + ('delete' in action ? '' : JSON.stringify(source) + '\n')).join('')))
+
+// OTLP log records, as JSON or protobuf, whole, truncated or bombs.
+const otlpValue = fc.oneof(fc.string().map((stringValue) => ({ stringValue })), fc.integer().map((intValue) => ({ intValue })), fc.boolean().map((boolValue) => ({ boolValue })), fc.double().map((doubleValue) => ({ doubleValue: Number.isFinite(doubleValue) ? doubleValue : 0 })))
+const otlpRecord = fc.record({
+  timeUnixNano: fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(String), fc.constantFrom('0', 'x', -1)),
+  severityNumber: fc.oneof(fc.integer({ min: 0, max: 24 }), fc.constant('INFO')),
+  body: otlpValue,
+  attributes: fc.array(fc.record({ key: fc.string({ maxLength: 10 }), value: otlpValue }), { maxLength: 4 }),
+  traceId: fc.oneof(fc.constant(undefined), fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => Buffer.from(b).toString('hex')), fc.constant('nothex'))
+}, { requiredKeys: [] })
+const otlpRequest = fc.array(otlpRecord, { maxLength: 10 }).map((logRecords) => ({ resourceLogs: [{ scopeLogs: [{ logRecords }] }] }))
+const otlpBody = fc.oneof(
+  otlpRequest.map((message) => text(JSON.stringify(message))),
+  fc.tuple(otlpRequest, fc.double({ min: 0, max: 1, noNaN: true })).map(([message, cut]) => {
+    let bytes: Buffer
+    try {
+      bytes = Buffer.from(otlp.request.encode(otlp.request.fromObject(JSON.parse(JSON.stringify(message)))).finish())
+    } catch {
+      bytes = Buffer.alloc(0)
+    }
+    return cut < 0.8 ? bytes : bytes.subarray(0, Math.floor(bytes.length * cut))
+  }),
+  fc.constantFrom(fieldBomb(), deepKvlist(3000))
+)
+
 const hostileBody = fc.oneof(
   { arbitrary: plausibleBody, weight: 8 },
+  { arbitrary: bulkBody, weight: 3 },
+  { arbitrary: otlpBody, weight: 3 },
+  fc.constant(GZIP_BOMB),
   { arbitrary: canaryBody, weight: 2 },
   { arbitrary: gdprBody, weight: 1 },
   fc.uint8Array({ maxLength: 2048 }).map((bytes) => Buffer.from(bytes)),
@@ -87,7 +147,7 @@ const hostileBody = fc.oneof(
 )
 
 const CONTENT_TYPES = [
-  undefined, 'text/plain', 'application/json', 'application/x-ndjson', 'application/x-www-form-urlencoded',
+  'application/x-protobuf', 'application/vnd.elasticsearch+x-ndjson; compatible-with=9', undefined, 'text/plain', 'application/json', 'application/x-ndjson', 'application/x-www-form-urlencoded',
   'application/msgpack', 'application/octet-stream', 'image/png', 'application/json, text/plain',
   'application/json; charset=latin1', 'multipart/form-data; boundary=x', 'x/y;;;=', '', ';', 'APPLICATION/JSON'
 ]
@@ -129,7 +189,7 @@ export const hostileRequest: fc.Arbitrary<HostileRequest> = fc.record({
   url: fc.constantFrom(...Object.keys(ROUTES)),
   body: hostileBody,
   // Mostly what shippers send, so that many requests get as far as the chain.
-  contentType: fc.oneof({ arbitrary: fc.constantFrom(undefined, 'text/plain', 'application/json'), weight: 3 }, fc.constantFrom(...CONTENT_TYPES)),
+  contentType: fc.oneof({ arbitrary: fc.constantFrom(undefined, 'text/plain', 'application/json', 'application/x-protobuf'), weight: 3 }, fc.constantFrom(...CONTENT_TYPES)),
   coding: fc.oneof({ arbitrary: fc.constant<Coding>('none'), weight: 4 }, fc.constantFrom(...CODINGS)),
   cut: fc.double({ min: 0, max: 0.99, noNaN: true }),
   chaos: fc.option(fc.oneof(
@@ -173,9 +233,9 @@ export async function fuzzTarget (seed = 'fuzz') {
 
     const injected = /status=/i.test(chaos) && response.body.includes('LOGFIRE_INJECTED_STATUS')
     if (status >= 500 && status !== 503 && !injected) fail('a 5xx that is neither lp0 on fire nor a status the chaos was asked for')
-    const responses = documented[request.url]!.post.responses
+    const responses = documented[ROUTES[request.url]!.documentedAs ?? request.url]!.post.responses
     if (!(String(status) in responses) && !(injected && `${String(status)[0]}XX` in responses)) fail('a status the OpenAPI document does not list')
-    checkShape(request.url, status, response, fail)
+    checkShape(ROUTES[request.url]!.shape, status, response, fail)
 
     const route = ROUTES[request.url]!
     checkChain(request, status === route.success, status === 410 && !injected, before, fail)
@@ -217,10 +277,10 @@ export async function fuzzTarget (seed = 'fuzz') {
     const route = ROUTES[request.url]!
     if (accepted) {
       // Accepted: exactly the entries of the body, in order, at the end of the chain.
-      const expected = bodyToEntries(request.body, {
+      const expected = route.entries(request.body, {
         contentType: request.headers['content-type'],
         contentEncoding: request.headers['content-encoding']
-      }, { maxBodyBytes: config.maxBodyBytes, maxEntryBytes: config.maxEntryBytes }, route.format)
+      }, { maxBodyBytes: config.maxBodyBytes, maxEntryBytes: config.maxEntryBytes })
       if (store.epoch !== before.epoch || store.length !== before.length + expected.length) fail(`accepted, but the chain went from ${before.length} to ${store.length} blocks for ${expected.length} entries`)
       const stored = Array.from({ length: expected.length }, (_, i) => store.at(before.length + i)?.data)
       if (JSON.stringify(stored) !== JSON.stringify(expected)) fail('accepted, but the chain does not hold exactly its entries')
@@ -234,9 +294,18 @@ export async function fuzzTarget (seed = 'fuzz') {
   return { app, store, send, close: () => app.close() }
 }
 
-function checkShape (url: string, status: number, response: LightMyRequestResponse, fail: (why: string) => never): void {
+function checkShape (shape: Shape, status: number, response: LightMyRequestResponse, fail: (why: string) => never): void {
   if (status === 204) {
     if (response.body !== '') fail('a 204 with a body')
+    return
+  }
+  if (shape === 'otlp' && response.headers['content-type'] === 'application/x-protobuf') {
+    try {
+      if (status < 300) otlp.response.decode(response.rawPayload)
+      else if (!String((otlp.status.toObject(otlp.status.decode(response.rawPayload)) as { message?: string }).message).startsWith('LOGFIRE_')) fail('a google.rpc.Status without logfire\'s code')
+    } catch {
+      fail('a protobuf reply that does not decode')
+    }
     return
   }
   let body: Record<string, unknown>
@@ -245,12 +314,38 @@ function checkShape (url: string, status: number, response: LightMyRequestRespon
   } catch {
     return fail('a reply that is not JSON')
   }
-  if (status < 300) return
-  const isHec = url.startsWith('/services/collector')
-  const error = (isHec ? body.logfire : body) as Record<string, unknown> | undefined
-  if (isHec && (typeof body.code !== 'number' || body.code === 0 || typeof body.text !== 'string')) fail('a HEC error without a non-zero HEC code')
+  if (status < 300) {
+    if (shape === 'es' && (typeof body.errors !== 'boolean' || !Array.isArray(body.items))) fail('a _bulk reply without errors and items')
+    return
+  }
+  if (shape === 'hec' && (typeof body.code !== 'number' || body.code === 0 || typeof body.text !== 'string')) fail('a HEC error without a non-zero HEC code')
+  if (shape === 'es' && (body.status !== status || typeof (body.error as { type?: unknown } | undefined)?.type !== 'string')) fail('an Elasticsearch error without its status and type')
+  if (shape === 'otlp' && typeof body.code !== 'number') fail('an OTLP error that is not a google.rpc.Status')
+  const error = (shape === 'logfire' ? body : shape === 'es' ? (body.error as Record<string, unknown>).logfire : body.logfire) as Record<string, unknown> | undefined
   if (error === undefined || error.statusCode !== status || typeof error.code !== 'string' || !error.code.startsWith('LOGFIRE_') ||
     typeof error.error !== 'string' || typeof error.message !== 'string') {
     fail('an error not in the documented shape')
   }
+}
+
+// 300,000 empty OTLP log records in 600 KB of protobuf.
+function fieldBomb (): Buffer {
+  const records = Buffer.alloc(600_000)
+  for (let i = 0; i < records.length; i += 2) records[i] = 0x12
+  return nested(0x0a, nested(0x12, records))
+}
+
+// A log record whose body nests kvlistValue `depth` deep, written by hand (protobufjs refuses to encode it).
+function deepKvlist (depth: number): Buffer {
+  let value: Buffer = Buffer.from([0x0a, 0x01, 0x62])
+  for (let i = 0; i < depth; i++) value = nested(0x32, nested(0x0a, Buffer.concat([Buffer.from([0x0a, 0x01, 0x6b]), nested(0x12, value)])))
+  return nested(0x0a, nested(0x12, nested(0x12, nested(0x2a, value))))
+}
+
+function nested (tag: number, inner: Buffer): Buffer {
+  const length: number[] = []
+  let n = inner.length
+  while (n > 127) { length.push((n & 127) | 128); n >>>= 7 }
+  length.push(n)
+  return Buffer.concat([Buffer.from([tag, ...length]), inner])
 }

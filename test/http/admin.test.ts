@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
+import { NO_BATCH_CHAOS } from '../../src/fire/batches.js'
 import { NO_FAULT_SETTINGS } from '../../src/fire/faults.js'
 import { appsClosedAfterEach, post, type TestApp } from '../helpers.js'
 
@@ -56,7 +57,7 @@ describe('GET and PATCH /admin/chaos', () => {
     const a = await start({ adminToken: 's3cret', fireRate: 0.05, burnRate: 0.02, gdpr: true })
     const response = await admin(a, 'GET')
     expect(response.statusCode).toBe(200)
-    expect(response.json()).toEqual({ fireRate: 0.05, burnRate: 0.02, wipeRate: 0.02, gdpr: true, override: true, maxEntriesPerRequest: 0, ...NO_FAULT_SETTINGS })
+    expect(response.json()).toEqual({ fireRate: 0.05, burnRate: 0.02, wipeRate: 0.02, gdpr: true, override: true, maxEntriesPerRequest: 0, ...NO_FAULT_SETTINGS, ...NO_BATCH_CHAOS })
   })
 
   it('changes them at runtime, and the very next request obeys', async () => {
@@ -112,7 +113,7 @@ describe('GET and PATCH /admin/chaos', () => {
     const response = await admin(a, 'PATCH', patch)
     expect(response.statusCode).toBe(400)
     expect(response.json()).toMatchObject({ statusCode: 400, code: 'LOGFIRE_INVALID_REQUEST' })
-    expect((await admin(a, 'GET')).json()).toEqual({ fireRate: 0, burnRate: 0, wipeRate: 0, gdpr: true, override: true, maxEntriesPerRequest: 0, ...NO_FAULT_SETTINGS })
+    expect((await admin(a, 'GET')).json()).toEqual({ fireRate: 0, burnRate: 0, wipeRate: 0, gdpr: true, override: true, maxEntriesPerRequest: 0, ...NO_FAULT_SETTINGS, ...NO_BATCH_CHAOS })
   })
 
   it('needs the admin token, checked before the body is read', async () => {

@@ -54,7 +54,7 @@ const esError = z.looseObject({ error: z.looseObject({ type: z.string(), reason:
  * itemRejectRate refuses single items, as a busy cluster does, and only the
  * others are stored.
  */
-export const esBulkRoutes: FastifyPluginAsync<IngestOptions & { documented: boolean }> = async (app, options) => {
+export const esBulkRoutes: FastifyPluginAsync<IngestOptions> = async (app, options) => {
   app.setErrorHandler(errorReplier(options.limits.maxBodyBytes, esErrorBody))
   elasticProduct(app)
   parseBodiesWith(app, (raw, headers) => {
@@ -84,7 +84,6 @@ export const esBulkRoutes: FastifyPluginAsync<IngestOptions & { documented: bool
   const schema = (summary: string) => ({
     tags: ['ingest'],
     summary,
-    hide: !options.documented,
     description: 'Errors of single items come back in a 200, as Elasticsearch answers them: itemRejectRate refuses a seeded share with 429 es_rejected_execution_exception (or itemRejectStatuses), and only the others are stored. Each stored entry is the source document as JSON, led by "_index", "_id" when sent, and "_op" for update and delete.',
     security: optionalToken('ingestBearer'),
     response: {
@@ -95,7 +94,6 @@ export const esBulkRoutes: FastifyPluginAsync<IngestOptions & { documented: bool
   const config = { docs: { chaos: true, headers: INGEST_HEADERS, body: BULK_BODY } }
   for (const url of ['/_bulk', '/:index/_bulk']) {
     app.post(url, { onRequest, config, schema: schema(url === '/_bulk' ? 'Elasticsearch bulk' : 'Elasticsearch bulk, into an index') }, bulk)
-    app.put(url, { onRequest, config, schema: { ...schema('Elasticsearch bulk (PUT)'), hide: true } }, bulk)
   }
 }
 

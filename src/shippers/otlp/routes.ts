@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyPluginAsync } from 'fastify'
 import { z } from 'zod'
-import { tooManyEntries, UnsupportedMediaType, OtlpInvalid } from '../../errors.js'
+import { tooManyEntries, UnsupportedMediaType } from '../../errors.js'
 import { errorReplier } from '../../http/errors.js'
 import { documented, chaosErrors, CHAOS_HEADERS, optionalToken, INGEST_HEADERS } from '../../http/responses.js'
 import { bearerToken } from '../../http/tokens.js'
@@ -12,7 +12,7 @@ import type { IngestOptions } from '../../ingest/logs-route.js'
 import { parseBodiesWith, requestEntries } from '../../ingest/parser.js'
 import { logEntries } from './records.js'
 import { CONTENT_TYPES, encodingOf, exportResponse, statusBody } from './replies.js'
-import { countLogRecords, loadOtlpSchema, type OtlpSchema } from './schema.js'
+import { decodeExportRequest, loadOtlpSchema, recordCount } from './schema.js'
 
 const EXPORT_REQUEST = z.string().describe('ExportLogsServiceRequest: one entry per log record, stored as compact JSON (see the README)')
 const exportResult = z.looseObject({
@@ -47,7 +47,7 @@ export const otlpRoutes: FastifyPluginAsync<IngestOptions & { maxBlocks: number 
       const count = recordCount(bytes)
       if (count > limit) throw tooManyEntries(count, limit)
     }
-    return logEntries(decodeRequest(schema, encoding, bytes))
+    return logEntries(decodeExportRequest(schema, encoding, bytes))
   })
   const onRequest = tokenGuard({
     expected: options.ingestToken,
@@ -77,28 +77,4 @@ export const otlpRoutes: FastifyPluginAsync<IngestOptions & { maxBlocks: number 
     const encoding = encodingFor(request.headers['content-type'])
     return reply.type(CONTENT_TYPES[encoding]).send(exportResponse(schema, encoding, refused.length))
   })
-}
-
-function recordCount (bytes: Buffer): number {
-  try {
-    return countLogRecords(bytes)
-  } catch (error) {
-    throw new OtlpInvalid(`the protobuf does not decode: ${(error as Error).message}`)
-  }
-}
-
-function decodeRequest (schema: OtlpSchema, encoding: 'json' | 'protobuf', bytes: Buffer): unknown {
-  if (encoding === 'json') {
-    try {
-      return JSON.parse(bytes.toString('utf8'))
-    } catch (error) {
-      throw new OtlpInvalid(`the JSON does not parse: ${(error as Error).message}`)
-    }
-  }
-  try {
-    return schema.request.toObject(schema.request.decode(bytes), { longs: String })
-  } catch (error) {
-    // A truncated message, a wrong wire type, or nesting past the stack.
-    throw new OtlpInvalid(`the protobuf does not decode: ${(error as Error).message}`)
-  }
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import protobuf from 'protobufjs'
+import { OtlpInvalid } from '../../errors.js'
 
 // proto/ sits at the project root, three levels up from src/ and from dist/ alike.
 const PROTO_DIR = fileURLToPath(new URL('../../../proto/', import.meta.url))
@@ -28,6 +29,32 @@ export function loadOtlpSchema (): OtlpSchema {
     request: root.lookupType(`${PACKAGE}.ExportLogsServiceRequest`),
     response: root.lookupType(`${PACKAGE}.ExportLogsServiceResponse`),
     status
+  }
+}
+
+/** An ExportLogsServiceRequest as plain objects, 64-bit numbers as strings, or a 400. */
+export function decodeExportRequest (schema: OtlpSchema, encoding: 'json' | 'protobuf', bytes: Buffer): unknown {
+  if (encoding === 'json') {
+    try {
+      return JSON.parse(bytes.toString('utf8'))
+    } catch (error) {
+      throw new OtlpInvalid(`the JSON does not parse: ${(error as Error).message}`)
+    }
+  }
+  try {
+    return schema.request.toObject(schema.request.decode(bytes), { longs: String })
+  } catch (error) {
+    // A truncated message, a wrong wire type, or nesting past protobufjs's limit.
+    throw new OtlpInvalid(`the protobuf does not decode: ${(error as Error).message}`)
+  }
+}
+
+/** countLogRecords, with a message that does not parse as a 400. */
+export function recordCount (bytes: Buffer): number {
+  try {
+    return countLogRecords(bytes)
+  } catch (error) {
+    throw new OtlpInvalid(`the protobuf does not decode: ${(error as Error).message}`)
   }
 }
 
