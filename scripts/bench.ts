@@ -15,9 +15,10 @@ import { flood } from './lib/flood.js'
 import { rssMb, startFlags, startServer, stop, type Server } from './lib/processes.js'
 import { Redis } from 'ioredis'
 import { hasRedis, privateRedis } from './lib/redis-server.js'
+import { loadOtlpSchema } from '../src/shippers/otlp/schema.js'
 
 const QUICK = process.argv.includes('--quick')
-// --only redis, --only faults, --only startup: just those rows.
+// --only redis, --only faults, --only startup, --only protocols: just those rows.
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined
 const OUT = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : undefined
 const SECONDS = QUICK ? 1 : 10
@@ -201,6 +202,59 @@ async function batchScenario (): Promise<void> {
     // Burns at the memory budget answer 410 and append nothing: only 200s count.
     const appended = (result['2xx'] * 1000) / (result.duration)
     record({ scenario: '2. Batch ingest, NDJSON 1,000 × 100 B, 10 conn', logfire: `${fmt(appended)} lines/s, p99 ${result.latency.p99} ms`, baseline: '', ratio: '', target: '≥ 250,000 lines/s', pass: appended >= 250_000 }, logfire)
+  } finally {
+    await stop(logfire)
+  }
+}
+
+// 13. The same 1,000 lines of 100 B through _bulk and OTLP protobuf as through
+// NDJSON on /logs, in alternating slices on one server: lines/s, as a ratio.
+async function protocolScenarios (): Promise<void> {
+  const logfire = await startLogfire({ LOGFIRE_MAX_BLOCKS: '100000' })
+  try {
+    const docs = Array.from({ length: 1000 }, (_, i) => `{"level":30,"i":${i},"msg":"batch line"}`.padEnd(100, ' '))
+    const ndjson = { url: `${logfire.url}/logs`, body: docs.join('\n'), type: 'application/x-ndjson' }
+    const otlp = loadOtlpSchema()
+    const protocols = [
+      { name: 'Elasticsearch _bulk, 1,000 documents', url: `${logfire.url}/es/_bulk`, type: 'application/x-ndjson', body: docs.map((doc) => `{"index":{"_index":"bench"}}\n${doc.trimEnd()}\n`).join('') },
+      {
+        name: 'OTLP protobuf, 1,000 records',
+        url: `${logfire.url}/v1/logs`,
+        type: 'application/x-protobuf',
+        body: Buffer.from(otlp.request.encode(otlp.request.fromObject({
+          resourceLogs: [{
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'bench' } }] },
+            scopeLogs: [{ scope: { name: 'bench' }, logRecords: docs.map((doc, i) => ({ timeUnixNano: String(1_700_000_000_000_000_000n + BigInt(i)), severityNumber: 9, severityText: 'INFO', body: { stringValue: doc.trimEnd() } })) }]
+          }]
+        })).finish())
+      }
+    ]
+    const linesPerSecond = async (target: { url: string, body: string | Buffer, type: string }, seconds: number): Promise<Load> => {
+      const result = await autocannon({ url: target.url, method: 'POST', body: target.body, headers: { 'content-type': target.type }, connections: 10, duration: seconds })
+      // Burns at LOGFIRE_MAX_BLOCKS answer 410 and append nothing: only 2xx count.
+      return { rps: (result['2xx'] * 1000) / result.duration, p99: result.latency.p99, non2xx: result.non2xx }
+    }
+    for (const protocol of protocols) {
+      const check = await fetch(protocol.url, { method: 'POST', body: protocol.body, headers: { 'content-type': protocol.type } })
+      await check.arrayBuffer()
+      if (check.status !== 200) throw new Error(`${protocol.name}: ${check.status}`)
+      await linesPerSecond(protocol, WARM_UP_SECONDS)
+      await linesPerSecond(ndjson, WARM_UP_SECONDS)
+      const ours: Load[] = []
+      const base: Load[] = []
+      for (let slice = 0; slice < ROUNDS * SLICES; slice++) {
+        if (slice % 2 === 0) { ours.push(await linesPerSecond(protocol, SLICE_SECONDS)); base.push(await linesPerSecond(ndjson, SLICE_SECONDS)) } else { base.push(await linesPerSecond(ndjson, SLICE_SECONDS)); ours.push(await linesPerSecond(protocol, SLICE_SECONDS)) }
+      }
+      const ratio = median(ours.map((load, i) => load.rps / (base[i] as Load).rps))
+      record({
+        scenario: `13. Batch ingest, ${protocol.name}, 10 conn`,
+        logfire: `${fmt(median(ours.map((load) => load.rps)))} lines/s, p99 ${median(ours.map((load) => load.p99))} ms`,
+        baseline: `NDJSON on /logs: ${fmt(median(base.map((load) => load.rps)))} lines/s`,
+        ratio: fmt(ratio, 2),
+        target: '≥ 0.5',
+        pass: ratio >= 0.5
+      }, logfire)
+    }
   } finally {
     await stop(logfire)
   }
@@ -598,6 +652,8 @@ async function main (): Promise<void> {
       await faultScenarios()
     } else if (ONLY === 'startup') {
       await startupScenario()
+    } else if (ONLY === 'protocols') {
+      await protocolScenarios()
     } else {
       console.error('POST and 304, default logging')
       const info = await postScenarios(bare, 'info', 0.6)
@@ -605,6 +661,8 @@ async function main (): Promise<void> {
       await postScenarios(bare, 'warn', 0.75)
       console.error('batch ingest')
       await batchScenario()
+      console.error('batch ingest through _bulk and OTLP')
+      await protocolScenarios()
       console.error('reads, polling, writes during reads')
       await readScenarios(bare, info[10] as number)
       console.error('memory')

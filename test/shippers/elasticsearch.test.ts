@@ -63,9 +63,9 @@ describe('POST /es/_bulk', () => {
     expect(await chainEntries(app)).toEqual(['{"_index":"logs","message":"doc 1"}', '{"_index":"logs","message":"doc 2"}', '{"_index":"logs","message":"doc 3"}'])
   })
 
-  it('takes a gzipped body, as Logstash sends by default, and the index from the URL, at the root as well', async () => {
+  it('takes a gzipped body, as Logstash sends by default, and the index from the URL', async () => {
     const app = await start()
-    const response = await bulk(app, gzipSync(ndjson({ create: {} }, { message: 'zipped' })), { 'content-encoding': 'gzip' }, '/logstash/_bulk')
+    const response = await bulk(app, gzipSync(ndjson({ create: {} }, { message: 'zipped' })), { 'content-encoding': 'gzip' }, '/es/logstash/_bulk')
     expect(response.json()).toMatchObject({ errors: false, items: [{ create: { _index: 'logstash', status: 201 } }] })
     expect(await chainEntries(app)).toEqual(['{"_index":"logstash","message":"zipped"}'])
   })
@@ -167,6 +167,6 @@ describe("Elasticsearch's startup calls, outside the fire", () => {
     const app = await start()
     const paths = Object.keys((await app.inject({ method: 'GET', url: '/docs/json' })).json().paths)
     expect(paths).toEqual(expect.arrayContaining(['/es/_bulk', '/es/{index}/_bulk', '/es', '/es/_license', '/es/_cluster/health', '/es/_cat/health']))
-    expect(paths).toEqual(expect.arrayContaining(['/_bulk', '/{index}/_bulk', '/_cat/health']))
+    expect(paths).toEqual(expect.arrayContaining(['/_bulk', '/_cat/health']))
   })
 })

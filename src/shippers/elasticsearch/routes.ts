@@ -15,7 +15,7 @@ import { parseBodiesWith } from '../../ingest/parser.js'
 import { parseBulk, type BulkItem, type ItemError } from './bulk.js'
 import { bulkReply, esErrorBody, refusal } from './replies.js'
 
-/** Where Elasticsearch's API is served in full; `POST /_bulk` and `POST /{index}/_bulk` also work at the root. */
+/** Where Elasticsearch's API is served in full; `POST /_bulk` also works at the root. */
 export const ES_PREFIX = '/es'
 
 // Elasticsearch clients send the token as basic auth's password, an API key, or a bearer token.
@@ -54,7 +54,7 @@ const esError = z.looseObject({ error: z.looseObject({ type: z.string(), reason:
  * itemRejectRate refuses single items, as a busy cluster does, and only the
  * others are stored.
  */
-export const esBulkRoutes: FastifyPluginAsync<IngestOptions> = async (app, options) => {
+export const esBulkRoutes: FastifyPluginAsync<IngestOptions & { withIndex: boolean }> = async (app, options) => {
   app.setErrorHandler(errorReplier(options.limits.maxBodyBytes, esErrorBody))
   elasticProduct(app)
   parseBodiesWith(app, (raw, headers) => {
@@ -92,7 +92,7 @@ export const esBulkRoutes: FastifyPluginAsync<IngestOptions> = async (app, optio
     }
   })
   const config = { docs: { chaos: true, headers: INGEST_HEADERS, body: BULK_BODY } }
-  for (const url of ['/_bulk', '/:index/_bulk']) {
+  for (const url of options.withIndex ? ['/_bulk', '/:index/_bulk'] : ['/_bulk']) {
     app.post(url, { onRequest, config, schema: schema(url === '/_bulk' ? 'Elasticsearch bulk' : 'Elasticsearch bulk, into an index') }, bulk)
   }
 }
