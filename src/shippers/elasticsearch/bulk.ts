@@ -37,25 +37,34 @@ const INDEX_NAME = /^[^-_+A-Z\\/*?"<>|,# :][^A-Z\\/*?"<>|,# :]{0,254}$/
 export function parseBulk (text: string, urlIndex: string | undefined, maxEntryBytes: number): BulkItem[] {
   const lines = text.split('\n')
   const items: BulkItem[] = []
+  // Clients repeat one action line for a whole batch: parsed once.
+  const actions = new Map<string, { action: BulkAction, meta: Record<string, unknown> }>()
+  const heads = new Map<string, string | undefined>()
   let line = 0
   const next = (): string | undefined => {
     while (line < lines.length) {
       const raw = lines[line++] as string
       const trimmed = raw.endsWith('\r') ? raw.slice(0, -1) : raw
-      if (trimmed.trim() !== '') return trimmed
+      // Most lines start with "{": only the others need a look for blankness.
+      if (trimmed.charCodeAt(0) === 123 || trimmed.trim() !== '') return trimmed
     }
     return undefined
   }
   for (let actionLine = next(); actionLine !== undefined; actionLine = next()) {
     const at = line
-    const { action, meta } = parseAction(actionLine, at)
+    let parsed = actions.get(actionLine)
+    if (parsed === undefined) {
+      parsed = parseAction(actionLine, at)
+      if (actions.size < 16) actions.set(actionLine, parsed)
+    }
+    const { action, meta } = parsed
     const index = typeof meta._index === 'string' ? meta._index : urlIndex
     if (index === undefined) throw new EsInvalidBulk(`Validation Failed: index is missing (line ${at}); name it in the URL or in the action`)
     const id = typeof meta._id === 'string' ? meta._id : typeof meta._id === 'number' ? String(meta._id) : undefined
     if (id === undefined && (action === 'update' || action === 'delete')) throw new EsInvalidBulk(`Validation Failed: id is missing for ${action} (line ${at})`)
     const source = action === 'delete' ? undefined : next()
     if (action !== 'delete' && source === undefined) throw new EsInvalidBulk(`the ${action} action on line ${at} has no source line after it`)
-    const item = buildItem(action, index, id, source)
+    const item = buildItem(action, index, id, source, heads)
     if (item.error === undefined && Buffer.byteLength(item.entry) > maxEntryBytes) {
       throw withExtras(new EntryTooLarge(items.length, maxEntryBytes), { body: { entry: items.length } })
     }
@@ -82,22 +91,27 @@ function parseAction (text: string, at: number): { action: BulkAction, meta: Rec
   return { action: action as BulkAction, meta }
 }
 
-function buildItem (action: BulkAction, index: string, id: string | undefined, source: string | undefined): BulkItem {
-  const refuse = (status: number, type: string, reason: string): BulkItem => ({ action, index, id, entry: '', error: { status, type, reason } })
-  if (!INDEX_NAME.test(index)) return refuse(400, 'invalid_index_name_exception', `Invalid index name [${index.slice(0, 64)}]`)
-  const head = `{"_index":${JSON.stringify(index)}` + (id === undefined ? '' : `,"_id":${JSON.stringify(id)}`)
+// `heads` keeps each index's leading JSON, or undefined for a name Elasticsearch refuses.
+function buildItem (action: BulkAction, index: string, id: string | undefined, source: string | undefined, heads: Map<string, string | undefined>): BulkItem {
+  let indexHead = heads.get(index)
+  if (indexHead === undefined && !heads.has(index)) {
+    indexHead = INDEX_NAME.test(index) ? `{"_index":${JSON.stringify(index)}` : undefined
+    if (heads.size < 64) heads.set(index, indexHead)
+  }
+  if (indexHead === undefined) return refused(action, index, id, 400, 'invalid_index_name_exception', `Invalid index name [${index.slice(0, 64)}]`)
+  const head = id === undefined ? indexHead : `${indexHead},"_id":${JSON.stringify(id)}`
   if (action === 'delete') return { action, index, id, entry: `${head},"_op":"delete"}` }
 
   let document: unknown
   try {
     document = JSON.parse(source as string)
   } catch {
-    return refuse(400, 'mapper_parsing_exception', 'failed to parse: the source is not valid JSON')
+    return refused(action, index, id, 400, 'mapper_parsing_exception', 'failed to parse: the source is not valid JSON')
   }
-  if (!isObject(document)) return refuse(400, 'mapper_parsing_exception', 'failed to parse: the source is not a JSON object')
+  if (!isObject(document)) return refused(action, index, id, 400, 'mapper_parsing_exception', 'failed to parse: the source is not a JSON object')
   if (action === 'update') {
     const doc = isObject(document.doc) ? document.doc : isObject(document.upsert) ? document.upsert : undefined
-    if (doc === undefined) return refuse(400, 'action_request_validation_exception', 'Validation Failed: 1: an update needs a doc or an upsert;')
+    if (doc === undefined) return refused(action, index, id, 400, 'action_request_validation_exception', 'Validation Failed: 1: an update needs a doc or an upsert;')
     return withFields(action, index, id, `${head},"_op":"update"`, doc, JSON.stringify(doc))
   }
   return withFields(action, index, id, head, document, source as string)
@@ -107,11 +121,18 @@ function buildItem (action: BulkAction, index: string, id: string | undefined, s
 function withFields (action: BulkAction, index: string, id: string | undefined, head: string, document: Record<string, unknown>, text: string): BulkItem {
   for (const field of Object.keys(document)) {
     if (METADATA_FIELDS.has(field)) {
-      return { action, index, id, entry: '', error: { status: 400, type: 'mapper_parsing_exception', reason: `Field [${field}] is a metadata field and cannot be added inside a document.` } }
+      return refused(action, index, id, 400, 'mapper_parsing_exception', `Field [${field}] is a metadata field and cannot be added inside a document.`)
     }
   }
-  const rest = text.trim().slice(1).trimStart()
-  return { action, index, id, entry: rest.startsWith('}') ? `${head}}` : `${head},${rest}` }
+  // After the opening brace, which JSON.parse has vouched for.
+  let start = text.indexOf('{') + 1
+  while (text.charCodeAt(start) <= 32) start++
+  const rest = text.slice(start)
+  return { action, index, id, entry: rest.charCodeAt(0) === 125 ? `${head}}` : `${head},${rest}` }
+}
+
+function refused (action: BulkAction, index: string, id: string | undefined, status: number, type: string, reason: string): BulkItem {
+  return { action, index, id, entry: '', error: { status, type, reason } }
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>

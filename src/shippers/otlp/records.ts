@@ -20,36 +20,40 @@ const MAX_DEPTH = 32
 
 export function logEntries (request: unknown): string[] {
   const entries: string[] = []
+  const times = new IsoSeconds()
   for (const resourceLogs of list(objectOf(request, 'the request'), 'resourceLogs')) {
     const resource = attributes(objectOf(objectOf(resourceLogs, 'resourceLogs').resource ?? {}, 'resource').attributes)
+    // Serialised once for all the records that share it.
+    const resourceJson = Object.keys(resource).length > 0 ? `,"resource":${JSON.stringify(resource)}` : ''
     for (const scopeLogs of list(resourceLogs as Loose, 'scopeLogs')) {
       const scope = scopeOf(objectOf(scopeLogs, 'scopeLogs').scope)
+      const shared = resourceJson + (scope === undefined ? '' : `,"scope":${JSON.stringify(scope)}`)
       for (const record of list(scopeLogs as Loose, 'logRecords')) {
-        entries.push(JSON.stringify(entry(objectOf(record, 'a log record'), resource, scope)))
+        entries.push(entry(objectOf(record, 'a log record'), shared, times))
       }
     }
   }
   return entries
 }
 
-function entry (record: Loose, resource: Record<string, Json>, scope: Record<string, Json> | undefined): Record<string, Json> {
-  const out: Record<string, Json> = {}
-  const time = timeOf(record.timeUnixNano) ?? timeOf(record.observedTimeUnixNano)
-  if (time !== undefined) out.time = time
-  if (typeof record.severityText === 'string' && record.severityText !== '') out.severity = record.severityText
+// The fields in the documented order; `shared` is the resource and the scope, already JSON.
+function entry (record: Loose, shared: string, times: IsoSeconds): string {
+  let json = ''
+  const time = times.of(record.timeUnixNano) ?? times.of(record.observedTimeUnixNano)
+  if (time !== undefined) json += `,"time":"${time}"`
+  if (typeof record.severityText === 'string' && record.severityText !== '') json += `,"severity":${JSON.stringify(record.severityText)}`
   const severity = integer(record.severityNumber, 'severityNumber')
-  if (severity !== 0) out.severityNumber = severity
-  if (record.body !== undefined && record.body !== null) out.body = anyValue(record.body, 0)
+  if (severity !== 0) json += `,"severityNumber":${severity}`
+  if (record.body !== undefined && record.body !== null) json += `,"body":${JSON.stringify(anyValue(record.body, 0))}`
   const own = attributes(record.attributes)
-  if (Object.keys(own).length > 0) out.attributes = own
-  if (Object.keys(resource).length > 0) out.resource = resource
-  if (scope !== undefined) out.scope = scope
+  if (Object.keys(own).length > 0) json += `,"attributes":${JSON.stringify(own)}`
+  json += shared
   const traceId = idOf(record.traceId, 16, 'traceId')
-  if (traceId !== undefined) out.traceId = traceId
+  if (traceId !== undefined) json += `,"traceId":"${traceId}"`
   const spanId = idOf(record.spanId, 8, 'spanId')
-  if (spanId !== undefined) out.spanId = spanId
-  if (typeof record.eventName === 'string' && record.eventName !== '') out.eventName = record.eventName
-  return out
+  if (spanId !== undefined) json += `,"spanId":"${spanId}"`
+  if (typeof record.eventName === 'string' && record.eventName !== '') json += `,"eventName":${JSON.stringify(record.eventName)}`
+  return json === '' ? '{}' : `{${json.slice(1)}}`
 }
 
 function scopeOf (value: unknown): Record<string, Json> | undefined {
@@ -122,21 +126,32 @@ function integer (value: unknown, field: string): number {
   throw new OtlpInvalid(`${field} must be an integer (OTLP JSON sends enums as integers)`)
 }
 
-const NANOS = 1_000_000_000n
 // 9999-12-31T23:59:59Z, the last second an ISO timestamp can name.
-const LAST = 253_402_300_799n
+const LAST_SECOND = 253_402_300_799
 
-/** A Unix time in nanoseconds as an ISO timestamp with all nine digits; undefined for 0 (unknown). */
-function timeOf (value: unknown): string | undefined {
-  if (value === undefined || value === null) return undefined
-  const text = typeof value === 'number' && Number.isInteger(value) && value >= 0 ? BigInt(value).toString() : value
-  if (typeof text !== 'string' || !/^\d{1,20}$/.test(text)) throw new OtlpInvalid('a time is not a 64-bit count of nanoseconds')
-  const nanos = BigInt(text)
-  if (nanos === 0n) return undefined
-  const seconds = nanos / NANOS
-  if (seconds > LAST) throw new OtlpInvalid('a time is past the year 9999')
-  const fraction = (nanos % NANOS).toString().padStart(9, '0')
-  return `${new Date(Number(seconds) * 1000).toISOString().slice(0, 19)}.${fraction}Z`
+/**
+ * Unix times in nanoseconds as ISO timestamps with all nine digits;
+ * undefined for 0 (unknown). Records of a batch mostly share their second,
+ * so the last second's text is kept.
+ */
+class IsoSeconds {
+  #second = -1
+  #text = ''
+
+  of (value: unknown): string | undefined {
+    if (value === undefined || value === null) return undefined
+    const digits = typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? BigInt(value).toString() : value
+    if (typeof digits !== 'string' || !/^\d{1,20}$/.test(digits)) throw new OtlpInvalid('a time is not a 64-bit count of nanoseconds')
+    if (/^0+$/.test(digits)) return undefined
+    const padded = digits.padStart(10, '0')
+    const second = Number(padded.slice(0, -9))
+    if (second > LAST_SECOND) throw new OtlpInvalid('a time is past the year 9999')
+    if (second !== this.#second) {
+      this.#second = second
+      this.#text = new Date(second * 1000).toISOString().slice(0, 19)
+    }
+    return `${this.#text}.${padded.slice(-9)}Z`
+  }
 }
 
 /** A trace or span id as lowercase hex; undefined when absent or all zero (invalid, per the spec). */
