@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { NO_BATCH_CHAOS } from '../../src/fire/batches.js'
 import { canaryLine } from '../../src/scorecard/token.js'
@@ -56,6 +57,25 @@ describe('HEC indexer acknowledgement', () => {
     expect((await ack(app, [])).json()).toMatchObject({ code: 6 })
     expect((await ack(app, [0], {})).json()).toMatchObject({ code: 10 })
     expect(await chainEntries(app)).toEqual(['acked', 'a raw line'])
+  })
+
+  it('answers any body and any channel on /ack with a HEC reply: 200 with booleans, or a 400 with a non-zero code, never a 5xx', async () => {
+    const app = await start({ hecAck: true, fireRate: 0 })
+    await event(app, { 'x-splunk-request-channel': channel })
+    const body = fc.oneof(
+      fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.stringify(value)),
+      fc.array(fc.oneof(fc.integer({ min: -5, max: 5 }), fc.double(), fc.string(), fc.constant(2 ** 60)), { maxLength: 20 }).map((acks) => JSON.stringify({ acks })),
+      fc.string({ maxLength: 200 }),
+      fc.constantFrom('{"acks":{"__proto__":[0]}}', '{"__proto__":{"acks":[0]}}', `{"acks":[${Array.from({ length: 10_001 }, () => 0).join(',')}]}`)
+    )
+    const channelHeader = fc.oneof(fc.constant(channel), fc.constant(channel.toUpperCase()), fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 40 }))
+    await fc.assert(fc.asyncProperty(body, channelHeader, async (payload, header) => {
+      const response = await app.inject({ method: 'POST', url: '/services/collector/ack', payload, headers: { 'content-type': 'application/json', 'x-splunk-request-channel': header } })
+      expect([200, 400]).toContain(response.statusCode)
+      const reply = response.json()
+      if (response.statusCode === 200) expect(Object.values(reply.acks).every((value) => typeof value === 'boolean')).toBe(true)
+      else expect(reply.code).toBeGreaterThan(0)
+    }), { numRuns: 300 })
   })
 
   it('ackLossRate: the request is answered 200 with an ackId, nothing is stored, the ack never turns true, and the scorecard counts it', async () => {
