@@ -4,16 +4,23 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 interface ErrorReport {
   request: { postdata: string }
   reply: { items?: Array<Record<string, { status: number, error?: { type: string } }>>, status?: number, error?: { type: string } }
 }
 
+// Debian's rsyslog unpacked by .ci/run (installing it would remove syslog-ng), else an installed one.
+const UNPACKED = fileURLToPath(new URL('../../../.ci/rsyslog', import.meta.url))
+const ROOT = existsSync(join(UNPACKED, 'usr/sbin/rsyslogd')) ? UNPACKED : '/'
+const RSYSLOGD = join(ROOT, 'usr/sbin/rsyslogd')
+const MODULES = join(ROOT, 'usr/lib/x86_64-linux-gnu/rsyslog')
+
 /** Why the rsyslog tests cannot run here, if they cannot. */
-export const rsyslogMissing = existsSync('/usr/sbin/rsyslogd')
-  ? existsSync('/usr/lib/x86_64-linux-gnu/rsyslog/omelasticsearch.so') ? undefined : 'rsyslog-elasticsearch (no omelasticsearch module)'
-  : 'rsyslog (no rsyslogd)'
+export const rsyslogMissing = existsSync(RSYSLOGD)
+  ? existsSync(join(MODULES, 'omelasticsearch.so')) ? undefined : 'rsyslog-elasticsearch (no omelasticsearch module)'
+  : 'rsyslog (no rsyslogd; .ci/run unpacks Debian\'s into .ci/rsyslog)'
 
 async function freePort (): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1')
@@ -44,7 +51,7 @@ export async function startRsyslog (logfirePort: number, action = '') {
     '}',
     ''
   ].join('\n'))
-  const child = spawn('rsyslogd', ['-n', '-f', join(dir, 'rsyslog.conf'), '-i', join(dir, 'pid')], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(RSYSLOGD, ['-n', '-M', MODULES, '-f', join(dir, 'rsyslog.conf'), '-i', join(dir, 'pid')], { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr.on('data', (chunk) => { stderr += chunk })
   const exited = once(child, 'exit')
