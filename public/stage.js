@@ -311,12 +311,31 @@ async function watchScorecard () {
   setTimeout(watchScorecard, SCORECARD_MS)
 }
 
+const PEERS_MS = 2000
+
+// The naivechain peers, when the network is on: how many follow, and after a
+// burn how many still hold the longer, burnt chain.
+async function watchPeers () {
+  const response = await fetch('/peers').catch(() => undefined)
+  if (response === undefined || response.status === 401) return
+  if (response.ok) {
+    const { enabled, peers, remembering } = await response.json()
+    if (!enabled) return
+    $('peers').hidden = false
+    $('peers-count').textContent = `${peers.length} ${peers.length === 1 ? 'peer' : 'peers'} connected`
+    $('peers-remembering').hidden = remembering === 0
+    $('peers-remembering').textContent = `${remembering} still ${remembering === 1 ? 'remembers' : 'remember'} the burnt chain`
+  }
+  setTimeout(watchPeers, PEERS_MS)
+}
+
 async function start () {
   const hint = `curl -d 'hello' ${location.origin}/logs`
   $('curl-hint').textContent = hint
   $('curl-footer').textContent = hint
   listen()
   watchScorecard()
+  watchPeers()
   const service = await (await fetch('/', { headers: { accept: 'application/json' } })).json()
   showSettings(service.chaos)
   if (lastIndex === 0) showHead(service.chain.length, service.chain.head)

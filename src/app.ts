@@ -25,6 +25,8 @@ import { metricsRoutes } from './metrics/routes.js'
 import { securityHeaders } from './http/security-headers.js'
 import { OneLinePerRequest } from './http/request-log.js'
 import { hecHealthRoutes } from './shippers/hec/routes.js'
+import { PeerNetwork } from './peers/network.js'
+import { peerAdminRoutes, peerRoutes } from './peers/routes.js'
 import { catHealth, esClusterRoutes } from './shippers/elasticsearch/cluster.js'
 import { ES_PREFIX } from './shippers/elasticsearch/routes.js'
 import type { Endpoint } from './stage/describe.js'
@@ -106,7 +108,13 @@ export async function buildApp (options: AppOptions) {
 
   await app.register(errorHandling, { maxBodyBytes: config.maxBodyBytes })
   await app.register(openApi, { version: options.version ?? '0.0.0-dev' })
-  await app.register(metricsRoutes, { metrics: createMetrics(chain, held, scorekeeping.scorecard, config.redis?.replica), metricsToken: config.metricsToken })
+  // naivechain's network: the server listens and dials (server.ts), never buildApp.
+  const peers = config.p2p.port === undefined
+    ? undefined
+    : new PeerNetwork(chain, config.p2p, clock, app.log.child({ module: 'peers' }))
+  app.decorate('peers', peers)
+  app.addHook('onClose', async () => { await peers?.close() })
+  await app.register(metricsRoutes, { metrics: createMetrics(chain, held, scorekeeping.scorecard, config.redis?.replica, peers), metricsToken: config.metricsToken })
   await app.register(gracefulClose)
   await app.register(securityHeaders, {
     contentSecurityPolicy: {
@@ -152,6 +160,7 @@ export async function buildApp (options: AppOptions) {
     maxQueueBytes: config.memory.maxAlertQueueBytes
   })
   app.addHook('onClose', async () => { alerting.stop() })
+  await app.register(peerRoutes, { network: peers, chain, readToken: config.readToken })
   await app.register(scorecardRoutes, { scorecard: scorekeeping.scorecard, clock, readToken: config.readToken, ingestToken: config.ingestToken, adminToken: config.adminToken })
   const changeSettings = (patch: Partial<LiveSettings>) => changeSharedSettings(chain, settings, patch)
 
@@ -166,6 +175,7 @@ export async function buildApp (options: AppOptions) {
     }
     await admin.register(adminRoutes, { settings, changeSettings, adminToken: config.adminToken, chain })
     await admin.register(alertRoutes, { alerting, adminToken: config.adminToken })
+    await admin.register(peerAdminRoutes, { network: peers, allowPublic: config.p2p.allowPublic, adminToken: config.adminToken })
   })
 
   await app.register(async function logs (logs) {
@@ -173,4 +183,11 @@ export async function buildApp (options: AppOptions) {
   })
 
   return app
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** naivechain's network, when LOGFIRE_P2P_PORT is set: server.ts makes it listen and dial. */
+    peers: PeerNetwork | undefined
+  }
 }

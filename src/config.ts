@@ -108,6 +108,17 @@ const ENVIRONMENT = z.object({
   LOGFIRE_MAX_FORCED_DELAY_MS: integer(0, 3_600_000, 60_000),
   LOGFIRE_MAX_HELD_CONNECTIONS: integer(0, 1_000_000, 256),
   LOGFIRE_MAX_CANARY_RUNS: integer(1, 100_000, 100),
+  // Unset: no peer-to-peer endpoint.
+  LOGFIRE_P2P_PORT: optionalInteger(1, 65535),
+  LOGFIRE_PEERS: z.preprocess(unset, z.string()
+    .regex(/^\s*wss?:\/\/[^\s,]+(\s*,\s*wss?:\/\/[^\s,]+){0,63}\s*$/, { error: 'a comma-separated list of ws:// or wss:// URLs' })
+    .transform((list) => list.split(',').map((url) => url.trim()))
+    .optional()),
+  LOGFIRE_P2P_ALLOW_PUBLIC: flag(false),
+  LOGFIRE_P2P_MAX_PEERS: integer(1, 10_000, 32),
+  LOGFIRE_P2P_MAX_MESSAGE_BYTES: integer(1024, 1024 * 1024 * 1024, 1024 * 1024),
+  LOGFIRE_P2P_MAX_CHAIN_MESSAGE_BYTES: integer(1024, 2 ** 31, 64 * 1024 * 1024),
+  LOGFIRE_P2P_MESSAGES_PER_SECOND: integer(1, 1_000_000, 50),
   LOGFIRE_TRUST_PROXY: flag(false),
   LOGFIRE_RULES: z.preprocess(unset, z.string().optional()),
   // Unset: the chain lives in this process's memory.
@@ -170,6 +181,18 @@ export interface Config {
     /** This replica's name in its metrics' `replica` label. */
     replica: string
   } | undefined
+  /** naivechain's peer-to-peer network: off unless `port` is set. */
+  p2p: {
+    port: number | undefined
+    /** Peers dialled at start, and again with backoff. */
+    peers: string[]
+    /** Let POST /admin/peers dial public addresses, not only loopback and private ones. */
+    allowPublic: boolean
+    maxPeers: number
+    maxMessageBytes: number
+    maxChainMessageBytes: number
+    messagesPerSecond: number
+  }
   /** Role ARNs whose AssumeRole raises the built-in "administrator role assumed" alert. */
   adminRolePattern: string
   /** Trust X-Forwarded-For (and the rest) from a proxy in front: the rate limit then keys on the client it names. */
@@ -256,6 +279,9 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
     // Node refuses to start with headers allowed longer than the whole request.
     throw new ConfigError(`invalid configuration: LOGFIRE_HEADERS_TIMEOUT_MS (${e.LOGFIRE_HEADERS_TIMEOUT_MS}) must not be over LOGFIRE_REQUEST_TIMEOUT_MS (${e.LOGFIRE_REQUEST_TIMEOUT_MS})`)
   }
+  if (e.LOGFIRE_PEERS !== undefined && e.LOGFIRE_P2P_PORT === undefined) {
+    throw new ConfigError('invalid configuration: LOGFIRE_PEERS needs LOGFIRE_P2P_PORT: the peer-to-peer network is off without it')
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -302,6 +328,15 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
     rulesFile: e.LOGFIRE_RULES,
     redis: e.LOGFIRE_REDIS_URL === undefined ? undefined : { url: e.LOGFIRE_REDIS_URL, namespace: e.LOGFIRE_REDIS_NAMESPACE, replica: e.LOGFIRE_REPLICA_NAME ?? hostname() },
     adminRolePattern: e.LOGFIRE_ADMIN_ROLE_PATTERN,
+    p2p: {
+      port: e.LOGFIRE_P2P_PORT,
+      peers: e.LOGFIRE_PEERS ?? [],
+      allowPublic: e.LOGFIRE_P2P_ALLOW_PUBLIC,
+      maxPeers: e.LOGFIRE_P2P_MAX_PEERS,
+      maxMessageBytes: e.LOGFIRE_P2P_MAX_MESSAGE_BYTES,
+      maxChainMessageBytes: e.LOGFIRE_P2P_MAX_CHAIN_MESSAGE_BYTES,
+      messagesPerSecond: e.LOGFIRE_P2P_MESSAGES_PER_SECOND
+    },
     timeouts: {
       headersMs: e.LOGFIRE_HEADERS_TIMEOUT_MS,
       requestMs: e.LOGFIRE_REQUEST_TIMEOUT_MS,

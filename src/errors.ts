@@ -23,6 +23,8 @@ export const OtlpInvalid = createError('LOGFIRE_OTLP_INVALID', 'Not an OTLP logs
 export const HecChannelMissing = createError('LOGFIRE_HEC_CHANNEL_MISSING', 'Data channel is missing: send X-Splunk-Request-Channel or ?channel=, a UUID', 400)
 export const HecChannelInvalid = createError('LOGFIRE_HEC_CHANNEL_INVALID', 'Invalid data channel: it must be a UUID', 400)
 export const HecAckDisabled = createError('LOGFIRE_HEC_ACK_DISABLED', 'ACK is disabled: set LOGFIRE_HEC_ACK=true', 400)
+export const P2pDisabled = createError('LOGFIRE_P2P_DISABLED', 'The peer-to-peer network is off: set LOGFIRE_P2P_PORT to turn it on', 404)
+export const PeerNotAllowed = createError('LOGFIRE_PEER_NOT_ALLOWED', 'Peer %s is not on a loopback or private network; set LOGFIRE_P2P_ALLOW_PUBLIC=true if you mean it', 400)
 export const LokiInvalidPush = createError('LOGFIRE_LOKI_INVALID_PUSH', 'Not a Loki push request: %s', 400)
 export const RouteNotFound = createError('LOGFIRE_NOT_FOUND', 'Route %s %s not found', 404)
 export const RunNotFound = createError('LOGFIRE_RUN_NOT_FOUND', 'No canary run %s on the scorecard', 404)

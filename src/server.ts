@@ -54,4 +54,9 @@ closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
 // The budgets in effect, once: what the chain may hold before it burns.
 logger.info({ memory: config.memory }, 'memory budget')
 await app.listen({ port: config.port, host: config.host })
+if (app.peers !== undefined && config.p2p.port !== undefined) {
+  const port = await app.peers.listen(config.p2p.port, config.host)
+  logger.info({ p2p: { port, peers: config.p2p.peers.length } }, 'peer-to-peer listening')
+  for (const url of config.p2p.peers) app.peers.dial(url)
+}
 logger.flush() // "listening" now, not a quarter second later

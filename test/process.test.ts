@@ -1,9 +1,13 @@
+import { once } from 'node:events'
 import { request } from 'node:http'
+import { createServer } from 'node:net'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { eventually } from './e2e/shippers/harness.js'
 import { exchange } from './fire/raw-client.js'
+import { NaivechainNode } from './peers/naivechain-node.js'
 import { openStream } from './sse-client.js'
 import { npmStart, startServer } from './server-process.js'
 
@@ -135,4 +139,34 @@ describe('the built server as a real process', () => {
     expect(code).toBe(1)
     expect(server.output().stderr).toBe(`logfire: invalid rules file: ${file}:4:23: rule "broken": pattern: expected a value after = at column 9\n`)
   })
+
+  it('listens on LOGFIRE_P2P_PORT and dials LOGFIRE_PEERS: a naivechain node on each side follows the chain', async () => {
+    const dialled = new NaivechainNode()
+    const dialledPort = await dialled.listen()
+    const p2pPort = await freePort()
+    const server = startServer({ LOGFIRE_P2P_PORT: String(p2pPort), LOGFIRE_PEERS: `ws://127.0.0.1:${dialledPort}` })
+    const base = await server.listening
+    const dialling = new NaivechainNode()
+    try {
+      await eventually(() => { expect(server.output().stdout).toContain('peer-to-peer listening') })
+      await dialling.connect(`ws://127.0.0.1:${p2pPort}`)
+      await (await fetch(`${base}/logs`, { method: 'POST', body: 'to both peers', headers: { 'x-logfire-chaos': 'off' } })).arrayBuffer()
+      await eventually(() => {
+        expect(dialled.blockchain.map((block) => block.data)).toEqual(['my genesis block!!', 'to both peers'])
+        expect(dialling.blockchain.map((block) => block.data)).toEqual(['my genesis block!!', 'to both peers'])
+      })
+      expect((await (await fetch(`${base}/peers`)).json()).peers.map((peer: { direction: string }) => peer.direction).sort()).toEqual(['in', 'out'])
+    } finally {
+      await dialled.close()
+      await dialling.close()
+    }
+  })
 })
+
+async function freePort (): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}

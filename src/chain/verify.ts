@@ -40,6 +40,14 @@ function checkLink (previous: Block, block: unknown, position: number): string |
   return undefined
 }
 
+/** What is wrong with one block on its own (types, hash), by logfire's rules; undefined when nothing is. */
+export function blockProblem (block: unknown): string | undefined {
+  const typeError = checkTypes(block)
+  if (typeError !== undefined) return typeError
+  const b = block as Block
+  return hashBlock(b.index, b.previousHash, b.timestamp, b.data) === b.hash ? undefined : 'hash does not match the block content'
+}
+
 function checkTypes (block: unknown): string | undefined {
   if (typeof block !== 'object' || block === null) return 'block is not an object'
   const b = block as Record<string, unknown>

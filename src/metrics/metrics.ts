@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { Chain } from '../chain/chain.js'
 import type { HeldConnections } from '../fire/held.js'
+import type { PeerNetwork } from '../peers/network.js'
 import type { RunReport } from '../scorecard/run-score.js'
 import type { Scorecard } from '../scorecard/scorecard.js'
 
@@ -9,7 +10,7 @@ import type { Scorecard } from '../scorecard/scorecard.js'
  * global one, so apps in one process do not share counters). The chain's
  * events feed the counters; requests are observed by the HTTP layer.
  */
-export function createMetrics (chain: Chain, held: HeldConnections, scorecard: Scorecard, replica?: string) {
+export function createMetrics (chain: Chain, held: HeldConnections, scorecard: Scorecard, replica?: string, peers?: PeerNetwork) {
   const registry = new Registry()
   // Replicas each count their own: a scrape of several tells them apart.
   if (replica !== undefined) registry.setDefaultLabels({ replica })
@@ -42,6 +43,36 @@ export function createMetrics (chain: Chain, held: HeldConnections, scorecard: S
     labelNames: ['fault'] as const,
     registers: [registry]
   })
+  if (peers !== undefined) {
+    // eslint-disable-next-line no-new -- registered on creation, read through collect()
+    new Gauge({
+      name: 'logfire_peers_connected',
+      help: 'naivechain peers connected, both ways',
+      registers: [registry],
+      collect () { this.set(peers.size) }
+    })
+    // eslint-disable-next-line no-new -- registered on creation, read through collect()
+    new Gauge({
+      name: 'logfire_peer_messages_total',
+      help: 'Peer-to-peer messages, received (in) and sent (out)',
+      labelNames: ['direction'] as const,
+      registers: [registry],
+      collect () {
+        this.set({ direction: 'in' }, peers.counts.messagesIn)
+        this.set({ direction: 'out' }, peers.counts.messagesOut)
+      }
+    })
+    // eslint-disable-next-line no-new -- registered on creation, read through collect()
+    new Gauge({
+      name: 'logfire_peer_refused_total',
+      help: 'Peer messages and connections refused, by reason: malformed, unknown-type, bad-block, too-large, flood, connection',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+      collect () {
+        for (const [reason, count] of Object.entries(peers.counts.refused)) this.set({ reason }, count)
+      }
+    })
+  }
   // eslint-disable-next-line no-new -- registered on creation, read through collect()
   new Gauge({
     name: 'logfire_held_connections',

@@ -2,6 +2,7 @@ import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.js'
 import { buildTestApp } from '../helpers.js'
+import { NaivechainNode } from '../peers/naivechain-node.js'
 import { openStream } from '../sse-client.js'
 import { hasChromium, launchChromium, watchedPage } from './browser.js'
 
@@ -94,6 +95,25 @@ describe.skipIf(!hasChromium)(title, () => {
     await expect(page.locator('.run[data-health="clean"] .run-id').textContent()).resolves.toBe('clean-run')
     await expect(page.locator('.run[data-health="lost"] .run-missing').textContent()).resolves.toBe('1 missing')
     expect(problems).toEqual([])
+  })
+
+  it('shows the naivechain peers, and after a burn how many still remember the burnt chain', async () => {
+    const app = await buildTestApp({ adminToken: 'admin', p2p: loadConfig({ LOGFIRE_P2P_PORT: '6001' }).p2p }, { clock: Date.now })
+    const base = await app.listen({ port: 0, host: '127.0.0.1' })
+    const port = await app.peers!.listen(0, '127.0.0.1')
+    cleanups.push(() => app.close())
+    const node = new NaivechainNode()
+    cleanups.push(() => node.close())
+    const watched = await watchedPage(browser)
+    cleanups.push(watched.close)
+    await fetch(`${base}/logs`, { method: 'POST', body: 'one\ntwo', headers: { 'x-logfire-chaos': 'off' } })
+    await node.connect(`ws://127.0.0.1:${port}`)
+    await watched.page.goto(base)
+    await watched.page.locator('#peers-count', { hasText: '1 peer connected' }).waitFor({ timeout: 5000 })
+    await expect(watched.page.locator('#peers-remembering').isVisible()).resolves.toBe(false)
+    await fetch(`${base}/logs`, { method: 'DELETE', headers: { authorization: 'Bearer admin' } })
+    await watched.page.locator('#peers-remembering', { hasText: '1 still remembers the burnt chain' }).waitFor({ timeout: 5000 })
+    expect(watched.problems).toEqual([])
   })
 
   it('shows an alert banner when a rule fires on a posted record', async () => {

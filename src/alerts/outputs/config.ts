@@ -1,7 +1,7 @@
-import { isIP } from 'node:net'
 import { z } from 'zod'
 import { MAX_PULSE_SECONDS } from '../../balloon/balloon.js'
 import type { DriverConfig } from '../../balloon/drivers.js'
+import { isLocalHost } from '../../http/hosts.js'
 
 // Secrets come from the environment, never from the rules file itself.
 const fromEnvironment = z.string().regex(/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/, { error: 'must be a ${VARIABLE}: secrets come from the environment, not the file' })
@@ -61,17 +61,4 @@ export function resolveOutput (definition: OutputDefinition, env: Record<string,
   }
 }
 
-/** Loopback and private networks only: an IP address, or localhost. A name could resolve anywhere. */
-export function isLocalHost (host: string): boolean {
-  if (host === 'localhost') return true
-  const version = isIP(host)
-  if (version === 4) {
-    const [a, b] = host.split('.').map(Number) as [number, number]
-    return a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254)
-  }
-  if (version === 6) {
-    const lower = host.toLowerCase()
-    return lower === '::1' || /^f[cd]/.test(lower) || /^fe[89ab]/.test(lower)
-  }
-  return false
-}
+export { isLocalHost }

@@ -1,0 +1,164 @@
+import { once } from 'node:events'
+import fc from 'fast-check'
+import { WebSocket } from 'ws'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { Config } from '../../src/config.js'
+import { loadConfig } from '../../src/config.js'
+import { eventually } from '../e2e/shippers/harness.js'
+import { buildTestApp, type TestApp } from '../helpers.js'
+import { NaivechainNode } from './naivechain-node.js'
+
+const P2P = loadConfig({ LOGFIRE_P2P_PORT: '6001' }).p2p
+
+describe('logfire as a naivechain peer', () => {
+  const cleanups: Array<() => Promise<unknown>> = []
+  afterEach(async () => { for (const cleanup of cleanups.splice(0).reverse()) await cleanup() })
+
+  async function logfire (p2p: Partial<Config['p2p']> = {}, overrides: Partial<Config> = {}) {
+    const app = await buildTestApp({ adminToken: 'admin', p2p: { ...P2P, ...p2p }, ...overrides }, { clock: Date.now })
+    const port = await app.peers!.listen(0, '127.0.0.1')
+    cleanups.push(() => app.close())
+    return { app, url: `ws://127.0.0.1:${port}` }
+  }
+  async function naivechain () {
+    const node = new NaivechainNode()
+    cleanups.push(() => node.close())
+    return node
+  }
+  const post = (app: TestApp, body: string) => app.inject({ method: 'POST', url: '/logs', payload: body, headers: { 'x-logfire-chaos': 'off' } })
+  const chainOf = async (app: TestApp) => (await app.inject({ method: 'GET', url: '/logs', headers: { 'x-logfire-chaos': 'off' } })).json() as unknown[]
+  const identical = async (app: TestApp, node: NaivechainNode) => {
+    await eventually(async () => { expect(JSON.stringify(node.blockchain)).toBe(JSON.stringify(await chainOf(app))) })
+  }
+
+  it('syncs a naivechain node from empty, then follows single appends and batches of 1,000 to an identical chain', async () => {
+    const { app, url } = await logfire()
+    await post(app, 'before the peer\nalso before')
+    const node = await naivechain()
+    await node.connect(url)
+    await identical(app, node)
+    for (let i = 0; i < 5; i++) {
+      await post(app, `single ${i}`)
+      await identical(app, node)
+    }
+    for (let batch = 0; batch < 3; batch++) {
+      await post(app, Array.from({ length: 1000 }, (_, i) => `batch ${batch} line ${i}`).join('\n'))
+      await identical(app, node)
+    }
+    expect(node.blockchain).toHaveLength(3008)
+    // The peer tells of its new head once it has taken the chain.
+    await eventually(async () => {
+      expect((await app.inject({ method: 'GET', url: '/peers' })).json()).toMatchObject({ enabled: true, length: 3008, remembering: 0, peers: [{ direction: 'in', length: 3008 }] })
+    })
+  })
+
+  it('after a burn the peer keeps the longer, burnt chain; it follows logfire again once the new chain is longer', async () => {
+    const { app, url } = await logfire()
+    await post(app, 'one\ntwo\nthree')
+    const node = await naivechain()
+    await node.connect(url)
+    await identical(app, node)
+    const burnt = JSON.stringify(node.blockchain)
+    await app.inject({ method: 'DELETE', url: '/logs', headers: { authorization: 'Bearer admin' } })
+    await post(app, 'after the fire')
+    await eventually(async () => { expect((await app.inject({ method: 'GET', url: '/peers' })).json()).toMatchObject({ remembering: 1 }) })
+    expect(JSON.stringify(node.blockchain)).toBe(burnt)
+    await post(app, 'a\nb\nc\nd')
+    await identical(app, node)
+    expect((await app.inject({ method: 'GET', url: '/peers' })).json()).toMatchObject({ remembering: 0 })
+  })
+
+  it('dials a peer added with POST /admin/peers, and dials it again after it restarts', async () => {
+    const { app } = await logfire()
+    const node = await naivechain()
+    const port = await node.listen()
+    await post(app, 'for the dialled peer')
+    const added = await app.inject({ method: 'POST', url: '/admin/peers', payload: { peer: `ws://127.0.0.1:${port}` }, headers: { authorization: 'Bearer admin' } })
+    expect(added.statusCode).toBe(202)
+    await identical(app, node)
+    await node.close()
+    await eventually(() => { expect(app.peers!.size).toBe(0) })
+    const again = await naivechain()
+    await again.listen(port)
+    await post(app, 'while it was away')
+    await eventually(() => { expect(again.blockchain).toHaveLength(3) }, 15_000)
+    await identical(app, again)
+  }, 30_000)
+
+  it('refuses blocks a naivechain node mines (float timestamps) with a logged reason, and keeps its own chain', async () => {
+    const { app, url } = await logfire()
+    const node = await naivechain()
+    await node.connect(url)
+    await eventually(() => { expect(app.peers!.size).toBe(1) })
+    node.mine('mined by naivechain')
+    await eventually(() => { expect(app.peers!.counts.refused['bad-block']).toBe(1) })
+    expect(await chainOf(app)).toHaveLength(1)
+  })
+
+  it('refuses hostile peers and counts them, never a crash: bad JSON, wrong types, string-less data, a forged hash, oversized messages, floods, too many connections', async () => {
+    const { app, url } = await logfire({ maxMessageBytes: 4096, messagesPerSecond: 20, maxPeers: 5 })
+    await post(app, 'still here')
+    const hostile = new WebSocket(url)
+    await once(hostile, 'open')
+    const forged = { ...(await chainOf(app))[1] as object, hash: 'f'.repeat(64) }
+    for (const message of ['not json', '[]', '{"type":7}', '{"type":2,"data":[1]}', '{"type":2,"data":"[]"}', '{"type":2,"data":"{"}', JSON.stringify({ type: 2, data: JSON.stringify([forged]) })]) hostile.send(message)
+    await eventually(() => { expect(app.peers!.counts.refused).toMatchObject({ malformed: 5, 'unknown-type': 1, 'bad-block': 1 }) })
+
+    hostile.send('x'.repeat(5000))
+    await once(hostile, 'close')
+    expect(app.peers!.counts.refused['too-large']).toBe(1)
+
+    const flooder = new WebSocket(url)
+    await once(flooder, 'open')
+    for (let i = 0; i < 100; i++) flooder.send('{"type":0}')
+    await once(flooder, 'close')
+    expect(app.peers!.counts.refused.flood).toBeGreaterThan(0)
+
+    await Promise.all(Array.from({ length: 50 }, () => new Promise<void>((resolve) => {
+      const socket = new WebSocket(url)
+      socket.on('open', () => { resolve() })
+      socket.on('error', () => { resolve() })
+    })))
+    await eventually(() => { expect(app.peers!.counts.refused.connection).toBeGreaterThanOrEqual(45) })
+    expect(app.peers!.size).toBe(5)
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200)
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
+    expect(metrics).toMatch(/logfire_peers_connected 5/)
+    expect(metrics).toMatch(/logfire_peer_refused_total\{reason="bad-block"\} 1/)
+    expect(metrics).toMatch(/logfire_peer_messages_total\{direction="in"\} \d+/)
+  })
+
+  it('keeps every invariant under fuzzed peer messages: no crash, the chain unchanged and valid, every refusal counted', async () => {
+    const { app, url } = await logfire({ messagesPerSecond: 1_000_000 })
+    await post(app, 'the chain before')
+    const before = JSON.stringify(await chainOf(app))
+    const socket = new WebSocket(url)
+    await once(socket, 'open')
+    const block = fc.record({ index: fc.oneof(fc.nat(), fc.double(), fc.string()), previousHash: fc.string(), timestamp: fc.oneof(fc.nat(), fc.double()), data: fc.jsonValue(), hash: fc.oneof(fc.string(), fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 })) }, { requiredKeys: [] })
+    const frame = fc.oneof(
+      fc.string({ maxLength: 200 }),
+      fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.stringify(value)),
+      fc.record({ type: fc.oneof(fc.integer({ min: -1, max: 3 }), fc.string()), data: fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.array(block, { maxLength: 3 }).map((blocks) => JSON.stringify(blocks))) }, { requiredKeys: ['type'] }).map((message) => JSON.stringify(message))
+    )
+    const frames = fc.sample(frame, { numRuns: 500, seed: 42 })
+    for (const text of frames) socket.send(text)
+    socket.send('{"type":0}')
+    await eventually(() => { expect(app.peers!.counts.messagesIn).toBe(frames.length + 1) })
+    expect(JSON.stringify(await chainOf(app))).toBe(before)
+    expect((await app.inject({ method: 'GET', url: '/logs/verify' })).json()).toMatchObject({ valid: true })
+    expect(socket.readyState).toBe(WebSocket.OPEN)
+    socket.terminate()
+  })
+
+  it('POST /admin/peers takes only ws:// and wss:// URLs to loopback or private addresses, and is a 404 with the network off', async () => {
+    const { app } = await logfire()
+    const add = (target: TestApp, peer: string) => target.inject({ method: 'POST', url: '/admin/peers', payload: { peer }, headers: { authorization: 'Bearer admin' } })
+    expect((await add(app, 'http://127.0.0.1:6001')).statusCode).toBe(400)
+    expect((await add(app, 'ws://203.0.113.9:6001')).json()).toMatchObject({ statusCode: 400, code: 'LOGFIRE_PEER_NOT_ALLOWED' })
+    expect((await add(app, 'ws://[::1]:6001')).statusCode).toBe(202)
+    const off = await buildTestApp({ adminToken: 'admin' })
+    cleanups.push(() => off.close())
+    expect((await add(off, 'ws://127.0.0.1:6001')).json()).toMatchObject({ statusCode: 404, code: 'LOGFIRE_P2P_DISABLED' })
+    expect((await off.inject({ method: 'GET', url: '/peers' })).json()).toEqual({ enabled: false, length: 1, remembering: 0, peers: [] })
+  })
+})
