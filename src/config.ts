@@ -119,6 +119,7 @@ const ENVIRONMENT = z.object({
   LOGFIRE_P2P_MAX_MESSAGE_BYTES: integer(1024, 1024 * 1024 * 1024, 1024 * 1024),
   LOGFIRE_P2P_MAX_CHAIN_MESSAGE_BYTES: integer(1024, 2 ** 31, 64 * 1024 * 1024),
   LOGFIRE_P2P_MESSAGES_PER_SECOND: integer(1, 1_000_000, 50),
+  LOGFIRE_P2P_ACCEPT: z.preprocess(unset, z.enum(['never', 'longest'], { error: 'never or longest' }).default('never')),
   LOGFIRE_TRUST_PROXY: flag(false),
   LOGFIRE_RULES: z.preprocess(unset, z.string().optional()),
   // Unset: the chain lives in this process's memory.
@@ -192,6 +193,8 @@ export interface Config {
     maxMessageBytes: number
     maxChainMessageBytes: number
     messagesPerSecond: number
+    /** never: the sink of record. longest: adopt a longer valid chain from a peer (in memory only). */
+    accept: 'never' | 'longest'
   }
   /** Role ARNs whose AssumeRole raises the built-in "administrator role assumed" alert. */
   adminRolePattern: string
@@ -279,6 +282,9 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
     // Node refuses to start with headers allowed longer than the whole request.
     throw new ConfigError(`invalid configuration: LOGFIRE_HEADERS_TIMEOUT_MS (${e.LOGFIRE_HEADERS_TIMEOUT_MS}) must not be over LOGFIRE_REQUEST_TIMEOUT_MS (${e.LOGFIRE_REQUEST_TIMEOUT_MS})`)
   }
+  if (e.LOGFIRE_P2P_ACCEPT === 'longest' && e.LOGFIRE_REDIS_URL !== undefined) {
+    throw new ConfigError('invalid configuration: LOGFIRE_P2P_ACCEPT=longest needs the in-memory chain: replicas on Redis share one chain of record')
+  }
   if (e.LOGFIRE_PEERS !== undefined && e.LOGFIRE_P2P_PORT === undefined) {
     throw new ConfigError('invalid configuration: LOGFIRE_PEERS needs LOGFIRE_P2P_PORT: the peer-to-peer network is off without it')
   }
@@ -335,7 +341,8 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
       maxPeers: e.LOGFIRE_P2P_MAX_PEERS,
       maxMessageBytes: e.LOGFIRE_P2P_MAX_MESSAGE_BYTES,
       maxChainMessageBytes: e.LOGFIRE_P2P_MAX_CHAIN_MESSAGE_BYTES,
-      messagesPerSecond: e.LOGFIRE_P2P_MESSAGES_PER_SECOND
+      messagesPerSecond: e.LOGFIRE_P2P_MESSAGES_PER_SECOND,
+      accept: e.LOGFIRE_P2P_ACCEPT
     },
     timeouts: {
       headersMs: e.LOGFIRE_HEADERS_TIMEOUT_MS,

@@ -47,7 +47,7 @@ describe('loadConfig', () => {
       trustProxy: false,
       rulesFile: undefined,
       adminRolePattern: '*Admin*',
-      p2p: { port: undefined, peers: [], allowPublic: false, maxPeers: 32, maxMessageBytes: 1024 * 1024, maxChainMessageBytes: 64 * MiB, messagesPerSecond: 50 },
+      p2p: { port: undefined, peers: [], allowPublic: false, maxPeers: 32, maxMessageBytes: 1024 * 1024, maxChainMessageBytes: 64 * MiB, messagesPerSecond: 50, accept: 'never' },
       timeouts: { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 72_000, idleMs: 120_000 }
     })
   })
@@ -119,6 +119,7 @@ describe('loadConfig', () => {
       LOGFIRE_P2P_MAX_MESSAGE_BYTES: '2048',
       LOGFIRE_P2P_MAX_CHAIN_MESSAGE_BYTES: '4096',
       LOGFIRE_P2P_MESSAGES_PER_SECOND: '7',
+      LOGFIRE_P2P_ACCEPT: 'never',
       LOGFIRE_RULES: 'rules.yaml',
       LOGFIRE_ADMIN_ROLE_PATTERN: '*:role/Break*Glass',
       LOGFIRE_HEADERS_TIMEOUT_MS: '1000',
@@ -183,7 +184,7 @@ describe('loadConfig', () => {
       rulesFile: 'rules.yaml',
       redis: { url: 'unix:///run/redis/redis.sock', namespace: 'staging', replica: 'logfire-2' },
       adminRolePattern: '*:role/Break*Glass',
-      p2p: { port: 6001, peers: ['ws://10.0.0.2:6001', 'ws://10.0.0.3:6001'], allowPublic: true, maxPeers: 3, maxMessageBytes: 2048, maxChainMessageBytes: 4096, messagesPerSecond: 7 },
+      p2p: { port: 6001, peers: ['ws://10.0.0.2:6001', 'ws://10.0.0.3:6001'], allowPublic: true, maxPeers: 3, maxMessageBytes: 2048, maxChainMessageBytes: 4096, messagesPerSecond: 7, accept: 'never' },
       timeouts: { headersMs: 1000, requestMs: 2000, keepAliveMs: 3000, idleMs: 4000 }
     })
   })
@@ -224,6 +225,8 @@ describe('loadConfig', () => {
     [{ LOGFIRE_ITEM_REJECT_STATUSES: '418' }, 'LOGFIRE_ITEM_REJECT_STATUSES must be a comma-separated list of 400, 409, 429, 500, 503'],
     [{ LOGFIRE_PEERS: 'http://10.0.0.2:6001', LOGFIRE_P2P_PORT: '6001' }, 'LOGFIRE_PEERS must be a comma-separated list of ws:// or wss:// URLs'],
     [{ LOGFIRE_PEERS: 'ws://10.0.0.2:6001' }, 'LOGFIRE_PEERS needs LOGFIRE_P2P_PORT'],
+    [{ LOGFIRE_P2P_ACCEPT: 'always' }, 'LOGFIRE_P2P_ACCEPT must be never or longest'],
+    [{ LOGFIRE_P2P_ACCEPT: 'longest', LOGFIRE_REDIS_URL: 'redis://localhost' }, 'LOGFIRE_P2P_ACCEPT=longest needs the in-memory chain'],
     [{ LOGFIRE_ACK_LOSS_RATE: '2' }, 'LOGFIRE_ACK_LOSS_RATE must be a number from 0 to 1'],
     [{ LOGFIRE_STATUS_CODES: '200' }, 'LOGFIRE_STATUS_CODES must be a comma-separated list of statuses from 400 to 599'],
     [{ LOGFIRE_STATUS_CODES: '503,' }, 'LOGFIRE_STATUS_CODES must be a comma-separated list'],

@@ -161,6 +161,19 @@ describe('the built server as a real process', () => {
       await dialling.close()
     }
   })
+
+  it('two logfire processes with LOGFIRE_P2P_ACCEPT=longest: the shorter adopts the longer chain, and it verifies', async () => {
+    const [longerPort, shorterPort] = [await freePort(), await freePort()]
+    const longer = startServer({ LOGFIRE_P2P_PORT: String(longerPort) })
+    const longerBase = await longer.listening
+    await (await fetch(`${longerBase}/logs`, { method: 'POST', body: 'one\ntwo\nthree\nfour', headers: { 'x-logfire-chaos': 'off' } })).arrayBuffer()
+    const shorter = startServer({ LOGFIRE_P2P_PORT: String(shorterPort), LOGFIRE_P2P_ACCEPT: 'longest', LOGFIRE_PEERS: `ws://127.0.0.1:${longerPort}` })
+    const shorterBase = await shorter.listening
+    const chain = async (base: string) => (await fetch(`${base}/logs`, { headers: { 'x-logfire-chaos': 'off' } })).text()
+    await eventually(async () => { expect(await chain(shorterBase)).toBe(await chain(longerBase)) })
+    expect(await (await fetch(`${shorterBase}/logs/verify`, { headers: { 'x-logfire-chaos': 'off' } })).json()).toMatchObject({ valid: true, length: 5 })
+    expect(shorter.output().stdout).toContain("chain replaced by a peer's longer chain")
+  })
 })
 
 async function freePort (): Promise<number> {

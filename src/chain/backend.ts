@@ -30,6 +30,12 @@ export interface ChainBackend {
   append (entries: readonly string[], now: number, burnRolled: boolean): AppendOutcome | Promise<AppendOutcome>
   /** Burns the chain down to genesis; how many blocks were lost. */
   burn (reason: BurnReason): number | Promise<number>
+  /**
+   * Replaces the chain with a verified longer one from a naivechain peer:
+   * its blocks' JSON texts, genesis first. False when it would not fit the
+   * budget, or when this backend cannot (Redis: replicas never adopt).
+   */
+  adopt (texts: readonly string[], peer: string): boolean
   /** N in "request N meets the same fate for the same seed", counted across replicas. */
   nextRequestNumber (): number | Promise<number>
   /** Hands another replica-wide event (a fire, an alert) to the other replicas. */
@@ -82,6 +88,20 @@ export class MemoryBackend implements ChainBackend {
     const burned = this.store.burn()
     this.#emit({ type: 'burn', epoch: this.store.epoch, burned, reason }, 'local')
     return burned
+  }
+
+  adopt (texts: readonly string[], peer: string): boolean {
+    const { store } = this
+    const bytes = texts.reduce((sum, text) => sum + Buffer.byteLength(text) + 1, 0)
+    if (texts.length > this.#limits.maxBlocks || bytes > this.#limits.maxBytes) return false
+    const from = store.length
+    const burned = store.burn()
+    store.follow(texts.slice(1))
+    // A burn first, so viewers and the scorecard treat the old chain as lost
+    // and none of the new blocks as deliveries; then what replaced it.
+    this.#emit({ type: 'burn', epoch: store.epoch, burned, reason: 'replaced' }, 'local')
+    this.#emit({ type: 'replaced', peer, from, to: store.length, epoch: store.epoch }, 'local')
+    return true
   }
 
   nextRequestNumber (): number {

@@ -36,6 +36,12 @@ export class Chain {
     return this.#backend.burn(reason)
   }
 
+  /** Replaces the chain with a peer's longer one, already verified; false when it does not fit. */
+  adopt (blocks: readonly Block[], peer: string): boolean {
+    // Written in naivechain's key order, with no field a peer may have added.
+    return this.#backend.adopt(blocks.map(({ index, previousHash, timestamp, data, hash }) => JSON.stringify({ index, previousHash, timestamp, data, hash })), peer)
+  }
+
   nextRequestNumber (): number | Promise<number> {
     return this.#backend.nextRequestNumber()
   }

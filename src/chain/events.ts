@@ -1,5 +1,5 @@
-/** Why the chain burned: the roll, a budget it would have outgrown, or the stage's button. */
-export type BurnReason = 'random' | 'memory budget' | 'admin'
+/** Why the chain burned: the roll, a budget it would have outgrown, the stage's button, or a peer's longer chain adopted. */
+export type BurnReason = 'random' | 'memory budget' | 'admin' | 'replaced'
 
 /**
  * Every event on the chain's timeline, by type. The chain publishes its own
@@ -18,6 +18,8 @@ export interface ChainEventMap {
   }
   /** `epoch` is the new chain's. */
   burn: { epoch: number, burned: number, reason: BurnReason }
+  /** A peer's longer chain was adopted (LOGFIRE_P2P_ACCEPT=longest), right after a burn with reason `replaced`. */
+  replaced: { peer: string, from: number, to: number, epoch: number }
 }
 
 export type ChainEvent = { [K in keyof ChainEventMap]: { type: K } & ChainEventMap[K] }[keyof ChainEventMap]

@@ -184,6 +184,11 @@ export class RedisBackend implements ChainBackend {
    * numbers with one INCRBY, in the order they arrived: a round trip to
    * Redis per turn, not per request.
    */
+  // Replicas share one chain of record: none of them adopts a peer's (config refuses LOGFIRE_P2P_ACCEPT with Redis).
+  adopt (): boolean {
+    return false
+  }
+
   nextRequestNumber (): Promise<number> {
     return new Promise((resolve, reject) => {
       this.#numbering.push({ resolve, reject })

@@ -1,7 +1,9 @@
 import type { IncomingMessage } from 'node:http'
 import { WebSocket, WebSocketServer } from 'ws'
 import type { Chain } from '../chain/chain.js'
-import { blockchainResponse, queryLatest, readMessage, QUERY_ALL, QUERY_LATEST, type RefusalReason } from './protocol.js'
+import type { Block } from '../chain/block.js'
+import { verifyChain } from '../chain/verify.js'
+import { blockchainResponse, queryAll, queryLatest, readMessage, QUERY_ALL, QUERY_LATEST, type RefusalReason } from './protocol.js'
 
 export interface PeerLimits {
   /** Peers connected at once, both ways; past it a connection is refused. */
@@ -12,6 +14,8 @@ export interface PeerLimits {
   maxChainMessageBytes: number
   /** Messages a second one peer may send; past it the peer is cut off. */
   messagesPerSecond: number
+  /** never: logfire is the sink of record. longest: naive consensus, for a classroom of logfire nodes. */
+  accept: 'never' | 'longest'
 }
 
 interface Logger {
@@ -55,14 +59,14 @@ const RECONNECT_MS = [1000, 2000, 5000, 10_000, 30_000]
 /**
  * logfire as a naivechain node: it answers QUERY_LATEST and QUERY_ALL from the
  * stored JSON text, tells every peer of each append (coalesced), dials the
- * peers it is given and redials them with backoff. It is the sink of record:
- * it never takes a chain from a peer, and hostile peers are refused and
- * counted, never a crash.
+ * peers it is given and redials them with backoff. By default it is the sink
+ * of record and never takes a peer's chain; with accept 'longest' it follows
+ * naive consensus. Hostile peers are refused and counted, never a crash.
  */
 export class PeerNetwork {
   readonly #peers = new Set<Peer>()
   readonly #dialled = new Map<string, { attempt: number, timer: NodeJS.Timeout | undefined }>()
-  readonly #counts: PeerCounts = { messagesIn: 0, messagesOut: 0, refused: { malformed: 0, 'unknown-type': 0, 'bad-block': 0, 'too-large': 0, flood: 0, connection: 0 } }
+  readonly #counts: PeerCounts = { messagesIn: 0, messagesOut: 0, refused: { malformed: 0, 'unknown-type': 0, 'bad-block': 0, 'bad-chain': 0, 'too-large': 0, flood: 0, connection: 0 } }
   #server: WebSocketServer | undefined
   #announce: NodeJS.Timeout | undefined
   #closed = false
@@ -208,14 +212,34 @@ export class PeerNetwork {
       case QUERY_LATEST: this.#send(peer, this.#latest()); break
       case QUERY_ALL: this.#sendAll(peer); break
       default: {
-        // The sink of record: what a peer holds is noted, never adopted.
         const last = message.blocks[message.blocks.length - 1]!
         peer.length = last.index + 1
         peer.head = last.hash
-        // A peer behind logfire whose latest does not follow: it gets the whole chain, as naivechain would ask.
+        // A peer behind logfire: it gets the latest, and asks for the whole chain if it needs it.
         if (last.index + 1 < this.chain.length) this.#send(peer, this.#latest())
+        else if (last.index + 1 > this.chain.length && this.limits.accept === 'longest') this.#consider(peer, message.blocks)
       }
     }
+  }
+
+  // Naive consensus, with logfire's own rules: a longer chain, verified in
+  // full (genesis, links, hashes, string data, integer timestamps), is adopted.
+  #consider (peer: Peer, blocks: Block[]): void {
+    if (blocks.length === 1) {
+      this.#send(peer, queryAll())
+      return
+    }
+    const verdict = verifyChain(blocks)
+    if (!verdict.valid) {
+      this.#refuse(peer, 'bad-chain', `block ${verdict.index}: ${verdict.reason}`)
+      return
+    }
+    const from = this.chain.length
+    if (!this.chain.adopt(blocks, peer.address)) {
+      this.#refuse(peer, 'too-large', 'a chain over LOGFIRE_MAX_BLOCKS or LOGFIRE_MAX_CHAIN_BYTES')
+      return
+    }
+    this.log.warn({ peer: { address: peer.address, adopted: { from, to: blocks.length } } }, "chain replaced by a peer's longer chain")
   }
 
   #refuse (peer: Peer, reason: RefusalReason, detail: string): void {

@@ -17,7 +17,7 @@ export type PeerMessage =
   | { type: typeof RESPONSE_BLOCKCHAIN, blocks: Block[] }
 
 /** Why a message from a peer was refused: the `reason` label of logfire_peer_refused_total. */
-export type RefusalReason = 'malformed' | 'unknown-type' | 'bad-block' | 'too-large' | 'flood'
+export type RefusalReason = 'malformed' | 'unknown-type' | 'bad-block' | 'bad-chain' | 'too-large' | 'flood'
 
 export interface Refusal { refused: RefusalReason, detail: string }
 

@@ -12,6 +12,7 @@ export type FeedEvent =
   | { id: string, event: 'gdpr', data: { request: number, entry: number, term: string } }
   | { id: string, event: 'alert', data: Alert }
   | { id: string, event: 'balloon', data: { balloon: string, inflating: boolean, seconds: number } }
+  | { id: string, event: 'replaced', data: { peer: string, from: number, to: number } }
 
 /** Every event a viewer may receive, by its name on the stream: the type above makes this list complete. */
 export const FEED_EVENTS: Record<FeedEvent['event'], string> = {
@@ -21,7 +22,8 @@ export const FEED_EVENTS: Record<FeedEvent['event'], string> = {
   fault: 'a request met a fault below the status line: delay, slow-read, slow-response, hang, reset, reset-after-append, close, garbage or status',
   gdpr: 'a request was refused with 451',
   alert: 'an alert rule matched',
-  balloon: 'a balloon started or stopped inflating'
+  balloon: 'a balloon started or stopped inflating',
+  replaced: "a naivechain peer's longer chain was adopted (LOGFIRE_P2P_ACCEPT=longest), right after a burn with reason replaced: the peer and the lengths"
 }
 
 /** The part of the store a feed reads. */
@@ -36,7 +38,7 @@ export interface ChainView {
 // Events that are not blocks wait in the feed, each pinned to the chain
 // position it happened at, so a viewer always sees them in order.
 type Marker =
-  | { kind: 'moment', epoch: number, length: number, event: 'fire' | 'fault' | 'gdpr' | 'alert' | 'balloon', data: FeedEvent['data'] }
+  | { kind: 'moment', epoch: number, length: number, event: 'fire' | 'fault' | 'gdpr' | 'alert' | 'balloon' | 'replaced', data: FeedEvent['data'] }
   | { kind: 'burn', epoch: number, burned: number, reason: BurnReason }
 
 /**
@@ -119,6 +121,9 @@ export class Feed {
         break
       case 'balloon':
         this.#markers.push({ kind: 'moment', epoch: this.#chain.epoch, length: this.#chain.length, event: 'balloon', data: { balloon: event.balloon, inflating: event.inflating, seconds: event.seconds } })
+        break
+      case 'replaced':
+        this.#markers.push({ kind: 'moment', epoch: this.#chain.epoch, length: this.#chain.length, event: 'replaced', data: { peer: event.peer, from: event.from, to: event.to } })
         break
       default:
         return true

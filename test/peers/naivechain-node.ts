@@ -36,8 +36,9 @@ export class NaivechainNode {
 
   async connect (url: string): Promise<WebSocket> {
     const ws = new WebSocket(url)
+    // As naivechain does: set up in the open callback, before any message can arrive.
+    ws.on('open', () => { this.#initConnection(ws) })
     await once(ws, 'open')
-    this.#initConnection(ws)
     return ws
   }
 

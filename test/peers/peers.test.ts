@@ -4,7 +4,9 @@ import { WebSocket } from 'ws'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Config } from '../../src/config.js'
 import { loadConfig } from '../../src/config.js'
+import { createHash } from 'node:crypto'
 import { eventually } from '../e2e/shippers/harness.js'
+import { openStream } from '../sse-client.js'
 import { buildTestApp, type TestApp } from '../helpers.js'
 import { NaivechainNode } from './naivechain-node.js'
 
@@ -147,6 +149,47 @@ describe('logfire as a naivechain peer', () => {
     expect(JSON.stringify(await chainOf(app))).toBe(before)
     expect((await app.inject({ method: 'GET', url: '/logs/verify' })).json()).toMatchObject({ valid: true })
     expect(socket.readyState).toBe(WebSocket.OPEN)
+    socket.terminate()
+  })
+
+  it('with LOGFIRE_P2P_ACCEPT=longest, adopts a longer valid chain from a logfire peer: a burn and a replaced event, nothing counted as delivered', async () => {
+    const longer = await logfire()
+    const rootUsage = JSON.stringify({ userIdentity: { type: 'Root' }, eventName: 'DeleteTrail', eventType: 'AwsApiCall', sourceIPAddress: '198.51.100.7' })
+    await post(longer.app, ['logfire-canary run=elsewhere seq=1 sent=1700000000000', rootUsage, 'c', 'd'].join('\n'))
+    const alertsOf = async (target: TestApp) => (await target.inject({ method: 'GET', url: '/alerts', headers: { authorization: 'Bearer admin' } })).json().alerts as unknown[]
+    await eventually(async () => { expect((await alertsOf(longer.app)).length).toBeGreaterThan(0) })
+    const { app } = await logfire({ accept: 'longest' })
+    await post(app, 'mine, shorter')
+    await app.inject({ method: 'PUT', url: '/scorecard/elsewhere' })
+    const base = await app.listen({ port: 0, host: '127.0.0.1' })
+    const stream = openStream(`${base}/logs/stream`)
+    cleanups.push(async () => { stream.close() })
+    await stream.connected()
+    app.peers!.dial(longer.url)
+    await eventually(async () => { expect(JSON.stringify(await chainOf(app))).toBe(JSON.stringify(await chainOf(longer.app))) })
+    expect((await app.inject({ method: 'GET', url: '/logs/verify' })).json()).toMatchObject({ valid: true, length: 5 })
+    await eventually(() => { expect(stream.events.find((event) => event.event === 'replaced')).toBeDefined() })
+    expect(stream.events.find((event) => event.event === 'replaced')!.data).toMatchObject({ from: 2, to: 5 })
+    expect(stream.events.find((event) => event.event === 'burn')!.data).toMatchObject({ reason: 'replaced', burned: 1 })
+    expect((await app.inject({ method: 'GET', url: '/scorecard/elsewhere' })).json()).toMatchObject({ delivered: 0 })
+    expect(await alertsOf(app)).toEqual([])
+  })
+
+  it('with LOGFIRE_P2P_ACCEPT=longest, refuses a longer chain that does not verify, and one a naivechain node mined', async () => {
+    const { app, url } = await logfire({ accept: 'longest' })
+    const socket = new WebSocket(url)
+    await once(socket, 'open')
+    const genesis = (await chainOf(app))[0] as { hash: string }
+    const unlinked = [genesis, { index: 1, previousHash: 'a'.repeat(64), timestamp: 1, data: 'x', hash: '' }]
+    unlinked[1] = { ...unlinked[1] as object, hash: createHash('sha256').update('1' + 'a'.repeat(64) + '1x').digest('hex') } as typeof genesis
+    socket.send(JSON.stringify({ type: 2, data: JSON.stringify(unlinked) }))
+    await eventually(() => { expect(app.peers!.counts.refused['bad-chain']).toBe(1) })
+    const node = await naivechain()
+    node.mine('a float timestamp')
+    node.mine('another')
+    await node.connect(url)
+    await eventually(() => { expect(app.peers!.counts.refused['bad-block']).toBeGreaterThan(0) })
+    expect(await chainOf(app)).toHaveLength(1)
     socket.terminate()
   })
 
