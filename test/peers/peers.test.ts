@@ -70,6 +70,19 @@ describe('logfire as a naivechain peer', () => {
     expect((await app.inject({ method: 'GET', url: '/peers' })).json()).toMatchObject({ remembering: 0 })
   })
 
+  it('does not send a chain over LOGFIRE_P2P_MAX_CHAIN_MESSAGE_BYTES: the peer keeps its own until logfire\'s is small enough again', async () => {
+    const { app, url } = await logfire({ maxChainMessageBytes: 4096 })
+    await post(app, Array.from({ length: 40 }, (_, i) => `line ${i}`).join('\n'))
+    const node = await naivechain()
+    await node.connect(url)
+    await eventually(() => { expect(app.peers!.counts.messagesIn).toBeGreaterThanOrEqual(3) })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(node.blockchain).toHaveLength(1)
+    await app.inject({ method: 'DELETE', url: '/logs', headers: { authorization: 'Bearer admin' } })
+    await post(app, 'small again\nand again')
+    await identical(app, node)
+  })
+
   it('dials a peer added with POST /admin/peers, and dials it again after it restarts', async () => {
     const { app } = await logfire()
     const node = await naivechain()
@@ -97,7 +110,7 @@ describe('logfire as a naivechain peer', () => {
     expect(await chainOf(app)).toHaveLength(1)
   })
 
-  it('refuses hostile peers and counts them, never a crash: bad JSON, wrong types, string-less data, a forged hash, oversized messages, floods, too many connections', async () => {
+  it('refuses hostile peers and counts them, never a crash: bad JSON, wrong types, string-less data, a forged hash, oversized messages, floods, 10,000 connection attempts', async () => {
     const { app, url } = await logfire({ maxMessageBytes: 4096, messagesPerSecond: 20, maxPeers: 5 })
     await post(app, 'still here')
     const hostile = new WebSocket(url)
@@ -116,12 +129,15 @@ describe('logfire as a naivechain peer', () => {
     await once(flooder, 'close')
     expect(app.peers!.counts.refused.flood).toBeGreaterThan(0)
 
-    await Promise.all(Array.from({ length: 50 }, () => new Promise<void>((resolve) => {
+    // 10,000 connection attempts, 100 at a time: 5 stay, every other one is refused.
+    let attempts = 0
+    const attempt = () => new Promise<void>((resolve) => {
       const socket = new WebSocket(url)
       socket.on('open', () => { resolve() })
       socket.on('error', () => { resolve() })
-    })))
-    await eventually(() => { expect(app.peers!.counts.refused.connection).toBeGreaterThanOrEqual(45) })
+    })
+    await Promise.all(Array.from({ length: 100 }, async () => { while (attempts++ < 10_000) await attempt() }))
+    await eventually(() => { expect(app.peers!.counts.refused.connection).toBeGreaterThanOrEqual(9_995) })
     expect(app.peers!.size).toBe(5)
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200)
     const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
