@@ -59,6 +59,13 @@ function showHead (length, hash) {
   view.empty.hidden = length > 1
 }
 
+// The running scenario and its step, e.g. "flaky 1/1: fire: 3 requests".
+function showScenario (scenario) {
+  const running = scenario !== null && scenario !== undefined && scenario.step > 0
+  $('scenario').hidden = !running
+  if (running) $('scenario-step').textContent = `${scenario.name} ${scenario.step}/${scenario.of}: ${scenario.description}`
+}
+
 function showSettings ({ fireRate, burnRate, gdpr }) {
   view.fireRate.textContent = percent(fireRate)
   view.burnRate.textContent = percent(burnRate)
@@ -178,6 +185,7 @@ function listen () {
   stream.addEventListener('gdpr', handle(onGdpr))
   stream.addEventListener('alert', handle(onAlert))
   stream.addEventListener('balloon', handle(onBalloon))
+  stream.addEventListener('scenario', handle(showScenario))
   stream.addEventListener('open', () => {
     view.connection.dataset.state = 'live'
     view.connection.textContent = 'live'
@@ -338,6 +346,7 @@ async function start () {
   watchPeers()
   const service = await (await fetch('/', { headers: { accept: 'application/json' } })).json()
   showSettings(service.chaos)
+  showScenario(service.scenario)
   if (lastIndex === 0) showHead(service.chain.length, service.chain.head)
   if (service.admin) setUpAdmin()
 }

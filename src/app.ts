@@ -26,10 +26,13 @@ import { securityHeaders } from './http/security-headers.js'
 import { OneLinePerRequest } from './http/request-log.js'
 import { hecHealthRoutes } from './shippers/hec/routes.js'
 import { PeerNetwork } from './peers/network.js'
+import { Scenarios } from './scenario/control.js'
+import type { Scenario } from './scenario/document.js'
+import { scenarioRoutes } from './scenario/routes.js'
 import { peerAdminRoutes, peerRoutes } from './peers/routes.js'
 import { catHealth, esClusterRoutes } from './shippers/elasticsearch/cluster.js'
 import { ES_PREFIX } from './shippers/elasticsearch/routes.js'
-import type { Endpoint } from './stage/describe.js'
+import type { Endpoint, ServiceFacts } from './stage/describe.js'
 import { startScorekeeping } from './scorecard/keeping.js'
 import { Scorecard } from './scorecard/scorecard.js'
 import { scorecardRoutes } from './scorecard/routes.js'
@@ -52,6 +55,8 @@ export interface AppOptions {
   heartbeatMs?: number
   /** Alert rules and outputs; the built-in pack, to the log, when omitted (server.ts loads LOGFIRE_RULES). */
   alerting?: Alerting & Pick<AlertingOptions, 'delivery' | 'balloonWait'>
+  /** A scenario to run from the start (server.ts loads LOGFIRE_SCENARIO). */
+  scenario?: Scenario
 }
 
 /** The whole service as a Fastify instance, ready to inject into or listen. It never listens itself. */
@@ -60,6 +65,8 @@ export async function buildApp (options: AppOptions) {
   const clock = options.clock ?? Date.now
   const seed = config.seed ?? randomSeed()
   const settings = initialSettings(config)
+  // Set once the scenarios exist; GET / asks only after the app is built.
+  let runningScenario: () => ServiceFacts['scenario'] = () => undefined
   const store = options.store ?? new ChainStore({ maxSpareBytes: config.memory.maxChainBytes })
   const limits = { maxBlocks: config.maxBlocks, maxBytes: config.memory.maxChainBytes }
   const logger = options.logger
@@ -140,6 +147,7 @@ export async function buildApp (options: AppOptions) {
       rateLimit: config.rateLimit,
       admin: config.adminToken !== undefined,
       chain: { length: chain.length, head: chain.head.hash },
+      scenario: runningScenario(),
       endpoints
     })
   })
@@ -163,6 +171,20 @@ export async function buildApp (options: AppOptions) {
   await app.register(peerRoutes, { network: peers, chain, readToken: config.readToken })
   await app.register(scorecardRoutes, { scorecard: scorekeeping.scorecard, clock, readToken: config.readToken, ingestToken: config.ingestToken, adminToken: config.adminToken })
   const changeSettings = (patch: Partial<LiveSettings>) => changeSharedSettings(chain, settings, patch)
+  const scenarios = new Scenarios({
+    clock,
+    settings,
+    changeSettings: (patch) => { changeSettings(patch).catch((error: unknown) => { app.log.error({ err: error }, 'a scenario step could not change the settings') }) },
+    burn: () => { Promise.resolve(chain.burn('scenario')).catch((error: unknown) => { app.log.error({ err: error }, 'a scenario step could not burn the chain') }) },
+    publish: (event) => { chain.publish(event) },
+    limits: { maxForcedDelayMs: config.maxForcedDelayMs, hangMs: settings.hangMs }
+  })
+  app.addHook('onReady', async () => { if (options.scenario !== undefined) scenarios.start(options.scenario) })
+  runningScenario = () => {
+    const view = scenarios.view()
+    return view === undefined || view.ended ? undefined : { name: view.name, step: view.step, of: view.of, description: view.description }
+  }
+  app.addHook('onClose', async () => { scenarios.stop() })
 
   // The stage's controls, rate limited on their own so that the admin token
   // cannot be guessed at network speed.
@@ -175,11 +197,12 @@ export async function buildApp (options: AppOptions) {
     }
     await admin.register(adminRoutes, { settings, changeSettings, adminToken: config.adminToken, chain })
     await admin.register(alertRoutes, { alerting, adminToken: config.adminToken })
+    await admin.register(scenarioRoutes, { scenarios, adminToken: config.adminToken })
     await admin.register(peerAdminRoutes, { network: peers, allowPublic: config.p2p.allowPublic, adminToken: config.adminToken })
   })
 
   await app.register(async function logs (logs) {
-    await chaosPipeline(logs, { config, chain, settings, clock, seed, draws: requestDraws(seed), batchDraws: requestDraws(`${seed}/batches`), held, rateLimitStore: redis?.rateLimitStore('logs') })
+    await chaosPipeline(logs, { config, chain, settings, clock, seed, draws: requestDraws(seed), batchDraws: requestDraws(`${seed}/batches`), held, rateLimitStore: redis?.rateLimitStore('logs'), scenario: (request) => scenarios.decide(request) })
   })
 
   return app

@@ -5,7 +5,7 @@ import type { Chain } from './chain/chain.js'
 import { chainRoutes } from './chain/routes.js'
 import type { Config } from './config.js'
 import { RateLimited } from './errors.js'
-import { chaos } from './fire/hook.js'
+import { chaos, type ChaosOptions } from './fire/hook.js'
 import type { HeldConnections } from './fire/held.js'
 import type { Random } from './fire/random.js'
 import { uploadBudget } from './http/upload-budget.js'
@@ -35,6 +35,8 @@ export interface ChaosPipelineOptions {
   batchDraws: (request: number) => Random
   /** The connections faults hold open (delays, slow transfers, hangs). */
   held: HeldConnections
+  /** A running scenario's fate for a request, decided before the roll. */
+  scenario?: ChaosOptions['scenario']
   /** The rate limit's shared counters, when replicas share them (Redis). */
   rateLimitStore?: Record<string, unknown>
 }
@@ -48,6 +50,7 @@ export const rateLimited = (_request: unknown, context: { after: string }) => ne
  * nothing.
  *
  *   0. numbered, and its fate rolled  fire/hook.ts (onRequest)      X-Logfire-Request
+ *      (X-Logfire-Chaos, else a running scenario's step, else the seeded roll, which is drawn either way)
  *   1. the rate limit                 @fastify/rate-limit           429
  *   2. the route's token              http/token-guard.ts           401, 403
  *   3. X-Logfire-Chaos checked        fire/hook.ts (preParsing)     400
@@ -73,7 +76,7 @@ export const rateLimited = (_request: unknown, context: { after: string }) => ne
  */
 export async function chaosPipeline (app: FastifyInstance, options: ChaosPipelineOptions): Promise<void> {
   const { config, chain, settings, clock } = options
-  await app.register(chaos, { draws: options.draws, seed: options.seed, settings, chain, held: options.held, maxForcedDelayMs: config.maxForcedDelayMs })
+  await app.register(chaos, { draws: options.draws, seed: options.seed, settings, chain, held: options.held, maxForcedDelayMs: config.maxForcedDelayMs, scenario: options.scenario })
   if (config.rateLimit > 0) {
     await app.register(rateLimit, {
       max: config.rateLimit,

@@ -122,6 +122,8 @@ const ENVIRONMENT = z.object({
   LOGFIRE_P2P_ACCEPT: z.preprocess(unset, z.enum(['never', 'longest'], { error: 'never or longest' }).default('never')),
   LOGFIRE_TRUST_PROXY: flag(false),
   LOGFIRE_RULES: z.preprocess(unset, z.string().optional()),
+  // A built-in scenario's name, or a YAML or JSON file: server.ts loads it.
+  LOGFIRE_SCENARIO: z.preprocess(unset, z.string().max(4096).optional()),
   // Unset: the chain lives in this process's memory.
   LOGFIRE_REDIS_URL: z.preprocess(unset, z.string()
     .regex(/^(rediss?:\/\/\S+|unix:\/\/\/\S+)$/, { error: 'a redis://, rediss:// or unix:///path URL' })
@@ -175,6 +177,8 @@ export interface Config {
   maxForcedDelayMs: number
   /** A rules file (YAML or JSON) replacing the built-in rule pack. */
   rulesFile: string | undefined
+  /** A scenario run from the start: a built-in's name, or a YAML or JSON file. */
+  scenario: string | undefined
   /** The shared store, when replicas share one chain; in memory when undefined. */
   redis: {
     url: string
@@ -332,6 +336,7 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
     maxForcedDelayMs: e.LOGFIRE_MAX_FORCED_DELAY_MS,
     trustProxy: e.LOGFIRE_TRUST_PROXY,
     rulesFile: e.LOGFIRE_RULES,
+    scenario: e.LOGFIRE_SCENARIO,
     redis: e.LOGFIRE_REDIS_URL === undefined ? undefined : { url: e.LOGFIRE_REDIS_URL, namespace: e.LOGFIRE_REDIS_NAMESPACE, replica: e.LOGFIRE_REPLICA_NAME ?? hostname() },
     adminRolePattern: e.LOGFIRE_ADMIN_ROLE_PATTERN,
     p2p: {

@@ -4,18 +4,22 @@ import { pino } from 'pino'
 import { loadRules, RulesFileError, type Alerting } from './alerts/load.js'
 import { buildApp } from './app.js'
 import { ConfigError, containerMemoryLimit, loadConfig, type Config } from './config.js'
+import { loadScenario, ScenarioError, type Scenario } from './scenario/document.js'
 
 // The process edge: configuration, logger, listen, and a graceful exit.
 // Everything else lives in buildApp.
 
 let config: Config
 let alerting: Alerting | undefined
+let scenario: Scenario | undefined
 try {
   config = loadConfig(process.env, containerMemoryLimit())
   if (config.rulesFile !== undefined) alerting = loadRules(readRulesFile(config.rulesFile), config.rulesFile, process.env)
+  if (config.scenario !== undefined) scenario = loadScenario(config.scenario, (file) => readFileSync(file, 'utf8'))
 } catch (error) {
-  if (!(error instanceof ConfigError) && !(error instanceof RulesFileError)) throw error
-  process.stderr.write(`logfire: ${error instanceof RulesFileError ? 'invalid rules file: ' : ''}${error.message}\n`)
+  if (!(error instanceof ConfigError) && !(error instanceof RulesFileError) && !(error instanceof ScenarioError)) throw error
+  const kind = error instanceof RulesFileError ? 'invalid rules file: ' : error instanceof ScenarioError ? 'invalid scenario: ' : ''
+  process.stderr.write(`logfire: ${kind}${error.message}\n`)
   process.exit(1)
 }
 
@@ -42,7 +46,7 @@ function batchedStdout () {
 }
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-const app = await buildApp({ config, logger, version, alerting })
+const app = await buildApp({ config, logger, version, alerting, scenario })
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   if (err !== undefined) logger.error({ err }, 'closing after an error')

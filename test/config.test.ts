@@ -46,6 +46,7 @@ describe('loadConfig', () => {
       maxForcedDelayMs: 60_000,
       trustProxy: false,
       rulesFile: undefined,
+      scenario: undefined,
       adminRolePattern: '*Admin*',
       p2p: { port: undefined, peers: [], allowPublic: false, maxPeers: 32, maxMessageBytes: 1024 * 1024, maxChainMessageBytes: 64 * MiB, messagesPerSecond: 50, accept: 'never' },
       timeouts: { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 72_000, idleMs: 120_000 }
@@ -121,6 +122,7 @@ describe('loadConfig', () => {
       LOGFIRE_P2P_MESSAGES_PER_SECOND: '7',
       LOGFIRE_P2P_ACCEPT: 'never',
       LOGFIRE_RULES: 'rules.yaml',
+      LOGFIRE_SCENARIO: 'flaky',
       LOGFIRE_ADMIN_ROLE_PATTERN: '*:role/Break*Glass',
       LOGFIRE_HEADERS_TIMEOUT_MS: '1000',
       LOGFIRE_REQUEST_TIMEOUT_MS: '2000',
@@ -182,6 +184,7 @@ describe('loadConfig', () => {
       maxForcedDelayMs: 5000,
       trustProxy: true,
       rulesFile: 'rules.yaml',
+      scenario: 'flaky',
       redis: { url: 'unix:///run/redis/redis.sock', namespace: 'staging', replica: 'logfire-2' },
       adminRolePattern: '*:role/Break*Glass',
       p2p: { port: 6001, peers: ['ws://10.0.0.2:6001', 'ws://10.0.0.3:6001'], allowPublic: true, maxPeers: 3, maxMessageBytes: 2048, maxChainMessageBytes: 4096, messagesPerSecond: 7, accept: 'never' },

@@ -129,6 +129,26 @@ describe('the built server as a real process', () => {
     expect(loggedAlerts()).toEqual([expect.objectContaining({ level: 40, msg: 'alert: Root account used: CreateBucket from 198.51.100.7', alert: expect.objectContaining({ rule: 'cis-4.3-root-account-usage', severity: 'critical' }) })])
   })
 
+  it('runs the scenario LOGFIRE_SCENARIO names, and refuses a bad one naming the file, line and step', async () => {
+    const flaky = startServer({ LOGFIRE_SCENARIO: 'flaky' })
+    const base = await flaky.listening
+    const codes: number[] = []
+    for (let i = 0; i < 4; i++) {
+      const response = await fetch(`${base}/logs`, { method: 'POST', body: 'flaky line' })
+      await response.arrayBuffer()
+      codes.push(response.status)
+    }
+    expect(codes).toEqual([503, 503, 503, 200])
+    const dir = mkdtempSync(join(tmpdir(), 'logfire-scenario-'))
+    const file = join(dir, 'scenario.yaml')
+    writeFileSync(file, 'steps:\n  - requests: 3\n    chaos: fire\n  - seconds: 5\n    chaos: sparkle\n')
+    const server = startServer({ LOGFIRE_SCENARIO: file })
+    const [code] = await server.exited
+    rmSync(dir, { recursive: true })
+    expect(code).toBe(1)
+    expect(server.output().stderr).toBe(`logfire: invalid scenario: ${file}:4:5: step 2: chaos: sparkle: not a directive\n`)
+  })
+
   it('refuses a bad rules file naming the file, line, column and rule', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'logfire-rules-'))
     const file = join(dir, 'rules.yaml')
@@ -172,7 +192,8 @@ describe('the built server as a real process', () => {
     const chain = async (base: string) => (await fetch(`${base}/logs`, { headers: { 'x-logfire-chaos': 'off' } })).text()
     await eventually(async () => { expect(await chain(shorterBase)).toBe(await chain(longerBase)) })
     expect(await (await fetch(`${shorterBase}/logs/verify`, { headers: { 'x-logfire-chaos': 'off' } })).json()).toMatchObject({ valid: true, length: 5 })
-    expect(shorter.output().stdout).toContain("chain replaced by a peer's longer chain")
+    // Log lines go out in batches, at least every quarter second.
+    await eventually(() => { expect(shorter.output().stdout).toContain("chain replaced by a peer's longer chain") })
   })
 })
 

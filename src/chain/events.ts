@@ -1,5 +1,5 @@
-/** Why the chain burned: the roll, a budget it would have outgrown, the stage's button, or a peer's longer chain adopted. */
-export type BurnReason = 'random' | 'memory budget' | 'admin' | 'replaced'
+/** Why the chain burned: the roll, a budget it would have outgrown, the stage's button, a peer's longer chain adopted, or a scenario's step. */
+export type BurnReason = 'random' | 'memory budget' | 'admin' | 'replaced' | 'scenario'
 
 /**
  * Every event on the chain's timeline, by type. The chain publishes its own

@@ -42,6 +42,8 @@ export interface ChaosOptions {
   held: HeldConnections
   /** LOGFIRE_MAX_FORCED_DELAY_MS: the longest delay or slow transfer X-Logfire-Chaos may ask for. */
   maxForcedDelayMs: number
+  /** A running scenario's fate for a request, decided before the roll; undefined leaves it to the roll. */
+  scenario?: (request: FastifyRequest) => ChaosRoll | undefined
 }
 
 /**
@@ -86,7 +88,9 @@ export const chaos = fp(async function chaos (app: FastifyInstance, options: Cha
 
     const header = settings.override ? request.headers['x-logfire-chaos'] : undefined
     if (header === undefined) {
-      request.chaos = rollChaos(options.draws(requestNumber), settings)
+      // The roll is drawn either way: a scenario shifts no later request's fate.
+      const rolled = rollChaos(options.draws(requestNumber), settings)
+      request.chaos = options.scenario?.(request) ?? rolled
       return
     }
     const forced = parseChaosHeader(Array.isArray(header) ? header.join(',') : header, { maxForcedDelayMs: options.maxForcedDelayMs, hangMs: settings.hangMs })

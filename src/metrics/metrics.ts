@@ -32,7 +32,7 @@ export function createMetrics (chain: Chain, held: HeldConnections, scorecard: S
   const appended = new Counter({ name: 'logfire_blocks_appended_total', help: 'Blocks this replica appended to the chain', registers: [registry] })
   const burns = new Counter({
     name: 'logfire_burns_total',
-    help: "Times the chain burned down, by reason: random, memory budget, admin, replaced (a peer's longer chain adopted)",
+    help: "Times the chain burned down, by reason: random, memory budget, admin, replaced (a peer's longer chain adopted), scenario",
     labelNames: ['reason'] as const,
     registers: [registry]
   })

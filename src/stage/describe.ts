@@ -9,6 +9,8 @@ export interface ServiceFacts {
   rateLimit: number
   admin: boolean
   chain: { length: number, head: string }
+  /** The running scenario's current step, if one runs. */
+  scenario: { name: string, step: number, of: number, description: string } | undefined
   /** Every documented route, from the routes themselves. */
   endpoints: readonly Endpoint[]
 }
@@ -30,6 +32,7 @@ export function describeService (facts: ServiceFacts) {
       rateLimit: facts.rateLimit
     },
     admin: facts.admin,
-    chain: facts.chain
+    chain: facts.chain,
+    scenario: facts.scenario ?? null
   }
 }

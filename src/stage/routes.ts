@@ -17,7 +17,9 @@ const serviceDescription = z.looseObject({
   endpoints: z.array(z.object({ method: z.string(), path: z.string(), description: z.string() })),
   chaos: z.looseObject({ fireRate: z.number(), burnRate: z.number(), wipeRate: z.number(), gdpr: z.boolean(), override: z.boolean(), seed: z.string() }),
   admin: z.boolean().describe('Whether the admin routes exist'),
-  chain: z.object({ length: z.number().int(), head: z.string() })
+  chain: z.object({ length: z.number().int(), head: z.string() }),
+  scenario: z.object({ name: z.string(), step: z.number().int(), of: z.number().int(), description: z.string() }).nullable()
+    .describe('The running scenario and its current step; null when none runs')
 })
 
 // public/ sits beside src/ and dist/ alike.

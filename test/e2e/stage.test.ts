@@ -116,6 +116,16 @@ describe.skipIf(!hasChromium)(title, () => {
     expect(watched.problems).toEqual([])
   })
 
+  it('shows the running scenario and its step, and hides it when the scenario ends', async () => {
+    const { page, send, problems } = await stage({ adminToken: 'admin' })
+    await send('PUT', '/admin/scenario', { body: JSON.stringify({ name: 'flaky', steps: [{ requests: 2, chaos: 'fire' }] }), headers: { authorization: 'Bearer admin', 'content-type': 'application/json' } })
+    await page.locator('#scenario-step', { hasText: 'flaky 1/1: fire: 2 requests' }).waitFor({ timeout: 5000 })
+    await send('POST', '/logs', { body: 'one' })
+    await send('POST', '/logs', { body: 'two' })
+    await page.locator('#scenario').waitFor({ state: 'hidden', timeout: 5000 })
+    expect(problems.filter((problem) => !problem.includes('503'))).toEqual([])
+  })
+
   it('shows an alert banner when a rule fires on a posted record', async () => {
     const { page, send, problems } = await stage()
     const record = { userIdentity: { type: 'Root' }, eventName: 'CreateBucket', eventType: 'AwsApiCall', sourceIPAddress: '198.51.100.7' }
