@@ -337,7 +337,46 @@ async function watchPeers () {
   setTimeout(watchPeers, PEERS_MS)
 }
 
+// Presenter keys: a speaker's hands stay on the keyboard. The ones that
+// change the chaos need the stage controls unlocked.
+const QUIET = { fireRate: 0, burnRate: 0, itemRejectRate: 0, delayRate: 0, slowReadRate: 0, slowResponseRate: 0, hangRate: 0, resetRate: 0, resetAfterAppendRate: 0, closeRate: 0, garbageRate: 0, statusRate: 0 }
+
+const KEYS = {
+  b: () => adminFetch('DELETE', '/logs'),
+  f: () => adminFetch('PUT', '/admin/scenario', { name: 'next on fire', steps: [{ requests: 1, chaos: 'fire' }] }),
+  g: () => change({ gdpr: !admin.gdpr.checked }),
+  n: () => adminFetch('POST', '/admin/scenario/next'),
+  p: async () => {
+    const { scenario } = await adminFetch('GET', '/admin/scenario')
+    if (scenario !== null && scenario.name === 'paused' && !scenario.ended) return adminFetch('DELETE', '/admin/scenario')
+    return adminFetch('PUT', '/admin/scenario', { name: 'paused', steps: [{ pause: true, set: QUIET }] })
+  }
+}
+
+function toggleBig () {
+  document.documentElement.classList.toggle('big')
+}
+
+function onKey (event) {
+  // Typing the token, or in any field, is not a command.
+  const target = event.target
+  if (event.ctrlKey || event.metaKey || event.altKey || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName)) return
+  const key = event.key
+  if (key === '?') {
+    $('keys').hidden = !$('keys').hidden
+    $('keys-locked').hidden = !admin.controls.hidden
+  } else if (key === 'Escape') {
+    $('keys').hidden = true
+  } else if (key === 'l') {
+    toggleBig()
+  } else if (KEYS[key] !== undefined && !admin.controls.hidden) {
+    Promise.resolve(KEYS[key]()).catch((error) => { admin.error.textContent = error.message })
+  }
+}
+
 async function start () {
+  if (new URLSearchParams(location.search).has('big')) toggleBig()
+  document.addEventListener('keydown', onKey)
   const hint = `curl -d 'hello' ${location.origin}/logs`
   $('curl-hint').textContent = hint
   $('curl-footer').textContent = hint

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.js'
@@ -9,6 +11,40 @@ import { hasChromium, launchChromium, watchedPage } from './browser.js'
 const title = hasChromium
   ? 'the fire page in Chromium'
   : 'the fire page in Chromium (skipped: no /usr/bin/chromium here; `apt-get install -y chromium` brings it, and .ci/run always does)'
+
+/**
+ * Visible text under 4.5:1 against the nearest ancestor with a solid
+ * background (the page's own, #0d0b0a, when none has one), as WCAG computes
+ * it. Runs in the page.
+ */
+function lowContrastText (): string[] {
+  const channels = (color: string): number[] => (color.match(/[\d.]+/g) ?? []).map(Number)
+  const luminance = ([r, g, b]: number[]): number => {
+    const linear = (c: number) => { const s = c / 255; return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4 }
+    return 0.2126 * linear(r ?? 0) + 0.7152 * linear(g ?? 0) + 0.0722 * linear(b ?? 0)
+  }
+  const background = (element: Element | null): number[] => {
+    for (let at = element; at !== null; at = at.parentElement) {
+      const [r, g, b, a] = channels(getComputedStyle(at).backgroundColor)
+      if (a === undefined || a >= 0.9) {
+        if (!(r === 0 && g === 0 && b === 0 && a === 0)) return [r ?? 0, g ?? 0, b ?? 0]
+      }
+    }
+    return [13, 11, 10]
+  }
+  const low: string[] = []
+  for (const element of document.querySelectorAll('body *')) {
+    const own = [...element.childNodes].some((node) => node.nodeType === Node.TEXT_NODE && (node.textContent ?? '').trim() !== '')
+    const box = element.getBoundingClientRect()
+    const style = getComputedStyle(element)
+    if (!own || box.width === 0 || box.height === 0 || style.visibility === 'hidden' || Number(style.opacity) === 0) continue
+    if ((element as HTMLElement).closest('[hidden]') !== null) continue
+    const [l1, l2] = [luminance(channels(style.color)), luminance(background(element))].sort((a, b) => b - a) as [number, number]
+    const ratio = (l1 + 0.05) / (l2 + 0.05)
+    if (ratio < 4.5) low.push(`${element.tagName.toLowerCase()}${element.id === '' ? '' : '#' + element.id}.${[...element.classList].join('.')} "${(element.textContent ?? '').trim().slice(0, 30)}" ${ratio.toFixed(2)}:1`)
+  }
+  return low
+}
 
 describe.skipIf(!hasChromium)(title, () => {
   let browser: Browser
@@ -188,6 +224,81 @@ describe.skipIf(!hasChromium)(title, () => {
     const service = await (await fetch(base, { headers: { accept: 'application/json' } })).json()
     expect(service.chaos).toMatchObject({ fireRate: 1, gdpr: false })
     expect(problems.filter((problem) => !problem.includes('401'))).toEqual([])
+  })
+
+  it('presenter keys: ? shows the help, f sets the next request on fire, g toggles GDPR, p pauses the chaos, b burns, l and ?big give large type', async () => {
+    const { page, send, base, problems } = await stage({ adminToken: 'stage-secret', fireRate: 0.5 })
+    const chaos = async () => (await (await fetch(`${base}/admin/chaos`, { headers: { authorization: 'Bearer stage-secret' } })).json())
+    await page.keyboard.press('?')
+    await page.locator('#keys').waitFor({ state: 'visible', timeout: 2000 })
+    await expect(page.locator('#keys-locked').isVisible()).resolves.toBe(true)
+    await page.keyboard.press('Escape')
+    // Locked: the keys that change the chaos do nothing.
+    await page.keyboard.press('g')
+    await page.waitForTimeout(200)
+    expect((await chaos()).gdpr).toBe(true)
+
+    await page.locator('#admin-open').click()
+    await page.locator('#admin-token').fill('stage-secret')
+    await page.locator('#admin-login button[type=submit]').click()
+    await page.locator('#burn-now').waitFor({ state: 'visible', timeout: 2000 })
+    await page.locator('#burn-now').focus()
+
+    await page.keyboard.press('g')
+    await page.locator('#gdpr', { hasText: 'off' }).waitFor({ timeout: 2000 })
+    await page.keyboard.press('p')
+    await page.locator('#scenario-step', { hasText: 'paused 1/1' }).waitFor({ timeout: 2000 })
+    expect(await chaos()).toMatchObject({ fireRate: 0, burnRate: 0 })
+    await page.keyboard.press('p')
+    await page.locator('#scenario').waitFor({ state: 'hidden', timeout: 2000 })
+    expect((await chaos()).fireRate).toBe(0.5)
+
+    await page.keyboard.press('f')
+    await page.locator('#scenario-step', { hasText: 'next on fire' }).waitFor({ timeout: 2000 })
+    expect((await send('POST', '/logs', { body: 'into the fire', headers: { 'x-logfire-chaos': 'off' } })).status).toBe(200)
+    expect((await send('POST', '/logs', { body: 'into the fire' })).status).toBe(503)
+
+    await page.keyboard.press('b')
+    await page.locator('#ashes').waitFor({ state: 'visible', timeout: 3000 })
+
+    await page.keyboard.press('l')
+    await expect(page.evaluate(() => document.documentElement.classList.contains('big'))).resolves.toBe(true)
+    await page.goto(`${base}/?big`)
+    await expect(page.evaluate(() => document.documentElement.classList.contains('big'))).resolves.toBe(true)
+    expect(problems.filter((problem) => !problem.includes('503'))).toEqual([])
+  })
+
+  it('passes axe-core (WCAG 2 A and AA) with no serious or critical violation, and every visible text at 4.5:1, in every state: live, burned, alert, fault, help, large type', async () => {
+    const { page, send, base } = await stage({ adminToken: 'admin' })
+    const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
+    const audit = async (state: string) => {
+      await page.evaluate(axeSource)
+      const results = await page.evaluate(async () => await (globalThis as unknown as { axe: { run: (context: unknown, options: unknown) => Promise<{ violations: Array<{ id: string, impact: string, nodes: Array<{ target: string[] }> }> }> } })
+        .axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa'] }))
+      const serious = results.violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+      expect(serious.map((violation) => `${state}: ${violation.id} at ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`)).toEqual([])
+      // axe leaves text on gradients as "needs review": every visible text is
+      // measured here too, against the nearest solid background, at 4.5:1.
+      expect((await page.evaluate(lowContrastText)).map((text) => `${state}: ${text}`)).toEqual([])
+    }
+    await send('POST', '/logs', { body: 'a line for the grid' })
+    await page.locator('.block').first().waitFor({ timeout: 2000 })
+    await audit('live grid')
+    await send('DELETE', '/logs', { headers: { authorization: 'Bearer admin' } })
+    await page.locator('#ashes').waitFor({ state: 'visible', timeout: 3000 })
+    await audit('burned')
+    await send('POST', '/logs', { body: JSON.stringify({ userIdentity: { type: 'Root' }, eventName: 'CreateBucket', eventType: 'AwsApiCall', sourceIPAddress: '198.51.100.7' }), headers: { 'content-type': 'application/json' } })
+    await page.locator('#alert-banner').waitFor({ state: 'visible', timeout: 2000 })
+    await audit('alert banner')
+    await send('POST', '/logs', { body: 'hung up on', headers: { 'x-logfire-chaos': 'close' } }).catch(() => {})
+    await page.locator('#fault').waitFor({ state: 'visible', timeout: 2000 })
+    await audit('fault')
+    await page.keyboard.press('?')
+    await page.locator('#keys').waitFor({ state: 'visible', timeout: 2000 })
+    await audit('presenter keys')
+    await page.goto(`${base}/?big`)
+    await page.locator('#connection[data-state="live"]').waitFor({ timeout: 5000 })
+    await audit('large type')
   })
 
   it('comes back by itself when the stream was full, and shows what it missed', async () => {
