@@ -80,10 +80,7 @@ function scoreRefusedItems (chain: Chain, entries: readonly string[], refused: r
     list.push(entries[index] as string)
     byStatus.set(status, list)
   }
-  for (const [status, list] of byStatus) {
-    const lines = canaryLinesByRun(list)
-    if (lines !== undefined) chain.publish({ type: 'refused', request: request.requestNumber, status, lines })
-  }
+  for (const [status, list] of byStatus) publishRefused(chain, list, request, status)
 }
 
 function checkEntries ({ chain, settings }: AppendContext, entries: readonly string[], request: AppendRequest): void {
@@ -100,9 +97,14 @@ function checkEntries ({ chain, settings }: AppendContext, entries: readonly str
 // The canary lines a refused request held go on the scorecard, by run.
 function scoredRefusal (chain: Chain, entries: readonly string[], request: AppendRequest, error: unknown): unknown {
   const status = (error as { statusCode?: unknown }).statusCode
-  const lines = typeof status === 'number' && status < 500 ? canaryLinesByRun(entries) : undefined
-  if (lines !== undefined) chain.publish({ type: 'refused', request: request.requestNumber, status: status as number, lines })
+  if (typeof status === 'number' && status < 500) publishRefused(chain, entries, request, status)
   return error
+}
+
+// The canary lines among refused entries, by run, with the status they got.
+function publishRefused (chain: Chain, entries: readonly string[], request: AppendRequest, status: number): void {
+  const lines = canaryLinesByRun(entries)
+  if (lines !== undefined) chain.publish({ type: 'refused', request: request.requestNumber, status, lines })
 }
 
 function appendedOrBurned (outcome: AppendOutcome, request: AppendRequest): Appended {

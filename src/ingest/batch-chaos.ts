@@ -1,5 +1,5 @@
 import type { LiveSettings } from '../admin/settings.js'
-import { rollRefusedItems, type ItemRejectStatus } from '../fire/batches.js'
+import { rollAckFate, rollRefusedItems, type AckFate, type ItemRejectStatus } from '../fire/batches.js'
 import type { Random } from '../fire/random.js'
 
 export interface BatchChaosContext {
@@ -23,4 +23,10 @@ export function chosenByClient (settings: LiveSettings, request: BatchRequest): 
 export function refusedItems (context: BatchChaosContext, request: BatchRequest, count: number): Array<{ index: number, status: ItemRejectStatus }> {
   if (context.settings.itemRejectRate === 0 || chosenByClient(context.settings, request)) return []
   return rollRefusedItems(context.batchDraws(request.requestNumber), count, context.settings)
+}
+
+/** What becomes of a HEC acknowledgement for this request (ackLossRate, ackDelayRate). */
+export function ackFate (context: BatchChaosContext, request: BatchRequest): AckFate {
+  if (chosenByClient(context.settings, request)) return { kind: 'true' }
+  return rollAckFate(context.batchDraws(request.requestNumber), context.settings)
 }

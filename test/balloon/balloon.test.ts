@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { isLocalHost, outputSchema, resolveOutput } from '../../src/alerts/outputs/config.js'
+import { outputSchema, resolveOutput } from '../../src/alerts/outputs/config.js'
+import { isLocalHost } from '../../src/http/hosts.js'
 import { Balloon } from '../../src/balloon/balloon.js'
 import { kasaRequest, plugDriver, pulseTime, type DriverConfig } from '../../src/balloon/drivers.js'
 import { fakeHttpPlug, fakeKasa } from './fake-plugs.js'

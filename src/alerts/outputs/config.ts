@@ -60,5 +60,3 @@ export function resolveOutput (definition: OutputDefinition, env: Record<string,
     case 'pagerduty': return { type: 'pagerduty', url, routingKey: fill('routingKey', definition.routingKey) }
   }
 }
-
-export { isLocalHost }

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { EmptyBody, UnsupportedMediaType } from '../../errors.js'
+import type { ItemRejectStatus } from '../../fire/batches.js'
 import { errorReplier } from '../../http/errors.js'
 import { documented, chaosErrors, CHAOS_HEADERS, optionalToken, INGEST_HEADERS } from '../../http/responses.js'
 import { basicPassword, bearerToken, schemeCredentials } from '../../http/tokens.js'
@@ -98,7 +99,7 @@ export const esBulkRoutes: FastifyPluginAsync<IngestOptions & { withIndex: boole
 }
 
 // Each item's fate: stored as block N, refused by the chaos, or refused for what it holds.
-function fates (items: readonly BulkItem[], refused: ReadonlyArray<{ index: number, status: Parameters<typeof refusal>[0] }>, firstBlock: number) {
+function fates (items: readonly BulkItem[], refused: ReadonlyArray<{ index: number, status: ItemRejectStatus }>, firstBlock: number) {
   const refusedAt = new Map(refused.map((item) => [item.index, item.status]))
   const outcomes: Array<{ block: number } | { error: ItemError }> = []
   let accepted = 0

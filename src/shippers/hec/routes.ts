@@ -5,9 +5,8 @@ import { errorReplier } from '../../http/errors.js'
 import { schemeCredentials } from '../../http/tokens.js'
 import { tokenGuard } from '../../http/token-guard.js'
 import { HecAckDisabled, HecChannelInvalid, HecChannelMissing, InvalidRequest } from '../../errors.js'
-import { rollAckFate } from '../../fire/batches.js'
 import { appendEntries, appendExcept } from '../../ingest/append.js'
-import { chosenByClient } from '../../ingest/batch-chaos.js'
+import { ackFate } from '../../ingest/batch-chaos.js'
 import type { BodyFormat } from '../../ingest/body.js'
 import type { IngestOptions } from '../../ingest/logs-route.js'
 import { parseBodiesAs, parseBodiesWith, requestEntries } from '../../ingest/parser.js'
@@ -61,7 +60,7 @@ export const hecRoutes: FastifyPluginAsync<IngestOptions & { acks: AckLedger | u
   async function acknowledged (ledger: AckLedger, request: FastifyRequest): Promise<string> {
     const { channel } = requestChannel(request)
     const entries = requestEntries(request)
-    const fate = chosenByClient(options.settings, request) ? { kind: 'true' as const } : rollAckFate(options.batchDraws(request.requestNumber), options.settings)
+    const fate = ackFate(options, request)
     const everything = fate.kind === 'lost' ? entries.map((_, index) => ({ index, status: 200 })) : []
     const appended = appendExcept(options, entries, everything, request)
     if (appended instanceof Promise) await appended
