@@ -159,10 +159,12 @@ function onGdpr ({ request, term }) {
 
 const ALERT_MS = 8000
 let alertTimer
-function onAlert ({ rule, severity, description, count, digest }) {
-  view.alert.dataset.severity = severity
-  view.alertSeverity.textContent = severity.toUpperCase()
-  view.alertRule.textContent = digest ? `${rule} ×${count}` : rule
+function onAlert ({ rule, severity, description, count, digest, group, resolves }) {
+  // A resolve (a flatline that ended) is good news: shown in the calm colours.
+  const resolved = resolves !== undefined
+  view.alert.dataset.severity = resolved ? 'info' : severity
+  view.alertSeverity.textContent = resolved ? 'RESOLVED' : severity.toUpperCase()
+  view.alertRule.textContent = `${rule}${digest || count > 1 ? ` ×${count}` : ''}${group === undefined ? '' : ` · ${group}`}`
   view.alertDescription.textContent = description
   view.alert.hidden = false
   clearTimeout(alertTimer)

@@ -160,14 +160,6 @@ export async function buildApp (options: AppOptions) {
     maxLagBytes: config.memory.maxStreamLagBytes
   })
 
-  const alerting = startAlerting({
-    ...(options.alerting ?? { rules: builtinRules({ adminRolePattern: config.adminRolePattern }).map(compileRule), outputs: {} }),
-    chain,
-    clock,
-    log: (level, fields, message) => app.log[level](fields, message),
-    maxQueueBytes: config.memory.maxAlertQueueBytes
-  })
-  app.addHook('onClose', async () => { alerting.stop() })
   await app.register(peerRoutes, { network: peers, chain, readToken: config.readToken })
   await app.register(scorecardRoutes, { scorecard: scorekeeping.scorecard, clock, readToken: config.readToken, ingestToken: config.ingestToken, adminToken: config.adminToken })
   const changeSettings = (patch: Partial<LiveSettings>) => changeSharedSettings(chain, settings, patch)
@@ -185,6 +177,18 @@ export async function buildApp (options: AppOptions) {
     return view === undefined || view.ended ? undefined : { name: view.name, step: view.step, of: view.of, description: view.description }
   }
   app.addHook('onClose', async () => { scenarios.stop() })
+  const alerting = startAlerting({
+    ...(options.alerting ?? { rules: builtinRules({ adminRolePattern: config.adminRolePattern, flatlineSeconds: config.flatlineSeconds }).map(compileRule), outputs: {} }),
+    chain,
+    clock,
+    log: (level, fields, message) => app.log[level](fields, message),
+    maxQueueBytes: config.memory.maxAlertQueueBytes,
+    chaos: {
+      startScenario: (scenario) => { scenarios.start(scenario) },
+      burn: () => { Promise.resolve(chain.burn('alert')).catch((error: unknown) => { app.log.error({ err: error }, 'a chaos output could not burn the chain') }) }
+    }
+  })
+  app.addHook('onClose', async () => { alerting.stop() })
 
   // The stage's controls, rate limited on their own so that the admin token
   // cannot be guessed at network speed.

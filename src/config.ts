@@ -131,6 +131,7 @@ const ENVIRONMENT = z.object({
   // Unset: the host's name, which a container runtime sets per container.
   LOGFIRE_REPLICA_NAME: z.preprocess(unset, z.string().regex(/^[\w.:-]{1,128}$/, { error: 'letters, digits, _ . : or -, at most 128' }).optional()),
   LOGFIRE_REDIS_NAMESPACE: z.preprocess(unset, z.string().regex(/^[\w.-]{1,64}$/, { error: 'letters, digits, _ . or -, at most 64' }).default('logfire')),
+  LOGFIRE_FLATLINE_SECONDS: optionalNumber(1, 86_400),
   LOGFIRE_ADMIN_ROLE_PATTERN: z.preprocess(unset, z.string().regex(/^[^"\\]{1,200}$/, { error: 'a role ARN pattern with * wildcards, no quotes' }).default('*Admin*')),
   LOGFIRE_HEADERS_TIMEOUT_MS: integer(100, 3_600_000, 10_000),
   LOGFIRE_REQUEST_TIMEOUT_MS: integer(100, 3_600_000, 30_000),
@@ -202,6 +203,8 @@ export interface Config {
   }
   /** Role ARNs whose AssumeRole raises the built-in "administrator role assumed" alert. */
   adminRolePattern: string
+  /** Turns on the built-in flatline rule: no line stored for this long. */
+  flatlineSeconds: number | undefined
   /** Trust X-Forwarded-For (and the rest) from a proxy in front: the rate limit then keys on the client it names. */
   trustProxy: boolean
   timeouts: {
@@ -339,6 +342,7 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
     scenario: e.LOGFIRE_SCENARIO,
     redis: e.LOGFIRE_REDIS_URL === undefined ? undefined : { url: e.LOGFIRE_REDIS_URL, namespace: e.LOGFIRE_REDIS_NAMESPACE, replica: e.LOGFIRE_REPLICA_NAME ?? hostname() },
     adminRolePattern: e.LOGFIRE_ADMIN_ROLE_PATTERN,
+    flatlineSeconds: e.LOGFIRE_FLATLINE_SECONDS,
     p2p: {
       port: e.LOGFIRE_P2P_PORT,
       peers: e.LOGFIRE_PEERS ?? [],

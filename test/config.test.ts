@@ -48,6 +48,7 @@ describe('loadConfig', () => {
       rulesFile: undefined,
       scenario: undefined,
       adminRolePattern: '*Admin*',
+      flatlineSeconds: undefined,
       p2p: { port: undefined, peers: [], allowPublic: false, maxPeers: 32, maxMessageBytes: 1024 * 1024, maxChainMessageBytes: 64 * MiB, messagesPerSecond: 50, accept: 'never' },
       timeouts: { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 72_000, idleMs: 120_000 }
     })
@@ -124,6 +125,7 @@ describe('loadConfig', () => {
       LOGFIRE_RULES: 'rules.yaml',
       LOGFIRE_SCENARIO: 'flaky',
       LOGFIRE_ADMIN_ROLE_PATTERN: '*:role/Break*Glass',
+      LOGFIRE_FLATLINE_SECONDS: '300',
       LOGFIRE_HEADERS_TIMEOUT_MS: '1000',
       LOGFIRE_REQUEST_TIMEOUT_MS: '2000',
       LOGFIRE_KEEP_ALIVE_TIMEOUT_MS: '3000',
@@ -187,6 +189,7 @@ describe('loadConfig', () => {
       scenario: 'flaky',
       redis: { url: 'unix:///run/redis/redis.sock', namespace: 'staging', replica: 'logfire-2' },
       adminRolePattern: '*:role/Break*Glass',
+      flatlineSeconds: 300,
       p2p: { port: 6001, peers: ['ws://10.0.0.2:6001', 'ws://10.0.0.3:6001'], allowPublic: true, maxPeers: 3, maxMessageBytes: 2048, maxChainMessageBytes: 4096, messagesPerSecond: 7, accept: 'never' },
       timeouts: { headersMs: 1000, requestMs: 2000, keepAliveMs: 3000, idleMs: 4000 }
     })
@@ -234,6 +237,7 @@ describe('loadConfig', () => {
     [{ LOGFIRE_STATUS_CODES: '200' }, 'LOGFIRE_STATUS_CODES must be a comma-separated list of statuses from 400 to 599'],
     [{ LOGFIRE_STATUS_CODES: '503,' }, 'LOGFIRE_STATUS_CODES must be a comma-separated list'],
     [{ LOGFIRE_HANG_MS: '0' }, 'LOGFIRE_HANG_MS must be an integer from 1'],
+    [{ LOGFIRE_FLATLINE_SECONDS: 'soon' }, 'LOGFIRE_FLATLINE_SECONDS must be a number from 1 to 86400'],
     [{ LOGFIRE_SLOW_READ_BYTES_PER_SECOND: '0' }, 'LOGFIRE_SLOW_READ_BYTES_PER_SECOND must be an integer from 1'],
     [{ LOGFIRE_MAX_ENTRIES_PER_REQUEST: '-1' }, 'LOGFIRE_MAX_ENTRIES_PER_REQUEST must be an integer from 0']
   ])('refuses %j naming the variable', (env, message) => {

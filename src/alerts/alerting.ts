@@ -3,6 +3,7 @@ import { plugDriver } from '../balloon/drivers.js'
 import type { Chain } from '../chain/chain.js'
 import { AlertEngine, type Alert } from './engine.js'
 import type { Alerting } from './load.js'
+import { chaosOutput, type ChaosHost } from './outputs/chaos.js'
 import type { DeliveryOptions } from './outputs/delivery.js'
 import { sender } from './outputs/senders.js'
 
@@ -27,6 +28,8 @@ export interface AlertingOptions extends Alerting {
   delivery?: DeliveryOptions
   /** For tests: how a balloon waits out its pulse. */
   balloonWait?: (ms: number) => Promise<void>
+  /** What chaos outputs act on. */
+  chaos: Pick<ChaosHost, 'startScenario' | 'burn'>
 }
 
 export interface AlertingHandle {
@@ -50,7 +53,9 @@ export function startAlerting (options: AlertingOptions): AlertingHandle {
   const { chain, clock, log } = options
   const outputs: Record<string, (alert: Alert) => void> = {
     log: (alert) => {
-      log('warn', { alert: { id: alert.id, rule: alert.rule, severity: alert.severity, count: alert.count, block: alert.block } }, `alert: ${alert.description}`)
+      const fields = { alert: { id: alert.id, rule: alert.rule, severity: alert.severity, count: alert.count, block: alert.block, group: alert.group, resolves: alert.resolves } }
+      if (alert.resolves === undefined) log('warn', fields, `alert: ${alert.description}`)
+      else log('info', fields, `alert resolved: ${alert.description}`)
     }
   }
   const balloons: Balloon[] = []
@@ -69,7 +74,12 @@ export function startAlerting (options: AlertingOptions): AlertingHandle {
         ...(options.balloonWait === undefined ? {} : { wait: options.balloonWait })
       })
       balloons.push(balloon)
-      outputs[name] = () => { balloon.pulse().catch(() => {}) }
+      // A resolve switches the plug off: the condition that inflated it is over.
+      outputs[name] = (alert) => { (alert.resolves === undefined ? balloon.pulse() : balloon.off()).catch(() => {}) }
+      continue
+    }
+    if (config.type === 'chaos') {
+      outputs[name] = chaosOutput(name, config, { ...options.chaos, clock, log, publish: (event) => { chain.publish(event) } })
       continue
     }
     const send = sender(config, options.delivery)
@@ -85,9 +95,10 @@ export function startAlerting (options: AlertingOptions): AlertingHandle {
     rules: options.rules,
     clock,
     maxQueueBytes: options.maxQueueBytes,
+    // On the timeline first: what an output does (a chaos output's scenario) comes after it.
     deliver: (alert, rule) => {
-      for (const name of rule.outputs) outputs[name]?.(alert)
       chain.publish({ type: 'alert', alert })
+      for (const name of rule.outputs) outputs[name]?.(alert)
     }
   })
   // Another replica's appends are that replica's to evaluate; its alerts
@@ -100,5 +111,14 @@ export function startAlerting (options: AlertingOptions): AlertingHandle {
       if (recent.length > RECENT_ALERTS) recent.pop()
     }
   })
-  return { engine, balloons, rules: options.rules.length, recent, stop }
+  return {
+    engine,
+    balloons,
+    rules: options.rules.length,
+    recent,
+    stop: () => {
+      stop()
+      engine.stop()
+    }
+  }
 }

@@ -15,10 +15,13 @@ const firstFew = (build: (i: number, j: number) => string) =>
 export interface BuiltinOptions {
   /** The role ARNs that count as administrator, as a filter-pattern value: * is a wildcard. */
   adminRolePattern: string
+  /** When set, the flatline rule `logs-flatlined` is on: no line stored for this many seconds. */
+  flatlineSeconds?: number | undefined
 }
 
 export function builtinRules (options: BuiltinOptions): RuleDefinition[] {
-  return [
+  const flatline = options.flatlineSeconds === undefined ? [] : [flatlineRule(options.flatlineSeconds)]
+  return [...flatline,
     {
       name: 'cis-4.1-unauthorized-api-calls',
       severity: 'medium',
@@ -141,10 +144,24 @@ export function builtinRules (options: BuiltinOptions): RuleDefinition[] {
       pattern: 'sshd Accepted "for root from"'
     },
     {
+      name: 'console-login-failures-from-one-address',
+      type: 'frequency',
+      threshold: 5,
+      withinSeconds: 60,
+      groupBy: '$.sourceIPAddress',
+      severity: 'high',
+      cooldownSeconds: 300,
+      description: '5 failed console sign-ins from {{$.sourceIPAddress}} within a minute, the last for {{$.userIdentity.userName}}',
+      pattern: '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }'
+    },
+    {
       name: 'sshd-failed-passwords',
+      type: 'frequency',
+      threshold: 5,
+      withinSeconds: 60,
       severity: 'medium',
       cooldownSeconds: 60,
-      description: 'Failed SSH passwords (repeats within a minute are merged into one digest)',
+      description: '5 failed SSH passwords within a minute: someone is guessing (further bursts within a minute are merged into one digest)',
       pattern: 'sshd "Failed password"'
     },
     {
@@ -154,4 +171,17 @@ export function builtinRules (options: BuiltinOptions): RuleDefinition[] {
       pattern: 'sudo USER=root COMMAND='
     }
   ]
+}
+
+/** The sink's own heartbeat: nothing stored for `seconds` means the shippers went quiet. An empty pattern matches every entry. */
+export function flatlineRule (seconds: number): RuleDefinition {
+  return {
+    name: 'logs-flatlined',
+    type: 'flatline',
+    threshold: 1,
+    withinSeconds: seconds,
+    severity: 'high',
+    description: `No log line stored for ${seconds} s: the shippers went quiet`,
+    pattern: ''
+  }
 }

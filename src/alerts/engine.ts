@@ -1,5 +1,6 @@
 import { NOT_JSON, readJson } from './filter-pattern.js'
 import type { Rule, Severity } from './rule.js'
+import { FlatlineWatch, FrequencyWindows } from './windows.js'
 
 export interface Alert {
   /** Counts up from 1 for the life of the process. */
@@ -9,11 +10,15 @@ export interface Alert {
   description: string
   /** Milliseconds since the epoch. */
   time: number
-  /** The block that triggered it: its place in the chain, as the event stream names it. */
-  block: { epoch: number, index: number }
-  /** 1, or for a digest, how many matches the cooldown merged. */
+  /** The block that triggered it: its place in the chain, as the event stream names it. A flatline has none. */
+  block?: { epoch: number, index: number }
+  /** 1; for a digest, how many matches the cooldown merged; for a frequency or flatline rule, the matches in its window. */
   count: number
   digest: boolean
+  /** A frequency rule's groupBy value. */
+  group?: string
+  /** Set on a resolve: the id of the alert that fired, whose condition has ended. */
+  resolves?: number
 }
 
 export interface AlertEngineOptions {
@@ -29,11 +34,14 @@ export interface AlertEngineOptions {
    * counted.
    */
   maxQueueBytes?: number
-  /** Starts a cooldown window's timer; setTimeout, unref'd, unless a test fakes it. */
+  /** Starts a timer (a cooldown window's, a flatline's); setTimeout, unref'd, unless a test fakes it. */
   setTimer?: (run: () => void, ms: number) => void
 }
 
 interface Pending { entries: readonly string[], first: number, epoch: number, next: number, bytes: number }
+
+// Cooldown windows kept at once, across a rule's groups; past it, the closed ones go.
+const MAX_COOLDOWNS = 10_000
 
 // Text evaluated per turn of the event loop, in characters, each entry
 // counting for at least ENTRY_MIN: 256 short entries, or one 32 KB one.
@@ -47,7 +55,9 @@ const ENTRY_MIN = 128
  * has been answered: entries are queued on append and evaluated in chunks on
  * later turns of the event loop. The first match of a rule is an alert at
  * once; further matches within its cooldown are merged into one digest, sent
- * when the window closes.
+ * when the window closes. A frequency rule alerts at its threshold of
+ * matches within its window; a flatline rule alerts once when its matches
+ * fall below the threshold, and resolves when they are back.
  */
 export class AlertEngine {
   readonly #options: Required<AlertEngineOptions>
@@ -57,8 +67,11 @@ export class AlertEngine {
   #nextId = 1
   readonly #recent: Alert[] = []
   readonly #cooldowns = new Map<string, { until: number, merged: number, last?: Alert }>()
+  readonly #frequencies = new Map<Rule, FrequencyWindows>()
+  readonly #flatlines = new Map<Rule, { watch: FlatlineWatch, alert?: Alert, timerAt?: number }>()
   readonly #needsJson: boolean
   readonly #textRules: readonly Rule[]
+  #stopped = false
   dropped = 0
 
   constructor (options: AlertEngineOptions) {
@@ -68,8 +81,20 @@ export class AlertEngine {
       setTimer: (run, ms) => { setTimeout(run, ms).unref() },
       ...options
     }
-    this.#needsJson = options.rules.some((rule) => rule.json)
+    this.#needsJson = options.rules.some((rule) => rule.json || rule.readsFields)
     this.#textRules = options.rules.filter((rule) => !rule.json)
+    for (const rule of options.rules) {
+      if (rule.window?.type === 'frequency') this.#frequencies.set(rule, new FrequencyWindows(rule.window))
+      if (rule.window?.type === 'flatline') {
+        this.#flatlines.set(rule, { watch: new FlatlineWatch(rule.window, options.clock()) })
+        this.#watchFlatline(rule)
+      }
+    }
+  }
+
+  /** No alert after this; timers already started find nothing to do. */
+  stop (): void {
+    this.#stopped = true
   }
 
   /** Bytes of entries waiting for the rules, two a character. */
@@ -138,6 +163,20 @@ export class AlertEngine {
 
   #matched (rule: Rule, record: unknown, block: Alert['block']): void {
     const now = this.#options.clock()
+    const flatline = this.#flatlines.get(rule)
+    if (flatline !== undefined) {
+      if (flatline.watch.record(now)) this.#resolveFlatline(rule, flatline, now)
+      this.#watchFlatline(rule)
+      return
+    }
+    let group: string | undefined
+    let count = 1
+    const frequency = this.#frequencies.get(rule)
+    if (frequency !== undefined && rule.window !== undefined) {
+      group = rule.window.groupOf?.(record)
+      if (!frequency.record(group ?? '', now)) return
+      count = rule.window.threshold
+    }
     const alert: Alert = {
       id: 0,
       rule: rule.name,
@@ -145,27 +184,73 @@ export class AlertEngine {
       description: rule.describe(record),
       time: now,
       block,
-      count: 1,
-      digest: false
+      count,
+      digest: false,
+      ...(group === undefined ? {} : { group })
     }
     if (rule.cooldownSeconds === 0) return this.#emit(alert, rule)
 
-    const cooldown = this.#cooldowns.get(rule.name)
+    const key = group === undefined ? rule.name : `${rule.name}\u0000${group}`
+    const cooldown = this.#cooldowns.get(key)
     if (cooldown === undefined || now >= cooldown.until) {
-      this.#cooldowns.set(rule.name, { until: now + rule.cooldownSeconds * 1000, merged: 0 })
+      this.#keepCooldownsBounded(now)
+      this.#cooldowns.set(key, { until: now + rule.cooldownSeconds * 1000, merged: 0 })
       return this.#emit(alert, rule)
     }
     cooldown.merged++
     cooldown.last = alert
     if (cooldown.merged === 1) {
-      this.#options.setTimer(() => this.#closeWindow(rule), cooldown.until - now)
+      this.#options.setTimer(() => this.#closeWindow(rule, key), cooldown.until - now)
     }
   }
 
-  #closeWindow (rule: Rule): void {
-    const cooldown = this.#cooldowns.get(rule.name)
+  #keepCooldownsBounded (now: number): void {
+    if (this.#cooldowns.size < MAX_COOLDOWNS) return
+    for (const [key, cooldown] of this.#cooldowns) {
+      if (now >= cooldown.until && cooldown.merged === 0) this.#cooldowns.delete(key)
+    }
+    // Still full of open windows: the oldest one ends early.
+    if (this.#cooldowns.size >= MAX_COOLDOWNS) this.#cooldowns.delete(this.#cooldowns.keys().next().value as string)
+  }
+
+  // One timer per flatline rule at a time: matches only move its deadline
+  // later, so a timer that comes early looks again.
+  #watchFlatline (rule: Rule): void {
+    const flatline = this.#flatlines.get(rule)
+    if (flatline === undefined || flatline.watch.firing || flatline.timerAt !== undefined) return
+    const at = flatline.watch.deadline
+    flatline.timerAt = at
+    this.#options.setTimer(() => {
+      flatline.timerAt = undefined
+      if (this.#stopped) return
+      const now = this.#options.clock()
+      if (flatline.watch.check(now)) {
+        flatline.alert = {
+          id: 0,
+          rule: rule.name,
+          severity: rule.severity,
+          description: rule.describe(undefined),
+          time: now,
+          count: flatline.watch.count(now),
+          digest: false
+        }
+        this.#emit(flatline.alert, rule)
+      }
+      this.#watchFlatline(rule)
+    }, Math.max(0, at - this.#options.clock()))
+  }
+
+  #resolveFlatline (rule: Rule, flatline: { alert?: Alert }, now: number): void {
+    const fired = flatline.alert
+    if (fired === undefined) return
+    flatline.alert = undefined
+    this.#emit({ ...fired, id: 0, time: now, count: rule.window?.threshold ?? 1, resolves: fired.id }, rule)
+  }
+
+  #closeWindow (rule: Rule, key: string): void {
+    const cooldown = this.#cooldowns.get(key)
     if (cooldown === undefined || cooldown.merged === 0 || cooldown.last === undefined) return
-    this.#cooldowns.delete(rule.name)
+    this.#cooldowns.delete(key)
     const last = cooldown.last
     this.#emit({
       ...last,
@@ -177,6 +262,7 @@ export class AlertEngine {
   }
 
   #emit (alert: Alert, rule: Rule): void {
+    if (this.#stopped) return
     alert.id = this.#nextId++
     this.#recent.unshift(alert)
     if (this.#recent.length > this.#options.recent) this.#recent.pop()

@@ -16,9 +16,11 @@ const alertSchema = z.object({
   severity: z.enum(SEVERITIES),
   description: z.string(),
   time: z.number().int().describe('Milliseconds since the epoch'),
-  block: z.object({ epoch: z.number().int(), index: z.number().int() }).describe('The block that triggered it'),
-  count: z.number().int().describe('1, or how many matches a digest merged'),
-  digest: z.boolean()
+  block: z.object({ epoch: z.number().int(), index: z.number().int() }).optional().describe('The block that triggered it; a flatline has none'),
+  count: z.number().int().describe('1; how many matches a digest merged; or a frequency or flatline rule\'s matches in its window'),
+  digest: z.boolean(),
+  group: z.string().optional().describe('A frequency rule\'s groupBy value'),
+  resolves: z.number().int().optional().describe('On a resolve: the id of the alert whose condition has ended')
 })
 
 /** GET /alerts, and the balloons' emergency stop. Alerting itself is started by startAlerting. */

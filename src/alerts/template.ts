@@ -5,7 +5,10 @@
  * selectors; a missing field renders as "?".
  */
 
-const PLACEHOLDER = /\{\{\s*\$((?:\.[A-Za-z0-9_@:-]+|\[\d+\])*)\s*\}\}/g
+const PATH = String.raw`((?:\.[A-Za-z0-9_@:-]+|\[\d+\])*)`
+const PLACEHOLDER = new RegExp(String.raw`\{\{\s*\$${PATH}\s*\}\}`, 'g')
+/** A field named as a placeholder names it, without the braces: $.a.b[0]. */
+export const FIELD_SELECTOR = new RegExp(String.raw`^\$${PATH}$`)
 
 export type Escape = (value: string) => string
 
@@ -13,12 +16,12 @@ export type Escape = (value: string) => string
 export function compileTemplate (template: string): (record: unknown, escape?: Escape) => string {
   if (!template.includes('{{')) return () => template
   return (record, escape = (value) => value) => template.replace(PLACEHOLDER, (_match, path: string) => {
-    const value = select(record, path)
-    return escape(value === undefined ? '?' : typeof value === 'string' ? value : JSON.stringify(value))
+    return escape(fieldText(selectField(record, path)))
   })
 }
 
-function select (record: unknown, path: string): unknown {
+/** The value at `path` (.a.b[0], without the $), or undefined. */
+export function selectField (record: unknown, path: string): unknown {
   let value = record
   for (const [, key, index] of path.matchAll(/\.([^.[]+)|\[(\d+)\]/g)) {
     if (value === null || typeof value !== 'object') return undefined
@@ -28,3 +31,6 @@ function select (record: unknown, path: string): unknown {
   }
   return value
 }
+
+/** A field's value as text: a string as it is, anything else as JSON, a missing field as "?". */
+export const fieldText = (value: unknown): string => value === undefined ? '?' : typeof value === 'string' ? value : JSON.stringify(value)

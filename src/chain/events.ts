@@ -1,5 +1,5 @@
-/** Why the chain burned: the roll, a budget it would have outgrown, the stage's button, a peer's longer chain adopted, or a scenario's step. */
-export type BurnReason = 'random' | 'memory budget' | 'admin' | 'replaced' | 'scenario'
+/** Why the chain burned: the roll, a budget it would have outgrown, the stage's button, a peer's longer chain adopted, a scenario's step, or an alert's chaos output. */
+export type BurnReason = 'random' | 'memory budget' | 'admin' | 'replaced' | 'scenario' | 'alert'
 
 /**
  * Every event on the chain's timeline, by type. The chain publishes its own

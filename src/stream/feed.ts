@@ -14,6 +14,7 @@ export type FeedEvent =
   | { id: string, event: 'balloon', data: { balloon: string, inflating: boolean, seconds: number } }
   | { id: string, event: 'replaced', data: { peer: string, from: number, to: number } }
   | { id: string, event: 'scenario', data: { name: string, step: number, of: number, description: string } }
+  | { id: string, event: 'chaos', data: { output: string, rule: string, alert: number, action: 'scenario' | 'burn', scenario?: string } }
 
 /** Every event a viewer may receive, by its name on the stream: the type above makes this list complete. */
 export const FEED_EVENTS: Record<FeedEvent['event'], string> = {
@@ -25,6 +26,7 @@ export const FEED_EVENTS: Record<FeedEvent['event'], string> = {
   alert: 'an alert rule matched',
   balloon: 'a balloon started or stopped inflating',
   scenario: 'a scenario moved to a step (1-based, with what it does), or ended (step 0)',
+  chaos: "an alert's chaos output acted on logfire: started a scenario, or burned the chain",
   replaced: "a naivechain peer's longer chain was adopted (LOGFIRE_P2P_ACCEPT=longest), right after a burn with reason replaced: the peer and the lengths"
 }
 
@@ -40,7 +42,7 @@ export interface ChainView {
 // Events that are not blocks wait in the feed, each pinned to the chain
 // position it happened at, so a viewer always sees them in order.
 type Marker =
-  | { kind: 'moment', epoch: number, length: number, event: 'fire' | 'fault' | 'gdpr' | 'alert' | 'balloon' | 'replaced' | 'scenario', data: FeedEvent['data'] }
+  | { kind: 'moment', epoch: number, length: number, event: 'fire' | 'fault' | 'gdpr' | 'alert' | 'balloon' | 'replaced' | 'scenario' | 'chaos', data: FeedEvent['data'] }
   | { kind: 'burn', epoch: number, burned: number, reason: BurnReason }
 
 /**
@@ -127,6 +129,11 @@ export class Feed {
       case 'scenario':
         this.#markers.push({ kind: 'moment', epoch: this.#chain.epoch, length: this.#chain.length, event: 'scenario', data: { name: event.name, step: event.step, of: event.of, description: event.description } })
         break
+      case 'chaos': {
+        const { type: _type, ...data } = event
+        this.#markers.push({ kind: 'moment', epoch: this.#chain.epoch, length: this.#chain.length, event: 'chaos', data })
+        break
+      }
       case 'replaced':
         this.#markers.push({ kind: 'moment', epoch: this.#chain.epoch, length: this.#chain.length, event: 'replaced', data: { peer: event.peer, from: event.from, to: event.to } })
         break

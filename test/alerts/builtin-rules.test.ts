@@ -1,12 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { builtinRules } from '../../src/alerts/builtin.js'
+import { builtinRules, flatlineRule } from '../../src/alerts/builtin.js'
 import { NOT_JSON, readJson } from '../../src/alerts/filter-pattern.js'
 import { compileRule } from '../../src/alerts/rule.js'
 import { CIS_PATTERNS } from './cis-patterns.js'
 
 // Rule tests are data: test/rules/<rule>.json holds real-shaped records, each
-// listing exactly the built-in rules it must fire.
+// listing exactly the built-in rules it must fire (for a frequency rule:
+// count toward its threshold).
 interface Sample { description: string, record?: unknown, line?: string, fires: string[] }
 const RULES_DIR = new URL('../rules/', import.meta.url)
 const files = readdirSync(RULES_DIR).filter((file) => file.endsWith('.json'))
@@ -35,6 +36,14 @@ describe('the built-in rule pack', () => {
     expect(own, `test/rules/${name}.json`).toBeDefined()
     expect(own?.some((sample) => sample.fires.includes(name)), 'a positive sample').toBe(true)
     expect(own?.some((sample) => !sample.fires.includes(name)), 'a negative sample').toBe(true)
+  })
+
+  it('adds the flatline rule only when asked, matching every entry', () => {
+    expect(definitions.some((d) => d.type === 'flatline')).toBe(false)
+    expect(builtinRules({ adminRolePattern: '*Admin*', flatlineSeconds: 300 })[0]).toEqual(flatlineRule(300))
+    const rule = compileRule(flatlineRule(300))
+    expect([rule.matches('any line at all'), rule.matches('{"a":1}', { a: 1 })]).toEqual([true, true])
+    expect(rule.window).toMatchObject({ type: 'flatline', threshold: 1, withinMs: 300_000 })
   })
 
   it('has no sample file for a rule that does not exist', () => {

@@ -44,7 +44,7 @@ describe('AlertEngine', () => {
     const { e } = engine([ROOT])
     e.enqueue(['not json', root('a'), 'plain', root('b')], 10, 2)
     e.flush()
-    expect(e.recent.map((alert) => [alert.description, alert.block.index])).toEqual([['Root used from b', 13], ['Root used from a', 11]])
+    expect(e.recent.map((alert) => [alert.description, alert.block?.index])).toEqual([['Root used from b', 13], ['Root used from a', 11]])
   })
 
   it('sends the first match of a rule at once and merges the rest of its cooldown into one digest', () => {

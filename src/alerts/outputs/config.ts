@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { MAX_PULSE_SECONDS } from '../../balloon/balloon.js'
 import type { DriverConfig } from '../../balloon/drivers.js'
 import { isLocalHost } from '../../http/hosts.js'
+import { BUILT_IN_SCENARIOS, chaosProblem, scenarioSchema, stepSettings, type Scenario } from '../../scenario/document.js'
 
 // Secrets come from the environment, never from the rules file itself.
 const fromEnvironment = z.string().regex(/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/, { error: 'must be a ${VARIABLE}: secrets come from the environment, not the file' })
@@ -24,6 +25,19 @@ export const outputSchema = z.discriminatedUnion('type', [
     allowPublicHost: z.boolean().default(false),
     user: fromEnvironment.optional(),
     password: fromEnvironment.optional()
+  }),
+  // logfire acting on itself: the talk's "security alerts trigger chaos monkeys".
+  z.strictObject({
+    type: z.literal('chaos'),
+    scenario: z.union([z.string().min(1).max(100), scenarioSchema]).optional().describe('A built-in scenario\'s name, or a scenario document'),
+    burn: z.literal(true).optional(),
+    set: stepSettings.optional().describe('Settings to change for `seconds`, then restore'),
+    seconds: z.number().positive().max(86_400).optional(),
+    cooldownSeconds: z.number().min(0).max(86_400).default(60)
+  }).refine((output) => [output.scenario !== undefined, output.burn === true, output.set !== undefined].filter(Boolean).length === 1, {
+    error: 'a chaos output does exactly one of "scenario", "burn: true" or "set"'
+  }).refine((output) => (output.set !== undefined) === (output.seconds !== undefined), {
+    error: '"set" needs "seconds", how long the settings last, and "seconds" applies only to "set"'
   })
 ])
 
@@ -31,8 +45,12 @@ export type OutputDefinition = z.output<typeof outputSchema>
 
 export type BalloonConfig = { type: 'balloon', seconds: number, cooldownSeconds: number, armed: boolean } & DriverConfig
 
+/** What a chaos output does when its rule fires: run a scenario (a "set" is one of S seconds), or burn the chain. */
+export type ChaosConfig = { type: 'chaos', cooldownSeconds: number } & ({ scenario: Scenario } | { burn: true })
+
 export type OutputConfig =
   | BalloonConfig
+  | ChaosConfig
   | { type: 'slack', url: string }
   | { type: 'webhook', url: string, secret: string }
   | { type: 'pagerduty', url: string, routingKey: string }
@@ -51,6 +69,20 @@ export function resolveOutput (definition: OutputDefinition, env: Record<string,
     const { type, driver, host, port, seconds, cooldownSeconds, armed } = definition
     const credentials = definition.user === undefined ? {} : { user: fill('user', definition.user), password: fill('password', definition.password ?? '') }
     return { type, host, seconds, cooldownSeconds, armed, ...(port === undefined ? {} : { port }), ...(driver === 'tasmota' ? { driver, ...credentials } : { driver }) }
+  }
+  if (definition.type === 'chaos') {
+    const { cooldownSeconds } = definition
+    if (definition.burn === true) return { type: 'chaos', cooldownSeconds, burn: true }
+    if (definition.set !== undefined) return { type: 'chaos', cooldownSeconds, scenario: { steps: [{ seconds: definition.seconds as number, set: definition.set }] } }
+    const scenario = definition.scenario as string | Scenario
+    if (typeof scenario !== 'string') {
+      const problem = chaosProblem(scenario)
+      if (problem !== undefined) throw new Error(`scenario: step ${problem.step + 1}: chaos: ${problem.message}`)
+      return { type: 'chaos', cooldownSeconds, scenario }
+    }
+    const builtIn = BUILT_IN_SCENARIOS[scenario]
+    if (builtIn === undefined || !Object.hasOwn(BUILT_IN_SCENARIOS, scenario)) throw new Error(`scenario: no built-in scenario is called "${scenario}" (there are ${Object.keys(BUILT_IN_SCENARIOS).join(', ')})`)
+    return { type: 'chaos', cooldownSeconds, scenario: builtIn }
   }
   const url = fill('url', definition.url)
   if (!httpUrl.safeParse(url).success) throw new Error('url: must be an http or https URL')

@@ -13,9 +13,14 @@ export const escapeSlack = (text: string) => text.replace(/&/g, '&amp;').replace
 
 const EMOJI: Record<Severity, string> = { critical: '🔥', high: '🚨', medium: '⚠️', low: 'ℹ️', info: 'ℹ️' }
 
+/** Where an alert came from, for people: a block of the chain, or a rule's window. */
+const origin = (alert: Alert): string => alert.block === undefined ? 'no block: nothing matched' : `block ${alert.block.epoch}-${alert.block.index}`
+
 /** A Slack incoming webhook message: blocks, and a text fallback for notifications. */
 export function slackMessage (alert: Alert, description: string) {
-  const title = `${EMOJI[alert.severity]} ${alert.severity.toUpperCase()}: ${alert.rule}${alert.digest ? ` (×${alert.count})` : ''}`
+  const title = alert.resolves !== undefined
+    ? `✅ RESOLVED: ${alert.rule}`
+    : `${EMOJI[alert.severity]} ${alert.severity.toUpperCase()}: ${alert.rule}${alert.digest || alert.count > 1 ? ` (×${alert.count})` : ''}${alert.group === undefined ? '' : ` · ${alert.group}`}`
   return {
     text: cut(`${title}: ${description}`, 3000),
     blocks: [
@@ -23,7 +28,7 @@ export function slackMessage (alert: Alert, description: string) {
       { type: 'section', text: { type: 'mrkdwn', text: cut(escapeSlack(description), 3000) } },
       {
         type: 'context',
-        elements: [{ type: 'mrkdwn', text: cut(`logfire.io · block ${alert.block.epoch}-${alert.block.index} · ${new Date(alert.time).toISOString()}`, 3000) }]
+        elements: [{ type: 'mrkdwn', text: cut(`logfire.io · ${origin(alert)} · ${new Date(alert.time).toISOString()}`, 3000) }]
       }
     ]
   }
@@ -33,12 +38,28 @@ const PAGERDUTY_SEVERITY: Record<Severity, 'critical' | 'error' | 'warning' | 'i
   critical: 'critical', high: 'error', medium: 'warning', low: 'info', info: 'info'
 }
 
-/** A PagerDuty Events API v2 trigger. The dedup key names the rule and the block, so a retried alert is one incident. */
+/**
+ * The incident an alert belongs to, the same when it is retried: the rule
+ * and the block that fired it, or for a flatline (which has no block) the
+ * alert that fired, which its resolve names.
+ */
+export function incidentKey (alert: Alert): string {
+  const fired = alert.resolves ?? alert.id
+  const where = alert.block === undefined || alert.resolves !== undefined ? `alert-${fired}` : `${alert.block.epoch}-${alert.block.index}`
+  return cut(`logfire:${alert.rule}:${where}${alert.group === undefined ? '' : `:${alert.group}`}`, 255)
+}
+
+/** A PagerDuty Events API v2 resolve of the incident a flatline opened. */
+export function pagerDutyResolve (alert: Alert, routingKey: string) {
+  return { routing_key: routingKey, event_action: 'resolve', dedup_key: incidentKey(alert) }
+}
+
+/** A PagerDuty Events API v2 trigger. */
 export function pagerDutyEvent (alert: Alert, description: string, routingKey: string) {
   return {
     routing_key: routingKey,
     event_action: 'trigger',
-    dedup_key: cut(`logfire:${alert.rule}:${alert.block.epoch}-${alert.block.index}`, 255),
+    dedup_key: incidentKey(alert),
     payload: {
       summary: cut(description, 1024),
       source: 'logfire.io',
@@ -47,7 +68,7 @@ export function pagerDutyEvent (alert: Alert, description: string, routingKey: s
       component: alert.rule,
       group: 'logfire',
       class: alert.severity,
-      custom_details: { block: alert.block, count: alert.count, digest: alert.digest }
+      custom_details: { block: alert.block, count: alert.count, digest: alert.digest, group: alert.group }
     },
     client: 'logfire.io'
   }
@@ -55,10 +76,10 @@ export function pagerDutyEvent (alert: Alert, description: string, routingKey: s
 
 /** The body of a generic webhook: the alert as GET /alerts shows it. */
 export function webhookBody (alert: Alert, description: string) {
-  return { type: 'logfire.alert', timestamp: new Date(alert.time).toISOString(), data: { ...alert, description } }
+  return { type: alert.resolves === undefined ? 'logfire.alert' : 'logfire.alert.resolved', timestamp: new Date(alert.time).toISOString(), data: { ...alert, description } }
 }
 
 /** Stable across retries, as the Standard Webhooks specification asks. */
 export function webhookId (alert: Alert): string {
-  return `msg_${alert.rule}_${alert.block.epoch}_${alert.block.index}_${alert.id}`
+  return `msg_${alert.rule}_${alert.block === undefined ? 'window' : `${alert.block.epoch}_${alert.block.index}`}_${alert.id}`
 }
