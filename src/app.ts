@@ -26,7 +26,7 @@ import { securityHeaders } from './http/security-headers.js'
 import { OneLinePerRequest } from './http/request-log.js'
 import { hecHealthRoutes } from './shippers/hec/routes.js'
 import { PeerNetwork } from './peers/network.js'
-import { Scenarios } from './scenario/control.js'
+import { joinScenario, Scenarios } from './scenario/control.js'
 import type { Scenario } from './scenario/document.js'
 import { scenarioRoutes } from './scenario/routes.js'
 import { peerAdminRoutes, peerRoutes } from './peers/routes.js'
@@ -169,14 +169,18 @@ export async function buildApp (options: AppOptions) {
     changeSettings: (patch) => { changeSettings(patch).catch((error: unknown) => { app.log.error({ err: error }, 'a scenario step could not change the settings') }) },
     burn: () => { Promise.resolve(chain.burn('scenario')).catch((error: unknown) => { app.log.error({ err: error }, 'a scenario step could not burn the chain') }) },
     publish: (event) => { chain.publish(event) },
+    count: (name, by) => chain.count(name, by),
+    save: (position) => { chain.saveShared('scenario', position ?? null).catch((error: unknown) => { app.log.error({ err: error }, 'the scenario\'s step could not be saved for other replicas') }) },
     limits: { maxForcedDelayMs: config.maxForcedDelayMs, hangMs: settings.hangMs }
   })
-  app.addHook('onReady', async () => { if (options.scenario !== undefined) scenarios.start(options.scenario) })
+  // Replicas run the same scenario: one that starts later joins it where it is.
+  await joinScenario(chain, scenarios)
+  app.addHook('onReady', async () => { if (options.scenario !== undefined) await scenarios.start(options.scenario) })
   runningScenario = () => {
     const view = scenarios.view()
     return view === undefined || view.ended ? undefined : { name: view.name, step: view.step, of: view.of, description: view.description }
   }
-  app.addHook('onClose', async () => { scenarios.stop() })
+  app.addHook('onClose', async () => { scenarios.leave() })
   const alerting = startAlerting({
     ...(options.alerting ?? { rules: builtinRules({ adminRolePattern: config.adminRolePattern, flatlineSeconds: config.flatlineSeconds }).map(compileRule), outputs: {} }),
     chain,
@@ -184,7 +188,7 @@ export async function buildApp (options: AppOptions) {
     log: (level, fields, message) => app.log[level](fields, message),
     maxQueueBytes: config.memory.maxAlertQueueBytes,
     chaos: {
-      startScenario: (scenario) => { scenarios.start(scenario) },
+      startScenario: (scenario) => { scenarios.start(scenario).catch((error: unknown) => { app.log.error({ err: error }, 'a chaos output could not start its scenario') }) },
       burn: () => { Promise.resolve(chain.burn('alert')).catch((error: unknown) => { app.log.error({ err: error }, 'a chaos output could not burn the chain') }) }
     }
   })

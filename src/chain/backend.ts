@@ -45,8 +45,14 @@ export interface ChainBackend {
   saveShared (name: string, value: unknown): Promise<void>
   /** Holds `name` for `ms` if no replica holds it: a device only one replica may drive at a time. */
   lease (name: string, ms: number): Promise<boolean>
+  /** Adds `by` to the counter `name`, shared by every replica, and answers its new value: a scenario's "next N requests". */
+  count (name: string, by: number): number | Promise<number>
   close (): Promise<void>
 }
+
+// Counters a memory backend keeps: a looping scenario makes a new one per
+// step and turn, and only the latest few are ever read again.
+const MAX_COUNTERS = 10_000
 
 /** The default backend: one process, nothing else to run. */
 export class MemoryBackend implements ChainBackend {
@@ -56,6 +62,7 @@ export class MemoryBackend implements ChainBackend {
   #requests = 0
   #emit: (event: ChainEvent, origin: Origin) => void = () => {}
   readonly #shared = new Map<string, unknown>()
+  readonly #counters = new Map<string, number>()
 
   constructor (store: ChainStore, limits: ChainLimits) {
     this.store = store
@@ -122,6 +129,13 @@ export class MemoryBackend implements ChainBackend {
   // One process, one driver: always granted.
   async lease (): Promise<boolean> {
     return true
+  }
+
+  count (name: string, by: number): number {
+    const value = (this.#counters.get(name) ?? 0) + by
+    if (!this.#counters.has(name) && this.#counters.size >= MAX_COUNTERS) this.#counters.delete(this.#counters.keys().next().value as string)
+    this.#counters.set(name, value)
+    return value
   }
 
   async close (): Promise<void> {}

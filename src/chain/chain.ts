@@ -70,6 +70,7 @@ export class Chain {
   loadShared (name: string): Promise<unknown> { return this.#backend.loadShared(name) }
   saveShared (name: string, value: unknown): Promise<void> { return this.#backend.saveShared(name, value) }
   lease (name: string, ms: number): Promise<boolean> { return this.#backend.lease(name, ms) }
+  count (name: string, by = 1): number | Promise<number> { return this.#backend.count(name, by) }
 
   close (): Promise<void> {
     return this.#backend.close()

@@ -25,6 +25,7 @@ const BLOCK_MS = 1000
 // Waiting for this replica's copy to reach a head another replica wrote.
 const CATCH_UP_MS = 5000
 const EVENTS_KEPT = 10_000
+const COUNTER_TTL_MS = 24 * 3600 * 1000
 // How long a starting replica waits for Redis before it gives up.
 const CONNECT_MS = 30_000
 
@@ -225,6 +226,15 @@ export class RedisBackend implements ChainBackend {
   async lease (name: string, ms: number): Promise<boolean> {
     const held = await unavailableOnError(this.#client.set(this.#keys.shared(`lease:${name}`), this.#replica, 'PX', Math.max(1, Math.round(ms)), 'NX'))
     return held === 'OK'
+  }
+
+  async count (name: string, by: number): Promise<number> {
+    const key = this.#keys.shared(`count:${name}`)
+    // A day is longer than any step waits; an abandoned counter goes by itself.
+    const replies = await unavailableOnError(this.#client.multi().incrby(key, by).pexpire(key, COUNTER_TTL_MS).exec())
+    const [error, value] = replies?.[0] ?? [new Error('no reply')]
+    if (error !== null) throw new BackendUnavailable(error.message)
+    return Number(value)
   }
 
   async close (): Promise<void> {

@@ -43,7 +43,7 @@ export interface ChaosOptions {
   /** LOGFIRE_MAX_FORCED_DELAY_MS: the longest delay or slow transfer X-Logfire-Chaos may ask for. */
   maxForcedDelayMs: number
   /** A running scenario's fate for a request, decided before the roll; undefined leaves it to the roll. */
-  scenario?: (request: FastifyRequest) => ChaosRoll | undefined
+  scenario?: (request: FastifyRequest) => ChaosRoll | undefined | Promise<ChaosRoll | undefined>
 }
 
 /**
@@ -79,7 +79,8 @@ export const chaos = fp(async function chaos (app: FastifyInstance, options: Cha
   const unsubscribe = chain.subscribe((event) => { if (event.type === 'settings') shownSettings = undefined })
   app.addHook('onClose', async () => { unsubscribe() })
 
-  const roll = (request: FastifyRequest, reply: FastifyReply, requestNumber: number): void => {
+  // A promise only while a scenario counts its steps across replicas.
+  const roll = (request: FastifyRequest, reply: FastifyReply, requestNumber: number): void | Promise<void> => {
     request.requestNumber = requestNumber
     reply.header('x-logfire-seed', options.seed)
     reply.header('x-logfire-request', String(requestNumber))
@@ -90,8 +91,12 @@ export const chaos = fp(async function chaos (app: FastifyInstance, options: Cha
     if (header === undefined) {
       // The roll is drawn either way: a scenario shifts no later request's fate.
       const rolled = rollChaos(options.draws(requestNumber), settings)
-      request.chaos = options.scenario?.(request) ?? rolled
-      return
+      const decided = options.scenario?.(request)
+      if (!(decided instanceof Promise)) {
+        request.chaos = decided ?? rolled
+        return
+      }
+      return decided.then((fate) => { request.chaos = fate ?? rolled })
     }
     const forced = parseChaosHeader(Array.isArray(header) ? header.join(',') : header, { maxForcedDelayMs: options.maxForcedDelayMs, hangMs: settings.hangMs })
     if ('problem' in forced) {
@@ -112,14 +117,12 @@ export const chaos = fp(async function chaos (app: FastifyInstance, options: Cha
     }
     const numbered = chain.nextRequestNumber()
     if (typeof numbered === 'number') {
-      roll(request, reply, numbered)
-      done()
+      const rolled = roll(request, reply, numbered)
+      if (rolled === undefined) done()
+      else rolled.then(() => { done() }, () => { done(storeUnavailable()) })
       return
     }
-    numbered.then((requestNumber) => {
-      roll(request, reply, requestNumber)
-      done()
-    }, () => { done(storeUnavailable()) })
+    numbered.then((requestNumber) => roll(request, reply, requestNumber)).then(() => { done() }, () => { done(storeUnavailable()) })
   })
 
   app.addHook('preParsing', (request, reply, payload, done) => {

@@ -13,7 +13,7 @@ const view = z.object({
   of: z.number().int(),
   description: z.string().describe('What the current step does, and for how long'),
   remaining: z.union([z.object({ requests: z.number().int() }), z.object({ seconds: z.number() })]).optional(),
-  matched: z.number().int().describe('Requests the scenario decided'),
+  matched: z.number().int().describe('Requests this replica decided'),
   ended: z.boolean()
 })
 const current = z.object({ scenario: view.nullable() })
@@ -22,11 +22,11 @@ const SCENARIO = { tags: ['stage'], security: [{ adminBearer: [] as string[] }] 
 /** The running scenario: see it, replace it, step it, stop it. Admin token. */
 export const scenarioRoutes: FastifyPluginAsyncZod<{ scenarios: Scenarios, adminToken: string | undefined }> = async (app, { scenarios, adminToken }) => {
   app.addHook('onRequest', requireAdmin(adminToken))
-  const reply = () => ({ scenario: scenarios.view() ?? null })
+  const reply = async () => ({ scenario: await scenarios.status() ?? null })
 
   app.get('/admin/scenario', {
     schema: { ...SCENARIO, summary: 'The running scenario', response: { 200: documented(current, 'Its current step, what remains of it, and the requests it decided; null when none runs'), ...adminErrors() } }
-  }, async () => reply())
+  }, async () => await reply())
 
   app.put('/admin/scenario', {
     schema: {
@@ -38,26 +38,26 @@ export const scenarioRoutes: FastifyPluginAsyncZod<{ scenarios: Scenarios, admin
     }
   }, async (request) => {
     try {
-      scenarios.start(request.body)
+      await scenarios.start(request.body)
     } catch (error) {
       if (error instanceof ScenarioError) throw new InvalidRequest(error.message)
       throw error
     }
     request.log.info({ scenario: { name: request.body.name, steps: request.body.steps.length } }, 'scenario started')
-    return reply()
+    return await reply()
   })
 
   app.post('/admin/scenario/next', {
     schema: { ...SCENARIO, summary: 'Step the scenario by hand', response: { 200: documented(current, 'The scenario now'), ...adminErrors() } }
   }, async () => {
     scenarios.next()
-    return reply()
+    return await reply()
   })
 
   app.delete('/admin/scenario', {
     schema: { ...SCENARIO, summary: 'Stop the scenario', description: 'The settings it changed are restored.', response: { 200: documented(current, 'null: none runs'), ...adminErrors() } }
   }, async () => {
     scenarios.stop()
-    return reply()
+    return await reply()
   })
 }

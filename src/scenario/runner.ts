@@ -2,20 +2,40 @@ import type { LiveSettings } from '../admin/settings.js'
 import { parseChaosHeader, type ChaosRoll, type ForcedFaultLimits } from '../fire/chaos.js'
 import { ScenarioError, type Scenario, type Step, type StepSettings } from './document.js'
 
+/** Where a running scenario is: what every replica needs to run it too. */
+export interface ScenarioPosition {
+  /** Which start of a scenario this is, counted across replicas. */
+  run: number
+  scenario: Scenario
+  /** The settings as they were before it: what its end restores. */
+  saved: Partial<LiveSettings>
+  /** 0-based; -1 once ended. */
+  index: number
+  /** How many times a looping scenario has gone round. */
+  cycle: number
+}
+
 declare module '../chain/events.js' {
   interface ChainEventMap {
-    /** A scenario moved to a step (1-based), or ended (`step` 0). */
-    scenario: { name: string, step: number, of: number, description: string }
+    /**
+     * A scenario moved to a step (1-based), or ended (`step` 0). `position`
+     * is for the other replicas, which follow it; viewers get the rest.
+     */
+    scenario: { name: string, step: number, of: number, description: string, position: ScenarioPosition }
   }
 }
 
-/** What a scenario needs from logfire: the clock, the settings, the burn and the timeline. */
+/** What a scenario needs from logfire: the clock, the settings, the burn, the timeline, and counters every replica shares. */
 export interface ScenarioHost {
   clock: () => number
   settings: LiveSettings
   changeSettings: (patch: Partial<LiveSettings>) => void
   burn: () => void
-  publish: (event: { type: 'scenario', name: string, step: number, of: number, description: string }) => void
+  publish: (event: { type: 'scenario', name: string, step: number, of: number, description: string, position: ScenarioPosition }) => void
+  /** Adds `by` to a counter shared by every replica; in memory, answered at once. */
+  count: (name: string, by: number) => number | Promise<number>
+  /** Where the scenario is now, for a replica that starts later; undefined once none runs. */
+  save: (position: ScenarioPosition | undefined) => void
   limits: ForcedFaultLimits
 }
 
@@ -35,75 +55,125 @@ export interface ScenarioView {
   description: string
   /** Requests left in a "requests" step, seconds left in a "seconds" step; undefined while paused. */
   remaining: { requests: number } | { seconds: number } | undefined
-  /** Requests the scenario has decided, all steps together. */
+  /** Requests this replica has decided, all steps together. */
   matched: number
   ended: boolean
 }
+
+export type Decision = ChaosRoll | undefined
 
 /**
  * A running scenario. It decides a request's fate before the random roll
  * (which is still drawn, so later fates do not shift); a request carrying
  * X-Logfire-Chaos is neither decided nor counted. Settings a step changes
  * last for the step; when the scenario ends they are what they were.
+ *
+ * With replicas, every one runs the scenario and counts a step's requests
+ * together, in a shared counter: N requests in all, whichever replica they
+ * reach. The replica that takes a step's last request (or whose timer claims
+ * the end of a "seconds" step, or that is stepped by hand) moves everyone on:
+ * it changes the settings, burns, publishes the step. The others follow it.
  */
 export class ScenarioRunner {
   readonly #steps: Array<{ step: Step, roll: ChaosRoll | undefined }>
   readonly #saved: Partial<LiveSettings>
+  readonly #run: number
   #index = -1
+  #cycle = 0
+  // The highest count of the current step this replica has seen.
   #taken = 0
   #matched = 0
   #startedAt = 0
   #timer: NodeJS.Timeout | undefined
   #ended = false
 
-  constructor (private readonly scenario: Scenario, private readonly host: ScenarioHost) {
+  /** A new run, or with `saved`, one another replica started. */
+  constructor (private readonly scenario: Scenario, private readonly host: ScenarioHost, run: number, saved?: Partial<LiveSettings>) {
+    this.#run = run
     this.#steps = scenario.steps.map((step, i) => {
       if (step.chaos === undefined) return { step, roll: undefined }
       const roll = parseChaosHeader(step.chaos, host.limits)
       if ('problem' in roll) throw new ScenarioError(`step ${i + 1}: chaos: ${roll.directive}: ${roll.problem}`)
       return { step, roll }
     })
-    // Every setting a step touches, as it is now: what the end restores.
-    const touched = new Set(scenario.steps.flatMap((step) => Object.keys(step.set ?? {}).map((key) => key === 'wipeRate' ? 'burnRate' : key)))
-    this.#saved = Object.fromEntries([...touched].map((key) => [key, structuredClone(host.settings[key as keyof LiveSettings])])) as Partial<LiveSettings>
+    this.#saved = saved ?? settingsTouched(scenario, host.settings)
   }
 
   get name (): string { return this.scenario.name ?? 'scenario' }
+  /** The settings its end restores. */
+  get saved (): Partial<LiveSettings> { return this.#saved }
+  get run (): number { return this.#run }
+  get ended (): boolean { return this.#ended }
 
-  start (): void { this.#enter(0) }
+  start (): void { this.#enter(0, 0, true) }
+
+  /** Moves to where another replica says the scenario is, if that is further on. */
+  follow (position: ScenarioPosition): void {
+    if (this.#ended || position.run !== this.#run) return
+    if (position.index < 0) {
+      this.#end(false)
+      return
+    }
+    if (position.cycle > this.#cycle || (position.cycle === this.#cycle && position.index > this.#index)) this.#enter(position.index, position.cycle, false)
+  }
 
   /** The fate a scenario gives this request, or undefined to leave it to the roll. */
-  decide (request: ScenarioRequest): ChaosRoll | undefined {
+  decide (request: ScenarioRequest): Decision | Promise<Decision> {
     if (this.#ended) return undefined
-    const current = this.#steps[this.#index]!
+    const index = this.#index
+    const cycle = this.#cycle
+    const current = this.#steps[index]!
     if (current.step.requests === undefined) {
       this.#matched++
       return current.roll
     }
     if (!matches(current.step, request)) return undefined
-    this.#matched++
-    if (++this.#taken >= current.step.requests) this.#advance()
-    return current.roll
+    const counted = this.host.count(this.#counter(index, cycle), 1)
+    return typeof counted === 'number'
+      ? this.#counted(counted, index, cycle, request)
+      : counted.then((count) => this.#counted(count, index, cycle, request))
+  }
+
+  #counted (count: number, index: number, cycle: number, request: ScenarioRequest): Decision | Promise<Decision> {
+    const { step, roll } = this.#steps[index]!
+    const requests = step.requests as number
+    const here = index === this.#index && cycle === this.#cycle && !this.#ended
+    if (count <= requests) {
+      this.#matched++
+      if (here) this.#taken = Math.max(this.#taken, count)
+      if (count === requests && here) this.#advance(true)
+      return roll
+    }
+    // Requests on other replicas used the step up: this one is the next step's.
+    if (here) this.#advance(false)
+    return this.decide(request)
   }
 
   /** The next step, by hand: POST /admin/scenario/next, or a key on stage. */
   next (): void {
-    if (!this.#ended) this.#advance()
+    if (!this.#ended) this.#advance(true)
   }
 
-  /** Ends it now, settings restored. */
+  /** Ends it now, settings restored, on every replica. */
   stop (): void {
-    if (this.#ended) return
-    this.#ended = true
-    clearTimeout(this.#timer)
-    this.#restore()
-    this.host.publish({ type: 'scenario', name: this.name, step: 0, of: this.#steps.length, description: 'ended' })
+    this.#end(true)
   }
 
-  view (): ScenarioView {
+  /** Ends it here only: this replica is closing, and the others run on. */
+  leave (): void {
+    this.#end(false)
+  }
+
+  /** A step's requests so far on every replica; the replica's own count when the shared one cannot be read. */
+  async taken (): Promise<number> {
+    if (this.#ended || this.#steps[this.#index]?.step.requests === undefined) return this.#taken
+    return Math.max(this.#taken, await this.host.count(this.#counter(this.#index, this.#cycle), 0))
+  }
+
+  view (taken = this.#taken): ScenarioView {
     const current = this.#steps[this.#index]?.step
     let remaining: ScenarioView['remaining']
-    if (!this.#ended && current?.requests !== undefined) remaining = { requests: current.requests - this.#taken }
+    if (!this.#ended && current?.requests !== undefined) remaining = { requests: Math.max(0, current.requests - taken) }
     if (!this.#ended && current?.seconds !== undefined) remaining = { seconds: Math.max(0, current.seconds - (this.host.clock() - this.#startedAt) / 1000) }
     return {
       name: this.name,
@@ -117,33 +187,69 @@ export class ScenarioRunner {
     }
   }
 
-  #advance (): void {
-    const next = this.#index + 1
-    if (next < this.#steps.length) this.#enter(next)
-    else if (this.scenario.loop === true) this.#enter(0)
-    else this.stop()
+  #counter (index: number, cycle: number): string {
+    return `scenario:${this.#run}:${cycle}:${index}`
   }
 
-  #enter (index: number): void {
+  /** `lead`: this replica moves everyone on; otherwise it only catches up with what another one did. */
+  #advance (lead: boolean): void {
+    const next = this.#index + 1
+    if (next < this.#steps.length) this.#enter(next, this.#cycle, lead)
+    else if (this.scenario.loop === true) this.#enter(0, this.#cycle + 1, lead)
+    else this.#end(lead)
+  }
+
+  #enter (index: number, cycle: number, lead: boolean): void {
     clearTimeout(this.#timer)
     this.#index = index
+    this.#cycle = cycle
     this.#taken = 0
     this.#startedAt = this.host.clock()
     const { step } = this.#steps[index]!
-    // Each step's settings on top of the scenario's first ones: a step never inherits the last one's.
-    const { wipeRate, ...set } = step.set ?? {} as StepSettings
-    this.host.changeSettings({ ...this.#saved, ...set, ...(wipeRate === undefined || set.burnRate !== undefined ? {} : { burnRate: wipeRate }) })
-    if (step.burn === true) this.host.burn()
-    this.host.publish({ type: 'scenario', name: this.name, step: index + 1, of: this.#steps.length, description: describeStep(step) })
+    if (lead) {
+      // Each step's settings on top of the scenario's first ones: a step never inherits the last one's.
+      const { wipeRate, ...set } = step.set ?? {} as StepSettings
+      this.host.changeSettings({ ...this.#saved, ...set, ...(wipeRate === undefined || set.burnRate !== undefined ? {} : { burnRate: wipeRate }) })
+      if (step.burn === true) this.host.burn()
+      this.#announce(index + 1, describeStep(step))
+    }
     if (step.seconds !== undefined) {
-      this.#timer = setTimeout(() => { this.#advance() }, step.seconds * 1000)
+      this.#timer = setTimeout(() => { this.#timeUp(index, cycle) }, step.seconds * 1000)
       this.#timer.unref()
     }
   }
 
-  #restore (): void {
-    if (Object.keys(this.#saved).length > 0) this.host.changeSettings(this.#saved)
+  // Every replica's timer runs out at about the same time: the first to
+  // claim the step's end moves everyone on.
+  #timeUp (index: number, cycle: number): void {
+    const claimed = this.host.count(`${this.#counter(index, cycle)}:end`, 1)
+    const move = (claims: number) => {
+      if (index === this.#index && cycle === this.#cycle && !this.#ended) this.#advance(claims === 1)
+    }
+    if (typeof claimed === 'number') move(claimed)
+    else claimed.then(move, () => { move(1) })
   }
+
+  #end (lead: boolean): void {
+    if (this.#ended) return
+    this.#ended = true
+    clearTimeout(this.#timer)
+    if (!lead) return
+    if (Object.keys(this.#saved).length > 0) this.host.changeSettings(this.#saved)
+    this.#announce(0, 'ended')
+  }
+
+  #announce (step: number, description: string): void {
+    const position: ScenarioPosition = { run: this.#run, scenario: this.scenario, saved: this.#saved, index: step - 1, cycle: this.#cycle }
+    this.host.save(step === 0 ? undefined : position)
+    this.host.publish({ type: 'scenario', name: this.name, step, of: this.#steps.length, description, position })
+  }
+}
+
+/** Every setting a scenario's steps touch, as they are in `settings`: what its end restores. */
+export function settingsTouched (scenario: Scenario, settings: LiveSettings): Partial<LiveSettings> {
+  const touched = new Set(scenario.steps.flatMap((step) => Object.keys(step.set ?? {}).map((key) => key === 'wipeRate' ? 'burnRate' : key)))
+  return Object.fromEntries([...touched].map((key) => [key, structuredClone(settings[key as keyof LiveSettings])])) as Partial<LiveSettings>
 }
 
 function matches (step: Step, request: ScenarioRequest): boolean {

@@ -146,6 +146,14 @@ describe.each(backends)('the chain contract: %s', (_name, factory, runs) => {
     expect(await chain.lease('balloon:stage', 200)).toBe(true)
   })
 
+  it_('counts: each caller its own value, however many add at once, and 0 reads without adding', async () => {
+    const chain = await factory()()
+    const values = await Promise.all(Array.from({ length: 50 }, async () => await chain.count('scenario:1:0:0', 1)))
+    expect([...values].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1))
+    expect(await chain.count('scenario:1:0:0', 0)).toBe(50)
+    expect(await chain.count('another', 2)).toBe(2)
+  })
+
   it_('keeps a shared document', async () => {
     const chain = await factory()()
     expect(await chain.loadShared('settings')).toBeUndefined()

@@ -32,6 +32,12 @@ async function until (condition: () => boolean, ms = 5000): Promise<void> {
 const text = (chain: Chain) => Buffer.concat(chain.slice().parts).toString()
 
 describe.skipIf(redisMissing !== '')(`replicas of one chain in Redis${redisMissing}`, () => {
+  it('shares counters: two replicas adding to one count as one', async () => {
+    const [a, b] = await replicas(2) as [Chain, Chain]
+    const values = await Promise.all(Array.from({ length: 20 }, async (_, i) => await (i % 2 === 0 ? a : b).count('step', 1)))
+    expect([...values].sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
+  })
+
   it('shows each replica what another appended, as a remote append', async () => {
     const [a, b] = await replicas(2) as [Chain, Chain]
     const seen: Array<[ChainEvent['type'], Origin]> = []

@@ -122,6 +122,56 @@ describe.skipIf(redisMissing !== '')(`logfire on Redis, over HTTP${redisMissing}
     resumed.close()
   })
 
+  it('runs one scenario on every replica: "the next 6 requests" are 6 in all, whichever replica they reach', async () => {
+    const namespace = `scenario-${randomBytes(4).toString('hex')}`
+    const [a, b, c] = await replicas(3, { adminToken: 's3cret', fireRate: 0.05 }, inject('redisUrl'), namespace) as [TestApp, TestApp, TestApp]
+    const admin = (app: TestApp, method: 'GET' | 'PUT' | 'POST', url: string, payload?: unknown) =>
+      app.inject({ method, url, headers: { authorization: 'Bearer s3cret' }, ...(payload === undefined ? {} : { payload }) })
+    const url = await c.listen({ port: 0, host: '127.0.0.1' })
+    const viewer = openStream(`${url}/logs/stream`)
+    await viewer.connected()
+
+    expect((await admin(a, 'PUT', '/admin/scenario', { name: 'six', steps: [{ requests: 6, chaos: 'fire' }, { pause: true, set: { fireRate: 0 } }] })).statusCode).toBe(200)
+    await until(() => admin(b, 'GET', '/admin/scenario'), (r) => r.json().scenario?.name === 'six')
+    await until(() => admin(c, 'GET', '/admin/scenario'), (r) => r.json().scenario?.name === 'six')
+
+    // Twelve requests at once, four to each replica: six are the step's.
+    const statuses = await Promise.all([a, b, c, a, b, c, a, b, c, a, b, c].map(async (app, i) => (await post(app, `line ${i}`, { 'content-type': 'text/plain' })).statusCode))
+    expect(statuses.filter((status) => status === 503)).toHaveLength(6)
+    expect(statuses.filter((status) => status === 200)).toHaveLength(6)
+
+    // One replica took the sixth and moved everyone on, once: the pause step's settings reach all of them.
+    await viewer.waitForEvents(1 + 6 + 6 + 1)
+    const steps = viewer.events.filter((event) => event.event === 'scenario').map((event) => (event.data as { step: number }).step)
+    expect(steps).toEqual([1, 2])
+    for (const app of [a, b, c]) {
+      const now = await until(() => admin(app, 'GET', '/admin/scenario'), (r) => r.json().scenario?.step === 2)
+      expect(now.json().scenario).toMatchObject({ name: 'six', step: 2, of: 2 })
+    }
+    await until(() => admin(b, 'GET', '/admin/chaos'), (r) => r.json().fireRate === 0)
+
+    // A replica started now joins it where it is, and stepping it on any replica ends it on all, settings restored.
+    const [late] = await replicas(1, { adminToken: 's3cret' }, inject('redisUrl'), namespace) as [TestApp]
+    expect((await admin(late, 'GET', '/admin/scenario')).json().scenario).toMatchObject({ name: 'six', step: 2 })
+    expect((await admin(c, 'POST', '/admin/scenario/next')).json()).toMatchObject({ scenario: { step: 0, ended: true } })
+    for (const app of [a, b]) await until(() => admin(app, 'GET', '/admin/scenario'), (r) => r.json().scenario?.ended === true)
+    await until(() => admin(a, 'GET', '/admin/chaos'), (r) => r.json().fireRate === 0.05)
+    viewer.close()
+  })
+
+  it('ends a timed step once for every replica: one of them claims it and moves all on', async () => {
+    const [a, b] = await replicas(2, { adminToken: 's3cret' }) as [TestApp, TestApp]
+    const url = await b.listen({ port: 0, host: '127.0.0.1' })
+    const viewer = openStream(`${url}/logs/stream`)
+    await viewer.connected()
+    await a.inject({ method: 'PUT', url: '/admin/scenario', headers: { authorization: 'Bearer s3cret' }, payload: { steps: [{ seconds: 0.3, chaos: 'fire' }, { pause: true }] } })
+    await viewer.waitForEvents(2)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(viewer.events.map((event) => [event.event, (event.data as { step: number }).step])).toEqual([['scenario', 1], ['scenario', 2]])
+    for (const app of [a, b]) expect((await post(app, 'calm again')).statusCode).toBe(200)
+    viewer.close()
+  })
+
   it('shows every replica\'s alerts in GET /alerts, each entry evaluated by one replica only', async () => {
     const [a, b] = await replicas(2, { adminToken: 's3cret' }) as [TestApp, TestApp]
     const alerts = (app: TestApp) => app.inject({ method: 'GET', url: '/alerts', headers: { authorization: 'Bearer s3cret' } })
