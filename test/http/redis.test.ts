@@ -125,8 +125,8 @@ describe.skipIf(redisMissing !== '')(`logfire on Redis, over HTTP${redisMissing}
   it('runs one scenario on every replica: "the next 6 requests" are 6 in all, whichever replica they reach', async () => {
     const namespace = `scenario-${randomBytes(4).toString('hex')}`
     const [a, b, c] = await replicas(3, { adminToken: 's3cret', fireRate: 0.05 }, inject('redisUrl'), namespace) as [TestApp, TestApp, TestApp]
-    const admin = (app: TestApp, method: 'GET' | 'PUT' | 'POST', url: string, payload?: unknown) =>
-      app.inject({ method, url, headers: { authorization: 'Bearer s3cret' }, ...(payload === undefined ? {} : { payload }) })
+    const admin = async (app: TestApp, method: 'GET' | 'PUT' | 'POST', url: string, payload?: object) =>
+      await app.inject({ method, url, headers: { authorization: 'Bearer s3cret' }, ...(payload === undefined ? {} : { payload }) })
     const url = await c.listen({ port: 0, host: '127.0.0.1' })
     const viewer = openStream(`${url}/logs/stream`)
     await viewer.connected()
