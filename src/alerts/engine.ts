@@ -1,6 +1,8 @@
 import { NOT_JSON, readJson } from './filter-pattern.js'
 import type { Rule, Severity } from './rule.js'
-import { FlatlineWatch, FrequencyWindows } from './windows.js'
+import { FrequencyWindows } from '../chain/windows.js'
+import { FlatlineWatch } from './flatline.js'
+import type { RuleWindow } from './rule.js'
 
 export interface Alert {
   /** Counts up from 1 for the life of the process. */
@@ -34,6 +36,11 @@ export interface AlertEngineOptions {
    * counted.
    */
   maxQueueBytes?: number
+  /**
+   * Where frequency rules count their matches (Chain.tally: shared by every
+   * replica); this engine's own memory when omitted.
+   */
+  tally?: (rule: string, group: string, time: number, window: RuleWindow) => number | Promise<number>
   /** Starts a timer (a cooldown window's, a flatline's); setTimeout, unref'd, unless a test fakes it. */
   setTimer?: (run: () => void, ms: number) => void
 }
@@ -67,15 +74,23 @@ export class AlertEngine {
   #nextId = 1
   readonly #recent: Alert[] = []
   readonly #cooldowns = new Map<string, { until: number, merged: number, last?: Alert }>()
-  readonly #frequencies = new Map<Rule, FrequencyWindows>()
+  readonly #tally: NonNullable<AlertEngineOptions['tally']>
   readonly #flatlines = new Map<Rule, { watch: FlatlineWatch, alert?: Alert, timerAt?: number }>()
   readonly #needsJson: boolean
   readonly #textRules: readonly Rule[]
   #stopped = false
   dropped = 0
+  /** Frequency matches the shared store could not count (it was unreachable). */
+  uncounted = 0
 
   constructor (options: AlertEngineOptions) {
+    const windows = new Map<string, FrequencyWindows>()
+    this.#tally = options.tally ?? ((rule, group, time, window) => {
+      if (!windows.has(rule)) windows.set(rule, new FrequencyWindows(window.maxGroups))
+      return (windows.get(rule) as FrequencyWindows).record(group, time, window.withinMs, window.threshold)
+    })
     this.#options = {
+      tally: this.#tally,
       recent: 200,
       maxQueueBytes: 16 * 1024 * 1024,
       setTimer: (run, ms) => { setTimeout(run, ms).unref() },
@@ -84,7 +99,6 @@ export class AlertEngine {
     this.#needsJson = options.rules.some((rule) => rule.json || rule.readsFields)
     this.#textRules = options.rules.filter((rule) => !rule.json)
     for (const rule of options.rules) {
-      if (rule.window?.type === 'frequency') this.#frequencies.set(rule, new FrequencyWindows(rule.window))
       if (rule.window?.type === 'flatline') {
         this.#flatlines.set(rule, { watch: new FlatlineWatch(rule.window, options.clock()) })
         this.#watchFlatline(rule)
@@ -169,14 +183,6 @@ export class AlertEngine {
       this.#watchFlatline(rule)
       return
     }
-    let group: string | undefined
-    let count = 1
-    const frequency = this.#frequencies.get(rule)
-    if (frequency !== undefined && rule.window !== undefined) {
-      group = rule.window.groupOf?.(record)
-      if (!frequency.record(group ?? '', now)) return
-      count = rule.window.threshold
-    }
     const alert: Alert = {
       id: 0,
       rule: rule.name,
@@ -184,12 +190,26 @@ export class AlertEngine {
       description: rule.describe(record),
       time: now,
       block,
-      count,
-      digest: false,
-      ...(group === undefined ? {} : { group })
+      count: 1,
+      digest: false
     }
-    if (rule.cooldownSeconds === 0) return this.#emit(alert, rule)
+    const window = rule.window
+    if (window === undefined) return this.#raise(alert, rule, now)
+    // A frequency rule: an alert when this match makes the threshold.
+    const group = window.groupOf?.(record)
+    if (group !== undefined) alert.group = group
+    alert.count = window.threshold
+    const counted = this.#tally(rule.name, group ?? '', now, window)
+    if (typeof counted === 'number') {
+      if (counted >= window.threshold) this.#raise(alert, rule, now)
+      return
+    }
+    counted.then((count) => { if (count >= window.threshold) this.#raise(alert, rule, now) }, () => { this.uncounted++ })
+  }
 
+  /** An alert, sent at once, or merged into its cooldown's digest. */
+  #raise (alert: Alert, rule: Rule, now: number): void {
+    const group = alert.group
     const key = group === undefined ? rule.name : `${rule.name}\u0000${group}`
     const cooldown = this.#cooldowns.get(key)
     if (cooldown === undefined || now >= cooldown.until) {

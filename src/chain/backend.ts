@@ -2,6 +2,7 @@ import type { Block } from './block.js'
 import { burnReason, type ChainLimits } from './budget.js'
 import type { BurnReason, ChainEvent, Origin } from './events.js'
 import type { ChainSlice, ChainStore } from './store.js'
+import { FrequencyWindows } from './windows.js'
 
 /** A shared store could not be reached: nothing of the request was stored. */
 export class BackendUnavailable extends Error {
@@ -47,6 +48,14 @@ export interface ChainBackend {
   lease (name: string, ms: number): Promise<boolean>
   /** Adds `by` to the counter `name`, shared by every replica, and answers its new value: a scenario's "next N requests". */
   count (name: string, by: number): number | Promise<number>
+  /**
+   * Adds a match at `time` to a frequency alert rule's window for `group`,
+   * shared by every replica, and answers the matches within `withinMs`. At
+   * `threshold` the group's window empties, so one caller alone sees it
+   * reached. At most `maxGroups` groups are kept, the one matched longest
+   * ago forgotten first.
+   */
+  tally (rule: string, group: string, time: number, window: { withinMs: number, threshold: number, maxGroups: number }): number | Promise<number>
   close (): Promise<void>
 }
 
@@ -63,6 +72,7 @@ export class MemoryBackend implements ChainBackend {
   #emit: (event: ChainEvent, origin: Origin) => void = () => {}
   readonly #shared = new Map<string, unknown>()
   readonly #counters = new Map<string, number>()
+  readonly #windows = new Map<string, FrequencyWindows>()
 
   constructor (store: ChainStore, limits: ChainLimits) {
     this.store = store
@@ -136,6 +146,15 @@ export class MemoryBackend implements ChainBackend {
     if (!this.#counters.has(name) && this.#counters.size >= MAX_COUNTERS) this.#counters.delete(this.#counters.keys().next().value as string)
     this.#counters.set(name, value)
     return value
+  }
+
+  tally (rule: string, group: string, time: number, window: { withinMs: number, threshold: number, maxGroups: number }): number {
+    let windows = this.#windows.get(rule)
+    if (windows === undefined) {
+      windows = new FrequencyWindows(window.maxGroups)
+      this.#windows.set(rule, windows)
+    }
+    return windows.record(group, time, window.withinMs, window.threshold)
   }
 
   async close (): Promise<void> {}

@@ -71,6 +71,7 @@ export class Chain {
   saveShared (name: string, value: unknown): Promise<void> { return this.#backend.saveShared(name, value) }
   lease (name: string, ms: number): Promise<boolean> { return this.#backend.lease(name, ms) }
   count (name: string, by = 1): number | Promise<number> { return this.#backend.count(name, by) }
+  tally (...args: Parameters<ChainBackend['tally']>): number | Promise<number> { return this.#backend.tally(...args) }
 
   close (): Promise<void> {
     return this.#backend.close()

@@ -4,7 +4,7 @@ import { BackendUnavailable, type AppendOutcome, type ChainBackend } from './bac
 import { GENESIS } from './block.js'
 import { burnReason, type ChainLimits } from './budget.js'
 import type { BurnReason, ChainEvent, Origin } from './events.js'
-import { APPEND, BURN, INIT } from './redis-scripts.js'
+import { APPEND, BURN, INIT, TALLY } from './redis-scripts.js'
 import { GENESIS_BYTES, GENESIS_JSON, prepareBlocks, type ChainStore, type PreparedAppend } from './store.js'
 
 export interface RedisBackendOptions {
@@ -86,6 +86,8 @@ export class RedisBackend implements ChainBackend {
   #reachable = false
   #closed = false
   #waiters: Array<{ epoch: number, length: number, done: () => void }> = []
+  /** Matches this replica added to frequency windows: each its own member. */
+  #tallied = 0
 
   private constructor (options: RedisBackendOptions) {
     this.#options = options
@@ -114,7 +116,7 @@ export class RedisBackend implements ChainBackend {
     const connection = () => url === undefined ? new Redis(common) : new Redis(url, common)
     this.#client = connection()
     this.#reader = connection()
-    for (const [name, script] of [['logfireInit', INIT], ['logfireAppend', APPEND], ['logfireBurn', BURN]] as const) {
+    for (const [name, script] of [['logfireInit', INIT], ['logfireAppend', APPEND], ['logfireBurn', BURN], ['logfireTally', TALLY]] as const) {
       this.#client.defineCommand(name, { numberOfKeys: 2, lua: script })
     }
     for (const connection of [this.#client, this.#reader]) {
@@ -235,6 +237,13 @@ export class RedisBackend implements ChainBackend {
     const [error, value] = replies?.[0] ?? [new Error('no reply')]
     if (error !== null) throw new BackendUnavailable(error.message)
     return Number(value)
+  }
+
+  async tally (rule: string, group: string, time: number, window: { withinMs: number, threshold: number, maxGroups: number }): Promise<number> {
+    const prefix = this.#keys.shared(`tally:${rule}:`)
+    const member = `${this.#replica}:${++this.#tallied}`
+    return await unavailableOnError((this.#client as unknown as Scripts).logfireTally(`${prefix}groups`, `${prefix}g:${group}`,
+      String(time), String(window.withinMs), String(window.threshold), String(window.maxGroups), member, group, `${prefix}g:`))
   }
 
   async close (): Promise<void> {
@@ -482,6 +491,7 @@ interface Scripts {
   logfireInit: (head: string, chain: string, ...args: string[]) => Promise<number>
   logfireAppend: (head: string, chain: string, ...args: string[]) => Promise<[number, string?, string?]>
   logfireBurn: (head: string, chain: string, ...args: string[]) => Promise<[number, string?, string?]>
+  logfireTally: (groups: string, matches: string, ...args: string[]) => Promise<number>
 }
 
 /** Any failure to talk to Redis is the same to a client: the store is unavailable. */

@@ -60,3 +60,32 @@ redis.call('XADD', KEYS[2], (epoch + 1) .. '-0', 'b', ARGV[5], 'reason', ARGV[4]
 redis.call('HSET', KEYS[1], 'epoch', epoch, 'length', 1, 'hash', ARGV[6], 'bytes', ARGV[7])
 return {1, burned, epoch}
 `
+
+/**
+ * A frequency alert rule's window, shared by every replica. KEYS[1] the
+ * rule's groups (a sorted set: group, scored by its last match), KEYS[2]
+ * this group's matches (a sorted set scored by time). ARGV: time, window
+ * (ms), threshold, most groups, a unique member for this match, the group,
+ * the prefix of a group's key. Returns the matches within the window; at the
+ * threshold the group's window empties, so one replica alone sees it reached.
+ */
+export const TALLY = `
+local time = tonumber(ARGV[1])
+local within = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', time - within)
+redis.call('ZADD', KEYS[2], time, ARGV[5])
+local count = redis.call('ZCARD', KEYS[2])
+if count >= tonumber(ARGV[3]) then
+  redis.call('DEL', KEYS[2])
+  redis.call('ZREM', KEYS[1], ARGV[6])
+  return count
+end
+redis.call('PEXPIRE', KEYS[2], within)
+redis.call('ZADD', KEYS[1], time, ARGV[6])
+redis.call('PEXPIRE', KEYS[1], within)
+if redis.call('ZCARD', KEYS[1]) > tonumber(ARGV[4]) then
+  local oldest = redis.call('ZPOPMIN', KEYS[1])
+  redis.call('DEL', ARGV[7] .. oldest[1])
+end
+return count
+`

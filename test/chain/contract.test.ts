@@ -154,6 +154,21 @@ describe.each(backends)('the chain contract: %s', (_name, factory, runs) => {
     expect(await chain.count('another', 2)).toBe(2)
   })
 
+  it_('tallies a frequency window: one caller alone sees the threshold, the window then empties, and the oldest group goes first', async () => {
+    const chain = await factory()()
+    const window = { withinMs: 60_000, threshold: 10, maxGroups: 2 }
+    const counts = await Promise.all(Array.from({ length: 50 }, async () => await chain.tally('burst', '198.51.100.7', 1000, window)))
+    expect(counts.filter((count) => count >= 10)).toHaveLength(5)
+    // Matches older than the window do not count.
+    expect(await chain.tally('burst', 'a', 1000, window)).toBe(1)
+    expect(await chain.tally('burst', 'a', 61_000, window)).toBe(1)
+    // A third group pushes out the one matched longest ago.
+    await chain.tally('burst', 'b', 61_001, window)
+    await chain.tally('burst', 'c', 61_002, window)
+    expect(await chain.tally('burst', 'a', 61_003, window)).toBe(1)
+    expect(await chain.tally('burst', 'c', 61_004, window)).toBe(2)
+  })
+
   it_('keeps a shared document', async () => {
     const chain = await factory()()
     expect(await chain.loadShared('settings')).toBeUndefined()

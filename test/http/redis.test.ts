@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { describe, expect, inject, it } from 'vitest'
+import { loadRules } from '../../src/alerts/load.js'
 import { Chain } from '../../src/chain/chain.js'
 import { RedisBackend } from '../../src/chain/redis-backend.js'
 import { ChainStore } from '../../src/chain/store.js'
@@ -170,6 +171,31 @@ describe.skipIf(redisMissing !== '')(`logfire on Redis, over HTTP${redisMissing}
     expect(viewer.events.map((event) => [event.event, (event.data as { step: number }).step])).toEqual([['scenario', 1], ['scenario', 2]])
     for (const app of [a, b]) expect((await post(app, 'calm again')).statusCode).toBe(200)
     viewer.close()
+  })
+
+  it('counts a frequency rule\'s matches on every replica: 2 on one and 2 on the other make the threshold of 4, once', async () => {
+    const alerting = loadRules(`rules:
+  - name: console-login-burst
+    type: frequency
+    threshold: 4
+    withinSeconds: 60
+    groupBy: $.sourceIPAddress
+    description: 4 failed sign-ins from {{$.sourceIPAddress}}
+    pattern: '{ $.errorMessage = "Failed authentication" }'
+    severity: high
+`, 'rules.yaml')
+    const namespace = `frequency-${randomBytes(4).toString('hex')}`
+    const a = await start({ redis: { url: inject('redisUrl'), namespace, replica: 'a' }, adminToken: 's3cret' }, { alerting })
+    const b = await start({ redis: { url: inject('redisUrl'), namespace, replica: 'b' }, adminToken: 's3cret' }, { alerting })
+    const failed = (ip: string) => JSON.stringify({ eventName: 'ConsoleLogin', errorMessage: 'Failed authentication', sourceIPAddress: ip })
+    for (const app of [a, b, a, b, a]) expect((await post(app, failed('203.0.113.9'), { 'content-type': 'application/json' })).statusCode).toBe(200)
+    await post(b, failed('198.51.100.7'), { 'content-type': 'application/json' })
+    const alerts = (app: TestApp) => app.inject({ method: 'GET', url: '/alerts', headers: { authorization: 'Bearer s3cret' } })
+    const seen = await until(() => alerts(b), (r) => r.json().alerts.length > 0)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect((await alerts(a)).json().alerts).toEqual([expect.objectContaining({ rule: 'console-login-burst', group: '203.0.113.9', count: 4 })])
+    expect((await alerts(b)).json().alerts).toHaveLength(1)
+    expect(seen.json().alerts[0].description).toBe('4 failed sign-ins from 203.0.113.9')
   })
 
   it('shows every replica\'s alerts in GET /alerts, each entry evaluated by one replica only', async () => {
