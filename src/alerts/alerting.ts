@@ -94,8 +94,8 @@ export function startAlerting (options: AlertingOptions): AlertingHandle {
   const engine = new AlertEngine({
     rules: options.rules,
     clock,
-    // Frequency windows live with the chain: with replicas, every replica's matches count.
-    tally: (rule, group, time, window) => chain.tally(rule, group, time, window),
+    // Windows live with the chain: with replicas, every replica's matches count.
+    windows: chain,
     maxQueueBytes: options.maxQueueBytes,
     // On the timeline first: what an output does (a chaos output's scenario) comes after it.
     deliver: (alert, rule) => {

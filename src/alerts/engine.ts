@@ -1,8 +1,6 @@
 import { NOT_JSON, readJson } from './filter-pattern.js'
 import type { Rule, Severity } from './rule.js'
-import { FrequencyWindows } from '../chain/windows.js'
-import { FlatlineWatch } from './flatline.js'
-import type { RuleWindow } from './rule.js'
+import { FlatlineWatches, Tallies, type FlatlineLook, type FlatlineWindow } from '../chain/windows.js'
 
 export interface Alert {
   /** Counts up from 1 for the life of the process. */
@@ -37,12 +35,26 @@ export interface AlertEngineOptions {
    */
   maxQueueBytes?: number
   /**
-   * Where frequency rules count their matches (Chain.tally: shared by every
-   * replica); this engine's own memory when omitted.
+   * Where frequency and flatline rules count their matches: the chain,
+   * shared by every replica; this engine's own memory when omitted.
    */
-  tally?: (rule: string, group: string, time: number, window: RuleWindow) => number | Promise<number>
+  windows?: WindowStore
   /** Starts a timer (a cooldown window's, a flatline's); setTimeout, unref'd, unless a test fakes it. */
   setTimer?: (run: () => void, ms: number) => void
+}
+
+/** Frequency windows and flatline watches: what Chain offers (Chain.tally and the rest). */
+export interface WindowStore {
+  tally: (rule: string, group: string, time: number, window: { withinMs: number, threshold: number, maxGroups: number }) => number | Promise<number>
+  flatlineMatch: (rule: string, time: number, window: FlatlineWindow, startedAt: number) => number | undefined | Promise<number | undefined>
+  flatlineLook: (rule: string, time: number, window: FlatlineWindow, startedAt: number) => FlatlineLook | Promise<FlatlineLook>
+  flatlineFired: (rule: string, id: number) => void | Promise<void>
+}
+
+/** Calls `then` with a value now, or when its promise settles: in memory, answers come at once. */
+function settle<T> (value: T | Promise<T>, then: (value: T) => void, failed: () => void): void {
+  if (value instanceof Promise) value.then(then, failed)
+  else then(value)
 }
 
 interface Pending { entries: readonly string[], first: number, epoch: number, next: number, bytes: number }
@@ -74,23 +86,28 @@ export class AlertEngine {
   #nextId = 1
   readonly #recent: Alert[] = []
   readonly #cooldowns = new Map<string, { until: number, merged: number, last?: Alert }>()
-  readonly #tally: NonNullable<AlertEngineOptions['tally']>
-  readonly #flatlines = new Map<Rule, { watch: FlatlineWatch, alert?: Alert, timerAt?: number }>()
+  readonly #windows: WindowStore
+  // Per flatline rule, when its scheduled looks come.
+  readonly #flatlines = new Map<Rule, Set<number>>()
+  readonly #startedAt: number
   readonly #needsJson: boolean
   readonly #textRules: readonly Rule[]
   #stopped = false
   dropped = 0
-  /** Frequency matches the shared store could not count (it was unreachable). */
+  /** Window-rule matches and looks the shared store could not count (it was unreachable). */
   uncounted = 0
 
   constructor (options: AlertEngineOptions) {
-    const windows = new Map<string, FrequencyWindows>()
-    this.#tally = options.tally ?? ((rule, group, time, window) => {
-      if (!windows.has(rule)) windows.set(rule, new FrequencyWindows(window.maxGroups))
-      return (windows.get(rule) as FrequencyWindows).record(group, time, window.withinMs, window.threshold)
-    })
+    const tallies = new Tallies()
+    const flatlines = new FlatlineWatches()
+    this.#windows = options.windows ?? {
+      tally: (...args) => tallies.tally(...args),
+      flatlineMatch: (...args) => flatlines.flatlineMatch(...args),
+      flatlineLook: (...args) => flatlines.flatlineLook(...args),
+      flatlineFired: (rule, id) => { flatlines.flatlineFired(rule, id) }
+    }
     this.#options = {
-      tally: this.#tally,
+      windows: this.#windows,
       recent: 200,
       maxQueueBytes: 16 * 1024 * 1024,
       setTimer: (run, ms) => { setTimeout(run, ms).unref() },
@@ -98,11 +115,11 @@ export class AlertEngine {
     }
     this.#needsJson = options.rules.some((rule) => rule.json || rule.readsFields)
     this.#textRules = options.rules.filter((rule) => !rule.json)
-    for (const rule of options.rules) {
-      if (rule.window?.type === 'flatline') {
-        this.#flatlines.set(rule, { watch: new FlatlineWatch(rule.window, options.clock()) })
-        this.#watchFlatline(rule)
-      }
+    const watched = options.rules.filter((rule) => rule.window?.type === 'flatline')
+    this.#startedAt = watched.length > 0 ? options.clock() : 0
+    for (const rule of watched) {
+      this.#flatlines.set(rule, new Set())
+      this.#lookAt(rule, this.#startedAt + (rule.window as FlatlineWindow).withinMs)
     }
   }
 
@@ -177,10 +194,13 @@ export class AlertEngine {
 
   #matched (rule: Rule, record: unknown, block: Alert['block']): void {
     const now = this.#options.clock()
-    const flatline = this.#flatlines.get(rule)
-    if (flatline !== undefined) {
-      if (flatline.watch.record(now)) this.#resolveFlatline(rule, flatline, now)
-      this.#watchFlatline(rule)
+    if (rule.window?.type === 'flatline') {
+      settle(this.#windows.flatlineMatch(rule.name, now, rule.window, this.#startedAt), (resolves) => {
+        if (resolves === undefined) return
+        this.#emit({ id: 0, rule: rule.name, severity: rule.severity, description: rule.describe(undefined), time: now, count: rule.window?.threshold ?? 1, digest: false, resolves }, rule)
+        // Watching again: when the matches it has now run out.
+        this.#look(rule)
+      }, () => { this.uncounted++ })
       return
     }
     const alert: Alert = {
@@ -199,12 +219,9 @@ export class AlertEngine {
     const group = window.groupOf?.(record)
     if (group !== undefined) alert.group = group
     alert.count = window.threshold
-    const counted = this.#tally(rule.name, group ?? '', now, window)
-    if (typeof counted === 'number') {
-      if (counted >= window.threshold) this.#raise(alert, rule, now)
-      return
-    }
-    counted.then((count) => { if (count >= window.threshold) this.#raise(alert, rule, now) }, () => { this.uncounted++ })
+    settle(this.#windows.tally(rule.name, group ?? '', now, window), (count) => {
+      if (count >= window.threshold) this.#raise(alert, rule, now)
+    }, () => { this.uncounted++ })
   }
 
   /** An alert, sent at once, or merged into its cooldown's digest. */
@@ -233,38 +250,37 @@ export class AlertEngine {
     if (this.#cooldowns.size >= MAX_COOLDOWNS) this.#cooldowns.delete(this.#cooldowns.keys().next().value as string)
   }
 
-  // One timer per flatline rule at a time: matches only move its deadline
-  // later, so a timer that comes early looks again.
-  #watchFlatline (rule: Rule): void {
-    const flatline = this.#flatlines.get(rule)
-    if (flatline === undefined || flatline.watch.firing || flatline.timerAt !== undefined) return
-    const at = flatline.watch.deadline
-    flatline.timerAt = at
-    this.#options.setTimer(() => {
-      flatline.timerAt = undefined
-      if (this.#stopped) return
-      const now = this.#options.clock()
-      if (flatline.watch.check(now)) {
-        flatline.alert = {
-          id: 0,
-          rule: rule.name,
-          severity: rule.severity,
-          description: rule.describe(undefined),
-          time: now,
-          count: flatline.watch.count(now),
-          digest: false
-        }
-        this.#emit(flatline.alert, rule)
+  // Asks the watch whether the rule fires now; it says when to ask again.
+  #look (rule: Rule): void {
+    const window = rule.window as FlatlineWindow
+    if (this.#stopped) return
+    const now = this.#options.clock()
+    settle(this.#windows.flatlineLook(rule.name, now, window, this.#startedAt), (look) => {
+      if ('next' in look) return this.#lookAt(rule, look.next)
+      if ('fire' in look) {
+        const alert: Alert = { id: 0, rule: rule.name, severity: rule.severity, description: rule.describe(undefined), time: now, count: look.fire, digest: false }
+        this.#emit(alert, rule)
+        settle(this.#windows.flatlineFired(rule.name, alert.id), () => {}, () => {})
       }
-      this.#watchFlatline(rule)
-    }, Math.max(0, at - this.#options.clock()))
+      // It fired, here or on another replica: look again a window later, in
+      // case a replica that never hears of a match resolves it.
+      this.#lookAt(rule, now + window.withinMs)
+    }, () => {
+      this.uncounted++
+      this.#lookAt(rule, now + Math.min(window.withinMs, 5000))
+    })
   }
 
-  #resolveFlatline (rule: Rule, flatline: { alert?: Alert }, now: number): void {
-    const fired = flatline.alert
-    if (fired === undefined) return
-    flatline.alert = undefined
-    this.#emit({ ...fired, id: 0, time: now, count: rule.window?.threshold ?? 1, resolves: fired.id }, rule)
+  // Matches only move a watch's deadline later: a look scheduled earlier
+  // than `at` will schedule the next one itself.
+  #lookAt (rule: Rule, at: number): void {
+    const scheduled = this.#flatlines.get(rule) as Set<number>
+    for (const time of scheduled) if (time <= at) return
+    scheduled.add(at)
+    this.#options.setTimer(() => {
+      scheduled.delete(at)
+      this.#look(rule)
+    }, Math.max(0, at - this.#options.clock()))
   }
 
   #closeWindow (rule: Rule, key: string): void {

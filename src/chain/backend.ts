@@ -2,7 +2,7 @@ import type { Block } from './block.js'
 import { burnReason, type ChainLimits } from './budget.js'
 import type { BurnReason, ChainEvent, Origin } from './events.js'
 import type { ChainSlice, ChainStore } from './store.js'
-import { FrequencyWindows } from './windows.js'
+import { FlatlineWatches, Tallies, type FlatlineLook, type FlatlineWindow } from './windows.js'
 
 /** A shared store could not be reached: nothing of the request was stored. */
 export class BackendUnavailable extends Error {
@@ -56,6 +56,15 @@ export interface ChainBackend {
    * ago forgotten first.
    */
   tally (rule: string, group: string, time: number, window: { withinMs: number, threshold: number, maxGroups: number }): number | Promise<number>
+  /**
+   * A flatline alert rule's watch, shared by every replica (`startedAt`:
+   * when this replica started watching). A match answers the id of the
+   * alert it resolves; a look answers whether it fires now, and only one
+   * replica hears "fire"; `flatlineFired` then records the alert's id.
+   */
+  flatlineMatch (rule: string, time: number, window: FlatlineWindow, startedAt: number): number | undefined | Promise<number | undefined>
+  flatlineLook (rule: string, time: number, window: FlatlineWindow, startedAt: number): FlatlineLook | Promise<FlatlineLook>
+  flatlineFired (rule: string, id: number): void | Promise<void>
   close (): Promise<void>
 }
 
@@ -72,7 +81,8 @@ export class MemoryBackend implements ChainBackend {
   #emit: (event: ChainEvent, origin: Origin) => void = () => {}
   readonly #shared = new Map<string, unknown>()
   readonly #counters = new Map<string, number>()
-  readonly #windows = new Map<string, FrequencyWindows>()
+  readonly #tallies = new Tallies()
+  readonly #flatlines = new FlatlineWatches()
 
   constructor (store: ChainStore, limits: ChainLimits) {
     this.store = store
@@ -149,12 +159,19 @@ export class MemoryBackend implements ChainBackend {
   }
 
   tally (rule: string, group: string, time: number, window: { withinMs: number, threshold: number, maxGroups: number }): number {
-    let windows = this.#windows.get(rule)
-    if (windows === undefined) {
-      windows = new FrequencyWindows(window.maxGroups)
-      this.#windows.set(rule, windows)
-    }
-    return windows.record(group, time, window.withinMs, window.threshold)
+    return this.#tallies.tally(rule, group, time, window)
+  }
+
+  flatlineMatch (rule: string, time: number, window: FlatlineWindow, startedAt: number): number | undefined {
+    return this.#flatlines.flatlineMatch(rule, time, window, startedAt)
+  }
+
+  flatlineLook (rule: string, time: number, window: FlatlineWindow, startedAt: number): FlatlineLook {
+    return this.#flatlines.flatlineLook(rule, time, window, startedAt)
+  }
+
+  flatlineFired (rule: string, id: number): void {
+    this.#flatlines.flatlineFired(rule, id)
   }
 
   async close (): Promise<void> {}

@@ -72,6 +72,9 @@ export class Chain {
   lease (name: string, ms: number): Promise<boolean> { return this.#backend.lease(name, ms) }
   count (name: string, by = 1): number | Promise<number> { return this.#backend.count(name, by) }
   tally (...args: Parameters<ChainBackend['tally']>): number | Promise<number> { return this.#backend.tally(...args) }
+  flatlineMatch (...args: Parameters<ChainBackend['flatlineMatch']>): ReturnType<ChainBackend['flatlineMatch']> { return this.#backend.flatlineMatch(...args) }
+  flatlineLook (...args: Parameters<ChainBackend['flatlineLook']>): ReturnType<ChainBackend['flatlineLook']> { return this.#backend.flatlineLook(...args) }
+  flatlineFired (rule: string, id: number): void | Promise<void> { return this.#backend.flatlineFired(rule, id) }
 
   close (): Promise<void> {
     return this.#backend.close()

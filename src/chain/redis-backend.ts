@@ -4,7 +4,8 @@ import { BackendUnavailable, type AppendOutcome, type ChainBackend } from './bac
 import { GENESIS } from './block.js'
 import { burnReason, type ChainLimits } from './budget.js'
 import type { BurnReason, ChainEvent, Origin } from './events.js'
-import { APPEND, BURN, INIT, TALLY } from './redis-scripts.js'
+import { APPEND, BURN, FLATLINE_LOOK, FLATLINE_MATCH, INIT, TALLY } from './redis-scripts.js'
+import type { FlatlineLook, FlatlineWindow } from './windows.js'
 import { GENESIS_BYTES, GENESIS_JSON, prepareBlocks, type ChainStore, type PreparedAppend } from './store.js'
 
 export interface RedisBackendOptions {
@@ -116,7 +117,7 @@ export class RedisBackend implements ChainBackend {
     const connection = () => url === undefined ? new Redis(common) : new Redis(url, common)
     this.#client = connection()
     this.#reader = connection()
-    for (const [name, script] of [['logfireInit', INIT], ['logfireAppend', APPEND], ['logfireBurn', BURN], ['logfireTally', TALLY]] as const) {
+    for (const [name, script] of [['logfireInit', INIT], ['logfireAppend', APPEND], ['logfireBurn', BURN], ['logfireTally', TALLY], ['logfireFlatlineMatch', FLATLINE_MATCH], ['logfireFlatlineLook', FLATLINE_LOOK]] as const) {
       this.#client.defineCommand(name, { numberOfKeys: 2, lua: script })
     }
     for (const connection of [this.#client, this.#reader]) {
@@ -244,6 +245,25 @@ export class RedisBackend implements ChainBackend {
     const member = `${this.#replica}:${++this.#tallied}`
     return await unavailableOnError((this.#client as unknown as Scripts).logfireTally(`${prefix}groups`, `${prefix}g:${group}`,
       String(time), String(window.withinMs), String(window.threshold), String(window.maxGroups), member, group, `${prefix}g:`))
+  }
+
+  async flatlineMatch (rule: string, time: number, window: FlatlineWindow): Promise<number | undefined> {
+    const resolves = await unavailableOnError((this.#client as unknown as Scripts).logfireFlatlineMatch(...this.#flatlineKeys(rule), String(time), String(window.threshold), String(window.withinMs)))
+    return resolves < 0 ? undefined : resolves
+  }
+
+  async flatlineLook (rule: string, time: number, window: FlatlineWindow, startedAt: number): Promise<FlatlineLook> {
+    const [answer, value] = await unavailableOnError((this.#client as unknown as Scripts).logfireFlatlineLook(...this.#flatlineKeys(rule), String(time), String(window.threshold), String(window.withinMs), String(startedAt)))
+    return answer === 0 ? { firing: true } : answer === 1 ? { next: Number(value) } : { fire: Number(value) }
+  }
+
+  async flatlineFired (rule: string, id: number): Promise<void> {
+    await unavailableOnError(this.#client.hset(this.#flatlineKeys(rule)[1], 'fired', String(id)))
+  }
+
+  #flatlineKeys (rule: string): [string, string] {
+    const prefix = this.#keys.shared(`flatline:${rule}:`)
+    return [`${prefix}matches`, `${prefix}state`]
   }
 
   async close (): Promise<void> {
@@ -492,6 +512,8 @@ interface Scripts {
   logfireAppend: (head: string, chain: string, ...args: string[]) => Promise<[number, string?, string?]>
   logfireBurn: (head: string, chain: string, ...args: string[]) => Promise<[number, string?, string?]>
   logfireTally: (groups: string, matches: string, ...args: string[]) => Promise<number>
+  logfireFlatlineMatch: (matches: string, state: string, ...args: string[]) => Promise<number>
+  logfireFlatlineLook: (matches: string, state: string, ...args: string[]) => Promise<[number, number?]>
 }
 
 /** Any failure to talk to Redis is the same to a client: the store is unavailable. */

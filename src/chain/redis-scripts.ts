@@ -89,3 +89,62 @@ if redis.call('ZCARD', KEYS[1]) > tonumber(ARGV[4]) then
 end
 return count
 `
+
+/**
+ * A flatline alert rule's watch, shared by every replica. KEYS[1] its latest
+ * matches (a list, newest first, at most the threshold), KEYS[2] its state
+ * (a hash: start, the first replica's start; fired, the id of the alert that
+ * fired, or "pending" until it is known).
+ *
+ * FLATLINE_MATCH, ARGV: time, threshold, window (ms). Returns the id of the
+ * alert this match resolves, or -1.
+ */
+export const FLATLINE_MATCH = `
+local time = tonumber(ARGV[1])
+local threshold = tonumber(ARGV[2])
+local within = tonumber(ARGV[3])
+redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], 0, threshold - 1)
+redis.call('PEXPIRE', KEYS[1], within)
+local fired = redis.call('HGET', KEYS[2], 'fired')
+if not fired or fired == 'pending' then return -1 end
+local count = 0
+for _, match in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  if tonumber(match) > time - within then count = count + 1 end
+end
+if count < threshold then return -1 end
+redis.call('HDEL', KEYS[2], 'fired')
+return tonumber(fired)
+`
+
+/**
+ * FLATLINE_LOOK, ARGV: time, threshold, window (ms), this replica's start.
+ * Returns {0} when it already fired, {1, when to look again}, or {2, the
+ * matches left} when it fires now: then "fired" is "pending", so no other
+ * replica fires it too.
+ */
+export const FLATLINE_LOOK = `
+local time = tonumber(ARGV[1])
+local threshold = tonumber(ARGV[2])
+local within = tonumber(ARGV[3])
+redis.call('HSETNX', KEYS[2], 'start', ARGV[4])
+-- Kept while any replica looks; gone after two quiet windows with none.
+redis.call('PEXPIRE', KEYS[2], within * 2 + 60000)
+if redis.call('HEXISTS', KEYS[2], 'fired') == 1 then return {0} end
+local matches = redis.call('LRANGE', KEYS[1], 0, -1)
+local oldest = tonumber(redis.call('HGET', KEYS[2], 'start'))
+if #matches >= threshold then
+  oldest = nil
+  for _, match in ipairs(matches) do
+    if oldest == nil or tonumber(match) < oldest then oldest = tonumber(match) end
+  end
+end
+local next = oldest + within
+if time < next then return {1, next} end
+redis.call('HSET', KEYS[2], 'fired', 'pending')
+local count = 0
+for _, match in ipairs(matches) do
+  if tonumber(match) > time - within then count = count + 1 end
+end
+return {2, count}
+`

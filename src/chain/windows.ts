@@ -27,3 +27,91 @@ export class FrequencyWindows {
     return times.length
   }
 }
+
+/** What a flatline watch says when asked: it fires now (with the matches left), it already fired, or when to look again. */
+export type FlatlineLook = { fire: number } | { firing: true } | { next: number }
+
+/** A flatline rule's window: how often it expects matches. */
+export interface FlatlineWindow { threshold: number, withinMs: number }
+
+/**
+ * A flatline alert rule's watch, in a process's memory: it fires once when
+ * fewer than `threshold` matches fall within the window, and resolves when
+ * there are enough again. The first window starts when the watch does.
+ */
+export class FlatlineWatch {
+  // The latest `threshold` matches, oldest first: the window holds
+  // `threshold` matches exactly when the oldest of them is inside it.
+  readonly #latest: number[] = []
+  // The alert that fired, once its id is known.
+  #fired: number | 'pending' | undefined
+
+  constructor (private readonly startedAt: number) {}
+
+  /** A match at `time`: the id of the alert it resolves, when it ends a flatline. */
+  match (time: number, window: FlatlineWindow): number | undefined {
+    this.#latest.push(time)
+    if (this.#latest.length > window.threshold) this.#latest.shift()
+    const fired = this.#fired
+    if (typeof fired !== 'number' || this.#count(time, window) < window.threshold) return undefined
+    this.#fired = undefined
+    return fired
+  }
+
+  look (time: number, window: FlatlineWindow): FlatlineLook {
+    if (this.#fired !== undefined) return { firing: true }
+    const next = (this.#latest.length < window.threshold ? this.startedAt : this.#latest[0] as number) + window.withinMs
+    if (time < next) return { next }
+    this.#fired = 'pending'
+    return { fire: this.#count(time, window) }
+  }
+
+  /** The id of the alert that fired: what a resolve names. */
+  fired (id: number): void {
+    if (this.#fired === 'pending') this.#fired = id
+  }
+
+  #count (time: number, window: FlatlineWindow): number {
+    return this.#latest.filter((match) => match > time - window.withinMs).length
+  }
+}
+
+/** Every frequency rule's windows, by rule, in a process's memory. */
+export class Tallies {
+  readonly #windows = new Map<string, FrequencyWindows>()
+
+  tally (rule: string, group: string, time: number, window: { withinMs: number, threshold: number, maxGroups: number }): number {
+    let windows = this.#windows.get(rule)
+    if (windows === undefined) {
+      windows = new FrequencyWindows(window.maxGroups)
+      this.#windows.set(rule, windows)
+    }
+    return windows.record(group, time, window.withinMs, window.threshold)
+  }
+}
+
+/** Every flatline rule's watch, by rule, in a process's memory. */
+export class FlatlineWatches {
+  readonly #watches = new Map<string, FlatlineWatch>()
+
+  flatlineMatch (rule: string, time: number, window: FlatlineWindow, startedAt: number): number | undefined {
+    return this.#watch(rule, startedAt).match(time, window)
+  }
+
+  flatlineLook (rule: string, time: number, window: FlatlineWindow, startedAt: number): FlatlineLook {
+    return this.#watch(rule, startedAt).look(time, window)
+  }
+
+  flatlineFired (rule: string, id: number): void {
+    this.#watches.get(rule)?.fired(id)
+  }
+
+  #watch (rule: string, startedAt: number): FlatlineWatch {
+    let watch = this.#watches.get(rule)
+    if (watch === undefined) {
+      watch = new FlatlineWatch(startedAt)
+      this.#watches.set(rule, watch)
+    }
+    return watch
+  }
+}

@@ -169,6 +169,20 @@ describe.each(backends)('the chain contract: %s', (_name, factory, runs) => {
     expect(await chain.tally('burst', 'c', 61_004, window)).toBe(2)
   })
 
+  it_('watches a flatline: one caller alone hears "fire", and the match that ends it names the alert that fired', async () => {
+    const chain = await factory()()
+    const window = { threshold: 1, withinMs: 1000 }
+    expect(await chain.flatlineLook('quiet', 500, window, 0)).toEqual({ next: 1000 })
+    const looks = await Promise.all([chain.flatlineLook('quiet', 1000, window, 0), chain.flatlineLook('quiet', 1000, window, 0)])
+    expect(looks).toContainEqual({ fire: 0 })
+    expect(looks).toContainEqual({ firing: true })
+    await chain.flatlineFired('quiet', 7)
+    expect(await chain.flatlineLook('quiet', 1200, window, 0)).toEqual({ firing: true })
+    expect(await chain.flatlineMatch('quiet', 1500, window, 0)).toBe(7)
+    expect(await chain.flatlineMatch('quiet', 1600, window, 0)).toBeUndefined()
+    expect(await chain.flatlineLook('quiet', 1700, window, 0)).toEqual({ next: 2600 })
+  })
+
   it_('keeps a shared document', async () => {
     const chain = await factory()()
     expect(await chain.loadShared('settings')).toBeUndefined()

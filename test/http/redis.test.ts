@@ -19,6 +19,15 @@ async function replicas (count: number, overrides: Partial<Config> = {}, url = i
   return apps
 }
 
+/** Two replicas on one namespace, on the real clock, with the admin token s3cret, running these rules. */
+async function replicasWithRules (rules: string): Promise<[TestApp, TestApp]> {
+  const alerting = loadRules(`rules:${rules}`, 'rules.yaml')
+  const namespace = `rules-${randomBytes(4).toString('hex')}`
+  const a = await start({ redis: { url: inject('redisUrl'), namespace, replica: 'a' }, adminToken: 's3cret' }, { alerting, clock: Date.now })
+  const b = await start({ redis: { url: inject('redisUrl'), namespace, replica: 'b' }, adminToken: 's3cret' }, { alerting, clock: Date.now })
+  return [a, b]
+}
+
 async function until<T> (read: () => Promise<T>, done: (value: T) => boolean, ms = 5000): Promise<T> {
   const began = Date.now()
   for (;;) {
@@ -174,7 +183,7 @@ describe.skipIf(redisMissing !== '')(`logfire on Redis, over HTTP${redisMissing}
   })
 
   it('counts a frequency rule\'s matches on every replica: 2 on one and 2 on the other make the threshold of 4, once', async () => {
-    const alerting = loadRules(`rules:
+    const [a, b] = await replicasWithRules(`
   - name: console-login-burst
     type: frequency
     threshold: 4
@@ -183,10 +192,7 @@ describe.skipIf(redisMissing !== '')(`logfire on Redis, over HTTP${redisMissing}
     description: 4 failed sign-ins from {{$.sourceIPAddress}}
     pattern: '{ $.errorMessage = "Failed authentication" }'
     severity: high
-`, 'rules.yaml')
-    const namespace = `frequency-${randomBytes(4).toString('hex')}`
-    const a = await start({ redis: { url: inject('redisUrl'), namespace, replica: 'a' }, adminToken: 's3cret' }, { alerting })
-    const b = await start({ redis: { url: inject('redisUrl'), namespace, replica: 'b' }, adminToken: 's3cret' }, { alerting })
+`)
     const failed = (ip: string) => JSON.stringify({ eventName: 'ConsoleLogin', errorMessage: 'Failed authentication', sourceIPAddress: ip })
     for (const app of [a, b, a, b, a]) expect((await post(app, failed('203.0.113.9'), { 'content-type': 'application/json' })).statusCode).toBe(200)
     await post(b, failed('198.51.100.7'), { 'content-type': 'application/json' })
@@ -196,6 +202,33 @@ describe.skipIf(redisMissing !== '')(`logfire on Redis, over HTTP${redisMissing}
     expect((await alerts(a)).json().alerts).toEqual([expect.objectContaining({ rule: 'console-login-burst', group: '203.0.113.9', count: 4 })])
     expect((await alerts(b)).json().alerts).toHaveLength(1)
     expect(seen.json().alerts[0].description).toBe('4 failed sign-ins from 203.0.113.9')
+  })
+
+  it('watches a flatline over every replica: heartbeats to one keep both quiet; silence fires it once; a heartbeat to the other resolves it', async () => {
+    const [a, b] = await replicasWithRules(`
+  - name: shipper-went-quiet
+    type: flatline
+    threshold: 1
+    withinSeconds: 1
+    description: No heartbeat for a second
+    pattern: heartbeat
+    severity: high
+`)
+    const alerts = async (app: TestApp) => (await app.inject({ method: 'GET', url: '/alerts', headers: { authorization: 'Bearer s3cret' } })).json().alerts as Array<{ id: number, resolves?: number }>
+    for (let i = 0; i < 15; i++) {
+      await post(a, 'heartbeat')
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    expect([...await alerts(a), ...await alerts(b)]).toEqual([])
+
+    const fired = await until(() => alerts(b), (list) => list.length > 0)
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    expect(await alerts(a)).toHaveLength(1)
+    expect(await alerts(b)).toHaveLength(1)
+
+    await post(b, 'heartbeat')
+    const after = await until(() => alerts(a), (list) => list.length === 2)
+    expect(after[0]?.resolves).toBe(fired[0]?.id)
   })
 
   it('shows every replica\'s alerts in GET /alerts, each entry evaluated by one replica only', async () => {
