@@ -175,7 +175,8 @@ export async function buildApp (options: AppOptions) {
   })
   // Replicas run the same scenario: one that starts later joins it where it is.
   await joinScenario(chain, scenarios)
-  app.addHook('onReady', async () => { if (options.scenario !== undefined) await scenarios.start(options.scenario) })
+  // A replica that restarts joins the scenario its fleet runs rather than start its own over it.
+  app.addHook('onReady', async () => { if (options.scenario !== undefined && scenarios.view()?.ended !== false) await scenarios.start(options.scenario) })
   runningScenario = () => {
     const view = scenarios.view()
     return view === undefined || view.ended ? undefined : { name: view.name, step: view.step, of: view.of, description: view.description }

@@ -161,7 +161,8 @@ describe.skipIf(redisMissing !== '')(`logfire on Redis, over HTTP${redisMissing}
     await until(() => admin(b, 'GET', '/admin/chaos'), (r) => r.json().fireRate === 0)
 
     // A replica started now joins it where it is, and stepping it on any replica ends it on all, settings restored.
-    const [late] = await replicas(1, { adminToken: 's3cret' }, inject('redisUrl'), namespace) as [TestApp]
+    // ...even one whose LOGFIRE_SCENARIO names another.
+    const late = await start({ redis: { url: inject('redisUrl'), namespace, replica: 'late' }, adminToken: 's3cret' }, { scenario: { name: 'own', steps: [{ pause: true }] } })
     expect((await admin(late, 'GET', '/admin/scenario')).json().scenario).toMatchObject({ name: 'six', step: 2 })
     expect((await admin(c, 'POST', '/admin/scenario/next')).json()).toMatchObject({ scenario: { step: 0, ended: true } })
     for (const app of [a, b]) await until(() => admin(app, 'GET', '/admin/scenario'), (r) => r.json().scenario?.ended === true)
