@@ -54,9 +54,14 @@ export const alertRoutes: FastifyPluginAsync<AlertRouteOptions> = async (app, { 
       description: 'The last 200 alerts raised by the rules. Admin token: alerts carry what the rules read from the logs.',
       security: [{ adminBearer: [] as string[] }],
       response: {
-        200: documented(z.object({ rules: z.number().int(), dropped: z.number().int(), alerts: z.array(alertSchema) }), 'The alerts'),
+        200: documented(z.object({
+          rules: z.number().int(),
+          dropped: z.number().int().describe('Entries the rules fell too far behind to evaluate'),
+          uncounted: z.number().int().describe('Window-rule matches and looks the shared store could not take (Redis unreachable)'),
+          alerts: z.array(alertSchema)
+        }), 'The alerts'),
         ...adminErrors()
       }
     }
-  }, async () => ({ rules, dropped: engine.dropped, alerts: [...recent] }))
+  }, async () => ({ rules, dropped: engine.dropped, uncounted: engine.uncounted, alerts: [...recent] }))
 }

@@ -120,6 +120,12 @@ export function createMetrics (chain: Chain, held: HeldConnections, scorecard: S
     labelNames: ['rule'] as const,
     registers: [registry]
   })
+  const resolves = new Counter({
+    name: 'logfire_alert_resolves_total',
+    help: 'Flatline alerts resolved, by rule',
+    labelNames: ['rule'] as const,
+    registers: [registry]
+  })
 
   const outputAttempts = new Counter({ name: 'logfire_alert_output_attempts_total', help: 'Delivery attempts by alert output, retries included', labelNames: ['output'] as const, registers: [registry] })
   const outputFailures = new Counter({ name: 'logfire_alert_output_failures_total', help: 'Alerts an output failed to deliver after its retries', labelNames: ['output'] as const, registers: [registry] })
@@ -141,7 +147,7 @@ export function createMetrics (chain: Chain, held: HeldConnections, scorecard: S
       case 'fire': fires.inc(); break
       case 'fault': faults.inc({ fault: event.fault.name }); break
       case 'gdpr': gdpr.inc(); break
-      case 'alert': alerts.inc({ rule: event.alert.rule }); break
+      case 'alert': (event.alert.resolves === undefined ? alerts : resolves).inc({ rule: event.alert.rule }); break
       case 'output':
         outputAttempts.inc({ output: event.output }, event.attempts)
         if (!event.ok) outputFailures.inc({ output: event.output })

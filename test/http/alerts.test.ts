@@ -185,8 +185,12 @@ rules:
       expect(JSON.parse(pager.received[1] as string)).toEqual({ routing_key: 'R0UTING', event_action: 'resolve', dedup_key: trigger.dedup_key })
       expect(JSON.parse(slack.received[1] as string).text).toContain('RESOLVED: shipper-went-quiet')
       expect(plug.state.relay).toBe(0)
-      const { alerts } = (await a.inject({ method: 'GET', url: '/alerts', headers: admin })).json()
+      const { alerts, uncounted } = (await a.inject({ method: 'GET', url: '/alerts', headers: admin })).json()
       expect(alerts.map((alert: { resolves?: number }) => alert.resolves)).toEqual([1, undefined])
+      expect(uncounted).toBe(0)
+      const metrics = (await a.inject({ method: 'GET', url: '/metrics' })).body
+      expect(metrics).toContain('logfire_alerts_total{rule="shipper-went-quiet"} 1')
+      expect(metrics).toContain('logfire_alert_resolves_total{rule="shipper-went-quiet"} 1')
     } finally {
       endPulse()
       await plug.close()
