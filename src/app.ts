@@ -163,14 +163,16 @@ export async function buildApp (options: AppOptions) {
   await app.register(peerRoutes, { network: peers, chain, readToken: config.readToken })
   await app.register(scorecardRoutes, { scorecard: scorekeeping.scorecard, clock, readToken: config.readToken, ingestToken: config.ingestToken, adminToken: config.adminToken })
   const changeSettings = (patch: Partial<LiveSettings>) => changeSharedSettings(chain, settings, patch)
+  // For work started in the background: a failure is the operator's to read, not a client's.
+  const logFailure = (what: string) => (error: unknown) => { app.log.error({ err: error }, what) }
   const scenarios = new Scenarios({
     clock,
     settings,
-    changeSettings: (patch) => { changeSettings(patch).catch((error: unknown) => { app.log.error({ err: error }, 'a scenario step could not change the settings') }) },
-    burn: () => { Promise.resolve(chain.burn('scenario')).catch((error: unknown) => { app.log.error({ err: error }, 'a scenario step could not burn the chain') }) },
+    changeSettings: (patch) => { changeSettings(patch).catch(logFailure('a scenario step could not change the settings')) },
+    burn: () => { Promise.resolve(chain.burn('scenario')).catch(logFailure('a scenario step could not burn the chain')) },
     publish: (event) => { chain.publish(event) },
     count: (name, by) => chain.count(name, by),
-    save: (position) => { chain.saveShared('scenario', position ?? null).catch((error: unknown) => { app.log.error({ err: error }, 'the scenario\'s step could not be saved for other replicas') }) },
+    save: (position) => { chain.saveShared('scenario', position ?? null).catch(logFailure('the scenario\'s step could not be saved for other replicas')) },
     limits: { maxForcedDelayMs: config.maxForcedDelayMs, hangMs: settings.hangMs }
   })
   // Replicas run the same scenario: one that starts later joins it where it is.
@@ -189,8 +191,8 @@ export async function buildApp (options: AppOptions) {
     log: (level, fields, message) => app.log[level](fields, message),
     maxQueueBytes: config.memory.maxAlertQueueBytes,
     chaos: {
-      startScenario: (scenario) => { scenarios.start(scenario).catch((error: unknown) => { app.log.error({ err: error }, 'a chaos output could not start its scenario') }) },
-      burn: () => { Promise.resolve(chain.burn('alert')).catch((error: unknown) => { app.log.error({ err: error }, 'a chaos output could not burn the chain') }) }
+      startScenario: (scenario) => { scenarios.start(scenario).catch(logFailure('a chaos output could not start its scenario')) },
+      burn: () => { Promise.resolve(chain.burn('alert')).catch(logFailure('a chaos output could not burn the chain')) }
     }
   })
   app.addHook('onClose', async () => { alerting.stop() })

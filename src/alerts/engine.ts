@@ -1,6 +1,7 @@
 import { NOT_JSON, readJson } from './filter-pattern.js'
 import type { Rule, Severity } from './rule.js'
-import { FlatlineWatches, Tallies, type FlatlineLook, type FlatlineWindow } from '../chain/windows.js'
+import type { WindowStore } from '../chain/backend.js'
+import { MemoryWindows, type FlatlineWindow } from '../chain/windows.js'
 
 export interface Alert {
   /** Counts up from 1 for the life of the process. */
@@ -41,14 +42,6 @@ export interface AlertEngineOptions {
   windows?: WindowStore
   /** Starts a timer (a cooldown window's, a flatline's); setTimeout, unref'd, unless a test fakes it. */
   setTimer?: (run: () => void, ms: number) => void
-}
-
-/** Frequency windows and flatline watches: what Chain offers (Chain.tally and the rest). */
-export interface WindowStore {
-  tally: (rule: string, group: string, time: number, window: { withinMs: number, threshold: number, maxGroups: number }) => number | Promise<number>
-  flatlineMatch: (rule: string, time: number, window: FlatlineWindow, startedAt: number) => number | undefined | Promise<number | undefined>
-  flatlineLook: (rule: string, time: number, window: FlatlineWindow, startedAt: number) => FlatlineLook | Promise<FlatlineLook>
-  flatlineFired: (rule: string, id: number) => void | Promise<void>
 }
 
 /** Calls `then` with a value now, or when its promise settles: in memory, answers come at once. */
@@ -98,14 +91,7 @@ export class AlertEngine {
   uncounted = 0
 
   constructor (options: AlertEngineOptions) {
-    const tallies = new Tallies()
-    const flatlines = new FlatlineWatches()
-    this.#windows = options.windows ?? {
-      tally: (...args) => tallies.tally(...args),
-      flatlineMatch: (...args) => flatlines.flatlineMatch(...args),
-      flatlineLook: (...args) => flatlines.flatlineLook(...args),
-      flatlineFired: (rule, id) => { flatlines.flatlineFired(rule, id) }
-    }
+    this.#windows = options.windows ?? new MemoryWindows()
     this.#options = {
       windows: this.#windows,
       recent: 200,
@@ -113,7 +99,8 @@ export class AlertEngine {
       setTimer: (run, ms) => { setTimeout(run, ms).unref() },
       ...options
     }
-    this.#needsJson = options.rules.some((rule) => rule.json || rule.readsFields)
+    // A groupBy field is read from text entries too, when they are JSON.
+    this.#needsJson = options.rules.some((rule) => rule.json || rule.window?.groupOf !== undefined)
     this.#textRules = options.rules.filter((rule) => !rule.json)
     const watched = options.rules.filter((rule) => rule.window?.type === 'flatline')
     this.#startedAt = watched.length > 0 ? options.clock() : 0
@@ -226,6 +213,7 @@ export class AlertEngine {
 
   /** An alert, sent at once, or merged into its cooldown's digest. */
   #raise (alert: Alert, rule: Rule, now: number): void {
+    if (rule.cooldownSeconds === 0) return this.#emit(alert, rule)
     const group = alert.group
     const key = group === undefined ? rule.name : `${rule.name}\u0000${group}`
     const cooldown = this.#cooldowns.get(key)

@@ -7,7 +7,6 @@ export type Severity = typeof SEVERITIES[number]
 
 /** ElastAlert's names: every match alerts; N matches within T alert; fewer than N within T alert. */
 export const RULE_TYPES = ['any', 'frequency', 'flatline'] as const
-export type RuleType = typeof RULE_TYPES[number]
 
 const WINDOW_FIELDS = ['threshold', 'withinSeconds', 'groupBy', 'maxGroups'] as const
 
@@ -58,8 +57,6 @@ export interface Rule {
   cooldownSeconds: number
   /** Whether the pattern reads JSON fields, so the entry must be parsed. */
   json: boolean
-  /** Whether a text entry must be parsed too, for its groupBy field. */
-  readsFields: boolean
   matches: Matcher
   describe: (record: unknown, escape?: Escape) => string
   window: RuleWindow | undefined
@@ -78,7 +75,6 @@ export function compileRule (definition: RuleDefinition): Rule {
     outputs: rule.outputs,
     cooldownSeconds: rule.cooldownSeconds ?? 0,
     json: rule.pattern.trim().startsWith('{'),
-    readsFields: groupBy !== undefined,
     matches: parseFilterPattern(rule.pattern),
     describe: compileTemplate(rule.description),
     window: rule.type === 'any'

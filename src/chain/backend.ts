@@ -2,7 +2,7 @@ import type { Block } from './block.js'
 import { burnReason, type ChainLimits } from './budget.js'
 import type { BurnReason, ChainEvent, Origin } from './events.js'
 import type { ChainSlice, ChainStore } from './store.js'
-import { FlatlineWatches, Tallies, type FlatlineLook, type FlatlineWindow } from './windows.js'
+import { MemoryWindows, type FlatlineLook, type FlatlineWindow, type FrequencyWindow } from './windows.js'
 
 /** A shared store could not be reached: nothing of the request was stored. */
 export class BackendUnavailable extends Error {
@@ -55,7 +55,7 @@ export interface ChainBackend {
    * reached. At most `maxGroups` groups are kept, the one matched longest
    * ago forgotten first.
    */
-  tally (rule: string, group: string, time: number, window: { withinMs: number, threshold: number, maxGroups: number }): number | Promise<number>
+  tally (rule: string, group: string, time: number, window: FrequencyWindow): number | Promise<number>
   /**
    * A flatline alert rule's watch, shared by every replica (`startedAt`:
    * when this replica started watching). A match answers the id of the
@@ -67,6 +67,9 @@ export interface ChainBackend {
   flatlineFired (rule: string, id: number): void | Promise<void>
   close (): Promise<void>
 }
+
+/** Where alert rules count over time: a backend, or a process's own memory. */
+export type WindowStore = Pick<ChainBackend, 'tally' | 'flatlineMatch' | 'flatlineLook' | 'flatlineFired'>
 
 // Counters a memory backend keeps: a looping scenario makes a new one per
 // step and turn, and only the latest few are ever read again.
@@ -81,8 +84,7 @@ export class MemoryBackend implements ChainBackend {
   #emit: (event: ChainEvent, origin: Origin) => void = () => {}
   readonly #shared = new Map<string, unknown>()
   readonly #counters = new Map<string, number>()
-  readonly #tallies = new Tallies()
-  readonly #flatlines = new FlatlineWatches()
+  readonly #windows = new MemoryWindows()
 
   constructor (store: ChainStore, limits: ChainLimits) {
     this.store = store
@@ -158,20 +160,20 @@ export class MemoryBackend implements ChainBackend {
     return value
   }
 
-  tally (rule: string, group: string, time: number, window: { withinMs: number, threshold: number, maxGroups: number }): number {
-    return this.#tallies.tally(rule, group, time, window)
+  tally (rule: string, group: string, time: number, window: FrequencyWindow): number {
+    return this.#windows.tally(rule, group, time, window)
   }
 
   flatlineMatch (rule: string, time: number, window: FlatlineWindow, startedAt: number): number | undefined {
-    return this.#flatlines.flatlineMatch(rule, time, window, startedAt)
+    return this.#windows.flatlineMatch(rule, time, window, startedAt)
   }
 
   flatlineLook (rule: string, time: number, window: FlatlineWindow, startedAt: number): FlatlineLook {
-    return this.#flatlines.flatlineLook(rule, time, window, startedAt)
+    return this.#windows.flatlineLook(rule, time, window, startedAt)
   }
 
   flatlineFired (rule: string, id: number): void {
-    this.#flatlines.flatlineFired(rule, id)
+    this.#windows.flatlineFired(rule, id)
   }
 
   async close (): Promise<void> {}

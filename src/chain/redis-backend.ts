@@ -5,7 +5,7 @@ import { GENESIS } from './block.js'
 import { burnReason, type ChainLimits } from './budget.js'
 import type { BurnReason, ChainEvent, Origin } from './events.js'
 import { APPEND, BURN, FLATLINE_LOOK, FLATLINE_MATCH, INIT, TALLY } from './redis-scripts.js'
-import type { FlatlineLook, FlatlineWindow } from './windows.js'
+import type { FlatlineLook, FlatlineWindow, FrequencyWindow } from './windows.js'
 import { GENESIS_BYTES, GENESIS_JSON, prepareBlocks, type ChainStore, type PreparedAppend } from './store.js'
 
 export interface RedisBackendOptions {
@@ -183,16 +183,16 @@ export class RedisBackend implements ChainBackend {
     return outcome.appended ? 0 : outcome.burned
   }
 
-  /**
-   * The requests that arrive in one turn of the event loop take their
-   * numbers with one INCRBY, in the order they arrived: a round trip to
-   * Redis per turn, not per request.
-   */
   // Replicas share one chain of record: none of them adopts a peer's (config refuses LOGFIRE_P2P_ACCEPT with Redis).
   adopt (): boolean {
     return false
   }
 
+  /**
+   * The requests that arrive in one turn of the event loop take their
+   * numbers with one INCRBY, in the order they arrived: a round trip to
+   * Redis per turn, not per request.
+   */
   nextRequestNumber (): Promise<number> {
     return new Promise((resolve, reject) => {
       this.#numbering.push({ resolve, reject })
@@ -240,7 +240,7 @@ export class RedisBackend implements ChainBackend {
     return Number(value)
   }
 
-  async tally (rule: string, group: string, time: number, window: { withinMs: number, threshold: number, maxGroups: number }): Promise<number> {
+  async tally (rule: string, group: string, time: number, window: FrequencyWindow): Promise<number> {
     const prefix = this.#keys.shared(`tally:${rule}:`)
     const member = `${this.#replica}:${++this.#tallied}`
     return await unavailableOnError((this.#client as unknown as Scripts).logfireTally(`${prefix}groups`, `${prefix}g:${group}`,

@@ -9,8 +9,6 @@ export class FrequencyWindows {
 
   constructor (private readonly maxGroups: number) {}
 
-  get groups (): number { return this.#groups.size }
-
   /** A match at `time`: the matches within `withinMs` now. At `threshold` the group starts again from zero. */
   record (group: string, time: number, withinMs: number, threshold: number): number {
     let times = this.#groups.get(group)
@@ -33,6 +31,9 @@ export type FlatlineLook = { fire: number } | { firing: true } | { next: number 
 
 /** A flatline rule's window: how often it expects matches. */
 export interface FlatlineWindow { threshold: number, withinMs: number }
+
+/** A frequency rule's window, and how many groups it counts at once. */
+export interface FrequencyWindow extends FlatlineWindow { maxGroups: number }
 
 /**
  * A flatline alert rule's watch, in a process's memory: it fires once when
@@ -76,42 +77,34 @@ export class FlatlineWatch {
   }
 }
 
-/** Every frequency rule's windows, by rule, in a process's memory. */
-export class Tallies {
-  readonly #windows = new Map<string, FrequencyWindows>()
-
-  tally (rule: string, group: string, time: number, window: { withinMs: number, threshold: number, maxGroups: number }): number {
-    let windows = this.#windows.get(rule)
-    if (windows === undefined) {
-      windows = new FrequencyWindows(window.maxGroups)
-      this.#windows.set(rule, windows)
-    }
-    return windows.record(group, time, window.withinMs, window.threshold)
-  }
-}
-
-/** Every flatline rule's watch, by rule, in a process's memory. */
-export class FlatlineWatches {
+/** Every frequency rule's windows and flatline rule's watch, by rule, in a process's memory. */
+export class MemoryWindows {
+  readonly #tallies = new Map<string, FrequencyWindows>()
   readonly #watches = new Map<string, FlatlineWatch>()
 
+  tally (rule: string, group: string, time: number, window: FrequencyWindow): number {
+    return made(this.#tallies, rule, () => new FrequencyWindows(window.maxGroups)).record(group, time, window.withinMs, window.threshold)
+  }
+
   flatlineMatch (rule: string, time: number, window: FlatlineWindow, startedAt: number): number | undefined {
-    return this.#watch(rule, startedAt).match(time, window)
+    return made(this.#watches, rule, () => new FlatlineWatch(startedAt)).match(time, window)
   }
 
   flatlineLook (rule: string, time: number, window: FlatlineWindow, startedAt: number): FlatlineLook {
-    return this.#watch(rule, startedAt).look(time, window)
+    return made(this.#watches, rule, () => new FlatlineWatch(startedAt)).look(time, window)
   }
 
   flatlineFired (rule: string, id: number): void {
     this.#watches.get(rule)?.fired(id)
   }
+}
 
-  #watch (rule: string, startedAt: number): FlatlineWatch {
-    let watch = this.#watches.get(rule)
-    if (watch === undefined) {
-      watch = new FlatlineWatch(startedAt)
-      this.#watches.set(rule, watch)
-    }
-    return watch
+/** The value at `key`, made on first use. */
+function made<T> (map: Map<string, T>, key: string, make: () => T): T {
+  let value = map.get(key)
+  if (value === undefined) {
+    value = make()
+    map.set(key, value)
   }
+  return value
 }

@@ -1,4 +1,5 @@
 import type { LiveSettings } from '../admin/settings.js'
+import type { ChainEventMap } from '../chain/events.js'
 import { parseChaosHeader, type ChaosRoll, type ForcedFaultLimits } from '../fire/chaos.js'
 import { ScenarioError, type Scenario, type Step, type StepSettings } from './document.js'
 
@@ -31,7 +32,7 @@ export interface ScenarioHost {
   settings: LiveSettings
   changeSettings: (patch: Partial<LiveSettings>) => void
   burn: () => void
-  publish: (event: { type: 'scenario', name: string, step: number, of: number, description: string, position: ScenarioPosition }) => void
+  publish: (event: { type: 'scenario' } & ChainEventMap['scenario']) => void
   /** Adds `by` to a counter shared by every replica; in memory, answered at once. */
   count: (name: string, by: number) => number | Promise<number>
   /** Where the scenario is now, for a replica that starts later; undefined once none runs. */

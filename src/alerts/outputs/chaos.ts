@@ -1,3 +1,4 @@
+import type { ChainEventMap } from '../../chain/events.js'
 import type { Scenario } from '../../scenario/document.js'
 import type { Alert } from '../engine.js'
 import type { ChaosConfig } from './config.js'
@@ -15,7 +16,7 @@ export interface ChaosHost {
   burn: () => void
   clock: () => number
   log: (level: 'info' | 'warn', fields: Record<string, unknown>, message: string) => void
-  publish: (event: { type: 'chaos', output: string, rule: string, alert: number, action: 'scenario' | 'burn', scenario?: string }) => void
+  publish: (event: { type: 'chaos' } & ChainEventMap['chaos']) => void
 }
 
 /**
