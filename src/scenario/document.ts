@@ -85,6 +85,11 @@ export const BUILT_IN_SCENARIOS: Record<string, Scenario> = {
   'hostile-network': { name: 'hostile-network', steps: [{ pause: true, set: { ...CHAOS_PRESETS['hostile-network'] } }] }
 }
 
+/** The built-in scenario of that name; a name Object has (constructor...) is none. */
+export function builtInScenario (name: string): Scenario | undefined {
+  return Object.hasOwn(BUILT_IN_SCENARIOS, name) ? BUILT_IN_SCENARIOS[name] : undefined
+}
+
 /** A built-in's name is lowercase letters, digits and dashes; anything else is a path. */
 export const isBuiltInName = (value: string): boolean => /^[a-z][a-z0-9-]*$/.test(value)
 
@@ -135,7 +140,7 @@ export function chaosProblem (scenario: Scenario): { step: number, message: stri
 /** LOGFIRE_SCENARIO: a built-in's name, or a file read with `read`. */
 export function loadScenario (value: string, read: (file: string) => string): Scenario {
   if (isBuiltInName(value)) {
-    const builtIn = BUILT_IN_SCENARIOS[value]
+    const builtIn = builtInScenario(value)
     if (builtIn === undefined) throw new ScenarioError(`LOGFIRE_SCENARIO: no built-in scenario "${value}": the built-ins are ${Object.keys(BUILT_IN_SCENARIOS).join(', ')}; a file needs a path, e.g. ./${value}.yaml`)
     return builtIn
   }

@@ -87,6 +87,7 @@ describe('chaos outputs in a rules file', () => {
 
   it.each([
     ['an unknown scenario', '{ type: chaos, scenario: apocalypse }', 'rules.yaml:2:12: output "monkeys": scenario: no built-in scenario is called "apocalypse" (there are talk, flaky, outage, brownout, hostile-network)'],
+    ['a name every object has', '{ type: chaos, scenario: constructor }', 'output "monkeys": scenario: no built-in scenario is called "constructor"'],
     ['two actions', '{ type: chaos, burn: true, scenario: outage }', 'output "monkeys": a chaos output does exactly one of "scenario", "burn: true" or "set"'],
     ['settings without a duration', '{ type: chaos, set: { fireRate: 1 } }', 'output "monkeys": "set" needs "seconds"'],
     ['a rate out of range', '{ type: chaos, set: { fireRate: 2 }, seconds: 5 }', 'output "monkeys": set.fireRate:'],

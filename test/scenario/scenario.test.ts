@@ -16,6 +16,8 @@ describe('scenario documents', () => {
   it('tells a built-in name from a path: a name is letters, digits and dashes, anything else is read as a file', () => {
     expect(loadScenario('flaky', () => { throw new Error('never read') })).toBe(BUILT_IN_SCENARIOS.flaky)
     expect(() => loadScenario('nope', () => '')).toThrow(/no built-in scenario "nope": the built-ins are talk, flaky, outage, brownout, hostile-network; a file needs a path, e.g. \.\/nope\.yaml/)
+    // A name every object has is not a built-in.
+    expect(() => loadScenario('constructor', () => '')).toThrow(/no built-in scenario "constructor"/)
     expect(loadScenario('./flaky', () => 'steps: [{ requests: 1, chaos: fire }]')).toEqual({ steps: [{ requests: 1, chaos: 'fire' }] })
     expect(() => loadScenario('./missing.yaml', () => { throw Object.assign(new Error('x'), { code: 'ENOENT' }) })).toThrow('cannot read ./missing.yaml: ENOENT')
   })

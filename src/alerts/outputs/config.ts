@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { MAX_PULSE_SECONDS } from '../../balloon/balloon.js'
 import type { DriverConfig } from '../../balloon/drivers.js'
 import { isLocalHost } from '../../http/hosts.js'
-import { BUILT_IN_SCENARIOS, chaosProblem, scenarioSchema, stepSettings, type Scenario } from '../../scenario/document.js'
+import { BUILT_IN_SCENARIOS, builtInScenario, chaosProblem, scenarioSchema, stepSettings, type Scenario } from '../../scenario/document.js'
 
 // Secrets come from the environment, never from the rules file itself.
 const fromEnvironment = z.string().regex(/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/, { error: 'must be a ${VARIABLE}: secrets come from the environment, not the file' })
@@ -80,8 +80,8 @@ export function resolveOutput (definition: OutputDefinition, env: Record<string,
       if (problem !== undefined) throw new Error(`scenario: step ${problem.step + 1}: chaos: ${problem.message}`)
       return { type: 'chaos', cooldownSeconds, scenario }
     }
-    const builtIn = BUILT_IN_SCENARIOS[scenario]
-    if (builtIn === undefined || !Object.hasOwn(BUILT_IN_SCENARIOS, scenario)) throw new Error(`scenario: no built-in scenario is called "${scenario}" (there are ${Object.keys(BUILT_IN_SCENARIOS).join(', ')})`)
+    const builtIn = builtInScenario(scenario)
+    if (builtIn === undefined) throw new Error(`scenario: no built-in scenario is called "${scenario}" (there are ${Object.keys(BUILT_IN_SCENARIOS).join(', ')})`)
     return { type: 'chaos', cooldownSeconds, scenario: builtIn }
   }
   const url = fill('url', definition.url)
