@@ -20,7 +20,10 @@ export interface RedisBackendOptions {
 }
 
 // Entries read per XREAD: a replica loading a long chain takes it in pages.
-const PAGE = 2000
+// An entry is one batch of at most BATCH_BYTES (or one request bigger than that).
+const PAGE = 256
+// A batch stops taking queued requests past this: it bounds one stream entry.
+const BATCH_BYTES = 1024 * 1024
 // A blocked read returns this often, so a closed backend stops soon.
 const BLOCK_MS = 1000
 // Waiting for this replica's copy to reach a head another replica wrote.
@@ -302,6 +305,7 @@ export class RedisBackend implements ChainBackend {
         break
       }
       const prepared = prepareBlocks(head, epoch, length, request.entries, request.now)
+      if (planned.length > 0 && bytes - store.byteLength + prepared.bytes > BATCH_BYTES) break
       const reason = burnReason(this.#options.limits, { burnRolled: request.burnRolled, length, incoming: request.entries.length, bytes, incomingBytes: prepared.bytes })
       if (reason !== undefined) {
         burning = { request, reason }
@@ -323,7 +327,7 @@ export class RedisBackend implements ChainBackend {
       let reply: [number, string?, string?]
       try {
         reply = await (this.#client as unknown as Scripts).logfireAppend(this.#keys.head, this.#keys.chain,
-          String(epoch), String(base.length), base.hash, head.hash, String(bytes - store.byteLength), ...texts)
+          String(epoch), String(base.length), base.hash, head.hash, String(bytes - store.byteLength), String(texts.length), texts.join('\n'))
       } catch (error) {
         const unavailable = new BackendUnavailable((error as Error).message)
         for (const request of unsent()) request.reject(unavailable)
@@ -450,7 +454,7 @@ export class RedisBackend implements ChainBackend {
       const text = field(fields, 'b')
       if (text === undefined) continue
       if (run.length === 0) runFirst = index
-      run.push(text)
+      for (const block of text.split('\n')) run.push(block)
     }
     flush()
     this.#wakeWaiters()

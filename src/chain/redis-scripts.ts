@@ -6,9 +6,9 @@
  * the one the blocks were hashed on: a compare-and-set.
  *
  * Keys: KEYS[1] the head (a hash: epoch, length, hash, bytes), KEYS[2] the
- * chain (a stream, one entry per block, field b its JSON text, with ids
- * "<epoch + 1>-<index>": they keep increasing across burns, and 0-0 is not
- * a legal id).
+ * chain (a stream, one entry per append, field b its blocks' JSON text,
+ * one per line, with ids "<epoch + 1>-<index of its first block>": they keep
+ * increasing across burns, and 0-0 is not a legal id).
  */
 
 /** ARGV: epoch, genesis text, genesis hash, genesis bytes. Creates the chain if there is none. */
@@ -22,21 +22,19 @@ return 1
 
 /**
  * ARGV: epoch, length, head hash (what the blocks were hashed on), the new
- * head hash, the bytes added, then each block's text. Returns {1} when
- * appended, or {0, epoch, length} of the head that moved.
+ * head hash, the bytes added, how many blocks, then their texts, one per
+ * line (JSON text never holds a raw newline). The batch is one stream entry, whose id is its first block's: a
+ * script call costs Redis one XADD, however many blocks it carries. Returns
+ * {1} when appended, or {0, epoch, length} of the head that moved.
  */
 export const APPEND = `
 local head = redis.call('HMGET', KEYS[1], 'epoch', 'length', 'hash')
 if head[1] ~= ARGV[1] or head[2] ~= ARGV[2] or head[3] ~= ARGV[3] then
   return {0, head[1] or '', head[2] or ''}
 end
-local prefix = (tonumber(ARGV[1]) + 1) .. '-'
-local length = tonumber(ARGV[2])
-for i = 6, #ARGV do
-  redis.call('XADD', KEYS[2], prefix .. length, 'b', ARGV[i])
-  length = length + 1
-end
-redis.call('HSET', KEYS[1], 'length', length, 'hash', ARGV[4])
+if tonumber(ARGV[6]) == 0 then return {1} end
+redis.call('XADD', KEYS[2], (tonumber(ARGV[1]) + 1) .. '-' .. ARGV[2], 'b', ARGV[7])
+redis.call('HSET', KEYS[1], 'length', tonumber(ARGV[2]) + tonumber(ARGV[6]), 'hash', ARGV[4])
 redis.call('HINCRBY', KEYS[1], 'bytes', ARGV[5])
 return {1}
 `

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, inject, it } from 'vitest'
 import { Chain } from '../../src/chain/chain.js'
 import type { ChainEvent, Origin } from '../../src/chain/events.js'
-import { RedisBackend } from '../../src/chain/redis-backend.js'
+import { Redis } from 'ioredis'
+import { RedisBackend, redisOptions } from '../../src/chain/redis-backend.js'
 import { ChainStore } from '../../src/chain/store.js'
 import { redisMissing } from '../redis-server.js'
 
@@ -88,6 +89,26 @@ describe.skipIf(redisMissing !== '')(`replicas of one chain in Redis${redisMissi
     const [late] = await replicas(1, namespace) as [Chain]
     expect(late.length).toBe(5001)
     expect(text(late)).toBe(text(a))
+  })
+
+  it('stores what queued during an append as one stream entry per batch of at most 1 MiB, which a late replica reads whole', async () => {
+    const namespace = `batches-${randomBytes(4).toString('hex')}`
+    const [a] = await replicas(1, namespace) as [Chain]
+    const line = (r: number, i: number) => `${r}.${i} `.padEnd(1000, 'x')
+    await Promise.all(Array.from({ length: 40 }, (_, r) => a.append(Array.from({ length: 100 }, (_, i) => line(r, i)), 1)))
+    const redis = new Redis(redisOptions(inject('redisUrl')))
+    try {
+      const entries = await redis.xlen(`{${namespace}}:chain`)
+      // Genesis, then 4 MB of requests in batches of at most 1 MiB: more than 4 entries, far fewer than 40.
+      expect(entries).toBeGreaterThan(1 + 4)
+      expect(entries).toBeLessThan(1 + 40)
+    } finally {
+      redis.disconnect()
+    }
+    const [late] = await replicas(1, namespace) as [Chain]
+    expect(late.length).toBe(4001)
+    expect(text(late)).toBe(text(a))
+    expect(late.verify().valid).toBe(true)
   })
 
   it('shares the events that are not the chain\'s own, and numbers requests across replicas', async () => {
