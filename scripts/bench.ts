@@ -93,15 +93,38 @@ function wrkPostScript (body: string, contentType: string): string {
   return file
 }
 
+/** One request with curl: time to first and to last byte, in ms. */
+function timeRequest (url: string): { ttfb: number, total: number } {
+  const out = execFileSync('curl', ['-s', '-o', '/dev/null', '-w', '%{time_starttransfer} %{time_total}', url], { encoding: 'utf8' })
+  const [ttfb, total] = out.trim().split(' ').map((s) => Number(s) * 1000)
+  return { ttfb: ttfb as number, total: total as number }
+}
+
 /** Median of five single requests with curl: time to first and to last byte, in ms. */
 function oneRequest (url: string): { ttfb: number, total: number } {
-  const runs = Array.from({ length: 5 }, () => {
-    const out = execFileSync('curl', ['-s', '-o', '/dev/null', '-w', '%{time_starttransfer} %{time_total}', url], { encoding: 'utf8' })
-    const [ttfb, total] = out.trim().split(' ').map((s) => Number(s) * 1000)
-    return { ttfb: ttfb as number, total: total as number }
-  })
-  const median = (values: number[]) => values.sort((a, b) => a - b)[2] as number
+  const runs = Array.from({ length: 5 }, () => timeRequest(url))
   return { ttfb: median(runs.map((r) => r.ttfb)), total: median(runs.map((r) => r.total)) }
+}
+
+/**
+ * Single requests to two servers taking turns, who goes first alternating
+ * too, as the slices of `alternate` do: the median time of each, and the
+ * median ratio of adjacent pairs. One server's turn never lands on a slow
+ * moment of the machine alone.
+ */
+function alternateRequests (ours: string, base: string, pairs = 9): { ours: number, base: number, ratio: number } {
+  const o: number[] = []
+  const b: number[] = []
+  for (let pair = 0; pair < pairs; pair++) {
+    if (pair % 2 === 0) {
+      o.push(timeRequest(ours).total)
+      b.push(timeRequest(base).total)
+    } else {
+      b.push(timeRequest(base).total)
+      o.push(timeRequest(ours).total)
+    }
+  }
+  return { ours: median(o), base: median(b), ratio: median(o.map((time, i) => time / (b[i] as number))) }
 }
 
 const hasWrk = (() => { try { execFileSync('wrk', ['--version'], { stdio: 'ignore' }); return true } catch (error) { return (error as { status?: number }).status === 1 } })()
@@ -558,16 +581,14 @@ async function redisScenarios (): Promise<void> {
     await fill(one, 100_000)
     const redisMb = await redisUsedMb(socket) - before
     await fill(memory, 100_000)
-    const fromRedis = oneRequest(`${one.url}/logs`)
-    const fromMemory = oneRequest(`${memory.url}/logs`)
-    const ratio = fromRedis.total / fromMemory.total
+    const reads = alternateRequests(`${one.url}/logs`, `${memory.url}/logs`)
     record({
       scenario: '10. GET whole chain, 100,000 blocks, 1 replica on Redis vs the memory backend',
-      logfire: `${fmt(fromRedis.total, 1)} ms`,
-      baseline: `${fmt(fromMemory.total, 1)} ms`,
-      ratio: fmt(ratio, 2),
+      logfire: `${fmt(reads.ours, 1)} ms`,
+      baseline: `${fmt(reads.base, 1)} ms`,
+      ratio: fmt(reads.ratio, 2),
       target: '≤ 1.3',
-      pass: ratio <= 1.3
+      pass: reads.ratio <= 1.3
     }, one)
     record({ scenario: '10. Redis memory for 100,000 blocks of 80-byte lines', logfire: `${fmt(redisMb, 1)} MB`, baseline: '', ratio: '', target: '', pass: undefined })
   } finally {
