@@ -6,7 +6,7 @@
 // that baseline, because timings on a shared machine only mean something
 // next to a baseline measured at the same moment.
 import { execFile, execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -74,10 +74,10 @@ async function cannon (options: autocannon.Options): Promise<Load> {
  * where autocannon takes about 40. For the rows where the client's own work
  * would decide the result. One thread unless told.
  */
-async function wrk (url: string, connections: number, seconds: number, options: { threads?: number, post?: { body: string, contentType: string } } = {}): Promise<Load> {
+async function wrk (url: string, connections: number, seconds: number, options: { threads?: number, script?: string } = {}): Promise<Load> {
   // wrk counts time in whole seconds.
   const args = ['-t', String(options.threads ?? 1), '-c', String(connections), '-d', `${Math.max(1, Math.round(seconds))}s`, '--latency']
-  if (options.post !== undefined) args.push('-s', wrkPostScript(options.post.body, options.post.contentType))
+  if (options.script !== undefined) args.push('-s', options.script)
   const { stdout: output } = await execFileAsync('wrk', [...args, url], { encoding: 'utf8' })
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1] ?? 0)
   const p99 = /\s99%\s+([\d.]+)(us|ms|s)/.exec(output)
@@ -86,9 +86,9 @@ async function wrk (url: string, connections: number, seconds: number, options: 
   return { rps, p99: p99 === null ? NaN : Number(p99[1]) * scale[p99[2] as keyof typeof scale], non2xx }
 }
 
-/** A wrk script that POSTs one body; JSON's string escapes are Lua's for ASCII. */
-function wrkPostScript (body: string, contentType: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'logfire-wrk-')), 'post.lua')
+/** A wrk script that POSTs one body, in `dir`; JSON's string escapes are Lua's for ASCII. */
+function wrkPostScript (dir: string, body: string, contentType: string): string {
+  const file = join(dir, 'post.lua')
   writeFileSync(file, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = ${JSON.stringify(contentType)}\n`)
   return file
 }
@@ -544,9 +544,10 @@ async function redisScenarios (): Promise<void> {
       notes.push('wrk is not installed (apt-get install -y wrk): 2 replicas against 1 was not measured.')
     } else {
       const two = await onRedis('one', BARE_PORT + 10)
+      const scripts = mkdtempSync(join(tmpdir(), 'logfire-wrk-'))
       try {
-        const post = { body: LINE, contentType: 'text/plain' }
-        const oneOf = (server: Server, connections: number, seconds: number) => wrk(`${server.url}/logs`, connections, seconds, { post })
+        const script = wrkPostScript(scripts, LINE, 'text/plain')
+        const oneOf = (server: Server, connections: number, seconds: number) => wrk(`${server.url}/logs`, connections, seconds, { script })
         const both = async (_server: Server, seconds: number): Promise<Load> => {
           const [x, y] = await Promise.all([one, two].map((replica) => oneOf(replica, SCALE_CONNECTIONS / 2, seconds))) as [Load, Load]
           return { rps: x.rps + y.rps, p99: Math.max(x.p99, y.p99), non2xx: x.non2xx + y.non2xx }
@@ -563,6 +564,7 @@ async function redisScenarios (): Promise<void> {
         }, two)
       } finally {
         await stop(two)
+        rmSync(scripts, { recursive: true, force: true })
       }
     }
 
