@@ -9,7 +9,7 @@
  *
  * An import may only run down these layers.
  */
-const DOMAIN = '^src/(chain|fire|gdpr|alerts|balloon|stream|metrics|ingest|admin|shippers|stage|scorecard)/'
+const DOMAIN = '^src/(chain|fire|gdpr|alerts|balloon|stream|metrics|ingest|admin|shippers|stage|scorecard|listeners)/'
 
 module.exports = {
   forbidden: [

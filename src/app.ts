@@ -37,6 +37,9 @@ import { startScorekeeping } from './scorecard/keeping.js'
 import { Scorecard } from './scorecard/scorecard.js'
 import { scorecardRoutes } from './scorecard/routes.js'
 import { stageRoutes } from './stage/routes.js'
+import { StreamIntake } from './listeners/intake.js'
+import { StreamListeners } from './listeners/listeners.js'
+import { streamsRoutes } from './listeners/routes.js'
 import { streamRoutes } from './stream/routes.js'
 
 export interface AppOptions {
@@ -212,8 +215,24 @@ export async function buildApp (options: AppOptions) {
     await admin.register(peerAdminRoutes, { network: peers, allowPublic: config.p2p.allowPublic, adminToken: config.adminToken })
   })
 
+  // The stream listeners: built here, listening when server.ts (or a test) says so.
+  const draws = requestDraws(seed)
+  const listeners = new StreamListeners({
+    ports: { syslogTcp: config.streams.syslogTcpPort, syslogUdp: config.streams.syslogUdpPort, syslogTls: config.streams.syslogTlsPort },
+    intake: new StreamIntake({ chain, clock, settings, draws, scenario: (message) => scenarios.decideMessage(message), log: app.log.child({ module: 'streams' }) }),
+    held,
+    clock,
+    maxMessageBytes: config.maxEntryBytes,
+    maxConnections: config.streams.maxConnections,
+    idleMs: config.streams.idleMs,
+    handshakeMs: config.timeouts.headersMs
+  })
+  app.decorate('listeners', listeners)
+  app.addHook('preClose', async () => { await listeners.close() })
+  await app.register(streamsRoutes, { listeners, readToken: config.readToken })
+
   await app.register(async function logs (logs) {
-    await chaosPipeline(logs, { config, chain, settings, clock, seed, draws: requestDraws(seed), batchDraws: requestDraws(`${seed}/batches`), held, rateLimitStore: redis?.rateLimitStore('logs'), scenario: (request) => scenarios.decide(request) })
+    await chaosPipeline(logs, { config, chain, settings, clock, seed, draws, batchDraws: requestDraws(`${seed}/batches`), held, rateLimitStore: redis?.rateLimitStore('logs'), scenario: (request) => scenarios.decide(request) })
   })
 
   return app
@@ -223,5 +242,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** naivechain's network, when LOGFIRE_P2P_PORT is set: server.ts makes it listen and dial. */
     peers: PeerNetwork | undefined
+    /** Syslog over TCP, UDP and TLS, each on when its port is set: server.ts makes them listen. */
+    listeners: StreamListeners
   }
 }

@@ -93,6 +93,25 @@ const ENVIRONMENT = z.object({
   LOGFIRE_GARBAGE_RATE: optionalProbability(),
   LOGFIRE_STATUS_RATE: optionalProbability(),
   LOGFIRE_STATUS_CODES: statusCodes,
+  LOGFIRE_STREAM_RESET_RATE: optionalProbability(),
+  LOGFIRE_STREAM_RESET_AFTER_APPEND_RATE: optionalProbability(),
+  LOGFIRE_STREAM_CLOSE_RATE: optionalProbability(),
+  LOGFIRE_STREAM_STALL_RATE: optionalProbability(),
+  LOGFIRE_STREAM_STALL_RESET_RATE: optionalProbability(),
+  LOGFIRE_STREAM_STALL_MS: optionalInteger(0, 3_600_000),
+  LOGFIRE_STREAM_SLOW_READ_RATE: optionalProbability(),
+  LOGFIRE_STREAM_SLOW_READ_BYTES_PER_SECOND: optionalInteger(1, 2 ** 40),
+  LOGFIRE_STREAM_SLOW_READ_MS: optionalInteger(0, 3_600_000),
+  LOGFIRE_STREAM_HANG_RATE: optionalProbability(),
+  // Unset: that listener is off.
+  LOGFIRE_SYSLOG_TCP_PORT: optionalInteger(0, 65535),
+  LOGFIRE_SYSLOG_UDP_PORT: optionalInteger(0, 65535),
+  LOGFIRE_SYSLOG_TLS_PORT: optionalInteger(0, 65535),
+  // PEM files, read by server.ts at start.
+  LOGFIRE_TLS_CERT: z.preprocess(unset, z.string().max(4096).optional()),
+  LOGFIRE_TLS_KEY: z.preprocess(unset, z.string().max(4096).optional()),
+  LOGFIRE_MAX_STREAM_CONNECTIONS: integer(1, 1_000_000, 1024),
+  LOGFIRE_STREAM_IDLE_TIMEOUT_MS: integer(1000, 86_400_000, 3_600_000),
   LOGFIRE_ITEM_REJECT_RATE: probability(NO_BATCH_CHAOS.itemRejectRate),
   LOGFIRE_ITEM_REJECT_STATUSES: z.preprocess(unset, z.string()
     .regex(new RegExp(`^\\s*(${ITEM_REJECT_STATUSES.join('|')})(\\s*,\\s*(${ITEM_REJECT_STATUSES.join('|')})){0,7}\\s*$`), { error: `a comma-separated list of ${ITEM_REJECT_STATUSES.join(', ')}` })
@@ -201,6 +220,18 @@ export interface Config {
     /** never: the sink of record. longest: adopt a longer valid chain from a peer (in memory only). */
     accept: 'never' | 'longest'
   }
+  /** The stream listeners (syslog over TCP, UDP, TLS): each is off while its port is undefined. */
+  streams: {
+    syslogTcpPort: number | undefined
+    syslogUdpPort: number | undefined
+    syslogTlsPort: number | undefined
+    /** LOGFIRE_TLS_CERT and LOGFIRE_TLS_KEY: PEM files, read at start. */
+    tls: { certFile: string, keyFile: string } | undefined
+    /** TCP and TLS connections at once; past it, a new one is closed at once and counted. */
+    maxConnections: number
+    /** A connection with no traffic for this long is closed. */
+    idleMs: number
+  }
   /** Role ARNs whose AssumeRole raises the built-in "administrator role assumed" alert. */
   adminRolePattern: string
   /** Turns on the built-in flatline rule: no line stored for this long. */
@@ -292,6 +323,9 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
   if (e.LOGFIRE_P2P_ACCEPT === 'longest' && e.LOGFIRE_REDIS_URL !== undefined) {
     throw new ConfigError('invalid configuration: LOGFIRE_P2P_ACCEPT=longest needs the in-memory chain: replicas on Redis share one chain of record')
   }
+  if (e.LOGFIRE_SYSLOG_TLS_PORT !== undefined && (e.LOGFIRE_TLS_CERT === undefined || e.LOGFIRE_TLS_KEY === undefined)) {
+    throw new ConfigError('invalid configuration: LOGFIRE_SYSLOG_TLS_PORT needs LOGFIRE_TLS_CERT and LOGFIRE_TLS_KEY, the PEM files of its certificate and key (README, "Syslog over TLS")')
+  }
   if (e.LOGFIRE_PEERS !== undefined && e.LOGFIRE_P2P_PORT === undefined) {
     throw new ConfigError('invalid configuration: LOGFIRE_PEERS needs LOGFIRE_P2P_PORT: the peer-to-peer network is off without it')
   }
@@ -341,6 +375,14 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
     rulesFile: e.LOGFIRE_RULES,
     scenario: e.LOGFIRE_SCENARIO,
     redis: e.LOGFIRE_REDIS_URL === undefined ? undefined : { url: e.LOGFIRE_REDIS_URL, namespace: e.LOGFIRE_REDIS_NAMESPACE, replica: e.LOGFIRE_REPLICA_NAME ?? hostname() },
+    streams: {
+      syslogTcpPort: e.LOGFIRE_SYSLOG_TCP_PORT,
+      syslogUdpPort: e.LOGFIRE_SYSLOG_UDP_PORT,
+      syslogTlsPort: e.LOGFIRE_SYSLOG_TLS_PORT,
+      tls: e.LOGFIRE_TLS_CERT === undefined || e.LOGFIRE_TLS_KEY === undefined ? undefined : { certFile: e.LOGFIRE_TLS_CERT, keyFile: e.LOGFIRE_TLS_KEY },
+      maxConnections: e.LOGFIRE_MAX_STREAM_CONNECTIONS,
+      idleMs: e.LOGFIRE_STREAM_IDLE_TIMEOUT_MS
+    },
     adminRolePattern: e.LOGFIRE_ADMIN_ROLE_PATTERN,
     flatlineSeconds: e.LOGFIRE_FLATLINE_SECONDS,
     p2p: {
@@ -381,7 +423,17 @@ function faultSettings (e: z.infer<typeof ENVIRONMENT>): FaultSettings {
     closeRate: e.LOGFIRE_CLOSE_RATE,
     garbageRate: e.LOGFIRE_GARBAGE_RATE,
     statusRate: e.LOGFIRE_STATUS_RATE,
-    statusCodes: e.LOGFIRE_STATUS_CODES
+    statusCodes: e.LOGFIRE_STATUS_CODES,
+    streamResetRate: e.LOGFIRE_STREAM_RESET_RATE,
+    streamResetAfterAppendRate: e.LOGFIRE_STREAM_RESET_AFTER_APPEND_RATE,
+    streamCloseRate: e.LOGFIRE_STREAM_CLOSE_RATE,
+    streamStallRate: e.LOGFIRE_STREAM_STALL_RATE,
+    streamStallResetRate: e.LOGFIRE_STREAM_STALL_RESET_RATE,
+    streamStallMs: e.LOGFIRE_STREAM_STALL_MS,
+    streamSlowReadRate: e.LOGFIRE_STREAM_SLOW_READ_RATE,
+    streamSlowReadBytesPerSecond: e.LOGFIRE_STREAM_SLOW_READ_BYTES_PER_SECOND,
+    streamSlowReadMs: e.LOGFIRE_STREAM_SLOW_READ_MS,
+    streamHangRate: e.LOGFIRE_STREAM_HANG_RATE
   } satisfies Record<keyof FaultSettings, unknown>).filter(([, value]) => value !== undefined))
   const preset = e.LOGFIRE_CHAOS_PRESET === undefined ? {} : CHAOS_PRESETS[e.LOGFIRE_CHAOS_PRESET]
   return { ...NO_FAULT_SETTINGS, ...preset, ...set }

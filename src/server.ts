@@ -12,8 +12,10 @@ import { loadScenario, ScenarioError, type Scenario } from './scenario/document.
 let config: Config
 let alerting: Alerting | undefined
 let scenario: Scenario | undefined
+let tls: { cert: Buffer, key: Buffer } | undefined
 try {
   config = loadConfig(process.env, containerMemoryLimit())
+  if (config.streams.tls !== undefined) tls = { cert: readPem('LOGFIRE_TLS_CERT', config.streams.tls.certFile), key: readPem('LOGFIRE_TLS_KEY', config.streams.tls.keyFile) }
   if (config.rulesFile !== undefined) alerting = loadRules(readRulesFile(config.rulesFile), config.rulesFile, process.env)
   if (config.scenario !== undefined) scenario = loadScenario(config.scenario, (file) => readFileSync(file, 'utf8'))
 } catch (error) {
@@ -21,6 +23,14 @@ try {
   const kind = error instanceof RulesFileError ? 'invalid rules file: ' : error instanceof ScenarioError ? 'invalid scenario: ' : ''
   process.stderr.write(`logfire: ${kind}${error.message}\n`)
   process.exit(1)
+}
+
+function readPem (variable: string, file: string): Buffer {
+  try {
+    return readFileSync(file)
+  } catch (error) {
+    throw new ConfigError(`${variable}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`)
+  }
 }
 
 function readRulesFile (file: string): string {
@@ -63,4 +73,6 @@ if (app.peers !== undefined && config.p2p.port !== undefined) {
   logger.info({ p2p: { port, peers: config.p2p.peers.length } }, 'peer-to-peer listening')
   for (const url of config.p2p.peers) app.peers.dial(url)
 }
+const streams = await app.listeners.listen(config.host, tls)
+if (streams.length > 0) logger.info({ listeners: streams }, 'stream listeners listening')
 logger.flush() // "listening" now, not a quarter second later

@@ -50,6 +50,7 @@ describe('loadConfig', () => {
       adminRolePattern: '*Admin*',
       flatlineSeconds: undefined,
       p2p: { port: undefined, peers: [], allowPublic: false, maxPeers: 32, maxMessageBytes: 1024 * 1024, maxChainMessageBytes: 64 * MiB, messagesPerSecond: 50, accept: 'never' },
+      streams: { syslogTcpPort: undefined, syslogUdpPort: undefined, syslogTlsPort: undefined, tls: undefined, maxConnections: 1024, idleMs: 3_600_000 },
       timeouts: { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 72_000, idleMs: 120_000 }
     })
   })
@@ -101,6 +102,23 @@ describe('loadConfig', () => {
       LOGFIRE_GARBAGE_RATE: '0.8',
       LOGFIRE_STATUS_RATE: '0.9',
       LOGFIRE_STATUS_CODES: '429, 502',
+      LOGFIRE_STREAM_RESET_RATE: '0.11',
+      LOGFIRE_STREAM_RESET_AFTER_APPEND_RATE: '0.12',
+      LOGFIRE_STREAM_CLOSE_RATE: '0.13',
+      LOGFIRE_STREAM_STALL_RATE: '0.14',
+      LOGFIRE_STREAM_STALL_RESET_RATE: '0.15',
+      LOGFIRE_STREAM_STALL_MS: '1600',
+      LOGFIRE_STREAM_SLOW_READ_RATE: '0.17',
+      LOGFIRE_STREAM_SLOW_READ_BYTES_PER_SECOND: '1800',
+      LOGFIRE_STREAM_SLOW_READ_MS: '1900',
+      LOGFIRE_STREAM_HANG_RATE: '0.2',
+      LOGFIRE_SYSLOG_TCP_PORT: '1514',
+      LOGFIRE_SYSLOG_UDP_PORT: '1515',
+      LOGFIRE_SYSLOG_TLS_PORT: '6514',
+      LOGFIRE_TLS_CERT: 'cert.pem',
+      LOGFIRE_TLS_KEY: 'key.pem',
+      LOGFIRE_MAX_STREAM_CONNECTIONS: '9',
+      LOGFIRE_STREAM_IDLE_TIMEOUT_MS: '60000',
       LOGFIRE_MAX_ENTRIES_PER_REQUEST: '500',
       LOGFIRE_MAX_FORCED_DELAY_MS: '5000',
       LOGFIRE_MAX_HELD_CONNECTIONS: '8',
@@ -178,7 +196,17 @@ describe('loadConfig', () => {
         closeRate: 0.7,
         garbageRate: 0.8,
         statusRate: 0.9,
-        statusCodes: [429, 502]
+        statusCodes: [429, 502],
+        streamResetRate: 0.11,
+        streamResetAfterAppendRate: 0.12,
+        streamCloseRate: 0.13,
+        streamStallRate: 0.14,
+        streamStallResetRate: 0.15,
+        streamStallMs: 1600,
+        streamSlowReadRate: 0.17,
+        streamSlowReadBytesPerSecond: 1800,
+        streamSlowReadMs: 1900,
+        streamHangRate: 0.2
       },
       batches: { itemRejectRate: 0.25, itemRejectStatuses: [429, 409], ackLossRate: 0.1, ackDelayRate: 0.2, ackDelayMs: 500 },
       hecAck: true,
@@ -191,6 +219,7 @@ describe('loadConfig', () => {
       adminRolePattern: '*:role/Break*Glass',
       flatlineSeconds: 300,
       p2p: { port: 6001, peers: ['ws://10.0.0.2:6001', 'ws://10.0.0.3:6001'], allowPublic: true, maxPeers: 3, maxMessageBytes: 2048, maxChainMessageBytes: 4096, messagesPerSecond: 7, accept: 'never' },
+      streams: { syslogTcpPort: 1514, syslogUdpPort: 1515, syslogTlsPort: 6514, tls: { certFile: 'cert.pem', keyFile: 'key.pem' }, maxConnections: 9, idleMs: 60_000 },
       timeouts: { headersMs: 1000, requestMs: 2000, keepAliveMs: 3000, idleMs: 4000 }
     })
   })
@@ -226,6 +255,9 @@ describe('loadConfig', () => {
     [{ LOGFIRE_MAX_CHAIN_BYTES: '1000' }, 'LOGFIRE_MAX_CHAIN_BYTES must be an integer from 65536'],
     [{ LOGFIRE_MAX_STREAM_CLIENTS: '-1' }, 'LOGFIRE_MAX_STREAM_CLIENTS must be an integer from 0'],
     [{ LOGFIRE_CHAOS_PRESET: 'apocalypse' }, 'LOGFIRE_CHAOS_PRESET must be one of hostile-network, got "apocalypse"'],
+    [{ LOGFIRE_SYSLOG_TCP_PORT: '70000' }, 'LOGFIRE_SYSLOG_TCP_PORT must be an integer from 0 to 65535, got "70000"'],
+    [{ LOGFIRE_SYSLOG_TLS_PORT: '6514' }, 'LOGFIRE_SYSLOG_TLS_PORT needs LOGFIRE_TLS_CERT and LOGFIRE_TLS_KEY'],
+    [{ LOGFIRE_STREAM_STALL_RESET_RATE: '2' }, 'LOGFIRE_STREAM_STALL_RESET_RATE must be a number from 0 to 1, got "2"'],
     [{ LOGFIRE_RESET_RATE: '5%' }, 'LOGFIRE_RESET_RATE must be a number from 0 to 1, got "5%"'],
     [{ LOGFIRE_DELAY_DISTRIBUTION: 'normal' }, 'LOGFIRE_DELAY_DISTRIBUTION must be uniform or lognormal'],
     [{ LOGFIRE_ITEM_REJECT_STATUSES: '418' }, 'LOGFIRE_ITEM_REJECT_STATUSES must be a comma-separated list of 400, 409, 429, 500, 503'],

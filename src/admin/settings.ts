@@ -58,6 +58,16 @@ const SETTINGS = {
   garbageRate: rate.describe('Share of requests stored, then answered with a 200 and a broken body'),
   statusRate: rate.describe('Share of requests answered with one of statusCodes: nothing stored'),
   statusCodes: z.array(z.number().int().min(400).max(599)).min(1).max(32).describe('The statuses statusRate picks from, evenly'),
+  streamResetRate: rate.describe('Share of stream messages met by a RST before they are stored: they and everything in flight after them are lost'),
+  streamResetAfterAppendRate: rate.describe('Share of stream messages stored, then met by a RST'),
+  streamCloseRate: rate.describe('Share of stream messages met by a FIN before they are stored: the shipper\'s next write is reset'),
+  streamStallRate: rate.describe('Share of stream messages before which reading stops for streamStallMs, then goes on'),
+  streamStallResetRate: rate.describe('Share of stream messages before which reading stops for streamStallMs, then a RST: everything in flight is lost'),
+  streamStallMs: ms.describe('How long a stream stall lasts'),
+  streamSlowReadRate: rate.describe('Share of stream messages from which their connection is read slowly'),
+  streamSlowReadBytesPerSecond: z.number().int().min(1).max(2 ** 40).describe('How fast a slowed stream connection is read'),
+  streamSlowReadMs: ms.describe('How long a stream connection is read slowly'),
+  streamHangRate: rate.describe('Share of stream messages before which reading stops until hangMs, then the connection ends'),
   itemRejectRate: rate.describe('Share of the items of an accepted batch refused one by one: Elasticsearch _bulk items get an error status, OTLP records a partialSuccess; the rest are stored'),
   itemRejectStatuses: z.array(z.union(ITEM_REJECT_STATUSES.map((status) => z.literal(status)))).min(1).max(8).describe(`The statuses a refused _bulk item gets, picked evenly: ${ITEM_REJECT_STATUSES.join(', ')}`),
   ackLossRate: rate.describe('Share of Splunk HEC ack-mode requests answered 200 with an ackId, then never stored: the ack stays false'),
@@ -90,12 +100,25 @@ export function settingsHeader (settings: LiveSettings): string {
     const rate = settings[FAULT_RATES[name]]
     if (rate > 0) header += `; ${name}=${rate}`
   }
+  for (const [name, value] of STREAM_RATES) {
+    if (settings[value] > 0) header += `; ${name}=${settings[value]}`
+  }
   if (settings.itemRejectRate > 0) header += `; item-reject=${settings.itemRejectRate}`
   if (settings.ackLossRate > 0) header += `; ack-loss=${settings.ackLossRate}`
   if (settings.ackDelayRate > 0) header += `; ack-delay=${settings.ackDelayRate}`
   if (settings.maxEntriesPerRequest > 0) header += `; max-entries=${settings.maxEntriesPerRequest}`
   return header
 }
+
+const STREAM_RATES = [
+  ['stream-reset', 'streamResetRate'],
+  ['stream-reset-after-append', 'streamResetAfterAppendRate'],
+  ['stream-close', 'streamCloseRate'],
+  ['stream-stall', 'streamStallRate'],
+  ['stream-stall-reset', 'streamStallResetRate'],
+  ['stream-slow-read', 'streamSlowReadRate'],
+  ['stream-hang', 'streamHangRate']
+] as const
 
 const onOff = (value: boolean): string => value ? 'on' : 'off'
 

@@ -1,4 +1,5 @@
 import type { Random } from './random.js'
+import { NO_STREAM_FAULT_SETTINGS, type StreamFaultSettings } from './stream-faults.js'
 
 /**
  * The faults below the status line: what a real network and a real sink do
@@ -48,8 +49,8 @@ export const HOLDING: ReadonlySet<FaultName> = new Set(['delay', 'slow-read', 's
 
 export type DelayDistribution = 'uniform' | 'lognormal'
 
-/** How often each fault is rolled, and its parameters: part of the live settings. */
-export interface FaultSettings {
+/** How often each fault is rolled, and its parameters: part of the live settings. The stream faults are rolled for stream messages only. */
+export interface FaultSettings extends StreamFaultSettings {
   delayRate: number
   /** uniform: the middle of the range; lognormal: the median. */
   delayMs: number
@@ -92,7 +93,8 @@ export const NO_FAULT_SETTINGS: FaultSettings = {
   closeRate: 0,
   garbageRate: 0,
   statusRate: 0,
-  statusCodes: [500, 502, 503, 504]
+  statusCodes: [500, 502, 503, 504],
+  ...NO_STREAM_FAULT_SETTINGS
 }
 
 /** LOGFIRE_CHAOS_PRESET: named sets of fault settings; a variable set on its own still wins. */
@@ -114,7 +116,17 @@ export const CHAOS_PRESETS = {
     closeRate: 0.02,
     garbageRate: 0.01,
     statusRate: 0.03,
-    statusCodes: [429, 500, 502, 503, 504]
+    statusCodes: [429, 500, 502, 503, 504],
+    // A stream message in about 300 meets one: at a few thousand a second, several a second.
+    streamResetRate: 0.0005,
+    streamResetAfterAppendRate: 0.0005,
+    streamCloseRate: 0.0005,
+    streamStallRate: 0.0005,
+    streamStallResetRate: 0.0005,
+    streamStallMs: 2000,
+    streamSlowReadRate: 0.0005,
+    streamSlowReadBytesPerSecond: 16 * 1024,
+    streamSlowReadMs: 5000
   }
 } satisfies Record<string, Partial<FaultSettings>>
 

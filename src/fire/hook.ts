@@ -8,14 +8,15 @@ import { CALM, parseChaosHeader, rollChaos, type ChaosRoll, type DirectiveError 
 import { answerFaults, faultsBeforeBody, type FaultContext } from './fault-steps.js'
 import type { Fault } from './faults.js'
 import type { HeldConnections } from './held.js'
+import type { StreamFault, StreamProtocol } from './stream-faults.js'
 import type { Random } from './random.js'
 
 declare module '../chain/events.js' {
   interface ChainEventMap {
-    /** Request `request` was answered 503: lp0 on fire. */
-    fire: { request: number }
-    /** Request `request` met a fault below the status line. */
-    fault: { request: number, fault: Fault }
+    /** Request `request` was answered 503: lp0 on fire; or stream message `request` was dropped for it. */
+    fire: { request: number, protocol?: StreamProtocol }
+    /** Request `request` met a fault below the status line, or stream message `request` one on its connection. */
+    fault: { request: number, fault: Fault | StreamFault, protocol?: StreamProtocol }
   }
 }
 

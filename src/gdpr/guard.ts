@@ -1,11 +1,12 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { GdprRefusal, withExtras } from '../errors.js'
+import type { StreamProtocol } from '../fire/stream-faults.js'
 import { findEuMentionInEntries, type EntryMention } from './detect.js'
 
 declare module '../chain/events.js' {
   interface ChainEventMap {
     /** Request `request` was refused with a 451: its entry `entry` mentions `term`. */
-    gdpr: { request: number, entry: number, term: string }
+    gdpr: { request: number, entry: number, term: string, protocol?: StreamProtocol }
   }
 }
 

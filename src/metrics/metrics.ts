@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { Chain } from '../chain/chain.js'
+import { faultLabel } from '../fire/stream-faults.js'
 import type { HeldConnections } from '../fire/held.js'
 import type { PeerNetwork } from '../peers/network.js'
 import type { RunReport } from '../scorecard/run-score.js'
@@ -39,7 +40,7 @@ export function createMetrics (chain: Chain, held: HeldConnections, scorecard: S
   const fires = new Counter({ name: 'logfire_lp0_fires_total', help: 'Requests answered 503 lp0 on fire', registers: [registry] })
   const faults = new Counter({
     name: 'logfire_faults_total',
-    help: 'Faults below the status line injected, by fault: delay, slow-read, slow-response, hang, reset, reset-after-append, close, garbage, status',
+    help: 'Faults injected, by fault: on HTTP delay, slow-read, slow-response, hang, reset, reset-after-append, close, garbage, status; on streams also stall and "stall, reset"',
     labelNames: ['fault'] as const,
     registers: [registry]
   })
@@ -145,7 +146,7 @@ export function createMetrics (chain: Chain, held: HeldConnections, scorecard: S
       case 'append': appended.inc(event.count); break
       case 'burn': burns.inc({ reason: event.reason }); break
       case 'fire': fires.inc(); break
-      case 'fault': faults.inc({ fault: event.fault.name }); break
+      case 'fault': faults.inc({ fault: event.fault.name === 'status' ? 'status' : faultLabel(event.fault) }); break
       case 'gdpr': gdpr.inc(); break
       case 'alert': (event.alert.resolves === undefined ? alerts : resolves).inc({ rule: event.alert.rule }); break
       case 'output':

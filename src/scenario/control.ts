@@ -1,6 +1,6 @@
 import type { Chain } from '../chain/chain.js'
 import { scenarioSchema, type Scenario } from './document.js'
-import { ScenarioRunner, settingsTouched, type Decision, type ScenarioHost, type ScenarioPosition, type ScenarioRequest, type ScenarioView } from './runner.js'
+import { ScenarioRunner, settingsTouched, type Decision, type ScenarioHost, type ScenarioPosition, type ScenarioMessage, type ScenarioRequest, type ScenarioView } from './runner.js'
 
 /**
  * The scenario running in this app, if any: started, replaced, stepped and
@@ -65,6 +65,10 @@ export class Scenarios {
 
   decide (request: ScenarioRequest): Decision | Promise<Decision> {
     return this.#current?.decide(request)
+  }
+
+  decideMessage (message: ScenarioMessage): ReturnType<ScenarioRunner['decideMessage']> {
+    return this.#current?.decideMessage(message)
   }
 }
 

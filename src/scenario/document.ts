@@ -2,6 +2,7 @@ import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml'
 import { z } from 'zod'
 import { parseChaosHeader } from '../fire/chaos.js'
 import { CHAOS_PRESETS } from '../fire/faults.js'
+import { parseStreamChaos, STREAM_PROTOCOLS } from '../fire/stream-faults.js'
 
 /*
  * A scenario: steps that decide the chaos in order, for the next N matching
@@ -30,12 +31,21 @@ export const stepSettings = z.strictObject({
   closeRate: rate,
   garbageRate: rate,
   statusRate: rate,
-  statusCodes: z.array(z.number().int().min(400).max(599)).min(1).max(32)
+  statusCodes: z.array(z.number().int().min(400).max(599)).min(1).max(32),
+  streamResetRate: rate,
+  streamResetAfterAppendRate: rate,
+  streamCloseRate: rate,
+  streamStallRate: rate,
+  streamStallResetRate: rate,
+  streamStallMs: z.number().int().min(0).max(3_600_000),
+  streamSlowReadRate: rate,
+  streamHangRate: rate
 }).partial()
 
 export type StepSettings = z.infer<typeof stepSettings>
 
 const match = z.strictObject({
+  protocol: z.enum(STREAM_PROTOCOLS).optional().describe('A "messages" step: only stream messages of this listener'),
   route: z.string().min(1).max(200).optional().describe('A path, e.g. /logs, or a prefix ending in *, e.g. /services/collector*'),
   method: z.string().min(1).max(10).optional(),
   headers: z.record(z.string().min(1).max(100), z.string().max(200)).optional().describe('Each header must contain this text, any case, e.g. {"user-agent": "fluent-bit"}')
@@ -43,15 +53,21 @@ const match = z.strictObject({
 
 export const stepSchema = z.strictObject({
   requests: z.number().int().min(1).max(1_000_000_000).optional(),
+  messages: z.number().int().min(1).max(1_000_000_000).optional().describe('The next N stream messages (syslog over TCP, UDP, TLS)'),
   seconds: z.number().positive().max(86_400).optional(),
   match: match.optional(),
   chaos: z.string().max(500).optional().describe('X-Logfire-Chaos directives for every request the step takes'),
   set: stepSettings.optional(),
   burn: z.boolean().optional(),
   pause: z.boolean().optional()
-}).refine((step) => [step.requests !== undefined, step.seconds !== undefined, step.pause === true].filter(Boolean).length === 1, {
-  error: 'a step takes exactly one of "requests": N, "seconds": S or "pause": true'
-}).refine((step) => step.match === undefined || step.requests !== undefined, { error: '"match" applies to a "requests" step' })
+}).refine((step) => [step.requests !== undefined, step.messages !== undefined, step.seconds !== undefined, step.pause === true].filter(Boolean).length === 1, {
+  error: 'a step takes exactly one of "requests": N, "messages": N, "seconds": S or "pause": true'
+}).refine((step) => step.match === undefined || step.requests !== undefined || step.messages !== undefined, { error: '"match" applies to a "requests" or "messages" step' })
+  .refine((step) => step.match === undefined || (step.messages === undefined
+    ? step.match.protocol === undefined
+    : step.match.route === undefined && step.match.method === undefined && step.match.headers === undefined), {
+    error: 'a "requests" step matches route, method and headers; a "messages" step matches protocol'
+  })
 
 export type Step = z.infer<typeof stepSchema>
 
@@ -127,12 +143,19 @@ export function parseScenario (text: string, file: string): Scenario {
   throw new ScenarioError(`${where(at)}:${step} ${path === '' ? '' : `${path}: `}${issue.message}`)
 }
 
-/** The first step whose "chaos" is not a list of X-Logfire-Chaos directives. */
+/**
+ * The first step whose "chaos" its requests or messages cannot meet: a
+ * "requests" step takes X-Logfire-Chaos directives, a "messages" step the
+ * stream's, and a step of time either (each side meets what it knows).
+ */
 export function chaosProblem (scenario: Scenario): { step: number, message: string } | undefined {
-  for (const [step, { chaos }] of scenario.steps.entries()) {
+  const limits = { maxForcedDelayMs: 1, hangMs: 1 }
+  for (const [step, { chaos, requests, messages }] of scenario.steps.entries()) {
     if (chaos === undefined) continue
-    const roll = parseChaosHeader(chaos, { maxForcedDelayMs: 1, hangMs: 1 })
-    if ('problem' in roll) return { step, message: `${roll.directive}: ${roll.problem}` }
+    const roll = parseChaosHeader(chaos, limits)
+    const streamRoll = parseStreamChaos(chaos, limits)
+    const problem = messages !== undefined ? streamRoll : requests !== undefined || 'problem' in streamRoll ? roll : undefined
+    if (problem !== undefined && 'problem' in problem) return { step, message: `${problem.directive}: ${problem.problem}` }
   }
   return undefined
 }

@@ -12,7 +12,7 @@ const view = z.object({
   step: z.number().int().describe('1-based; 0 once ended'),
   of: z.number().int(),
   description: z.string().describe('What the current step does, and for how long'),
-  remaining: z.union([z.object({ requests: z.number().int() }), z.object({ seconds: z.number() })]).optional(),
+  remaining: z.union([z.object({ requests: z.number().int() }), z.object({ messages: z.number().int() }), z.object({ seconds: z.number() })]).optional(),
   matched: z.number().int().describe('Requests this replica decided'),
   ended: z.boolean()
 })

@@ -1,6 +1,7 @@
 import type { LiveSettings } from '../admin/settings.js'
 import type { ChainEventMap } from '../chain/events.js'
 import { parseChaosHeader, type ChaosRoll, type ForcedFaultLimits } from '../fire/chaos.js'
+import { parseStreamChaos, type StreamFate, type StreamProtocol } from '../fire/stream-faults.js'
 import { ScenarioError, type Scenario, type Step, type StepSettings } from './document.js'
 
 /** Where a running scenario is: what every replica needs to run it too. */
@@ -55,13 +56,16 @@ export interface ScenarioView {
   of: number
   description: string
   /** Requests left in a "requests" step, seconds left in a "seconds" step; undefined while paused. */
-  remaining: { requests: number } | { seconds: number } | undefined
+  remaining: { requests: number } | { messages: number } | { seconds: number } | undefined
   /** Requests this replica has decided, all steps together. */
   matched: number
   ended: boolean
 }
 
 export type Decision = ChaosRoll | undefined
+
+/** The part of a stream message a "messages" step's match reads. */
+export interface ScenarioMessage { protocol: StreamProtocol }
 
 /**
  * A running scenario. It decides a request's fate before the random roll
@@ -76,7 +80,7 @@ export type Decision = ChaosRoll | undefined
  * it changes the settings, burns, publishes the step. The others follow it.
  */
 export class ScenarioRunner {
-  readonly #steps: Array<{ step: Step, roll: ChaosRoll | undefined }>
+  readonly #steps: Array<{ step: Step, roll: ChaosRoll | undefined, streamRoll: StreamFate | undefined }>
   readonly #saved: Partial<LiveSettings>
   readonly #run: number
   #index = -1
@@ -92,10 +96,19 @@ export class ScenarioRunner {
   constructor (private readonly scenario: Scenario, private readonly host: ScenarioHost, run: number, saved?: Partial<LiveSettings>) {
     this.#run = run
     this.#steps = scenario.steps.map((step, i) => {
-      if (step.chaos === undefined) return { step, roll: undefined }
-      const roll = parseChaosHeader(step.chaos, host.limits)
-      if ('problem' in roll) throw new ScenarioError(`step ${i + 1}: chaos: ${roll.directive}: ${roll.problem}`)
-      return { step, roll }
+      if (step.chaos === undefined) return { step, roll: undefined, streamRoll: undefined }
+      // Each side meets what it knows of a step of time's directives (document.ts checked the rest).
+      const roll = step.messages !== undefined ? undefined : parseChaosHeader(step.chaos, host.limits)
+      const streamRoll = step.requests !== undefined ? undefined : parseStreamChaos(step.chaos, host.limits)
+      const problem = [roll, streamRoll].find((parsed) => parsed !== undefined && 'problem' in parsed) as { directive: string, problem: string } | undefined
+      if (problem !== undefined && (step.requests !== undefined || step.messages !== undefined || (roll !== undefined && 'problem' in roll && streamRoll !== undefined && 'problem' in streamRoll))) {
+        throw new ScenarioError(`step ${i + 1}: chaos: ${problem.directive}: ${problem.problem}`)
+      }
+      return {
+        step,
+        roll: roll === undefined || 'problem' in roll ? undefined : roll,
+        streamRoll: streamRoll === undefined || 'problem' in streamRoll ? undefined : streamRoll
+      }
     })
     this.#saved = saved ?? settingsTouched(scenario, host.settings)
   }
@@ -120,34 +133,51 @@ export class ScenarioRunner {
 
   /** The fate a scenario gives this request, or undefined to leave it to the roll. */
   decide (request: ScenarioRequest): Decision | Promise<Decision> {
+    return this.#decide('requests', request, (step) => matches(step, request), () => this.decide(request))
+  }
+
+  /** The fate a scenario gives this stream message, or undefined to leave it to the roll. */
+  decideMessage (message: ScenarioMessage): StreamFate | undefined | Promise<StreamFate | undefined> {
+    return this.#decide('messages', message, (step) => step.match?.protocol === undefined || step.match.protocol === message.protocol, () => this.decideMessage(message))
+  }
+
+  /**
+   * A request's or a stream message's fate: a step that counts its kind
+   * counts it when it matches; a step of time decides every one; a step
+   * that counts the other kind leaves it to the roll.
+   */
+  #decide<K extends 'requests' | 'messages'> (kind: K, _what: unknown, match: (step: Step) => boolean, again: () => Fated<K> | Promise<Fated<K>>): Fated<K> | Promise<Fated<K>> {
     if (this.#ended) return undefined
     const index = this.#index
     const cycle = this.#cycle
     const current = this.#steps[index]!
-    if (current.step.requests === undefined) {
+    const fate = (kind === 'requests' ? current.roll : current.streamRoll) as Fated<K>
+    const other = kind === 'requests' ? 'messages' : 'requests'
+    if (current.step[other] !== undefined) return undefined
+    if (current.step[kind] === undefined) {
       this.#matched++
-      return current.roll
+      return fate
     }
-    if (!matches(current.step, request)) return undefined
+    if (!match(current.step)) return undefined
     const counted = this.host.count(this.#counter(index, cycle), 1)
     return typeof counted === 'number'
-      ? this.#counted(counted, index, cycle, request)
-      : counted.then((count) => this.#counted(count, index, cycle, request))
+      ? this.#counted(counted, index, cycle, kind, fate, again)
+      : counted.then((count) => this.#counted(count, index, cycle, kind, fate, again))
   }
 
-  #counted (count: number, index: number, cycle: number, request: ScenarioRequest): Decision | Promise<Decision> {
-    const { step, roll } = this.#steps[index]!
-    const requests = step.requests as number
+  #counted<K extends 'requests' | 'messages'> (count: number, index: number, cycle: number, kind: K, fate: Fated<K>, again: () => Fated<K> | Promise<Fated<K>>): Fated<K> | Promise<Fated<K>> {
+    const { step } = this.#steps[index]!
+    const limit = step[kind] as number
     const here = index === this.#index && cycle === this.#cycle && !this.#ended
-    if (count <= requests) {
+    if (count <= limit) {
       this.#matched++
       if (here) this.#taken = Math.max(this.#taken, count)
-      if (count === requests && here) this.#advance(true)
-      return roll
+      if (count === limit && here) this.#advance(true)
+      return fate
     }
     // Requests on other replicas used the step up: this one is the next step's.
     if (here) this.#advance(false)
-    return this.decide(request)
+    return again()
   }
 
   /** The next step, by hand: POST /admin/scenario/next, or a key on stage. */
@@ -167,7 +197,8 @@ export class ScenarioRunner {
 
   /** A step's requests so far on every replica; the replica's own count when the shared one cannot be read. */
   async taken (): Promise<number> {
-    if (this.#ended || this.#steps[this.#index]?.step.requests === undefined) return this.#taken
+    const step = this.#steps[this.#index]?.step
+    if (this.#ended || (step?.requests ?? step?.messages) === undefined) return this.#taken
     return Math.max(this.#taken, await this.host.count(this.#counter(this.#index, this.#cycle), 0))
   }
 
@@ -175,6 +206,7 @@ export class ScenarioRunner {
     const current = this.#steps[this.#index]?.step
     let remaining: ScenarioView['remaining']
     if (!this.#ended && current?.requests !== undefined) remaining = { requests: Math.max(0, current.requests - taken) }
+    if (!this.#ended && current?.messages !== undefined) remaining = { messages: Math.max(0, current.messages - taken) }
     if (!this.#ended && current?.seconds !== undefined) remaining = { seconds: Math.max(0, current.seconds - (this.host.clock() - this.#startedAt) / 1000) }
     return {
       name: this.name,
@@ -247,6 +279,8 @@ export class ScenarioRunner {
   }
 }
 
+type Fated<K extends 'requests' | 'messages'> = (K extends 'requests' ? ChaosRoll : StreamFate) | undefined
+
 /** Every setting a scenario's steps touch, as they are in `settings`: what its end restores. */
 export function settingsTouched (scenario: Scenario, settings: LiveSettings): Partial<LiveSettings> {
   const touched = new Set(scenario.steps.flatMap((step) => Object.keys(step.set ?? {}).map((key) => key === 'wipeRate' ? 'burnRate' : key)))
@@ -273,7 +307,9 @@ function matches (step: Step, request: ScenarioRequest): boolean {
 export function describeStep (step: Step): string {
   const span = step.requests !== undefined
     ? `${step.requests} request${step.requests === 1 ? '' : 's'}${step.match === undefined ? '' : ' that match'}`
-    : step.seconds !== undefined ? `${step.seconds} s` : 'until the next step'
+    : step.messages !== undefined
+      ? `${step.messages} ${step.match?.protocol ?? 'stream'} message${step.messages === 1 ? '' : 's'}`
+      : step.seconds !== undefined ? `${step.seconds} s` : 'until the next step'
   const what = [
     step.chaos === undefined ? undefined : step.chaos,
     step.set === undefined ? undefined : Object.entries(step.set).map(([key, value]) => `${key}=${String(value)}`).join(' '),

@@ -1,5 +1,6 @@
 import type { Block } from '../chain/block.js'
 import type { Chain } from '../chain/chain.js'
+import { faultLabel } from '../fire/stream-faults.js'
 import { Scorecard } from './scorecard.js'
 import { TOKEN_MARK } from './token.js'
 
@@ -30,9 +31,10 @@ export function startScorekeeping (chain: Chain, clock: () => number, scorecard 
         break
       case 'burn': scorecard.burned(); break
       case 'refused': scorecard.refused(event.lines, event.status); break
-      case 'fire': scorecard.chaos('lp0 503', clock()); break
-      case 'fault': scorecard.chaos(event.fault.name === 'status' ? `status ${event.fault.code}` : event.fault.name, clock()); break
-      case 'gdpr': scorecard.chaos('gdpr 451', clock()); break
+      // On a stream there is no status: the protocol says where it happened.
+      case 'fire': scorecard.chaos(event.protocol === undefined ? 'lp0 503' : `${event.protocol} lp0`, clock()); break
+      case 'fault': scorecard.chaos(event.protocol === undefined ? faultLabel(event.fault) : `${event.protocol} ${faultLabel(event.fault)}`, clock()); break
+      case 'gdpr': scorecard.chaos(event.protocol === undefined ? 'gdpr 451' : `${event.protocol} gdpr`, clock()); break
       case 'limited': scorecard.chaos('rate limit 429', clock()); break
     }
   })

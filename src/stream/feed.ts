@@ -2,14 +2,15 @@ import type { Alert } from '../alerts/engine.js'
 import type { Block } from '../chain/block.js'
 import type { BurnEvent, BurnReason, ChainEvent } from '../chain/events.js'
 import type { Fault } from '../fire/faults.js'
+import type { StreamFault, StreamProtocol } from '../fire/stream-faults.js'
 
 /** What a viewer receives: one Server-Sent Event. */
 export type FeedEvent =
   | { id: string, event: 'block', data: Block, text: Buffer }
   | { id: string, event: 'burn', data: { burned: number, reason: BurnReason } }
-  | { id: string, event: 'fire', data: { request: number } }
-  | { id: string, event: 'fault', data: { request: number, fault: Fault } }
-  | { id: string, event: 'gdpr', data: { request: number, entry: number, term: string } }
+  | { id: string, event: 'fire', data: { request: number, protocol?: StreamProtocol } }
+  | { id: string, event: 'fault', data: { request: number, fault: Fault | StreamFault, protocol?: StreamProtocol } }
+  | { id: string, event: 'gdpr', data: { request: number, entry: number, term: string, protocol?: StreamProtocol } }
   | { id: string, event: 'alert', data: Alert }
   | { id: string, event: 'balloon', data: { balloon: string, inflating: boolean, seconds: number } }
   | { id: string, event: 'replaced', data: { peer: string, from: number, to: number } }
@@ -20,9 +21,9 @@ export type FeedEvent =
 export const FEED_EVENTS: Record<FeedEvent['event'], string> = {
   block: 'a block appended',
   burn: 'the chain burned: how many blocks, and why',
-  fire: 'a request was answered 503, lp0 on fire',
-  fault: 'a request met a fault below the status line: delay, slow-read, slow-response, hang, reset, reset-after-append, close, garbage or status',
-  gdpr: 'a request was refused with 451',
+  fire: 'a request was answered 503, lp0 on fire, or a stream message (with its protocol) dropped for it',
+  fault: 'a request met a fault below the status line: delay, slow-read, slow-response, hang, reset, reset-after-append, close, garbage or status; or a stream message (with its protocol) one on its connection: reset, reset-after-append, close, stall, slow-read or hang',
+  gdpr: 'a request was refused with 451, or a stream message (with its protocol) dropped for it',
   alert: 'an alert rule matched',
   balloon: 'a balloon started or stopped inflating',
   scenario: 'a scenario moved to a step (1-based, with what it does), or ended (step 0)',
@@ -112,13 +113,13 @@ export class Feed {
         this.#markers.push({ kind: 'burn', epoch: event.epoch - 1, burned: event.burned, reason: event.reason })
         break
       case 'fire':
-        this.#markers.push({ kind: 'moment', epoch: this.#chain.epoch, length: this.#chain.length, event: 'fire', data: { request: event.request } })
+        this.#markers.push({ kind: 'moment', epoch: this.#chain.epoch, length: this.#chain.length, event: 'fire', data: { request: event.request, ...(event.protocol === undefined ? {} : { protocol: event.protocol }) } })
         break
       case 'fault':
-        this.#markers.push({ kind: 'moment', epoch: this.#chain.epoch, length: this.#chain.length, event: 'fault', data: { request: event.request, fault: event.fault } })
+        this.#markers.push({ kind: 'moment', epoch: this.#chain.epoch, length: this.#chain.length, event: 'fault', data: { request: event.request, fault: event.fault, ...(event.protocol === undefined ? {} : { protocol: event.protocol }) } })
         break
       case 'gdpr':
-        this.#markers.push({ kind: 'moment', epoch: this.#chain.epoch, length: this.#chain.length, event: 'gdpr', data: { request: event.request, entry: event.entry, term: event.term } })
+        this.#markers.push({ kind: 'moment', epoch: this.#chain.epoch, length: this.#chain.length, event: 'gdpr', data: { request: event.request, entry: event.entry, term: event.term, ...(event.protocol === undefined ? {} : { protocol: event.protocol }) } })
         break
       case 'alert':
         this.#markers.push({ kind: 'moment', epoch: this.#chain.epoch, length: this.#chain.length, event: 'alert', data: event.alert })

@@ -1,0 +1,169 @@
+import { createSocket, type Socket as UdpSocket } from 'node:dgram'
+import { once } from 'node:events'
+import { createServer, type Server, type Socket } from 'node:net'
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls'
+import type { HeldConnections } from '../fire/held.js'
+import type { StreamProtocol } from '../fire/stream-faults.js'
+import { StreamConnection, type ConnectionReport } from './connection.js'
+import { SyslogFramer, withoutTrailer, type FramingMode } from './framing.js'
+import type { StreamIntake } from './intake.js'
+
+/** Where each stream listener listens: a protocol is on when its port is set. */
+export interface ListenerPorts {
+  syslogTcp: number | undefined
+  syslogUdp: number | undefined
+  syslogTls: number | undefined
+}
+
+export interface ListenerOptions {
+  ports: ListenerPorts
+  intake: StreamIntake
+  held: HeldConnections
+  clock: () => number
+  /** LOGFIRE_MAX_ENTRY_BYTES: a longer frame or datagram is refused. */
+  maxMessageBytes: number
+  /** LOGFIRE_MAX_STREAM_CONNECTIONS: TCP and TLS together; past it, a new connection is closed at once. */
+  maxConnections: number
+  idleMs: number
+  /** How long a TLS client has to finish its handshake. */
+  handshakeMs: number
+}
+
+/** A listener that is on, and where it listens once it does. */
+export interface ListenerView { protocol: StreamProtocol, port: number }
+
+/** Closed connections GET /streams still shows. */
+const RECENT = 100
+
+/**
+ * The stream listeners: syslog over TCP, UDP and TLS. Built with the app,
+ * listening only when server.ts (or a test) says so, as the HTTP server is.
+ */
+export class StreamListeners {
+  readonly #options: ListenerOptions
+  readonly #live = new Set<StreamConnection>()
+  readonly #recent: ConnectionReport[] = []
+  readonly #servers: Array<Server | UdpSocket> = []
+  readonly #bound = new Map<StreamProtocol, number>()
+  #ids = 0
+  // Sockets open on the TCP and TLS listeners, handshakes included.
+  #open = 0
+  /** Connections closed at once for LOGFIRE_MAX_STREAM_CONNECTIONS; datagrams over the size limit. */
+  readonly refused = { connections: 0, oversizedDatagrams: 0 }
+  /** Per protocol: datagrams and bytes on UDP, where there is no connection to count them on. */
+  readonly udp = { datagrams: 0, bytes: 0 }
+
+  constructor (options: ListenerOptions) {
+    this.#options = options
+  }
+
+  /** The protocols that are configured, with their port: the bound one once listening. */
+  get enabled (): ListenerView[] {
+    const { ports } = this.#options
+    const views: ListenerView[] = []
+    const add = (protocol: StreamProtocol, port: number | undefined): void => {
+      if (port !== undefined) views.push({ protocol, port: this.#bound.get(protocol) ?? port })
+    }
+    add('syslog-tcp', ports.syslogTcp)
+    add('syslog-udp', ports.syslogUdp)
+    add('syslog-tls', ports.syslogTls)
+    return views
+  }
+
+  get live (): readonly StreamConnection[] { return [...this.#live] }
+  get recent (): readonly ConnectionReport[] { return this.#recent }
+
+  /** Starts every configured listener on `host`; TLS needs its certificate and key (PEM). */
+  async listen (host: string, tls?: { cert: Buffer | string, key: Buffer | string }): Promise<ListenerView[]> {
+    const { ports, handshakeMs } = this.#options
+    if (ports.syslogTcp !== undefined) {
+      const server = createServer({ allowHalfOpen: true })
+      await this.#bind(server, 'syslog-tcp', ports.syslogTcp, host, (socket) => { this.#accept(socket, 'syslog-tcp', 'detect') })
+    }
+    if (ports.syslogTls !== undefined) {
+      if (tls === undefined) throw new Error('the syslog TLS listener needs a certificate and a key')
+      const server = createTlsServer({ ...tls, allowHalfOpen: true, handshakeTimeout: handshakeMs }, (socket: TLSSocket) => { this.#accept(socket, 'syslog-tls', 'octet-counting') })
+      // A failed or slow handshake is the client's problem, not the server's.
+      server.on('tlsClientError', (_error, socket) => { socket.destroy() })
+      await this.#bind(server, 'syslog-tls', ports.syslogTls, host, () => {})
+    }
+    if (ports.syslogUdp !== undefined) {
+      const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4')
+      socket.on('message', (datagram) => { this.#datagram(datagram) })
+      socket.on('error', () => {})
+      this.#servers.push(socket)
+      socket.bind(ports.syslogUdp, host)
+      await once(socket, 'listening')
+      this.#bound.set('syslog-udp', socket.address().port)
+    }
+    return this.enabled
+  }
+
+  async #bind (server: Server, protocol: StreamProtocol, port: number, host: string, accept: (socket: Socket) => void): Promise<void> {
+    // Counted from the first byte, TLS's handshake included: a socket costs memory whether or not it ever speaks.
+    server.on('connection', (socket: Socket) => {
+      if (this.#open >= this.#options.maxConnections) {
+        this.refused.connections += 1
+        socket.destroy()
+        return
+      }
+      this.#open += 1
+      socket.once('close', () => { this.#open -= 1 })
+      accept(socket)
+    })
+    this.#servers.push(server)
+    server.listen(port, host)
+    await once(server, 'listening')
+    this.#bound.set(protocol, (server.address() as { port: number }).port)
+  }
+
+  #accept (socket: Socket, protocol: StreamProtocol, mode: FramingMode): void {
+    if (socket.destroyed) return
+    const { intake, held, clock, idleMs, maxMessageBytes } = this.#options
+    const connection = new StreamConnection(socket, protocol, new SyslogFramer(mode, maxMessageBytes), {
+      intake,
+      held,
+      clock,
+      idleMs,
+      ended: (ended) => {
+        this.#live.delete(ended)
+        this.#recent.push(ended.report)
+        if (this.#recent.length > RECENT) this.#recent.shift()
+        intake.log.info({ stream: { ...ended.report, remote: undefined } }, 'stream connection ended')
+      }
+    }, ++this.#ids)
+    this.#live.add(connection)
+  }
+
+  #datagram (datagram: Buffer): void {
+    const { intake, maxMessageBytes } = this.#options
+    this.udp.datagrams += 1
+    this.udp.bytes += datagram.length
+    if (datagram.length > maxMessageBytes) {
+      this.refused.oversizedDatagrams += 1
+      return
+    }
+    const message = withoutTrailer(datagram)
+    if (message.length === 0) return
+    const text = message.toString('utf8')
+    const meet = ({ request, fate }: Awaited<ReturnType<StreamIntake['number']>>): void => {
+      // No connection to fault: a datagram meets lp0, GDPR and the burn only.
+      if (intake.refusal(text, { request, fate }, 'syslog-udp') !== undefined) return
+      const appended = intake.append([text], 'syslog-udp', request, fate.burn)
+      if (appended instanceof Promise) appended.catch(() => {})
+    }
+    const numbered = intake.number('syslog-udp')
+    if (numbered instanceof Promise) numbered.then(meet, () => {})
+    else meet(numbered)
+  }
+
+  /** Every listener stops and every connection is cut: the server is closing. */
+  async close (): Promise<void> {
+    for (const connection of this.#live) connection.shutdown()
+    await Promise.all(this.#servers.map((server) => new Promise<void>((resolve) => {
+      if ('send' in server) server.close(() => { resolve() })
+      else server.close(() => { resolve() })
+    })))
+    this.#servers.length = 0
+  }
+}

@@ -1,0 +1,59 @@
+import type { FastifyPluginAsync } from 'fastify'
+import { z } from 'zod'
+import { tokenGuard } from '../http/token-guard.js'
+import { bearerToken } from '../http/tokens.js'
+import { documented, optionalToken } from '../http/responses.js'
+import type { StreamListeners } from './listeners.js'
+
+const connection = z.object({
+  id: z.number().int(),
+  protocol: z.string(),
+  remote: z.string(),
+  openedAt: z.number(),
+  closedAt: z.number().optional(),
+  bytesRead: z.number().int(),
+  messages: z.number().int().describe('Whole messages framed'),
+  stored: z.number().int(),
+  refused: z.object({ lp0: z.number().int(), gdpr: z.number().int(), burn: z.number().int() }).describe('Dropped by logfire: a plain stream has no way to say no'),
+  faults: z.record(z.string(), z.number().int()).describe('Stream faults met, by name'),
+  discarded: z.number().int().describe('Whole messages read but never stored: the connection was cut before their turn'),
+  cutBytes: z.number().int().describe('Bytes of an unfinished frame when the connection ended: never stored'),
+  endedBy: z.string().optional().describe('client, client-reset, reset, reset-after-append, close, "stall, reset", hang, idle, frame-too-long, bad-octet-count, shutdown, store-unavailable')
+})
+
+const streamsView = z.object({
+  listeners: z.array(z.object({ protocol: z.string(), port: z.number().int() })).describe('The listeners that are on'),
+  live: z.array(connection),
+  recent: z.array(connection).describe('The last 100 connections that ended, oldest first'),
+  udp: z.object({ datagrams: z.number().int(), bytes: z.number().int() }),
+  refused: z.object({
+    connections: z.number().int().describe('Closed at once: LOGFIRE_MAX_STREAM_CONNECTIONS were open'),
+    oversizedDatagrams: z.number().int().describe('Over LOGFIRE_MAX_ENTRY_BYTES')
+  })
+})
+
+/** GET /streams: the stream listeners, their live and recent connections, and what each counted. */
+export const streamsRoutes: FastifyPluginAsync<{ listeners: StreamListeners, readToken: string | undefined }> = async (app, options) => {
+  const { listeners } = options
+  app.get('/streams', {
+    onRequest: tokenGuard({
+      expected: options.readToken,
+      present: (request) => bearerToken(request.headers.authorization),
+      hint: 'Authorization: Bearer <LOGFIRE_READ_TOKEN>',
+      challenge: 'Bearer realm="logfire read"'
+    }),
+    schema: {
+      tags: ['chain'],
+      summary: 'The stream listeners and their connections',
+      description: 'Syslog over TCP, UDP and TLS: per connection, the bytes read, messages stored and refused, faults met, and what a cut left unstored.',
+      security: optionalToken('readBearer'),
+      response: { 200: documented(streamsView, 'The listeners and their connections') }
+    }
+  }, async () => ({
+    listeners: listeners.enabled,
+    live: listeners.live.map((live) => live.report),
+    recent: [...listeners.recent],
+    udp: listeners.udp,
+    refused: listeners.refused
+  }))
+}

@@ -1,0 +1,154 @@
+import { execFile, execFileSync, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+
+const execFileAsync = promisify(execFile)
+
+/*
+ * Real shippers sending syslog over a stream to logfire: syslog-ng's
+ * network() and syslog() destinations and rsyslog's omfwd, each tailing a
+ * file that a test (or the canary) writes, as they would in production.
+ */
+
+function syslogNgVersion (): string {
+  try {
+    return execFileSync('syslog-ng', ['--version'], { encoding: 'utf8' })
+  } catch {
+    return ''
+  }
+}
+const version = syslogNgVersion()
+const configVersion = /Config version: (\d+\.\d+)/.exec(version)?.[1] ?? '3.35'
+
+/** Why the syslog-ng stream tests cannot run here, if they cannot. */
+export const syslogNgStreamMissing = version === '' ? 'syslog-ng-core (no syslog-ng binary)' : undefined
+
+// Debian's rsyslog, unpacked by .ci/run (installing it would remove syslog-ng), else an installed one.
+const UNPACKED = fileURLToPath(new URL('../../../.ci/rsyslog', import.meta.url))
+const ROOT = existsSync(join(UNPACKED, 'usr/sbin/rsyslogd')) ? UNPACKED : '/'
+const RSYSLOGD = join(ROOT, 'usr/sbin/rsyslogd')
+const MODULES = join(ROOT, 'usr/lib/x86_64-linux-gnu/rsyslog')
+
+/** Why the rsyslog stream tests cannot run here, if they cannot. */
+export const rsyslogStreamMissing = existsSync(join(MODULES, 'imfile.so')) ? undefined : "rsyslog (no rsyslogd with imfile; .ci/run unpacks Debian's into .ci/rsyslog)"
+
+export interface Shipper {
+  /** The file the shipper tails: write lines here. */
+  file: string
+  dir: string
+  get stderr (): string
+  stop: () => Promise<void>
+}
+
+/**
+ * syslog-ng in the foreground, tailing a file and sending each line with
+ * `destination` (a whole destination driver, e.g. network("127.0.0.1"
+ * port(514) transport("tcp"))). time-reopen(1): it reconnects after a second.
+ */
+export async function startSyslogNgStream (destination: string): Promise<Shipper & { stats: () => Promise<Record<string, number>> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'logfire-syslog-ng-stream-'))
+  const file = join(dir, 'canary.log')
+  writeFileSync(file, '')
+  const config = join(dir, 'syslog-ng.conf')
+  const ctl = join(dir, 'ctl')
+  writeFileSync(config, [
+    `@version: ${configVersion}`,
+    'options { time-reopen(1); stats-freq(0); log-fifo-size(100000); };',
+    `source s_file { file("${file}" follow-freq(0.1) flags(no-parse)); };`,
+    `destination d_logfire { ${destination}; };`,
+    'log { source(s_file); destination(d_logfire); };',
+    ''
+  ].join('\n'))
+  const child = spawn('syslog-ng', ['-F', '--no-caps', '-f', config, '-R', join(dir, 'persist'), '-c', ctl, '-p', join(dir, 'pid')], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (chunk) => { stderr += chunk })
+  const exited = once(child, 'exit')
+  // Ready once its control socket answers.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await execFileAsync('syslog-ng-ctl', ['stats', '-c', ctl])
+      break
+    } catch (error) {
+      if (attempt > 100 || child.exitCode !== null) throw new Error(`syslog-ng did not start: ${stderr}`, { cause: error })
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
+  return {
+    file,
+    dir,
+    get stderr () { return stderr },
+    /** syslog-ng's own counters for its destination, as `syslog-ng-ctl stats` prints them: written, dropped, queued, processed. */
+    stats: async () => {
+      const { stdout } = await execFileAsync('syslog-ng-ctl', ['stats', '-c', ctl])
+      const counters: Record<string, number> = {}
+      for (const line of stdout.split('\n')) {
+        const [source, id, , , type, value] = line.split(';')
+        if (source?.startsWith('dst.') === true && id?.startsWith('d_logfire') === true && type !== undefined) counters[type] = Number(value)
+      }
+      return counters
+    },
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM')
+        await exited
+      }
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}
+
+/**
+ * rsyslogd in the foreground, tailing a file with imfile and forwarding
+ * every line with omfwd over TCP, `framing` "traditional" (LF) or
+ * "octet-counted", through a linked-list queue, as its documentation advises.
+ */
+export async function startRsyslogForward (port: number, framing: 'traditional' | 'octet-counted'): Promise<Shipper> {
+  const dir = mkdtempSync(join(tmpdir(), 'logfire-rsyslog-omfwd-'))
+  const file = join(dir, 'canary.log')
+  writeFileSync(file, '')
+  writeFileSync(join(dir, 'rsyslog.conf'), [
+    `global(workDirectory="${dir}")`,
+    'module(load="imfile" mode="polling" pollingInterval="1")',
+    `input(type="imfile" file="${file}" tag="canary:" ruleset="ship")`,
+    'ruleset(name="ship") {',
+    `  action(type="omfwd" target="127.0.0.1" port="${port}" protocol="tcp" TCP_Framing="${framing}" template="RSYSLOG_SyslogProtocol23Format"`,
+    '    queue.type="linkedList" queue.size="100000" action.resumeInterval="1" action.resumeRetryCount="-1")',
+    '}',
+    ''
+  ].join('\n'))
+  const child = spawn(RSYSLOGD, ['-n', '-M', MODULES, '-f', join(dir, 'rsyslog.conf'), '-i', join(dir, 'pid')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, LD_LIBRARY_PATH: join(ROOT, 'usr/lib/x86_64-linux-gnu') }
+  })
+  let stderr = ''
+  child.stderr.on('data', (chunk) => { stderr += chunk })
+  const exited = once(child, 'exit')
+  // imfile has no readiness signal: its state file appears once it watches the file.
+  await new Promise((resolve) => setTimeout(resolve, 1500))
+  if (child.exitCode !== null) throw new Error(`rsyslogd did not start: ${stderr}`)
+  return {
+    file,
+    dir,
+    get stderr () { return stderr },
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM')
+        await exited
+      }
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}
+
+/** A self-signed certificate and key for 127.0.0.1, made with openssl, in `dir`. */
+export function selfSignedPair (dir: string): { certFile: string, keyFile: string } {
+  const certFile = join(dir, 'cert.pem')
+  const keyFile = join(dir, 'key.pem')
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' })
+  return { certFile, keyFile }
+}

@@ -1,0 +1,140 @@
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { RunReport } from '../../../src/scorecard/run-score.js'
+import { canaryLine } from '../../../src/scorecard/token.js'
+import { startListening, until, type Listening } from '../../listeners/listening.js'
+import { rsyslogStreamMissing, selfSignedPair, startRsyslogForward, startSyslogNgStream, syslogNgStreamMissing } from './stream-shippers.js'
+
+/** The scenario that makes plain TCP syslog lose silently: accept 500, then stop reading, let the buffers fill, and reset. */
+const STALL_THEN_RESET = [{ messages: 500 }, { messages: 1, chaos: 'stall=3000, reset' }]
+
+describe('syslog over streams, from real shippers', () => {
+  const cleanups: Array<() => Promise<unknown> | unknown> = []
+  afterEach(async () => { for (const cleanup of cleanups.splice(0).reverse()) await cleanup() })
+
+  async function listening (...args: Parameters<typeof startListening>): Promise<Listening> {
+    const l = await startListening(...args)
+    cleanups.push(l.close)
+    return l
+  }
+
+  const tail = (entries: string[]) => entries.map((entry) => entry.split(' ').slice(-2).join(' '))
+  const writeLines = (file: string, lines: string[]) => { appendFileSync(file, lines.map((line) => line + '\n').join('')) }
+
+  /** `count` canary lines of `run` into `file`, about `rate` a second, as `logfire canary --to file:` writes them. */
+  async function writeCanary (file: string, run: string, count: number, rate = 2500) {
+    const began = Date.now()
+    for (let seq = 1; seq <= count;) {
+      const due = Math.min(count, Math.floor((Date.now() - began) / 1000 * rate) + 1)
+      const lines: string[] = []
+      for (; seq <= due; seq++) lines.push(canaryLine(run, seq, Date.now(), 200))
+      if (lines.length > 0) writeLines(file, lines)
+      await sleep(10)
+    }
+  }
+
+  /** The run's scorecard once nothing more has arrived for `quietMs`. */
+  async function settled (l: Listening, run: string, quietMs = 3000): Promise<RunReport> {
+    let last = -1
+    let since = Date.now()
+    for (;;) {
+      const report = (await l.app.inject({ url: `/scorecard/${run}` })).json() as RunReport
+      if (report.delivered !== last) {
+        last = report.delivered
+        since = Date.now()
+      } else if (Date.now() - since >= quietMs) {
+        return report
+      }
+      await sleep(200)
+    }
+  }
+
+  describe.skipIf(syslogNgStreamMissing !== undefined)(`syslog-ng${syslogNgStreamMissing === undefined ? '' : ` (skipped: ${syslogNgStreamMissing})`}`, () => {
+    it('network(): RFC 3164 with LF framing, each line one entry, header included', async () => {
+      const l = await listening()
+      const shipper = await startSyslogNgStream(`network("127.0.0.1" port(${l.tcp}) transport("tcp"))`)
+      cleanups.push(shipper.stop)
+      writeLines(shipper.file, ['network one', 'network two', 'network three'])
+      await until(async () => (await l.entries()).length === 3)
+      const entries = await l.entries()
+      expect(tail(entries)).toEqual(['network one', 'network two', 'network three'])
+      expect(entries[0]).toMatch(/^<\d+>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d /)
+    })
+
+    it('syslog(): RFC 5424 with octet counting, stored without the LF syslog-ng counts in the frame', async () => {
+      const l = await listening()
+      const shipper = await startSyslogNgStream(`syslog("127.0.0.1" port(${l.tcp}) transport("tcp"))`)
+      cleanups.push(shipper.stop)
+      writeLines(shipper.file, ['octet one', 'octet two'])
+      await until(async () => (await l.entries()).length === 2)
+      const entries = await l.entries()
+      expect(tail(entries)).toEqual(['octet one', 'octet two'])
+      expect(entries[0]).toMatch(/^<\d+>1 \S+ \S+ .*\[meta sequenceId="1"\] octet one$/)
+      expect(entries.every((entry) => !entry.endsWith('\n'))).toBe(true)
+    })
+
+    it('syslog() over TLS (RFC 5425), to a self-signed certificate', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'logfire-tls-'))
+      cleanups.push(() => { rmSync(dir, { recursive: true, force: true }) })
+      const { certFile, keyFile } = selfSignedPair(dir)
+      const l = await listening({ streams: { syslogTcpPort: undefined, syslogUdpPort: undefined, syslogTlsPort: 0, tls: { certFile, keyFile }, maxConnections: 64, idleMs: 60_000 } },
+        { cert: readFileSync(certFile), key: readFileSync(keyFile) })
+      const shipper = await startSyslogNgStream(`syslog("127.0.0.1" port(${l.tls}) transport("tls") tls(ca-file("${certFile}") peer-verify(required-trusted)))`)
+      cleanups.push(shipper.stop)
+      writeLines(shipper.file, ['secret one', 'secret two'])
+      await until(async () => (await l.entries()).length === 2)
+      expect(tail(await l.entries())).toEqual(['secret one', 'secret two'])
+      expect((await l.streams()).live[0]).toMatchObject({ protocol: 'syslog-tls', stored: 2 })
+    })
+
+    it('network(), stall then reset: hundreds of lines lost, and syslog-ng itself reports none dropped', async () => {
+      const l = await listening()
+      await l.app.inject({ method: 'PUT', url: '/scorecard/ng-loss' })
+      await l.scenario(STALL_THEN_RESET)
+      const shipper = await startSyslogNgStream(`network("127.0.0.1" port(${l.tcp}) transport("tcp"))`)
+      cleanups.push(shipper.stop)
+      await writeCanary(shipper.file, 'ng-loss', 3000)
+      const report = await settled(l, 'ng-loss')
+      const stats = await shipper.stats()
+      // logfire's side: what arrived, and what it saw cut.
+      expect(report.unique).toBeGreaterThanOrEqual(500)
+      expect(3000 - report.unique).toBeGreaterThanOrEqual(300)
+      const cut = (await l.streams()).recent.find((connection) => connection.endedBy === 'stall, reset')
+      expect(cut).toMatchObject({ stored: 500 })
+      // syslog-ng's side: every line written, none dropped, nothing queued.
+      expect(stats).toMatchObject({ written: 3000, dropped: 0, queued: 0 })
+    }, 60_000)
+  })
+
+  describe.skipIf(rsyslogStreamMissing !== undefined)(`rsyslog omfwd${rsyslogStreamMissing === undefined ? '' : ` (skipped: ${rsyslogStreamMissing})`}`, () => {
+    for (const framing of ['traditional', 'octet-counted'] as const) {
+      it(`TCP_Framing="${framing}": each line one entry, RFC 5424 header included`, async () => {
+        const l = await listening()
+        const shipper = await startRsyslogForward(l.tcp, framing)
+        cleanups.push(shipper.stop)
+        writeLines(shipper.file, [`${framing} one`, `${framing} two`])
+        await until(async () => (await l.entries()).length === 2)
+        const entries = await l.entries()
+        expect(tail(entries)).toEqual([`${framing} one`, `${framing} two`])
+        expect(entries[0]).toMatch(/^<\d+>1 \S+ \S+ canary - /)
+      })
+    }
+
+    it('omfwd, stall then reset: hundreds of lines lost, and nothing retried', async () => {
+      const l = await listening()
+      await l.app.inject({ method: 'PUT', url: '/scorecard/rs-loss' })
+      await l.scenario(STALL_THEN_RESET)
+      const shipper = await startRsyslogForward(l.tcp, 'traditional')
+      cleanups.push(shipper.stop)
+      await writeCanary(shipper.file, 'rs-loss', 3000)
+      const report = await settled(l, 'rs-loss', 4000)
+      expect(report.unique).toBeGreaterThanOrEqual(500)
+      expect(3000 - report.unique).toBeGreaterThanOrEqual(300)
+      expect(report.duplicates).toBe(0)
+      expect((await l.streams()).recent.find((connection) => connection.endedBy === 'stall, reset')).toMatchObject({ stored: 500 })
+    }, 60_000)
+  })
+})
