@@ -117,14 +117,33 @@ export async function buildApp (options: AppOptions) {
   app.setSerializerCompiler(serializerCompiler)
 
   await app.register(errorHandling, { maxBodyBytes: config.maxBodyBytes })
-  await app.register(openApi, { version: options.version ?? '0.0.0-dev' })
+  const listenerPorts = { syslogTcp: config.streams.syslogTcpPort, syslogUdp: config.streams.syslogUdpPort, syslogTls: config.streams.syslogTlsPort }
+  await app.register(openApi, {
+    version: options.version ?? '0.0.0-dev',
+    listeners: Object.entries({ 'syslog-tcp': listenerPorts.syslogTcp, 'syslog-udp': listenerPorts.syslogUdp, 'syslog-tls': listenerPorts.syslogTls })
+      .filter(([, port]) => port !== undefined).map(([protocol, port]) => `${protocol} on port ${String(port)}`)
+  })
   // naivechain's network: the server listens and dials (server.ts), never buildApp.
   const peers = config.p2p.port === undefined
     ? undefined
     : new PeerNetwork(chain, config.p2p, clock, app.log.child({ module: 'peers' }))
   app.decorate('peers', peers)
   app.addHook('onClose', async () => { await peers?.close() })
-  await app.register(metricsRoutes, { metrics: createMetrics(chain, held, scorekeeping.scorecard, config.redis?.replica, peers), metricsToken: config.metricsToken })
+  // The stream listeners: built here, listening when server.ts (or a test) says so.
+  const draws = requestDraws(seed)
+  const listeners = new StreamListeners({
+    ports: listenerPorts,
+    intake: new StreamIntake({ chain, clock, settings, draws, scenario: (message) => scenarios.decideMessage(message), log: app.log.child({ module: 'streams' }) }),
+    held,
+    clock,
+    maxMessageBytes: config.maxEntryBytes,
+    maxConnections: config.streams.maxConnections,
+    idleMs: config.streams.idleMs,
+    handshakeMs: config.timeouts.headersMs
+  })
+  app.decorate('listeners', listeners)
+  app.addHook('preClose', async () => { await listeners.close() })
+  await app.register(metricsRoutes, { metrics: createMetrics(chain, held, scorekeeping.scorecard, config.redis?.replica, peers, listeners), metricsToken: config.metricsToken })
   await app.register(gracefulClose)
   await app.register(securityHeaders, {
     contentSecurityPolicy: {
@@ -151,6 +170,7 @@ export async function buildApp (options: AppOptions) {
       admin: config.adminToken !== undefined,
       chain: { length: chain.length, head: chain.head.hash },
       scenario: runningScenario(),
+      listeners: listeners.enabled,
       endpoints
     })
   })
@@ -163,6 +183,7 @@ export async function buildApp (options: AppOptions) {
     maxLagBytes: config.memory.maxStreamLagBytes
   })
 
+  await app.register(streamsRoutes, { listeners, readToken: config.readToken })
   await app.register(peerRoutes, { network: peers, chain, readToken: config.readToken })
   await app.register(scorecardRoutes, { scorecard: scorekeeping.scorecard, clock, readToken: config.readToken, ingestToken: config.ingestToken, adminToken: config.adminToken })
   const changeSettings = (patch: Partial<LiveSettings>) => changeSharedSettings(chain, settings, patch)
@@ -214,22 +235,6 @@ export async function buildApp (options: AppOptions) {
     await admin.register(scenarioRoutes, { scenarios, adminToken: config.adminToken })
     await admin.register(peerAdminRoutes, { network: peers, allowPublic: config.p2p.allowPublic, adminToken: config.adminToken })
   })
-
-  // The stream listeners: built here, listening when server.ts (or a test) says so.
-  const draws = requestDraws(seed)
-  const listeners = new StreamListeners({
-    ports: { syslogTcp: config.streams.syslogTcpPort, syslogUdp: config.streams.syslogUdpPort, syslogTls: config.streams.syslogTlsPort },
-    intake: new StreamIntake({ chain, clock, settings, draws, scenario: (message) => scenarios.decideMessage(message), log: app.log.child({ module: 'streams' }) }),
-    held,
-    clock,
-    maxMessageBytes: config.maxEntryBytes,
-    maxConnections: config.streams.maxConnections,
-    idleMs: config.streams.idleMs,
-    handshakeMs: config.timeouts.headersMs
-  })
-  app.decorate('listeners', listeners)
-  app.addHook('preClose', async () => { await listeners.close() })
-  await app.register(streamsRoutes, { listeners, readToken: config.readToken })
 
   await app.register(async function logs (logs) {
     await chaosPipeline(logs, { config, chain, settings, clock, seed, draws, batchDraws: requestDraws(`${seed}/batches`), held, rateLimitStore: redis?.rateLimitStore('logs'), scenario: (request) => scenarios.decide(request) })

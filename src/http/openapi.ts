@@ -60,6 +60,8 @@ function transform (document: SwaggerDocument) {
 
 export interface OpenApiOptions {
   version: string
+  /** The stream listeners that are on, e.g. "syslog-tcp on port 5514": they are not HTTP, so the description names them. */
+  listeners: readonly string[]
 }
 
 /**
@@ -77,7 +79,10 @@ export const openApi = fp(async function openApi (app: FastifyInstance, options:
         description: 'You send us your logs, we set them on fire, so that you will then look at them.\n\n' +
           'Every ingest route is in the chaos: a seeded share of requests answers 503 "lp0 on fire", ' +
           'some burn the whole chain (410), and lines about the EU, the UK or Europe are refused (451). ' +
-          'X-Logfire-Seed and X-Logfire-Request on every response in the chaos replay a run exactly.'
+          'X-Logfire-Seed and X-Logfire-Request on every response in the chaos replay a run exactly.\n\n' +
+          (options.listeners.length === 0
+            ? 'Stream listeners: none on (LOGFIRE_SYSLOG_TCP_PORT, LOGFIRE_SYSLOG_UDP_PORT and LOGFIRE_SYSLOG_TLS_PORT turn them on; GET /streams counts their connections).'
+            : `Stream listeners on: ${options.listeners.join(', ')}. GET /streams counts their connections.`)
       },
       tags: [
         { name: 'chain', description: 'The hash chain: read it, verify it, watch it' },

@@ -71,6 +71,8 @@ export class StreamListeners {
   }
 
   get live (): readonly StreamConnection[] { return [...this.#live] }
+  /** Messages by "protocol outcome", ever. */
+  get totals (): ReadonlyMap<string, number> { return this.#options.intake.totals }
   get recent (): readonly ConnectionReport[] { return this.#recent }
 
   /** Starts every configured listener on `host`; TLS needs its certificate and key (PEM). */

@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Chain } from '../chain/chain.js'
 import { faultLabel } from '../fire/stream-faults.js'
 import type { HeldConnections } from '../fire/held.js'
+import type { StreamListeners } from '../listeners/listeners.js'
 import type { PeerNetwork } from '../peers/network.js'
 import type { RunReport } from '../scorecard/run-score.js'
 import type { Scorecard } from '../scorecard/scorecard.js'
@@ -11,7 +12,7 @@ import type { Scorecard } from '../scorecard/scorecard.js'
  * global one, so apps in one process do not share counters). The chain's
  * events feed the counters; requests are observed by the HTTP layer.
  */
-export function createMetrics (chain: Chain, held: HeldConnections, scorecard: Scorecard, replica?: string, peers?: PeerNetwork) {
+export function createMetrics (chain: Chain, held: HeldConnections, scorecard: Scorecard, replica?: string, peers?: PeerNetwork, listeners?: StreamListeners) {
   const registry = new Registry()
   // Replicas each count their own: a scrape of several tells them apart.
   if (replica !== undefined) registry.setDefaultLabels({ replica })
@@ -74,6 +75,7 @@ export function createMetrics (chain: Chain, held: HeldConnections, scorecard: S
       }
     })
   }
+  if (listeners !== undefined && listeners.enabled.length > 0) streamMetrics(registry, listeners)
   // eslint-disable-next-line no-new -- registered on creation, read through collect()
   new Gauge({
     name: 'logfire_held_connections',
@@ -180,3 +182,42 @@ const CANARY_SERIES: Array<[string, string, (report: RunReport) => number]> = [
   ['logfire_canary_missing_lines', 'Canary lines missing below the highest delivered, by run', (report) => report.missing],
   ['logfire_canary_burned_after_delivery_lines', 'Canary lines stored and then burned with the chain, by run', (report) => report.burnedAfterDelivery]
 ]
+
+/** The stream listeners' counts, read at each scrape: nothing is counted per message for them. */
+function streamMetrics (registry: Registry, listeners: StreamListeners): void {
+  /* eslint-disable no-new -- registered on creation, read through collect() */
+  new Gauge({
+    name: 'logfire_stream_connections',
+    help: 'Stream connections open right now, by protocol',
+    labelNames: ['protocol'] as const,
+    registers: [registry],
+    collect () {
+      this.reset()
+      for (const { protocol } of listeners.enabled) if (protocol !== 'syslog-udp') this.set({ protocol }, 0)
+      for (const connection of listeners.live) this.inc({ protocol: connection.report.protocol })
+    }
+  })
+  new Gauge({
+    name: 'logfire_stream_messages_total',
+    help: 'Stream messages, by protocol and outcome: stored, lp0, gdpr, burn (dropped by logfire)',
+    labelNames: ['protocol', 'outcome'] as const,
+    registers: [registry],
+    collect () {
+      for (const [key, count] of listeners.totals) {
+        const [protocol = '', outcome = ''] = key.split(' ')
+        this.set({ protocol, outcome }, count)
+      }
+    }
+  })
+  new Gauge({
+    name: 'logfire_stream_refused_total',
+    help: 'Stream connections closed at once for LOGFIRE_MAX_STREAM_CONNECTIONS (connection), and datagrams over LOGFIRE_MAX_ENTRY_BYTES (datagram)',
+    labelNames: ['what'] as const,
+    registers: [registry],
+    collect () {
+      this.set({ what: 'connection' }, listeners.refused.connections)
+      this.set({ what: 'datagram' }, listeners.refused.oversizedDatagrams)
+    }
+  })
+  /* eslint-enable no-new */
+}

@@ -13,6 +13,8 @@ export interface ServiceFacts {
   scenario: { name: string, step: number, of: number, description: string } | undefined
   /** Every documented route, from the routes themselves. */
   endpoints: readonly Endpoint[]
+  /** The stream listeners that are on, and their ports. */
+  listeners: ReadonlyArray<{ protocol: string, port: number }>
 }
 
 export interface Endpoint { method: string, path: string, description: string }
@@ -24,6 +26,7 @@ export function describeService (facts: ServiceFacts) {
     version: facts.version,
     tagline: 'You send us your logs, we set them on fire, so that you will then look at them.',
     endpoints: facts.endpoints,
+    listeners: facts.listeners,
     chaos: {
       ...settingsView(facts.settings),
       seed: facts.seed,

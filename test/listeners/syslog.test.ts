@@ -41,6 +41,19 @@ describe('syslog listeners', () => {
     const { recent, udp } = await l.streams()
     expect(recent.map((connection) => [connection.protocol, connection.messages, connection.stored, connection.endedBy])).toEqual(Array(4).fill(['syslog-tcp', 1, 1, 'client']))
     expect(udp.datagrams).toBe(1)
+    const metrics = (await l.app.inject({ url: '/metrics' })).body
+    expect(metrics).toContain('logfire_stream_messages_total{protocol="syslog-tcp",outcome="stored"} 4')
+    expect(metrics).toContain('logfire_stream_messages_total{protocol="syslog-udp",outcome="stored"} 1')
+    expect(metrics).toContain('logfire_stream_connections{protocol="syslog-tcp"} 0')
+  })
+
+  it('names the listeners that are on in GET / and the OpenAPI description, and none when off', async () => {
+    const l = await start()
+    expect((await l.app.inject({ url: '/', headers: { accept: 'application/json' } })).json().listeners).toEqual([{ protocol: 'syslog-tcp', port: l.tcp }, { protocol: 'syslog-udp', port: l.udp }])
+    expect((await l.app.inject({ url: '/docs/json' })).json().info.description).toContain('Stream listeners on: syslog-tcp on port 0, syslog-udp on port 0.')
+    const off = await start({ streams: { syslogTcpPort: undefined, syslogUdpPort: undefined, syslogTlsPort: undefined, tls: undefined, maxConnections: 1, idleMs: 1000 } })
+    expect((await off.app.inject({ url: '/', headers: { accept: 'application/json' } })).json().listeners).toEqual([])
+    expect((await off.app.inject({ url: '/metrics' })).body).not.toContain('logfire_stream_')
   })
 
   it('drops what lp0 and GDPR refuse, counts it, and publishes the usual events with the protocol', async () => {
@@ -60,6 +73,20 @@ describe('syslog listeners', () => {
     expect(stream.events.find((event) => event.event === 'fire')?.data).toMatchObject({ protocol: 'syslog-tcp' })
     expect(stream.events.find((event) => event.event === 'gdpr')?.data).toMatchObject({ protocol: 'syslog-tcp', term: 'EU' })
     stream.close()
+  })
+
+  it('meets a step of time\'s fire, and leaves a "requests" step\'s to HTTP', async () => {
+    const l = await start()
+    await l.scenario([{ requests: 5, chaos: 'fire' }])
+    const first = await rawClient(l.tcp)
+    await first.write(syslogLine('while requests burn'))
+    await until(async () => (await l.entries()).length === 1)
+    expect((await l.app.inject({ method: 'POST', url: '/logs', payload: 'http' })).statusCode).toBe(503)
+    await l.scenario([{ seconds: 30, chaos: 'fire' }])
+    await first.write(syslogLine('into the outage'))
+    await until(async () => (await l.streams()).live[0]?.refused.lp0 === 1)
+    expect(await l.entries()).toHaveLength(1)
+    first.close()
   })
 
   it('replays: the same seed and the same order of messages meet the same fates', async () => {

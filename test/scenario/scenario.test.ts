@@ -13,6 +13,18 @@ describe('scenario documents', () => {
     expect(() => parseScenario('steps: [\n', 'bad.yaml')).toThrow(/^bad\.yaml:\d+:\d+: /)
   })
 
+  it('takes "messages" steps for stream messages, with their own directives and a protocol to match', () => {
+    expect(parseScenario('{"steps": [{"messages": 500}, {"messages": 1, "chaos": "stall=3000, reset", "match": {"protocol": "syslog-tcp"}}]}', 'loss.json').steps).toHaveLength(2)
+    expect(() => parseScenario('steps:\n  - messages: 1\n    chaos: status=503\n', 'bad.yaml')).toThrow(/step 1: chaos: status=503: not a stream directive/)
+    expect(() => parseScenario('steps:\n  - requests: 1\n    chaos: stall=100\n', 'bad.yaml')).toThrow(/step 1: chaos: stall=100: not a directive/)
+    expect(() => parseScenario('steps:\n  - messages: 1\n    match: { route: /logs }\n', 'bad.yaml')).toThrow(/a "messages" step matches protocol/)
+    expect(() => parseScenario('steps:\n  - messages: 1\n    match: { protocol: gopher }\n', 'bad.yaml')).toThrow(/match\.protocol/)
+    expect(() => parseScenario('steps:\n  - messages: 1\n    chaos: stall=100, close\n', 'bad.yaml')).toThrow(/stall goes with reset only/)
+    // A step of time takes either kind: each side meets the directives it knows.
+    expect(parseScenario('steps:\n  - seconds: 5\n    chaos: stall=100\n', 'time.yaml').steps).toHaveLength(1)
+    expect(parseScenario('steps:\n  - seconds: 5\n    chaos: delay=100\n', 'time.yaml').steps).toHaveLength(1)
+  })
+
   it('tells a built-in name from a path: a name is letters, digits and dashes, anything else is read as a file', () => {
     expect(loadScenario('flaky', () => { throw new Error('never read') })).toBe(BUILT_IN_SCENARIOS.flaky)
     expect(() => loadScenario('nope', () => '')).toThrow(/no built-in scenario "nope": the built-ins are talk, flaky, outage, brownout, hostile-network; a file needs a path, e.g. \.\/nope\.yaml/)
