@@ -57,7 +57,7 @@ for (const [shipperName, shipper] of Object.entries(SHIPPERS)) {
     const run = `scorecard-${++n}`
     const server = await startServer('dist/server.js', PORT, { LOG_LEVEL: 'warn', LOGFIRE_RATE_LIMIT: '0', ...env })
     try {
-      const access = { logfire: server.url, run, token: undefined, settleMs: SETTLE_MS }
+      const access = { logfire: server.url, run, token: undefined, settleMs: SETTLE_MS, deadlineMs: 300_000 }
       await scorecard(access, 'PUT')
       const { log, close } = shipper(server.url)
       const began = performance.now()
@@ -67,8 +67,8 @@ for (const [shipperName, shipper] of Object.entries(SHIPPERS)) {
         if (due > performance.now()) await sleep(due - performance.now())
       }
       await close()
-      const report = await settle(access, LINES)
-      const verdict = verdictOf(LINES, report, { run, thresholds: { lost: 0 } })
+      const { report, stillArriving } = await settle(access, LINES)
+      const verdict = verdictOf(LINES, report, { run, thresholds: { lost: 0 } }, stillArriving)
       const chaos = Object.entries(verdict.chaos).map(([outcome, count]) => `${outcome} ×${count}`).join(', ')
       const refused = Object.entries(verdict.refusedLines).map(([status, count]) => `${count} lines refused with ${status}`).join(', ')
       rows.push(`| ${shipperName} | ${chaosName} | ${verdict.lost} | ${verdict.duplicated} | ${verdict.reordered} | ${verdict.latencyMs.p50} ms / ${verdict.latencyMs.p99} ms | ${[refused, chaos, `${verdict.burnedAfterDelivery} burned after delivery`].filter((part) => part !== '').join('; ')} |`)

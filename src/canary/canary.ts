@@ -25,8 +25,8 @@ export async function runCanary (args: string[], clock: () => number = Date.now)
   try {
     await scorecard(options, 'PUT')
     const sent = await writeLines(options, clock)
-    const report = await settle(options, sent)
-    const verdict = verdictOf(sent, report, options)
+    const { report, stillArriving } = await settle(options, sent, waitingReporter(options, sent))
+    const verdict = verdictOf(sent, report, options, stillArriving)
     process.stdout.write((options.json ? JSON.stringify(verdict, null, 2) : verdictTable(verdict)) + '\n')
     return verdict.failures.length === 0 ? 0 : 1
   } catch (error) {
@@ -37,7 +37,12 @@ export async function runCanary (args: string[], clock: () => number = Date.now)
 }
 
 async function writeLines (options: CanaryOptions, clock: () => number): Promise<number> {
-  const writer = lineWriter(options.to, options.token)
+  let writer: Awaited<ReturnType<typeof lineWriter>>
+  try {
+    writer = await lineWriter(options.to, options.token)
+  } catch (error) {
+    throw new ConnectionError(`cannot connect to ${options.to} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`)
+  }
   const progress = progressReporter(options)
   const start = performance.now()
   let seq = 0
@@ -57,15 +62,46 @@ async function writeLines (options: CanaryOptions, clock: () => number): Promise
 }
 
 /** Where a run's scorecard is read, and how long to wait for its stragglers. */
-export type ScorecardAccess = Pick<CanaryOptions, 'logfire' | 'run' | 'token' | 'settleMs'>
+export type ScorecardAccess = Pick<CanaryOptions, 'logfire' | 'run' | 'token' | 'settleMs' | 'deadlineMs'>
 
-/** The run's scorecard once every line has arrived, or when the settle time runs out. */
-export async function settle (options: ScorecardAccess, sent: number): Promise<RunReport | undefined> {
-  const deadline = performance.now() + options.settleMs
+/** Where the wait for stragglers is: for a progress line. */
+export interface Waiting { arrived: number, quietMs: number, elapsedMs: number }
+
+// How far back the arrival rate at the deadline is measured.
+const RATE_WINDOW_MS = 5000
+
+/**
+ * The run's scorecard once every line has arrived, or once none has arrived
+ * for the settle time (a quiet period, not a fixed wait: a shipper backing
+ * off between retries is still delivering), or at the deadline. At the
+ * deadline, `stillArriving` is the arrival rate over the last few seconds,
+ * lines a second, when lines were still coming in.
+ */
+export async function settle (options: ScorecardAccess, sent: number, progress: (waiting: Waiting) => void = () => {}): Promise<{ report: RunReport | undefined, stillArriving?: number }> {
+  const began = performance.now()
+  const deadline = began + options.deadlineMs
+  let lastArrived = -1
+  let lastChange = began
+  const samples: Array<{ at: number, arrived: number }> = []
   for (;;) {
     const report = await scorecard(options, 'GET')
-    if ((report !== undefined && report.unique >= sent) || performance.now() >= deadline) return report
-    await sleep(Math.min(500, Math.max(0, deadline - performance.now())))
+    const now = performance.now()
+    const arrived = report?.delivered ?? 0
+    if (report !== undefined && report.unique >= sent) return { report }
+    if (arrived !== lastArrived) {
+      lastArrived = arrived
+      lastChange = now
+    }
+    samples.push({ at: now, arrived })
+    while (samples.length > 1 && (samples[0] as { at: number }).at < now - RATE_WINDOW_MS) samples.shift()
+    if (now - lastChange >= options.settleMs) return { report }
+    if (now >= deadline) {
+      const oldest = samples[0] as { at: number, arrived: number }
+      const rate = now > oldest.at ? (arrived - oldest.arrived) / ((now - oldest.at) / 1000) : 0
+      return rate > 0 ? { report, stillArriving: rate } : { report }
+    }
+    progress({ arrived, quietMs: now - lastChange, elapsedMs: now - began })
+    await sleep(Math.min(500, Math.max(0, Math.min(deadline, lastChange + options.settleMs) - now)))
   }
 }
 
@@ -81,6 +117,16 @@ export async function scorecard (options: ScorecardAccess, method: 'GET' | 'PUT'
   if (response.status === 404 && method === 'GET') return undefined
   if (!response.ok) throw new ConnectionError(`${method} ${url} answered ${response.status}: ${(await response.text()).slice(0, 200)}`)
   return await response.json() as RunReport
+}
+
+// While it waits: a line every few seconds, so a long wait never looks hung.
+function waitingReporter (options: CanaryOptions, sent: number): (waiting: Waiting) => void {
+  let shown = -Infinity
+  return ({ arrived, quietMs, elapsedMs }) => {
+    if (elapsedMs - shown < 2000) return
+    shown = elapsedMs
+    process.stderr.write(`canary ${options.run}: waiting, ${arrived}/${sent} arrived, quiet for ${(quietMs / 1000).toFixed(1)} s (settle ${options.settleMs / 1000} s, deadline ${options.deadlineMs / 1000} s)\n`)
+  }
 }
 
 // A bar on a terminal; plain lines otherwise, about every tenth of the run.

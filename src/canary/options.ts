@@ -17,6 +17,9 @@ Targets (--to):
   file:<path>               append to a file the shipper tails
   stdout                    write to standard output
   syslog+udp://host:port    RFC 5424 over UDP
+  syslog+tcp://host:port    RFC 5424 over TCP, octet-counted (RFC 6587)
+  syslog+tls://host:port    RFC 5424 over TLS (RFC 5425); a self-signed
+                            certificate: NODE_EXTRA_CA_CERTS=cert.pem
   http://host:port/logs     POST each line (tests logfire itself)
 
 Options:
@@ -27,7 +30,9 @@ Options:
   --run <id>                the run's id: 1-64 of A-Z a-z 0-9 _ . - (default random)
   --logfire <url>           where to read the scorecard (default http://127.0.0.1:3000)
   --token <token>           LOGFIRE_READ_TOKEN / LOGFIRE_INGEST_TOKEN, when set
-  --settle <s>              wait this long for stragglers after the last line (default 10)
+  --settle <s>              done once no line has arrived for this long (default 10)
+  --deadline <s>            wait no longer than this for stragglers (default 300);
+                            lines still arriving then fail the run
   --max-lost <n>            fail when more lines are lost (default 0)
   --max-duplicates <n>      fail when more lines arrive twice or more
   --max-reordered <n>       fail when more lines arrive after a later one
@@ -40,7 +45,7 @@ connection error.`
 const count = (name: string) => z.coerce.number({ error: `${name} must be a whole number` }).int({ error: `${name} must be a whole number` }).min(0, { error: `${name} must be 0 or more` })
 
 const OPTIONS = z.object({
-  to: z.string({ error: '--to is required' }).regex(/^(file:.+|stdout|syslog\+udp:\/\/[^/:]+:\d+|https?:\/\/.+)$/, { error: '--to must be file:<path>, stdout, syslog+udp://host:port or http://host:port/path' }),
+  to: z.string({ error: '--to is required' }).regex(/^(file:.+|stdout|syslog\+(udp|tcp|tls):\/\/[^/]+:\d+|https?:\/\/.+)$/, { error: '--to must be file:<path>, stdout, syslog+udp://host:port, syslog+tcp://host:port, syslog+tls://host:port or http://host:port/path' }),
   rate: z.string().regex(/^\d+(\.\d+)?(\/s)?$/, { error: '--rate must be a number of lines per second, e.g. 100/s' }).transform((rate) => Number(rate.replace('/s', ''))).refine((rate) => rate > 0, { error: '--rate must be above 0' }).default(100),
   count: count('--count').max(100_000_000).optional(),
   duration: z.coerce.number({ error: '--duration must be a number of seconds' }).positive({ error: '--duration must be above 0' }).optional(),
@@ -49,6 +54,7 @@ const OPTIONS = z.object({
   logfire: z.url({ error: '--logfire must be a URL' }).default('http://127.0.0.1:3000'),
   token: z.string().optional(),
   settle: z.coerce.number({ error: '--settle must be a number of seconds' }).min(0, { error: '--settle must be 0 or more' }).default(10),
+  deadline: z.coerce.number({ error: '--deadline must be a number of seconds' }).min(0, { error: '--deadline must be 0 or more' }).default(300),
   'max-lost': count('--max-lost').default(0),
   'max-duplicates': count('--max-duplicates').optional(),
   'max-reordered': count('--max-reordered').optional(),
@@ -65,7 +71,10 @@ export interface CanaryOptions {
   run: string
   logfire: string
   token: string | undefined
+  /** Done once nothing has arrived for this long. */
   settleMs: number
+  /** Never waits longer than this for stragglers. */
+  deadlineMs: number
   thresholds: { lost: number, duplicates?: number, reordered?: number, p99Ms?: number }
   json: boolean
 }
@@ -73,7 +82,7 @@ export interface CanaryOptions {
 export function parseCanaryOptions (args: string[]): CanaryOptions {
   let values: Record<string, unknown>
   try {
-    const strings = ['to', 'rate', 'count', 'duration', 'size', 'run', 'logfire', 'token', 'settle', 'max-lost', 'max-duplicates', 'max-reordered', 'max-p99-ms']
+    const strings = ['to', 'rate', 'count', 'duration', 'size', 'run', 'logfire', 'token', 'settle', 'deadline', 'max-lost', 'max-duplicates', 'max-reordered', 'max-p99-ms']
     values = parseArgs({
       args,
       options: { ...Object.fromEntries(strings.map((name) => [name, { type: 'string' as const }])), json: { type: 'boolean' } },
@@ -96,6 +105,7 @@ export function parseCanaryOptions (args: string[]): CanaryOptions {
     logfire: o.logfire.replace(/\/+$/, ''),
     token: o.token,
     settleMs: o.settle * 1000,
+    deadlineMs: o.deadline * 1000,
     thresholds: { lost: o['max-lost'], duplicates: o['max-duplicates'], reordered: o['max-reordered'], p99Ms: o['max-p99-ms'] },
     json: o.json
   }

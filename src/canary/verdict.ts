@@ -13,12 +13,14 @@ export interface Verdict {
   chaos: Record<string, number>
   refusedLines: Record<string, number>
   burnedAfterDelivery: number
+  /** Lines a second still arriving when the deadline came: the shipper was still delivering, so "lost" is not final. */
+  stillArriving?: number
   /** The thresholds that failed, in words; empty when the run passes. */
   failures: string[]
 }
 
 /** The run's verdict: what the canary sent, against what logfire counted. */
-export function verdictOf (sent: number, report: RunReport | undefined, options: Pick<CanaryOptions, 'run' | 'thresholds'>): Verdict {
+export function verdictOf (sent: number, report: RunReport | undefined, options: Pick<CanaryOptions, 'run' | 'thresholds'>, stillArriving?: number): Verdict {
   const unique = report?.unique ?? 0
   const verdict: Verdict = {
     run: options.run,
@@ -31,8 +33,11 @@ export function verdictOf (sent: number, report: RunReport | undefined, options:
     chaos: report?.chaos ?? {},
     refusedLines: report?.refusedLines ?? {},
     burnedAfterDelivery: report?.burnedAfterDelivery ?? 0,
+    ...(stillArriving === undefined ? {} : { stillArriving }),
     failures: []
   }
+  // Not a verdict on loss: the run ended before the shipper did.
+  if (stillArriving !== undefined) verdict.failures.push(`still arriving: ${stillArriving.toFixed(1)} lines/s at the deadline`)
   const { thresholds } = options
   const check = (what: string, value: number, max: number | undefined) => {
     if (max !== undefined && value > max) verdict.failures.push(`${what}: ${value}, more than ${max}`)
@@ -50,7 +55,7 @@ export function verdictTable (verdict: Verdict): string {
     ['run', verdict.run],
     ['sent', String(verdict.sent)],
     ['delivered', String(verdict.delivered)],
-    ['lost', String(verdict.lost)],
+    ['lost', verdict.stillArriving === undefined ? String(verdict.lost) : `${verdict.lost} not yet (still arriving: ${verdict.stillArriving.toFixed(1)} lines/s)`],
     ['duplicated', String(verdict.duplicated)],
     ['reordered', String(verdict.reordered)],
     ['latency p50', `${verdict.latencyMs.p50} ms`],

@@ -1,6 +1,9 @@
 import { createSocket } from 'node:dgram'
+import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
+import { connect, type Socket } from 'node:net'
 import { hostname } from 'node:os'
+import { connect as connectTls } from 'node:tls'
 
 /** Where the canary's lines go: what the shipper under test reads. */
 export interface LineWriter {
@@ -8,8 +11,8 @@ export interface LineWriter {
   close: () => Promise<void>
 }
 
-/** The writer for a --to target. */
-export function lineWriter (to: string, token: string | undefined): LineWriter {
+/** The writer for a --to target; a stream target is connected first. */
+export async function lineWriter (to: string, token: string | undefined): Promise<LineWriter> {
   if (to === 'stdout') return { write: (line) => { process.stdout.write(line + '\n') }, close: async () => {} }
   if (to.startsWith('file:')) {
     const file = createWriteStream(to.slice('file:'.length), { flags: 'a' })
@@ -19,18 +22,40 @@ export function lineWriter (to: string, token: string | undefined): LineWriter {
     }
   }
   if (to.startsWith('syslog+udp://')) return syslogWriter(new URL(to.replace('syslog+udp', 'udp')))
+  if (to.startsWith('syslog+tcp://') || to.startsWith('syslog+tls://')) return await streamWriter(new URL(to.replace('syslog+', 'stream+')))
   return httpWriter(to, token)
 }
 
 // RFC 5424: <PRI>VERSION TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD MSG, user.info.
+const host = hostname().replace(/\s/g, '') || '-'
+const syslogMessage = (line: string): string => `<14>1 ${new Date().toISOString()} ${host} logfire-canary ${process.pid} - - ${line}`
+
 function syslogWriter (url: URL): LineWriter {
   const socket = createSocket(url.hostname.includes(':') ? 'udp6' : 'udp4')
-  const host = hostname().replace(/\s/g, '') || '-'
   return {
     write: (line) => new Promise((resolve) => {
-      socket.send(`<14>1 ${new Date().toISOString()} ${host} logfire-canary ${process.pid} - - ${line}`, Number(url.port), url.hostname.replace(/^\[|\]$/g, ''), () => { resolve() })
+      socket.send(syslogMessage(line), Number(url.port), url.hostname.replace(/^\[|\]$/g, ''), () => { resolve() })
     }),
     close: () => new Promise((resolve) => { socket.close(() => { resolve() }) })
+  }
+}
+
+// Octet-counted frames (RFC 6587, RFC 5425), over one connection. Like any
+// plain-TCP shipper, it cannot know what a broken connection lost: the
+// scorecard can.
+async function streamWriter (url: URL): Promise<LineWriter> {
+  const options = { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) }
+  const socket: Socket = url.protocol === 'stream+tls:' ? connectTls({ ...options, servername: options.host }) : connect(options)
+  let failed: Error | undefined
+  socket.on('error', (error) => { failed = error })
+  await once(socket, url.protocol === 'stream+tls:' ? 'secureConnect' : 'connect')
+  return {
+    write: async (line) => {
+      if (failed !== undefined) return
+      const message = Buffer.from(syslogMessage(line))
+      if (!socket.write(`${message.length} ${message.toString()}`)) await Promise.race([once(socket, 'drain'), once(socket, 'close')])
+    },
+    close: () => new Promise((resolve) => { socket.end(() => { resolve() }) })
   }
 }
 

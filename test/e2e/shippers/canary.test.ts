@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Config } from '../../../src/config.js'
+import { startListening } from '../../listeners/listening.js'
 import { eventually, startLogfire, type Logfire } from './harness.js'
 import { startSyslogNg, syslogNgMissing } from './syslog-ng.js'
 
@@ -109,10 +110,37 @@ describe('logfire canary on its own', () => {
   it('exits 2 with the usage on a bad option, and 2 when logfire cannot be reached', async () => {
     const bad = await canary(['--to', 'carrier-pigeon'])
     expect(bad.code).toBe(2)
-    expect(bad.stderr).toContain('--to must be file:<path>, stdout, syslog+udp://host:port or http://host:port/path')
+    expect(bad.stderr).toContain('--to must be file:<path>, stdout, syslog+udp://host:port, syslog+tcp://host:port, syslog+tls://host:port or http://host:port/path')
     const unreachable = await canary(['--to', 'stdout', '--logfire', 'http://127.0.0.1:9', '--count', '1'])
     expect(unreachable.code).toBe(2)
     expect(unreachable.stderr).toContain('cannot reach logfire at http://127.0.0.1:9')
+  })
+
+  it('writes octet-counted syslog over TCP with --to syslog+tcp:, straight into logfire\'s listener', async () => {
+    const l = await startListening()
+    try {
+      const run = await canary(['--to', `syslog+tcp://127.0.0.1:${l.tcp}`, '--logfire', await l.app.listen({ port: 0, host: '127.0.0.1' }), '--run', 'tcp', '--count', '200', '--rate', '2000/s', '--settle', '5'])
+      expect(run.verdict).toMatchObject({ sent: 200, delivered: 200, lost: 0 })
+      expect(run.code).toBe(0)
+      expect((await l.streams()).recent[0]).toMatchObject({ protocol: 'syslog-tcp', messages: 200, stored: 200 })
+    } finally {
+      await l.close()
+    }
+  })
+
+  it('waits out a quiet period, not a fixed time, and says so when lines are still arriving at the deadline', async () => {
+    const l = await startListening()
+    try {
+      // Read at 1 KB/s: 100 lines of about 200 bytes take 20 s to arrive.
+      await l.scenario([{ messages: 1, chaos: 'slow-read=1000' }])
+      const run = await canary(['--to', `syslog+tcp://127.0.0.1:${l.tcp}`, '--logfire', await l.app.listen({ port: 0, host: '127.0.0.1' }), '--run', 'slow', '--count', '100', '--rate', '1000/s', '--size', '100', '--settle', '2', '--deadline', '4'])
+      expect(run.code).toBe(1)
+      expect(run.verdict.stillArriving).toBeGreaterThan(1)
+      expect(run.verdict.failures.join()).toMatch(/still arriving: \d+\.\d lines\/s at the deadline/)
+      expect(run.stderr).toMatch(/waiting, \d+\/100 arrived, quiet for/)
+    } finally {
+      await l.close()
+    }
   })
 
   it('posts straight to logfire with --to http: and reads the lines back, lp0 and all', async () => {
