@@ -144,11 +144,22 @@ const FAULTS = {
   status: ({ code }) => [String(code), 'answered by the chaos: nothing stored']
 }
 
-function onFault ({ request, fault }) {
-  const [title, detail] = (FAULTS[fault.name] ?? (() => [fault.name, '']))(fault)
+// The same faults on a stream connection, where there is no answer to withhold.
+const STREAM_FAULTS = {
+  reset: () => ['connection reset', 'TCP RST before the message: it and all in flight lost'],
+  'reset-after-append': () => ['stored, then reset', 'TCP RST after the message was stored'],
+  close: () => ['hung up', 'FIN before the message: the next write is lost'],
+  stall: ({ ms, reset }) => reset ? ['stalled, then reset', `not read for ${ms} ms, then RST: everything in flight lost`] : ['stalled', `not read for ${ms} ms`],
+  'slow-read': ({ bytesPerSecond }) => ['slow read', `read at ${bytesPerSecond} bytes/s`],
+  hang: () => ['hung', 'not read until the connection ends']
+}
+
+function onFault ({ request, fault, protocol }) {
+  const faults = protocol === undefined ? FAULTS : STREAM_FAULTS
+  const [title, detail] = (faults[fault.name] ?? (() => [fault.name, '']))(fault)
   view.fault.dataset.fault = fault.name
   view.faultTitle.textContent = title
-  view.faultDetail.textContent = `request #${request}: ${detail}`
+  view.faultDetail.textContent = `${protocol === undefined ? 'request' : `${protocol} message`} #${request}: ${detail}`
   flash(view.fault)
 }
 
@@ -322,6 +333,35 @@ async function watchScorecard () {
 }
 
 const PEERS_MS = 2000
+const STREAMS_MS = 2000
+
+// The stream connections, live ones first: what each stored, what logfire
+// refused, and what a cut left behind.
+function renderConnection (connection) {
+  const item = element('li', 'run')
+  const refused = connection.refused.lp0 + connection.refused.gdpr + connection.refused.burn
+  const lost = connection.discarded + (connection.cutBytes > 0 ? 1 : 0)
+  item.dataset.health = lost > 0 ? 'lost' : refused > 0 ? 'duplicated' : 'clean'
+  item.append(
+    element('span', 'run-id', `${connection.protocol} #${connection.id}`),
+    element('span', 'run-count', `${connection.stored} stored`),
+    element('span', 'run-count run-duplicates', `${refused} refused`),
+    element('span', 'run-count run-missing', connection.endedBy === undefined ? 'open' : `ended: ${connection.endedBy}`)
+  )
+  return item
+}
+
+async function watchStreams () {
+  const response = await fetch('/streams').catch(() => undefined)
+  if (response === undefined || response.status === 401) return
+  if (response.ok) {
+    const { listeners, live, recent } = await response.json()
+    if (listeners.length === 0) return
+    $('streams').hidden = false
+    $('streams-list').replaceChildren(...[...live, ...recent.slice().reverse()].slice(0, 4).map(renderConnection))
+  }
+  setTimeout(watchStreams, STREAMS_MS)
+}
 
 // The naivechain peers, when the network is on: how many follow, and after a
 // burn how many still hold the longer, burnt chain.
@@ -385,6 +425,7 @@ async function start () {
   listen()
   watchScorecard()
   watchPeers()
+  watchStreams()
   const service = await (await fetch('/', { headers: { accept: 'application/json' } })).json()
   showSettings(service.chaos)
   showScenario(service.scenario)

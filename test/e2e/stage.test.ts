@@ -4,6 +4,7 @@ import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.js'
 import { buildTestApp } from '../helpers.js'
+import { rawClient, startListening, syslogLine } from '../listeners/listening.js'
 import { NaivechainNode } from '../peers/naivechain-node.js'
 import { openStream } from '../sse-client.js'
 import { hasChromium, launchChromium, watchedPage } from './browser.js'
@@ -149,6 +150,23 @@ describe.skipIf(!hasChromium)(title, () => {
     await expect(watched.page.locator('#peers-remembering').isVisible()).resolves.toBe(false)
     await fetch(`${base}/logs`, { method: 'DELETE', headers: { authorization: 'Bearer admin' } })
     await watched.page.locator('#peers-remembering', { hasText: '1 still remembers the burnt chain' }).waitFor({ timeout: 5000 })
+    expect(watched.problems).toEqual([])
+  })
+
+  it('shows the stream connections: what each stored and refused, and how a cut one ended', async () => {
+    const l = await startListening()
+    cleanups.push(l.close)
+    const base = await l.app.listen({ port: 0, host: '127.0.0.1' })
+    const watched = await watchedPage(browser)
+    cleanups.push(watched.close)
+    await watched.page.goto(base)
+    await l.scenario([{ messages: 2 }, { messages: 1, chaos: 'fire' }, { messages: 1, chaos: 'reset' }])
+    const client = await rawClient(l.tcp)
+    await client.write(['one', 'two', 'three', 'four', 'five'].map(syslogLine).join(''))
+    await watched.page.locator('#streams .run', { hasText: 'ended: reset' }).waitFor({ timeout: 5000 })
+    await expect(watched.page.locator('#streams .run-count').first().textContent()).resolves.toBe('2 stored')
+    await expect(watched.page.locator('#streams .run-duplicates').textContent()).resolves.toBe('1 refused')
+    await expect(watched.page.locator('#streams .run').getAttribute('data-health')).resolves.toBe('lost')
     expect(watched.problems).toEqual([])
   })
 
