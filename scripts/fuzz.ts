@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util'
 import fc from 'fast-check'
+import { checkFraming, checkReassembly, hostileStream, splitFrames } from '../test/fuzz/frames.js'
 import { fuzzTarget, hostileRequest } from '../test/fuzz/hostile.js'
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '100000' }, seed: { type: 'string' } } })
@@ -45,3 +46,22 @@ if (details.failed) {
   process.exit(1)
 }
 console.log(`\nfuzz: ${details.numRuns.toLocaleString('en')} cases passed in ${seconds} s (seed ${seed}): no 500, every reply in the documented shape, the chain verified after each, accepted requests stored whole and refused ones not at all, faults that cut the connection storing all or nothing`)
+
+// The syslog framer, pure: hostile byte streams cut anywhere, then valid
+// octet-counted frames cut anywhere, the same number of cases each.
+const framing = new Map<string, number>()
+const framerBegan = Date.now()
+for (const [name, property] of [
+  ['hostile streams', fc.property(hostileStream, (stream) => { const outcome = checkFraming(stream); framing.set(outcome, (framing.get(outcome) ?? 0) + 1) })],
+  ['split valid frames', fc.property(splitFrames, (frames) => { checkReassembly(frames) })]
+] as const) {
+  const result = fc.check(property, { seed, numRuns: runs })
+  if (result.failed) {
+    console.error(`\nFAILED: the syslog framer, ${name}, after ${result.numRuns.toLocaleString('en')} cases, seed ${seed}`)
+    console.error(`counterexample: ${fc.stringify(result.counterexample)}`)
+    console.error(String((result.errorInstance as Error | undefined)?.message ?? result.errorInstance))
+    console.error(`replay: npm run fuzz -- --seed ${seed} --runs ${runs}`)
+    process.exit(1)
+  }
+}
+console.log(`fuzz: the syslog framer took ${runs.toLocaleString('en')} hostile streams (${framing.get('frames') ?? 0} framed, ${framing.get('error') ?? 0} refused) and ${runs.toLocaleString('en')} split valid ones in ${((Date.now() - framerBegan) / 1000).toFixed(1)} s: no throw, no frame over the limit, never more than one frame held, valid frames whole and in order`)

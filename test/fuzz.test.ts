@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, it } from 'vitest'
+import { checkFraming, checkReassembly, hostileStream, splitFrames } from './fuzz/frames.js'
 import { fuzzTarget, hostileRequest } from './fuzz/hostile.js'
 
 // `npm run fuzz` runs 100,000 cases with a fresh seed; this is a fixed sample,
@@ -26,4 +27,14 @@ describe('fuzzing the ingest routes with hostile requests (fixed sample)', () =>
       if (unhandled.length > 0) throw new Error(`unhandled rejection: ${String(unhandled[0])}`)
     }), { seed: SEED, numRuns: RUNS, endOnFailure: true })
   }, 120_000)
+})
+
+describe('fuzzing the syslog framer with hostile byte streams (fixed sample)', () => {
+  it('never throws, never passes a frame over the limit, never holds more than one frame: 5,000 streams', () => {
+    fc.assert(fc.property(hostileStream, (stream) => { checkFraming(stream) }), { seed: SEED, numRuns: 5000 })
+  })
+
+  it('gives back octet-counted frames cut anywhere whole and in order: 2,000 streams', () => {
+    fc.assert(fc.property(splitFrames, (frames) => { checkReassembly(frames) }), { seed: SEED, numRuns: 2000 })
+  })
 })

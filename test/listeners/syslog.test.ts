@@ -2,8 +2,10 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { createSocket } from 'node:dgram'
 import { setTimeout as sleep } from 'node:timers/promises'
+import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { canaryLine } from '../../src/scorecard/token.js'
+import { hostileStream } from '../fuzz/frames.js'
 import { openStream } from '../sse-client.js'
 import { rawClient, startListening, syslogLine, until, type Listening } from './listening.js'
 
@@ -224,6 +226,22 @@ describe('syslog listeners', () => {
     await new Promise((resolve) => { udp.send(Buffer.alloc(2000, 'x'), l.udp, '127.0.0.1', resolve) })
     await until(async () => (await l.streams()).refused.oversizedDatagrams === 1)
     udp.close()
+  })
+
+  it('keeps serving through 200 hostile byte streams over real sockets, and what it stored verifies', async () => {
+    const l = await start({ maxEntryBytes: 512 })
+    const samples = fc.sample(hostileStream, { seed: 20261206, numRuns: 200 })
+    for (const [i, { text }] of samples.entries()) {
+      const client = await rawClient(l.tcp)
+      await client.write(text)
+      if (i % 2 === 0) client.socket.resetAndDestroy()
+      else client.socket.end()
+    }
+    const client = await rawClient(l.tcp)
+    await client.write(syslogLine('still here'))
+    await until(async () => (await l.entries()).at(-1)?.endsWith('still here') === true)
+    expect((await l.app.inject({ url: '/logs/verify' })).json()).toMatchObject({ valid: true })
+    client.close()
   })
 
   it('puts canary lines inside syslog messages on the scorecard, and counts the refused ones against their run', async () => {

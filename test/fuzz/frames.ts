@@ -1,0 +1,77 @@
+import fc from 'fast-check'
+import { SyslogFramer, type FramingMode } from '../../src/listeners/framing.js'
+
+/*
+ * Hostile byte streams for the syslog framer: split frames, garbage, digits
+ * forever, NULs, counts over the limit, a half frame at the end. The framer
+ * is pure, so a case costs microseconds: 100,000 of them take seconds.
+ */
+
+const MAX = 512
+
+const message = fc.string({ unit: fc.constantFrom('a', ' ', '<', '>', '1', '\n', '\0', '\r', 'é', '🔥'), maxLength: 700 })
+const pieces = fc.oneof(
+  message.map((text) => `${Buffer.byteLength(text)} ${text}`),
+  message.map((text) => `<13>${text.replace(/[\n\0]/g, '')}\n`),
+  message,
+  fc.stringMatching(/^\d{1,40}$/),
+  fc.constantFrom('0 ', '00', ' ', '\0\0', '\r\n', '99999999999999999999 ', '2147483648 <13>', '-1 ', '1 \n')
+)
+
+/** A stream cut into chunks at arbitrary points, in one of the two framing modes. */
+export const hostileStream = fc.record({
+  mode: fc.constantFrom<FramingMode>('detect', 'octet-counting'),
+  text: fc.array(pieces, { maxLength: 20 }).map((parts) => parts.join('')),
+  cuts: fc.array(fc.nat({ max: 4000 }), { maxLength: 10 })
+})
+
+export type HostileStream = typeof hostileStream extends fc.Arbitrary<infer T> ? T : never
+
+/**
+ * Feeds the stream to a framer and checks every invariant: no throw, no
+ * frame over the limit, the buffer never past the limit and one chunk, and
+ * a framing error is final. Throws on the first broken one.
+ */
+export function checkFraming ({ mode, text, cuts }: HostileStream): 'frames' | 'error' {
+  const bytes = Buffer.from(text)
+  const framer = new SyslogFramer(mode, MAX)
+  const points = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b)
+  let from = 0
+  for (const to of [...points, bytes.length]) {
+    const chunk = bytes.subarray(from, to)
+    from = to
+    framer.push(chunk)
+    for (let frame = framer.next(); frame !== undefined; frame = framer.next()) {
+      if (!Buffer.isBuffer(frame)) return 'error'
+      if (frame.length > MAX) throw new Error(`a frame of ${frame.length} bytes passed the limit of ${MAX}`)
+    }
+    // Whatever is held waits for one frame: never more than the limit, its count and the chunk just read.
+    if (framer.buffered > MAX + 24 + chunk.length) throw new Error(`the framer holds ${framer.buffered} bytes`)
+  }
+  return 'frames'
+}
+
+/** Octet-counted frames cut anywhere come out whole, in order, and nothing else. */
+export const splitFrames = fc.record({
+  messages: fc.array(fc.string({ minLength: 1, maxLength: 200 }).map((text) => `<13>${text}`), { minLength: 1, maxLength: 20 }),
+  cuts: fc.array(fc.nat({ max: 5000 }), { maxLength: 12 })
+})
+
+export function checkReassembly ({ messages, cuts }: { messages: string[], cuts: number[] }): void {
+  const bytes = Buffer.from(messages.map((text) => `${Buffer.byteLength(text)} ${text}`).join(''))
+  const framer = new SyslogFramer('detect', 100_000)
+  const out: string[] = []
+  let from = 0
+  for (const to of [...[...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b), bytes.length]) {
+    framer.push(bytes.subarray(from, to))
+    from = to
+    for (let frame = framer.next(); frame !== undefined; frame = framer.next()) {
+      if (!Buffer.isBuffer(frame)) throw new Error(`a valid stream was refused: ${frame.problem}`)
+      out.push(frame.toString())
+    }
+  }
+  // A message's own trailing LF, CR or NUL is a trailer the framer strips, as syslog-ng's syslog() needs.
+  const expected = messages.map((text) => text.replace(/\0$/, '').replace(/\n$/, '').replace(/\r$/, ''))
+  if (JSON.stringify(out) !== JSON.stringify(expected)) throw new Error(`frames came out as ${JSON.stringify(out)}, not ${JSON.stringify(expected)}`)
+  if (framer.buffered !== 0) throw new Error(`${framer.buffered} bytes left over`)
+}
