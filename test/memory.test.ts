@@ -87,4 +87,50 @@ describe('memory under floods, as the kernel counts it', () => {
     // Memory stays bounded: nothing was buffered for the viewer that never read.
     expect(residentMb(server.child.pid as number).peak - before).toBeLessThan(100)
   }, 60_000)
+
+  it('keeps the syslog listener bounded: 1,000 idle connections holding half a frame each, and a client announcing a 2 GB frame', async () => {
+    const server = startServer({ LOGFIRE_SYSLOG_TCP_PORT: '0' })
+    const base = await server.listening
+    const described = await (await fetch(base, { headers: { accept: 'application/json' } })).json() as { listeners: Array<{ protocol: string, port: number }> }
+    const port = described.listeners.find((listener) => listener.protocol === 'syslog-tcp')?.port as number
+    const before = residentMb(server.child.pid as number).now
+
+    for (let i = 0; i < 1000; i++) {
+      const socket = connect(port, '127.0.0.1')
+      sockets.push(socket)
+      socket.on('error', () => {})
+      await once(socket, 'connect')
+      socket.write('<13>1 - host app - - - half a line that never ends ' + 'x'.repeat(100))
+    }
+    // 2 GB announced, then 64 MB of it sent as fast as the socket takes it: the count alone closes the connection.
+    const huge = connect(port, '127.0.0.1')
+    sockets.push(huge)
+    let hugeEnded = false
+    huge.on('error', () => { hugeEnded = true })
+    huge.on('close', () => { hugeEnded = true })
+    await once(huge, 'connect')
+    huge.write('2000000000 <13>1 - host app - - - ')
+    const chunk = Buffer.alloc(1024 * 1024, 'x')
+    for (let sent = 0; sent < 64 && !hugeEnded; sent++) {
+      if (!huge.write(chunk)) await Promise.race([once(huge, 'drain'), once(huge, 'close')]).catch(() => {})
+    }
+    expect(hugeEnded).toBe(true)
+
+    const streams = await (await fetch(`${base}/streams`)).json() as { live: unknown[], recent: Array<{ endedBy: string, cutBytes: number }> }
+    expect(streams.live).toHaveLength(1000)
+    expect(streams.recent.at(-1)?.endedBy).toBe('frame-too-long')
+    // What 1,000 connections cost, a partial frame each: far less than a MB apiece.
+    expect(residentMb(server.child.pid as number).peak - before).toBeLessThan(60)
+    // And the listener still takes a whole message.
+    const client = connect(port, '127.0.0.1')
+    sockets.push(client)
+    await once(client, 'connect')
+    client.write('<13>1 - host app - - - still listening\n')
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const logs = await (await fetch(`${base}/logs`)).json() as Array<{ data: string }>
+      if (logs.at(-1)?.data.endsWith('still listening') === true) return
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    throw new Error('the message sent after the flood was never stored')
+  }, 60_000)
 })
