@@ -51,11 +51,12 @@ console.log(`\nfuzz: ${details.numRuns.toLocaleString('en')} cases passed in ${s
 // octet-counted frames cut anywhere, the same number of cases each.
 const framing = new Map<string, number>()
 const framerBegan = Date.now()
-for (const [name, property] of [
-  ['hostile streams', fc.property(hostileStream, (stream) => { const outcome = checkFraming(stream); framing.set(outcome, (framing.get(outcome) ?? 0) + 1) })],
-  ['split valid frames', fc.property(splitFrames, (frames) => { checkReassembly(frames) })]
-] as const) {
-  const result = fc.check(property, { seed, numRuns: runs })
+const framerChecks: Array<[string, () => { failed: boolean, numRuns: number, counterexample: unknown, errorInstance: unknown }]> = [
+  ['hostile streams', () => fc.check(fc.property(hostileStream, (stream) => { const outcome = checkFraming(stream); framing.set(outcome, (framing.get(outcome) ?? 0) + 1) }), { seed, numRuns: runs })],
+  ['split valid frames', () => fc.check(fc.property(splitFrames, (frames) => { checkReassembly(frames) }), { seed, numRuns: runs })]
+]
+for (const [name, check] of framerChecks) {
+  const result = check()
   if (result.failed) {
     console.error(`\nFAILED: the syslog framer, ${name}, after ${result.numRuns.toLocaleString('en')} cases, seed ${seed}`)
     console.error(`counterexample: ${fc.stringify(result.counterexample)}`)
