@@ -1,6 +1,6 @@
 import { execFile, execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -106,16 +106,19 @@ export async function startSyslogNgStream (destination: string): Promise<Shipper
  * every line with omfwd over TCP, `framing` "traditional" (LF) or
  * "octet-counted", through a linked-list queue, as its documentation advises.
  */
-export async function startRsyslogForward (port: number, framing: 'traditional' | 'octet-counted'): Promise<Shipper> {
+export async function startRsyslogForward (port: number, framing: 'traditional' | 'octet-counted'): Promise<Shipper & { stats: () => Record<string, number> }> {
   const dir = mkdtempSync(join(tmpdir(), 'logfire-rsyslog-omfwd-'))
   const file = join(dir, 'canary.log')
+  const statsFile = join(dir, 'stats.json')
   writeFileSync(file, '')
   writeFileSync(join(dir, 'rsyslog.conf'), [
     `global(workDirectory="${dir}")`,
+    // rsyslog's own counters, every second: what its omfwd action says it did.
+    `module(load="impstats" interval="1" format="json" log.syslog="off" log.file="${statsFile}")`,
     'module(load="imfile" mode="polling" pollingInterval="1")',
     `input(type="imfile" file="${file}" tag="canary:" ruleset="ship")`,
     'ruleset(name="ship") {',
-    `  action(type="omfwd" target="127.0.0.1" port="${port}" protocol="tcp" TCP_Framing="${framing}" template="RSYSLOG_SyslogProtocol23Format"`,
+    `  action(name="to-logfire" type="omfwd" target="127.0.0.1" port="${port}" protocol="tcp" TCP_Framing="${framing}" template="RSYSLOG_SyslogProtocol23Format"`,
     '    queue.type="linkedList" queue.size="100000" action.resumeInterval="1" action.resumeRetryCount="-1")',
     '}',
     ''
@@ -134,6 +137,13 @@ export async function startRsyslogForward (port: number, framing: 'traditional' 
     file,
     dir,
     get stderr () { return stderr },
+    /** rsyslog's latest impstats counters for the omfwd action: processed, failed, suspended, resumed. */
+    stats: () => {
+      if (!existsSync(statsFile)) return {}
+      const lines = readFileSync(statsFile, 'utf8').split('\n').filter((line) => line.includes('"to-logfire"'))
+      const last = lines.at(-1)
+      return last === undefined ? {} : Object.fromEntries(Object.entries(JSON.parse(last.slice(last.indexOf('{'))) as Record<string, unknown>).filter(([, value]) => typeof value === 'number')) as Record<string, number>
+    },
     stop: async () => {
       if (child.exitCode === null) {
         child.kill('SIGTERM')

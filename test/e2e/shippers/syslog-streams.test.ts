@@ -135,6 +135,9 @@ describe('syslog over streams, from real shippers', () => {
       expect(3000 - report.unique).toBeGreaterThanOrEqual(300)
       expect(report.duplicates).toBe(0)
       expect((await l.streams()).recent.find((connection) => connection.endedBy === 'stall, reset')).toMatchObject({ stored: 500 })
+      // rsyslog's side: its omfwd action counts every line processed, none failed.
+      await until(() => shipper.stats().processed === 3000)
+      expect(shipper.stats()).toMatchObject({ processed: 3000, failed: 0 })
     }, 60_000)
   })
 })
