@@ -90,6 +90,37 @@ describe('syslog over streams, from real shippers', () => {
       expect((await l.streams()).live[0]).toMatchObject({ protocol: 'syslog-tls', stored: 2 })
     })
 
+    // One line at a time, each in before the next is written: what each fault costs, line by line.
+    async function slowly (l: Listening, file: string, count: number) {
+      for (let i = 1; i <= count; i++) {
+        writeLines(file, [`slow ${i}`])
+        await sleep(400)
+      }
+      await sleep(2500) // past time-reopen(1): the reconnect and whatever it resends
+      return (await l.entries()).map((entry) => entry.split(' ').at(-1))
+    }
+
+    it('network(), close: the message met by the FIN is lost, and only it: syslog-ng reads the FIN and reconnects before its next write', async () => {
+      const l = await listening()
+      await l.scenario([{ messages: 2 }, { messages: 1, chaos: 'close' }])
+      const shipper = await startSyslogNgStream(`network("127.0.0.1" port(${l.tcp}) transport("tcp"))`)
+      cleanups.push(shipper.stop)
+      const stored = await slowly(l, shipper.file, 6)
+      expect(stored).toEqual(['1', '2', '4', '5', '6'])
+      // syslog-ng counts every line written, the lost one too.
+      expect(await shipper.stats()).toMatchObject({ written: 6, dropped: 0 })
+    }, 30_000)
+
+    it('network(), reset: the message met by the RST is lost, the rest arrive over a new connection; reset-after-append stores once, never twice', async () => {
+      const l = await listening()
+      await l.scenario([{ messages: 2 }, { messages: 1, chaos: 'reset' }, { messages: 2 }, { messages: 1, chaos: 'reset-after-append' }])
+      const shipper = await startSyslogNgStream(`network("127.0.0.1" port(${l.tcp}) transport("tcp"))`)
+      cleanups.push(shipper.stop)
+      const stored = await slowly(l, shipper.file, 8)
+      expect(stored).toEqual(['1', '2', '4', '5', '6', '7', '8'])
+      expect((await l.streams()).recent.map((connection) => connection.endedBy)).toEqual(['reset', 'reset-after-append'])
+    }, 30_000)
+
     it('network(), stall then reset: hundreds of lines lost, and syslog-ng itself reports none dropped', async () => {
       const l = await listening()
       await l.app.inject({ method: 'PUT', url: '/scorecard/ng-loss' })
