@@ -23,7 +23,12 @@ export const stepSettings = z.strictObject({
   itemRejectRate: rate,
   delayRate: rate,
   delayMs: z.number().int().min(0).max(3_600_000),
+  delayDistribution: z.enum(['uniform', 'lognormal']),
+  delaySigma: z.number().min(0).max(5),
   slowReadRate: rate,
+  slowReadBytesPerSecond: z.number().int().min(1).max(2 ** 40),
+  slowResponseMs: z.number().int().min(0).max(3_600_000),
+  hangMs: z.number().int().min(1).max(3_600_000),
   slowResponseRate: rate,
   hangRate: rate,
   resetRate: rate,
@@ -39,6 +44,8 @@ export const stepSettings = z.strictObject({
   streamStallResetRate: rate,
   streamStallMs: z.number().int().min(0).max(3_600_000),
   streamSlowReadRate: rate,
+  streamSlowReadBytesPerSecond: z.number().int().min(1).max(2 ** 40),
+  streamSlowReadMs: z.number().int().min(0).max(3_600_000),
   streamHangRate: rate
 }).partial()
 

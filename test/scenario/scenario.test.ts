@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { BUILT_IN_SCENARIOS, loadScenario, parseScenario, type Scenario } from '../../src/scenario/document.js'
+import { BUILT_IN_SCENARIOS, loadScenario, parseScenario, scenarioSchema, type Scenario } from '../../src/scenario/document.js'
 import { appsClosedAfterEach, chainEntries, type TestApp } from '../helpers.js'
 
 describe('scenario documents', () => {
@@ -11,6 +11,11 @@ describe('scenario documents', () => {
     expect(() => parseScenario('steps:\n  - requests: 3\n    chaos: sparkle\n', 'bad.yaml')).toThrow(/^bad\.yaml:2:5: step 1: chaos: sparkle: not a directive/)
     expect(() => parseScenario('steps:\n  - seconds: 3\n    set: { fireRate: 2 }\n', 'bad.yaml')).toThrow(/step 1: set\.fireRate/)
     expect(() => parseScenario('steps: [\n', 'bad.yaml')).toThrow(/^bad\.yaml:\d+:\d+: /)
+  })
+
+  it('keeps every built-in a valid document, so a replica that joins one can read it', () => {
+    for (const scenario of Object.values(BUILT_IN_SCENARIOS)) expect(scenarioSchema.safeParse(scenario).success).toBe(true)
+    expect(BUILT_IN_SCENARIOS['hostile-network']?.steps[0]?.set).toMatchObject({ streamStallResetRate: 0.0005, streamResetRate: 0.0005 })
   })
 
   it('takes "messages" steps for stream messages, with their own directives and a protocol to match', () => {
