@@ -79,7 +79,7 @@ async function settled (l: Listening, run: string): Promise<RunReport> {
 }
 
 async function measure (start: (port: number) => Promise<Shipper>, chaos: string, run: string): Promise<string> {
-  const l = await startListening({ streams: { syslogTcpPort: 0, syslogUdpPort: undefined, syslogTlsPort: undefined, tls: undefined, maxConnections: 64, idleMs: 3_600_000 } })
+  const l = await startListening({ streams: { syslogTcpPort: 0, syslogUdpPort: undefined, syslogTlsPort: undefined, relpPort: undefined, tls: undefined, maxConnections: 64, idleMs: 3_600_000 } })
   let shipper: Shipper | undefined
   try {
     await l.app.inject({ method: 'PUT', url: `/scorecard/${run}` })

@@ -1,7 +1,7 @@
 import type { Random } from './random.js'
 
 /** The stream listeners, as events, metrics and scenario steps name them. */
-export const STREAM_PROTOCOLS = ['syslog-tcp', 'syslog-udp', 'syslog-tls'] as const
+export const STREAM_PROTOCOLS = ['syslog-tcp', 'syslog-udp', 'syslog-tls', 'relp'] as const
 export type StreamProtocol = typeof STREAM_PROTOCOLS[number]
 
 /*
@@ -22,6 +22,10 @@ export type StreamFault =
   | { name: 'slow-read', bytesPerSecond: number, forMs: number }
   /** Reading stops until `ms` have passed or the server closes, then the connection ends. */
   | { name: 'hang', ms: number }
+  /** On an acked protocol, a negative answer (RELP's rsp 500); nothing stored. A plain stream drops the message. */
+  | { name: 'nak' }
+  /** On an acked protocol, stored and never answered, the session left open. A plain stream just stores it. */
+  | { name: 'ack-loss' }
 
 export type StreamFaultName = StreamFault['name']
 
@@ -53,6 +57,10 @@ export interface StreamFaultSettings {
   streamSlowReadBytesPerSecond: number
   streamSlowReadMs: number
   streamHangRate: number
+  /** Acked protocols (RELP): a negative answer, nothing stored. */
+  streamNakRate: number
+  /** Acked protocols (RELP): stored, never answered. */
+  streamAckLossRate: number
 }
 
 export const NO_STREAM_FAULT_SETTINGS: StreamFaultSettings = {
@@ -65,10 +73,12 @@ export const NO_STREAM_FAULT_SETTINGS: StreamFaultSettings = {
   streamSlowReadRate: 0,
   streamSlowReadBytesPerSecond: 1024,
   streamSlowReadMs: 10_000,
-  streamHangRate: 0
+  streamHangRate: 0,
+  streamNakRate: 0,
+  streamAckLossRate: 0
 }
 
-const RATES = ['streamStallResetRate', 'streamStallRate', 'streamHangRate', 'streamSlowReadRate', 'streamCloseRate', 'streamResetRate', 'streamResetAfterAppendRate'] as const
+const RATES = ['streamStallResetRate', 'streamStallRate', 'streamHangRate', 'streamSlowReadRate', 'streamCloseRate', 'streamResetRate', 'streamResetAfterAppendRate', 'streamNakRate', 'streamAckLossRate'] as const
 
 /**
  * Message N's fate from its draws: lp0 and the burn first, as for a request,
@@ -97,11 +107,13 @@ function faultFor (rate: typeof RATES[number], settings: StreamFaultSettings & {
     case 'streamCloseRate': return { name: 'close' }
     case 'streamResetRate': return { name: 'reset' }
     case 'streamResetAfterAppendRate': return { name: 'reset-after-append' }
+    case 'streamNakRate': return { name: 'nak' }
+    case 'streamAckLossRate': return { name: 'ack-loss' }
   }
 }
 
 /** The directives a stream message may be given, as a scenario's "messages" step takes them. */
-export const STREAM_DIRECTIVES = ['off', 'fire', 'burn', 'reset', 'reset-after-append', 'close', 'stall=<ms>', 'stall=<ms>, reset', 'slow-read=<bytes per second>', 'hang'] as const
+export const STREAM_DIRECTIVES = ['off', 'fire', 'burn', 'reset', 'reset-after-append', 'close', 'stall=<ms>', 'stall=<ms>, reset', 'slow-read=<bytes per second>', 'hang', 'nak', 'ack-loss'] as const
 
 /**
  * A stream message's fate from X-Logfire-Chaos-style directives, e.g.
@@ -111,7 +123,7 @@ export function parseStreamChaos (value: string, limits: { maxForcedDelayMs: num
   let fire = false
   let burn = false
   let stallMs: number | undefined
-  let ending: 'reset' | 'reset-after-append' | 'close' | 'hang' | undefined
+  let ending: 'reset' | 'reset-after-append' | 'close' | 'hang' | 'nak' | 'ack-loss' | undefined
   let slowRead: number | undefined
   for (const raw of value.split(',')) {
     const directive = raw.trim().toLowerCase()
@@ -128,6 +140,8 @@ export function parseStreamChaos (value: string, limits: { maxForcedDelayMs: num
         case 'reset-after-append':
         case 'close':
         case 'hang':
+        case 'nak':
+        case 'ack-loss':
           if (ending !== undefined) return problem(`${ending} and ${name} cannot meet one message`)
           ending = name
           continue

@@ -2,11 +2,14 @@ import type { Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { HeldConnections } from '../fire/held.js'
 import { CALM_STREAM, faultLabel, type StreamFault, type StreamProtocol } from '../fire/stream-faults.js'
-import type { FramingError, SyslogFramer } from './framing.js'
+import type { Answer, StreamCodec, Unit } from './codec.js'
+import type { FramingError } from './framing.js'
 import type { MessageOutcome, Numbered, StreamIntake } from './intake.js'
 
 /** Why a stream connection ended. */
-export type Ending = 'client' | 'client-reset' | 'reset' | 'reset-after-append' | 'close' | 'stall, reset' | 'hang' | 'idle' | 'frame-too-long' | 'bad-octet-count' | 'shutdown' | 'store-unavailable'
+export type Ending = 'client' | 'client-reset' | 'reset' | 'reset-after-append' | 'close' | 'stall, reset' | 'hang' | 'idle' | 'frame-too-long' | 'bad-octet-count' | 'bad-frame' | 'shutdown' | 'store-unavailable'
+
+type Entries = Extract<Unit, { kind: 'entries' }>
 
 /** One connection's counts, as only the sink can see them: GET /streams. */
 export interface ConnectionReport {
@@ -16,11 +19,14 @@ export interface ConnectionReport {
   openedAt: number
   closedAt: number | undefined
   bytesRead: number
-  /** Whole messages framed. */
+  /** Whole messages framed: syslog messages, RELP syslog frames. */
   messages: number
+  /** Entries stored. */
   stored: number
-  /** Dropped by logfire: lp0 on fire, GDPR, burned. */
-  refused: { lp0: number, gdpr: number, burn: number }
+  /** Entries refused by logfire: lp0 on fire, GDPR, burned; on an acked protocol, refused by a fault (nak). */
+  refused: { lp0: number, gdpr: number, burn: number, nak: number }
+  /** On an acked protocol: entries stored whose acknowledgement was withheld (ack-loss) or cut off (reset-after-append). */
+  unacknowledged: number
   faults: Record<string, number>
   /** Whole messages read but never stored: the connection was cut before their turn. */
   discarded: number
@@ -43,28 +49,32 @@ export interface ConnectionContext {
 const SLOW_TICK_MS = 100
 
 /**
- * One stream connection: its bytes framed into messages, each message
- * numbered and met by its fate, in order. Calm messages that arrive together
- * are appended together. While a message waits (a stall, a round trip to
- * Redis), nothing more is read: the kernel's buffers fill, and the shipper
- * feels it as a real sink's back-pressure.
+ * One stream connection: its bytes made into units by its protocol's codec,
+ * each unit numbered and met by its fate, in order. Calm units that arrive
+ * together are appended together, and their answers (on an acked protocol)
+ * sent together once they are stored. While a unit waits (a stall, a round
+ * trip to Redis), nothing more is read: the kernel's buffers fill, and the
+ * shipper feels it as a real sink's back-pressure.
  */
 export class StreamConnection {
   readonly report: ConnectionReport
   readonly #socket: Socket
-  readonly #framer: SyslogFramer
+  readonly #codec: StreamCodec
   readonly #context: ConnectionContext
   readonly #protocol: StreamProtocol
   #batch: string[] = []
+  // The answers of the batch's units, sent once the batch is stored; undefined for a unit whose answer is withheld.
+  #batchAnswers: Array<((answer: Answer) => Buffer) | undefined> = []
+  #outbox: Buffer[] = []
   #lastNumber = 0
   #busy = false
   #clientEnded = false
   #slow: { until: number, bytesPerSecond: number, budget: number, timer: NodeJS.Timeout | undefined, release: () => void } | undefined
   #holds = new Set<() => void>()
 
-  constructor (socket: Socket, protocol: StreamProtocol, framer: SyslogFramer, context: ConnectionContext, id: number) {
+  constructor (socket: Socket, protocol: StreamProtocol, codec: StreamCodec, context: ConnectionContext, id: number) {
     this.#socket = socket
-    this.#framer = framer
+    this.#codec = codec
     this.#context = context
     this.#protocol = protocol
     this.report = {
@@ -76,7 +86,8 @@ export class StreamConnection {
       bytesRead: 0,
       messages: 0,
       stored: 0,
-      refused: { lp0: 0, gdpr: 0, burn: 0 },
+      refused: { lp0: 0, gdpr: 0, burn: 0, nak: 0 },
+      unacknowledged: 0,
       faults: {},
       discarded: 0,
       cutBytes: 0,
@@ -119,7 +130,7 @@ export class StreamConnection {
       }
     }
     this.report.bytesRead += chunk.length
-    this.#framer.push(chunk)
+    this.#codec.push(chunk)
     this.#drain()
   }
 
@@ -138,21 +149,16 @@ export class StreamConnection {
     this.#slow = undefined
   }
 
-  /** Every whole message buffered, in order, until one has to wait. */
+  /** Every whole unit buffered, in order, until one has to wait. */
   #drain (): void {
     while (!this.#busy && !this.ended) {
-      const frame = this.#framer.next()
-      if (frame === undefined) break
-      if (!Buffer.isBuffer(frame)) {
-        this.#unframeable(frame)
+      const unit = this.#codec.next()
+      if (unit === undefined) break
+      if ('problem' in unit) {
+        this.#unframeable(unit)
         return
       }
-      this.report.messages += 1
-      const text = frame.toString('utf8')
-      const numbered = this.#context.intake.number(this.#protocol)
-      const waiting = numbered instanceof Promise
-        ? numbered.then((settled) => this.#meet(text, settled))
-        : this.#meet(text, numbered)
+      const waiting = unit.kind === 'control' ? this.#control(unit) : this.#entries(unit)
       if (waiting !== undefined) this.#wait(waiting)
     }
     if (this.#busy || this.ended) return
@@ -162,6 +168,37 @@ export class StreamConnection {
       return
     }
     if (this.#clientEnded) this.#end('client')
+  }
+
+  #entries (unit: Entries): Promise<unknown> | undefined {
+    this.report.messages += 1
+    const numbered = this.#context.intake.number(this.#protocol)
+    return numbered instanceof Promise
+      ? numbered.then((settled) => this.#meet(unit, settled))
+      : this.#meet(unit, numbered)
+  }
+
+  /** A frame of the protocol's own (RELP's open and close): answered in turn, after what came before it. */
+  #control (unit: Extract<Unit, { kind: 'control' }>): Promise<unknown> | undefined {
+    const answer = (): void => {
+      if (unit.reply !== undefined) this.#outbox.push(unit.reply)
+      this.#send()
+      if (unit.end === true) this.#end('client', 'close')
+    }
+    const flushed = this.#flush()
+    if (flushed === undefined) {
+      answer()
+      return undefined
+    }
+    return flushed.then(answer)
+  }
+
+  /** Writes the answers ready, in order, in one write. */
+  #send (): void {
+    if (this.#outbox.length === 0 || this.ended) return
+    const ready = this.#outbox.length === 1 ? this.#outbox[0] as Buffer : Buffer.concat(this.#outbox)
+    this.#outbox = []
+    this.#socket.write(ready)
   }
 
   /** Stops reading until `work` is done, then goes on. */
@@ -180,22 +217,22 @@ export class StreamConnection {
     })
   }
 
-  /** The message meets its fate: at once when it is calm, through a promise when it has to wait. */
-  #meet (text: string, numbered: Numbered): Promise<unknown> | undefined {
+  /** The unit meets its fate: at once when it is calm, through a promise when it has to wait. */
+  #meet (unit: Entries, numbered: Numbered): Promise<unknown> | undefined {
     const { fate } = numbered
-    if (fate === CALM_STREAM) return this.#settle(text, numbered)
+    if (fate === CALM_STREAM) return this.#settle(unit, numbered)
     const fault = fate.fault
     if (fault === undefined || fault.name === 'slow-read') {
       if (fault !== undefined) this.#startSlow(numbered.request, fault)
-      return this.#settle(text, numbered)
+      return this.#settle(unit, numbered)
     }
-    // Everything before it is stored first: a fault meets this message, not the ones before.
+    // Everything before it is stored and answered first: a fault meets this unit, not the ones before.
     const flushed = this.#flush()
-    if (flushed !== undefined) return flushed.then(() => this.#fault(text, numbered, fault))
-    return this.#fault(text, numbered, fault)
+    if (flushed !== undefined) return flushed.then(() => this.#fault(unit, numbered, fault))
+    return this.#fault(unit, numbered, fault)
   }
 
-  #fault (text: string, numbered: Numbered, fault: Exclude<StreamFault, { name: 'slow-read' }>): Promise<unknown> | undefined {
+  #fault (unit: Entries, numbered: Numbered, fault: Exclude<StreamFault, { name: 'slow-read' }>): Promise<unknown> | undefined {
     if (this.ended) return undefined
     const { intake } = this.#context
     intake.fault(numbered.request, this.#protocol, fault)
@@ -206,62 +243,89 @@ export class StreamConnection {
         this.#end('reset', 'reset', 1)
         return undefined
       case 'close':
+        if (this.#codec.goodbye !== undefined) this.#socket.write(this.#codec.goodbye)
         this.#end('close', 'close', 1)
         return undefined
-      case 'reset-after-append': {
-        const settled = this.#settle(text, numbered)
-        const flushed = settled === undefined ? this.#flush() : settled.then(() => this.#flush())
-        if (flushed === undefined) {
-          this.#end('reset-after-append', 'reset')
-          return undefined
-        }
-        return flushed.then(() => { this.#end('reset-after-append', 'reset') })
-      }
+      case 'reset-after-append':
+        // Stored, and its answer never sent: the RST comes first.
+        return this.#then(this.#settle(unit, numbered, false), () => this.#then(this.#flush(), () => { this.#end('reset-after-append', 'reset') }))
+      case 'nak':
+        // Nothing stored; on a plain stream, nothing to say either: the message is simply dropped.
+        this.report.refused.nak += unit.entries.length
+        this.#context.intake.refused(unit.entries, numbered.request, this.#protocol, 'nak')
+        this.#answer(unit, 'nak')
+        return undefined
+      case 'ack-loss':
+        return this.#settle(unit, numbered, false)
       case 'stall':
       case 'hang':
         return this.#hold(fault.ms).then((waited) => {
           if (this.ended) return
           if (!waited) {
-            // The held-connection limit is reached: the message goes on as if calm.
-            return this.#settle(text, numbered)
+            // The held-connection limit is reached: the unit goes on as if calm.
+            return this.#settle(unit, numbered)
           }
           if (fault.name === 'hang') this.#end('hang', 'destroy', 1)
           else if (fault.reset) this.#end('stall, reset', 'reset', 1)
-          else return this.#settle(text, numbered)
+          else return this.#settle(unit, numbered)
         })
     }
   }
 
-  /** The message after its fault: refused, burned, or into the batch. */
-  #settle (text: string, numbered: Numbered): Promise<unknown> | undefined {
+  #then (first: Promise<unknown> | undefined, next: () => Promise<unknown> | undefined | void): Promise<unknown> | undefined {
+    if (first === undefined) return next() ?? undefined
+    return first.then(next)
+  }
+
+  /**
+   * The unit after its fault: refused, burned, or into the batch. With
+   * `answered` false it is stored without an answer, ever.
+   */
+  #settle (unit: Entries, numbered: Numbered, answered = true): Promise<unknown> | undefined {
     const { intake } = this.#context
-    const refusal = intake.refusal(text, numbered, this.#protocol)
+    const refusal = intake.refusal(unit.entries, numbered, this.#protocol)
     if (refusal !== undefined) {
-      this.report.refused[refusal] += 1
-      return undefined
+      this.report.refused[refusal] += unit.entries.length
+      return this.#then(this.#flush(), () => { this.#answer(unit, refusal) })
     }
     if (numbered.fate.burn) {
-      const flushed = this.#flush()
-      const burn = () => this.#counted(intake.append([text], this.#protocol, numbered.request, true), 1)
-      return flushed === undefined ? burn() : flushed.then(burn)
+      const burn = () => this.#then(this.#counted(intake.append(unit.entries, this.#protocol, numbered.request, true), unit.entries.length), () => { this.#answer(unit, 'burn') })
+      return this.#then(this.#flush(), burn)
     }
-    this.#batch.push(text)
+    this.#batch.push(...unit.entries)
+    this.#batchAnswers.push(answered ? unit.answer : undefined)
+    if (!answered && unit.answer !== undefined) this.report.unacknowledged += unit.entries.length
     this.#lastNumber = numbered.request
     return undefined
   }
 
-  /** Appends the batch; a promise only while the store answers later. */
+  /** A unit's answer, in turn, when its protocol has one. */
+  #answer (unit: Entries, answer: Answer): void {
+    if (unit.answer === undefined) return
+    this.#outbox.push(unit.answer(answer))
+    this.#send()
+  }
+
+  /** Appends the batch, then sends its answers; a promise only while the store answers later. */
   #flush (): Promise<unknown> | undefined {
     if (this.#batch.length === 0) return undefined
     const batch = this.#batch
+    const answers = this.#batchAnswers
     this.#batch = []
-    return this.#counted(this.#context.intake.append(batch, this.#protocol, this.#lastNumber), batch.length)
+    this.#batchAnswers = []
+    const answer = (outcome: MessageOutcome): void => {
+      for (const build of answers) if (build !== undefined) this.#outbox.push(build(outcome))
+      this.#send()
+    }
+    const outcome = this.#context.intake.append(batch, this.#protocol, this.#lastNumber)
+    return this.#counted(outcome, batch.length, answer)
   }
 
-  #counted (outcome: MessageOutcome | Promise<MessageOutcome>, count: number): Promise<unknown> | undefined {
+  #counted (outcome: MessageOutcome | Promise<MessageOutcome>, count: number, then?: (outcome: MessageOutcome) => void): Promise<unknown> | undefined {
     const tally = (settled: MessageOutcome): void => {
       if (settled === 'stored') this.report.stored += count
-      else this.report.refused[settled === 'burn' ? 'burn' : settled] += count
+      else this.report.refused[settled] += count
+      then?.(settled)
     }
     if (outcome instanceof Promise) return outcome.then(tally)
     tally(outcome)
@@ -316,8 +380,10 @@ export class StreamConnection {
     this.#stopSlow()
     for (const release of this.#holds) release()
     report.discarded += skipped
-    for (let frame = this.#framer.next(); frame !== undefined && Buffer.isBuffer(frame); frame = this.#framer.next()) report.discarded += 1
-    report.cutBytes = this.#framer.buffered
+    for (let unit = this.#codec.next(); unit !== undefined && !('problem' in unit); unit = this.#codec.next()) {
+      if (unit.kind === 'entries') report.discarded += 1
+    }
+    report.cutBytes = this.#codec.buffered
     const socket = this.#socket
     socket.pause()
     if (how === 'reset') socket.resetAndDestroy()

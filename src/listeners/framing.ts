@@ -12,6 +12,8 @@ export type FramingMode = 'detect' | 'octet-counting'
 export type FramingError =
   | { problem: 'frame-too-long', bytes: number }
   | { problem: 'bad-octet-count' }
+  /** Not a frame of the protocol at all (RELP's header). */
+  | { problem: 'bad-frame' }
 
 const LF = 0x0a
 const CR = 0x0d

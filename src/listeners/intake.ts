@@ -3,14 +3,14 @@ import type { AppendOutcome } from '../chain/backend.js'
 import type { Chain } from '../chain/chain.js'
 import type { Random } from '../fire/random.js'
 import { rollStreamFate, type StreamFate, type StreamFault, type StreamProtocol } from '../fire/stream-faults.js'
-import { findEuMention } from '../gdpr/detect.js'
+import { findEuMentionInEntries } from '../gdpr/detect.js'
 import { canaryLinesByRun } from '../scorecard/token.js'
 
-/** What became of one stream message. */
+/** What became of one stream message's entries. */
 export type MessageOutcome = 'stored' | 'lp0' | 'gdpr' | 'burn'
 
-/** The status a refused HTTP request would have had: the scorecard counts refused lines by it. */
-const REFUSAL_STATUS = { lp0: 503, gdpr: 451, burn: 410 } as const
+/** The status a refused HTTP request would have had: the scorecard counts refused lines by it; a nak as a 500. */
+const REFUSAL_STATUS = { lp0: 503, gdpr: 451, burn: 410, nak: 500 } as const
 
 /** A logger as pino gives one: what the listeners log is never a message's content. */
 export interface StreamLog {
@@ -65,22 +65,22 @@ export class StreamIntake {
     return { request, fate: decided ?? rolled }
   }
 
-  /** Why logfire refuses this message before storing it, if it does: lp0, GDPR. Published, logged and counted. */
-  refusal (text: string, { request, fate }: Numbered, protocol: StreamProtocol): 'lp0' | 'gdpr' | undefined {
+  /** Why logfire refuses a message's entries before storing them, if it does: lp0, GDPR (any entry). Published, logged and counted. */
+  refusal (entries: readonly string[], { request, fate }: Numbered, protocol: StreamProtocol): 'lp0' | 'gdpr' | undefined {
     const { chain, settings, log } = this.#options
     if (fate.fire) {
       chain.publish({ type: 'fire', request, protocol })
-      log.debug({ fire: 'lp0', request, protocol }, 'lp0 on fire: stream message dropped')
-      this.refused([text], request, protocol, 'lp0')
+      log.debug({ fire: 'lp0', request, protocol }, 'lp0 on fire: stream message refused')
+      this.refused(entries, request, protocol, 'lp0')
       return 'lp0'
     }
     if (!settings.gdpr) return undefined
-    const mention = findEuMention(text)
+    const mention = findEuMentionInEntries(entries)
     if (mention === undefined) return undefined
-    chain.publish({ type: 'gdpr', request, entry: 0, term: mention.term, protocol })
+    chain.publish({ type: 'gdpr', request, entry: mention.entry, term: mention.term, protocol })
     // The matched term is one of our own words; the rest of the line is not logged.
-    log.debug({ gdpr: { term: mention.term.toLowerCase() }, request, protocol }, 'GDPR refusal: stream message dropped')
-    this.refused([text], request, protocol, 'gdpr')
+    log.debug({ gdpr: { term: mention.term.toLowerCase() }, request, protocol }, 'GDPR refusal: stream message refused')
+    this.refused(entries, request, protocol, 'gdpr')
     return 'gdpr'
   }
 
@@ -112,7 +112,7 @@ export class StreamIntake {
   }
 
   /** Counted, and the canary lines among them scored as refused. */
-  refused (texts: readonly string[], request: number, protocol: StreamProtocol, outcome: Exclude<MessageOutcome, 'stored'>): void {
+  refused (texts: readonly string[], request: number, protocol: StreamProtocol, outcome: Exclude<MessageOutcome, 'stored'> | 'nak'): void {
     this.count(protocol, outcome, texts.length)
     const lines = canaryLinesByRun(texts)
     if (lines !== undefined) this.#options.chain.publish({ type: 'refused', request, status: REFUSAL_STATUS[outcome], lines })

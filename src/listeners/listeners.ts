@@ -5,7 +5,9 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls'
 import type { HeldConnections } from '../fire/held.js'
 import type { StreamProtocol } from '../fire/stream-faults.js'
 import { StreamConnection, type ConnectionReport } from './connection.js'
-import { SyslogFramer, withoutTrailer, type FramingMode } from './framing.js'
+import { syslogCodec, type StreamCodec } from './codec.js'
+import { withoutTrailer } from './framing.js'
+import { relpCodec, RELP_MAX_DATA_BYTES } from './relp.js'
 import type { StreamIntake } from './intake.js'
 
 /** Where each stream listener listens: a protocol is on when its port is set. */
@@ -13,6 +15,7 @@ export interface ListenerPorts {
   syslogTcp: number | undefined
   syslogUdp: number | undefined
   syslogTls: number | undefined
+  relp: number | undefined
 }
 
 export interface ListenerOptions {
@@ -22,6 +25,8 @@ export interface ListenerOptions {
   clock: () => number
   /** LOGFIRE_MAX_ENTRY_BYTES: a longer frame or datagram is refused. */
   maxMessageBytes: number
+  /** What RELP's open answer names as relp_software. */
+  software: string
   /** LOGFIRE_MAX_STREAM_CONNECTIONS: TCP and TLS together; past it, a new connection is closed at once. */
   maxConnections: number
   idleMs: number
@@ -67,6 +72,7 @@ export class StreamListeners {
     add('syslog-tcp', ports.syslogTcp)
     add('syslog-udp', ports.syslogUdp)
     add('syslog-tls', ports.syslogTls)
+    add('relp', ports.relp)
     return views
   }
 
@@ -80,14 +86,18 @@ export class StreamListeners {
     const { ports, handshakeMs } = this.#options
     if (ports.syslogTcp !== undefined) {
       const server = createServer({ allowHalfOpen: true })
-      await this.#bind(server, 'syslog-tcp', ports.syslogTcp, host, (socket) => { this.#accept(socket, 'syslog-tcp', 'detect') })
+      await this.#bind(server, 'syslog-tcp', ports.syslogTcp, host, (socket) => { this.#accept(socket, 'syslog-tcp', syslogCodec('detect', this.#options.maxMessageBytes)) })
     }
     if (ports.syslogTls !== undefined) {
       if (tls === undefined) throw new Error('the syslog TLS listener needs a certificate and a key')
-      const server = createTlsServer({ ...tls, allowHalfOpen: true, handshakeTimeout: handshakeMs }, (socket: TLSSocket) => { this.#accept(socket, 'syslog-tls', 'octet-counting') })
+      const server = createTlsServer({ ...tls, allowHalfOpen: true, handshakeTimeout: handshakeMs }, (socket: TLSSocket) => { this.#accept(socket, 'syslog-tls', syslogCodec('octet-counting', this.#options.maxMessageBytes)) })
       // A failed or slow handshake is the client's problem, not the server's.
       server.on('tlsClientError', (_error, socket) => { socket.destroy() })
       await this.#bind(server, 'syslog-tls', ports.syslogTls, host, () => {})
+    }
+    if (ports.relp !== undefined) {
+      const server = createServer({ allowHalfOpen: true })
+      await this.#bind(server, 'relp', ports.relp, host, (socket) => { this.#accept(socket, 'relp', relpCodec(RELP_MAX_DATA_BYTES, this.#options.software)) })
     }
     if (ports.syslogUdp !== undefined) {
       const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4')
@@ -119,10 +129,10 @@ export class StreamListeners {
     this.#bound.set(protocol, (server.address() as { port: number }).port)
   }
 
-  #accept (socket: Socket, protocol: StreamProtocol, mode: FramingMode): void {
+  #accept (socket: Socket, protocol: StreamProtocol, codec: StreamCodec): void {
     if (socket.destroyed) return
-    const { intake, held, clock, idleMs, maxMessageBytes } = this.#options
-    const connection = new StreamConnection(socket, protocol, new SyslogFramer(mode, maxMessageBytes), {
+    const { intake, held, clock, idleMs } = this.#options
+    const connection = new StreamConnection(socket, protocol, codec, {
       intake,
       held,
       clock,
@@ -150,7 +160,7 @@ export class StreamListeners {
     const text = message.toString('utf8')
     const meet = ({ request, fate }: Awaited<ReturnType<StreamIntake['number']>>): void => {
       // No connection to fault: a datagram meets lp0, GDPR and the burn only.
-      if (intake.refusal(text, { request, fate }, 'syslog-udp') !== undefined) return
+      if (intake.refusal([text], { request, fate }, 'syslog-udp') !== undefined) return
       const appended = intake.append([text], 'syslog-udp', request, fate.burn)
       if (appended instanceof Promise) appended.catch(() => {})
     }

@@ -12,13 +12,15 @@ const connection = z.object({
   openedAt: z.number(),
   closedAt: z.number().optional(),
   bytesRead: z.number().int(),
-  messages: z.number().int().describe('Whole messages framed'),
-  stored: z.number().int(),
-  refused: z.object({ lp0: z.number().int(), gdpr: z.number().int(), burn: z.number().int() }).describe('Dropped by logfire: a plain stream has no way to say no'),
+  messages: z.number().int().describe('Whole messages framed: syslog messages, RELP syslog frames'),
+  stored: z.number().int().describe('Entries stored'),
+  refused: z.object({ lp0: z.number().int(), gdpr: z.number().int(), burn: z.number().int(), nak: z.number().int() })
+    .describe('Entries refused by logfire: a plain stream drops them, RELP answers rsp 500'),
+  unacknowledged: z.number().int().describe('On RELP: entries stored whose rsp was withheld (ack-loss) or cut off (reset-after-append)'),
   faults: z.record(z.string(), z.number().int()).describe('Stream faults met, by name'),
   discarded: z.number().int().describe('Whole messages read but never stored: the connection was cut before their turn'),
   cutBytes: z.number().int().describe('Bytes of an unfinished frame when the connection ended: never stored'),
-  endedBy: z.string().optional().describe('client, client-reset, reset, reset-after-append, close, "stall, reset", hang, idle, frame-too-long, bad-octet-count, shutdown, store-unavailable')
+  endedBy: z.string().optional().describe('client, client-reset, reset, reset-after-append, close, "stall, reset", hang, idle, frame-too-long, bad-octet-count, bad-frame, shutdown, store-unavailable')
 })
 
 const streamsView = z.object({
@@ -45,7 +47,7 @@ export const streamsRoutes: FastifyPluginAsync<{ listeners: StreamListeners, rea
     schema: {
       tags: ['chain'],
       summary: 'The stream listeners and their connections',
-      description: 'Syslog over TCP, UDP and TLS: per connection, the bytes read, messages stored and refused, faults met, and what a cut left unstored.',
+      description: 'Syslog over TCP, UDP and TLS, and RELP: per connection, the bytes read, messages stored and refused, faults met, and what a cut left unstored.',
       security: optionalToken('readBearer'),
       response: { 200: documented(streamsView, 'The listeners and their connections') }
     }

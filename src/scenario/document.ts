@@ -46,7 +46,9 @@ export const stepSettings = z.strictObject({
   streamSlowReadRate: rate,
   streamSlowReadBytesPerSecond: z.number().int().min(1).max(2 ** 40),
   streamSlowReadMs: z.number().int().min(0).max(3_600_000),
-  streamHangRate: rate
+  streamHangRate: rate,
+  streamNakRate: rate,
+  streamAckLossRate: rate
 }).partial()
 
 export type StepSettings = z.infer<typeof stepSettings>

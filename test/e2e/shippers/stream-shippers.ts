@@ -101,13 +101,27 @@ export async function startSyslogNgStream (destination: string): Promise<Shipper
   }
 }
 
+/** Why the RELP tests cannot run here, if they cannot. */
+export const omrelpMissing = rsyslogStreamMissing ?? (existsSync(join(MODULES, 'omrelp.so')) ? undefined : "rsyslog-relp and librelp0 (no omrelp; .ci/run unpacks Debian's into .ci/rsyslog)")
+
 /**
  * rsyslogd in the foreground, tailing a file with imfile and forwarding
  * every line with omfwd over TCP, `framing` "traditional" (LF) or
  * "octet-counted", through a linked-list queue, as its documentation advises.
  */
-export async function startRsyslogForward (port: number, framing: 'traditional' | 'octet-counted'): Promise<Shipper & { stats: () => Record<string, number> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'logfire-rsyslog-omfwd-'))
+export async function startRsyslogForward (port: number, framing: 'traditional' | 'octet-counted'): Promise<RsyslogShipper> {
+  return await startRsyslog(`type="omfwd" target="127.0.0.1" port="${port}" protocol="tcp" TCP_Framing="${framing}"`)
+}
+
+/** The same with omrelp: every line acknowledged by an rsp, unacknowledged frames resent on a new session. */
+export async function startRsyslogRelp (port: number, options = ''): Promise<RsyslogShipper> {
+  return await startRsyslog(`type="omrelp" target="127.0.0.1" port="${port}" ${options}`, 'module(load="omrelp")')
+}
+
+export type RsyslogShipper = Shipper & { stats: () => Record<string, number> }
+
+async function startRsyslog (action: string, load = ''): Promise<RsyslogShipper> {
+  const dir = mkdtempSync(join(tmpdir(), 'logfire-rsyslog-'))
   const file = join(dir, 'canary.log')
   const statsFile = join(dir, 'stats.json')
   writeFileSync(file, '')
@@ -116,9 +130,10 @@ export async function startRsyslogForward (port: number, framing: 'traditional' 
     // rsyslog's own counters, every second: what its omfwd action says it did.
     `module(load="impstats" interval="1" format="json" log.syslog="off" log.file="${statsFile}")`,
     'module(load="imfile" mode="polling" pollingInterval="1")',
+    load,
     `input(type="imfile" file="${file}" tag="canary:" ruleset="ship")`,
     'ruleset(name="ship") {',
-    `  action(name="to-logfire" type="omfwd" target="127.0.0.1" port="${port}" protocol="tcp" TCP_Framing="${framing}" template="RSYSLOG_SyslogProtocol23Format"`,
+    `  action(name="to-logfire" ${action} template="RSYSLOG_SyslogProtocol23Format"`,
     '    queue.type="linkedList" queue.size="100000" action.resumeInterval="1" action.resumeRetryCount="-1")',
     '}',
     ''
