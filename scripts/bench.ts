@@ -309,16 +309,49 @@ async function protocolScenarios (): Promise<void> {
 // stream has no per-request cost: it should beat HTTP.
 async function streamScenario (): Promise<void> {
   const syslogPort = LOGFIRE_PORT + 20
-  const logfire = await startLogfire({ LOGFIRE_SYSLOG_TCP_PORT: String(syslogPort), LOGFIRE_MAX_BLOCKS: '1000000' })
+  const relpPort = LOGFIRE_PORT + 21
+  const logfire = await startLogfire({ LOGFIRE_SYSLOG_TCP_PORT: String(syslogPort), LOGFIRE_RELP_PORT: String(relpPort), LOGFIRE_MAX_BLOCKS: '1000000' })
   try {
     const message = '<13>1 2026-12-06T10:00:00.000Z bench app - - - '.padEnd(200, 'x')
     const framed = Buffer.from(`${message.length} ${message}`.repeat(5000))
     // The same message as a JSON document: NDJSON lines must be JSON.
     const ndjson = { url: `${logfire.url}/logs`, body: Array.from({ length: 1000 }, () => JSON.stringify({ message })).join('\n'), type: 'application/x-ndjson' }
     // Messages stored, not read: a burn at the budget stores nothing, as a 410 counts for nothing on HTTP.
-    const stored = async (): Promise<number> => {
+    const stored = async (protocol = 'syslog-tcp'): Promise<number> => {
       const metrics = await (await fetch(`${logfire.url}/metrics`)).text()
-      return Number(/logfire_stream_messages_total\{protocol="syslog-tcp",outcome="stored"\} (\d+)/.exec(metrics)?.[1] ?? 0)
+      return Number(new RegExp(`logfire_stream_messages_total\\{protocol="${protocol}",outcome="stored"\\} (\\d+)`).exec(metrics)?.[1] ?? 0)
+    }
+    // RELP as librelp sends it: a window of 128 frames without their rsp, one more for each rsp.
+    const relp = async (seconds: number): Promise<Load> => {
+      const socket = connect(relpPort, '127.0.0.1')
+      socket.on('error', () => {})
+      await once(socket, 'connect')
+      let txnr = 1
+      const frame = (command: string, data: string): string => `${txnr++} ${command} ${Buffer.byteLength(data)} ${data}\n`
+      socket.write(frame('open', 'relp_version=0\nrelp_software=logfire-bench\ncommands=syslog'))
+      const before = await stored('relp')
+      const began = performance.now()
+      const end = began + seconds * 1000
+      let open = false
+      const send = (count: number): void => {
+        let batch = ''
+        for (let i = 0; i < count; i++) batch += frame('syslog', message)
+        socket.write(batch)
+      }
+      socket.on('data', (chunk: Buffer) => {
+        let answered = 0
+        for (let at = chunk.indexOf(' rsp '); at !== -1; at = chunk.indexOf(' rsp ', at + 5)) answered++
+        if (!open) {
+          open = true
+          answered -= 1
+          send(128)
+        }
+        if (answered > 0 && performance.now() < end) send(answered)
+      })
+      await sleep(seconds * 1000)
+      const rps = ((await stored('relp')) - before) / ((performance.now() - began) / 1000)
+      socket.resetAndDestroy()
+      return { rps, p99: 0, non2xx: 0 }
     }
     const streamed = async (seconds: number): Promise<Load> => {
       const socket = connect(syslogPort, '127.0.0.1')
@@ -347,6 +380,22 @@ async function streamScenario (): Promise<void> {
       if (slice % 2 === 0) { ours.push(await streamed(SLICE_SECONDS)); base.push(await batches(SLICE_SECONDS)) } else { base.push(await batches(SLICE_SECONDS)); ours.push(await streamed(SLICE_SECONDS)) }
     }
     const ratio = median(ours.map((load, i) => load.rps / (base[i] as Load).rps))
+    // RELP against the same syslog sender, in alternating slices.
+    await relp(WARM_UP_SECONDS)
+    const relpLoads: Load[] = []
+    const plainLoads: Load[] = []
+    for (let slice = 0; slice < ROUNDS * SLICES; slice++) {
+      if (slice % 2 === 0) { relpLoads.push(await relp(SLICE_SECONDS)); plainLoads.push(await streamed(SLICE_SECONDS)) } else { plainLoads.push(await streamed(SLICE_SECONDS)); relpLoads.push(await relp(SLICE_SECONDS)) }
+    }
+    const relpRatio = median(relpLoads.map((load, i) => load.rps / (plainLoads[i] as Load).rps))
+    record({
+      scenario: '14. RELP, rsyslog\'s default window of 128, 200 B messages, one session',
+      logfire: `${fmt(median(relpLoads.map((load) => load.rps)))} lines/s`,
+      baseline: `syslog over TCP, one connection: ${fmt(median(plainLoads.map((load) => load.rps)))} lines/s`,
+      ratio: fmt(relpRatio, 2),
+      target: '≥ 0.5',
+      pass: relpRatio >= 0.5
+    }, logfire)
     record({
       scenario: '14. Syslog over TCP, octet-counted, 200 B messages, one connection',
       logfire: `${fmt(median(ours.map((load) => load.rps)))} lines/s`,

@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { SyslogFramer, type FramingMode } from '../../src/listeners/framing.js'
+import { RelpFramer } from '../../src/listeners/relp.js'
 
 /*
  * Hostile byte streams for the syslog framer: split frames, garbage, digits
@@ -74,4 +75,36 @@ export function checkReassembly ({ messages, cuts }: { messages: string[], cuts:
   const expected = messages.map((text) => text.replace(/\0$/, '').replace(/\n$/, '').replace(/\r$/, ''))
   if (JSON.stringify(out) !== JSON.stringify(expected)) throw new Error(`frames came out as ${JSON.stringify(out)}, not ${JSON.stringify(expected)}`)
   if (framer.buffered !== 0) throw new Error(`${framer.buffered} bytes left over`)
+}
+
+const relpPiece = fc.oneof(
+  fc.tuple(fc.nat({ max: 999_999_999 }), fc.constantFrom('open', 'syslog', 'close', 'rsp', 'starttls', 'x'), message)
+    .map(([txnr, command, data]) => Buffer.byteLength(data) === 0 ? `${txnr} ${command} 0\n` : `${txnr} ${command} ${Buffer.byteLength(data)} ${data}\n`),
+  message,
+  fc.stringMatching(/^\d{1,40}$/),
+  fc.constantFrom('1 syslog 99999999999 ', '1 syslog 131073 ', '1  syslog 1 a\n', '1 syslog 1 ab\n', '\n\n', '0 serverclose 0\n', '1 syslog -1 a\n')
+)
+
+/** A RELP session's bytes, hostile or not, cut anywhere. */
+export const hostileRelp = fc.record({
+  text: fc.array(relpPiece, { maxLength: 20 }).map((parts) => parts.join('')),
+  cuts: fc.array(fc.nat({ max: 4000 }), { maxLength: 10 })
+})
+
+/** The RELP framer on a hostile stream: no throw, no frame's data over the limit, never more than one frame held. */
+export function checkRelpFraming ({ text, cuts }: { text: string, cuts: number[] }): 'frames' | 'error' {
+  const bytes = Buffer.from(text)
+  const framer = new RelpFramer(MAX)
+  let from = 0
+  for (const to of [...[...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b), bytes.length]) {
+    const chunk = bytes.subarray(from, to)
+    from = to
+    framer.push(chunk)
+    for (let frame = framer.next(); frame !== undefined; frame = framer.next()) {
+      if ('problem' in frame) return 'error'
+      if (frame.data.length > MAX) throw new Error(`a frame with ${frame.data.length} bytes of data passed the limit of ${MAX}`)
+    }
+    if (framer.buffered > MAX + 64 + chunk.length) throw new Error(`the RELP framer holds ${framer.buffered} bytes`)
+  }
+  return 'frames'
 }
