@@ -105,11 +105,13 @@ const ENVIRONMENT = z.object({
   LOGFIRE_STREAM_HANG_RATE: optionalProbability(),
   LOGFIRE_STREAM_NAK_RATE: optionalProbability(),
   LOGFIRE_STREAM_ACK_LOSS_RATE: optionalProbability(),
+  LOGFIRE_STREAM_ACK_WRONG_RATE: optionalProbability(),
   // Unset: that listener is off.
   LOGFIRE_SYSLOG_TCP_PORT: optionalInteger(0, 65535),
   LOGFIRE_SYSLOG_UDP_PORT: optionalInteger(0, 65535),
   LOGFIRE_SYSLOG_TLS_PORT: optionalInteger(0, 65535),
   LOGFIRE_RELP_PORT: optionalInteger(0, 65535),
+  LOGFIRE_FORWARD_PORT: optionalInteger(0, 65535),
   // PEM files, read by server.ts at start.
   LOGFIRE_TLS_CERT: z.preprocess(unset, z.string().max(4096).optional()),
   LOGFIRE_TLS_KEY: z.preprocess(unset, z.string().max(4096).optional()),
@@ -230,6 +232,8 @@ export interface Config {
     syslogTlsPort: number | undefined
     /** RELP (rsyslog's omrelp): acknowledged syslog. */
     relpPort: number | undefined
+    /** Fluentd's Forward protocol v1 over TCP, with the UDP heartbeat on the same port. */
+    forwardPort: number | undefined
     /** LOGFIRE_TLS_CERT and LOGFIRE_TLS_KEY: PEM files, read at start. */
     tls: { certFile: string, keyFile: string } | undefined
     /** TCP and TLS connections at once; past it, a new one is closed at once and counted. */
@@ -385,6 +389,7 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
       syslogUdpPort: e.LOGFIRE_SYSLOG_UDP_PORT,
       syslogTlsPort: e.LOGFIRE_SYSLOG_TLS_PORT,
       relpPort: e.LOGFIRE_RELP_PORT,
+      forwardPort: e.LOGFIRE_FORWARD_PORT,
       tls: e.LOGFIRE_TLS_CERT === undefined || e.LOGFIRE_TLS_KEY === undefined ? undefined : { certFile: e.LOGFIRE_TLS_CERT, keyFile: e.LOGFIRE_TLS_KEY },
       maxConnections: e.LOGFIRE_MAX_STREAM_CONNECTIONS,
       idleMs: e.LOGFIRE_STREAM_IDLE_TIMEOUT_MS
@@ -441,7 +446,8 @@ function faultSettings (e: z.infer<typeof ENVIRONMENT>): FaultSettings {
     streamSlowReadMs: e.LOGFIRE_STREAM_SLOW_READ_MS,
     streamHangRate: e.LOGFIRE_STREAM_HANG_RATE,
     streamNakRate: e.LOGFIRE_STREAM_NAK_RATE,
-    streamAckLossRate: e.LOGFIRE_STREAM_ACK_LOSS_RATE
+    streamAckLossRate: e.LOGFIRE_STREAM_ACK_LOSS_RATE,
+    streamAckWrongRate: e.LOGFIRE_STREAM_ACK_WRONG_RATE
   } satisfies Record<keyof FaultSettings, unknown>).filter(([, value]) => value !== undefined))
   const preset = e.LOGFIRE_CHAOS_PRESET === undefined ? {} : CHAOS_PRESETS[e.LOGFIRE_CHAOS_PRESET]
   return { ...NO_FAULT_SETTINGS, ...preset, ...set }

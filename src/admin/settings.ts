@@ -69,7 +69,8 @@ const SETTINGS = {
   streamSlowReadMs: ms.describe('How long a stream connection is read slowly'),
   streamHangRate: rate.describe('Share of stream messages before which reading stops until hangMs, then the connection ends'),
   streamNakRate: rate.describe('Share of stream messages refused by a fault: RELP answers rsp 500 and stores nothing; a plain stream drops them'),
-  streamAckLossRate: rate.describe('Share of stream messages stored and never acknowledged (RELP: no rsp for that txnr)'),
+  streamAckLossRate: rate.describe('Share of stream messages stored and never acknowledged (RELP: no rsp for that txnr; Forward: no ack)'),
+  streamAckWrongRate: rate.describe('Share of Forward messages stored and acknowledged with another chunk id'),
   itemRejectRate: rate.describe('Share of the items of an accepted batch refused one by one: Elasticsearch _bulk items get an error status, OTLP records a partialSuccess; the rest are stored'),
   itemRejectStatuses: z.array(z.union(ITEM_REJECT_STATUSES.map((status) => z.literal(status)))).min(1).max(8).describe(`The statuses a refused _bulk item gets, picked evenly: ${ITEM_REJECT_STATUSES.join(', ')}`),
   ackLossRate: rate.describe('Share of Splunk HEC ack-mode requests answered 200 with an ackId, then never stored: the ack stays false'),
@@ -121,7 +122,8 @@ const STREAM_RATES = [
   ['stream-slow-read', 'streamSlowReadRate'],
   ['stream-hang', 'streamHangRate'],
   ['stream-nak', 'streamNakRate'],
-  ['stream-ack-loss', 'streamAckLossRate']
+  ['stream-ack-loss', 'streamAckLossRate'],
+  ['stream-ack-wrong', 'streamAckWrongRate']
 ] as const
 
 const onOff = (value: boolean): string => value ? 'on' : 'off'

@@ -1,7 +1,7 @@
 import type { Random } from './random.js'
 
 /** The stream listeners, as events, metrics and scenario steps name them. */
-export const STREAM_PROTOCOLS = ['syslog-tcp', 'syslog-udp', 'syslog-tls', 'relp'] as const
+export const STREAM_PROTOCOLS = ['syslog-tcp', 'syslog-udp', 'syslog-tls', 'relp', 'forward'] as const
 export type StreamProtocol = typeof STREAM_PROTOCOLS[number]
 
 /*
@@ -26,6 +26,8 @@ export type StreamFault =
   | { name: 'nak' }
   /** On an acked protocol, stored and never answered, the session left open. A plain stream just stores it. */
   | { name: 'ack-loss' }
+  /** On Forward, stored and acknowledged with another chunk's id. Elsewhere, stored and answered as usual. */
+  | { name: 'ack-wrong' }
 
 export type StreamFaultName = StreamFault['name']
 
@@ -61,6 +63,8 @@ export interface StreamFaultSettings {
   streamNakRate: number
   /** Acked protocols (RELP): stored, never answered. */
   streamAckLossRate: number
+  /** Forward: stored, acknowledged with another chunk's id. */
+  streamAckWrongRate: number
 }
 
 export const NO_STREAM_FAULT_SETTINGS: StreamFaultSettings = {
@@ -75,10 +79,11 @@ export const NO_STREAM_FAULT_SETTINGS: StreamFaultSettings = {
   streamSlowReadMs: 10_000,
   streamHangRate: 0,
   streamNakRate: 0,
-  streamAckLossRate: 0
+  streamAckLossRate: 0,
+  streamAckWrongRate: 0
 }
 
-const RATES = ['streamStallResetRate', 'streamStallRate', 'streamHangRate', 'streamSlowReadRate', 'streamCloseRate', 'streamResetRate', 'streamResetAfterAppendRate', 'streamNakRate', 'streamAckLossRate'] as const
+const RATES = ['streamStallResetRate', 'streamStallRate', 'streamHangRate', 'streamSlowReadRate', 'streamCloseRate', 'streamResetRate', 'streamResetAfterAppendRate', 'streamNakRate', 'streamAckLossRate', 'streamAckWrongRate'] as const
 
 /**
  * Message N's fate from its draws: lp0 and the burn first, as for a request,
@@ -109,11 +114,12 @@ function faultFor (rate: typeof RATES[number], settings: StreamFaultSettings & {
     case 'streamResetAfterAppendRate': return { name: 'reset-after-append' }
     case 'streamNakRate': return { name: 'nak' }
     case 'streamAckLossRate': return { name: 'ack-loss' }
+    case 'streamAckWrongRate': return { name: 'ack-wrong' }
   }
 }
 
 /** The directives a stream message may be given, as a scenario's "messages" step takes them. */
-export const STREAM_DIRECTIVES = ['off', 'fire', 'burn', 'reset', 'reset-after-append', 'close', 'stall=<ms>', 'stall=<ms>, reset', 'slow-read=<bytes per second>', 'hang', 'nak', 'ack-loss'] as const
+export const STREAM_DIRECTIVES = ['off', 'fire', 'burn', 'reset', 'reset-after-append', 'close', 'stall=<ms>', 'stall=<ms>, reset', 'slow-read=<bytes per second>', 'hang', 'nak', 'ack-loss', 'ack-wrong'] as const
 
 /**
  * A stream message's fate from X-Logfire-Chaos-style directives, e.g.
@@ -123,7 +129,7 @@ export function parseStreamChaos (value: string, limits: { maxForcedDelayMs: num
   let fire = false
   let burn = false
   let stallMs: number | undefined
-  let ending: 'reset' | 'reset-after-append' | 'close' | 'hang' | 'nak' | 'ack-loss' | undefined
+  let ending: 'reset' | 'reset-after-append' | 'close' | 'hang' | 'nak' | 'ack-loss' | 'ack-wrong' | undefined
   let slowRead: number | undefined
   for (const raw of value.split(',')) {
     const directive = raw.trim().toLowerCase()
@@ -142,6 +148,7 @@ export function parseStreamChaos (value: string, limits: { maxForcedDelayMs: num
         case 'hang':
         case 'nak':
         case 'ack-loss':
+        case 'ack-wrong':
           if (ending !== undefined) return problem(`${ending} and ${name} cannot meet one message`)
           ending = name
           continue

@@ -1,7 +1,10 @@
 import { SyslogFramer, type FramingError, type FramingMode } from './framing.js'
 
-/** What became of a unit, as its protocol's answer says it: stored, refused by the fire, or refused by a fault. */
-export type Answer = 'stored' | 'lp0' | 'gdpr' | 'burn' | 'nak'
+/** What became of a unit, as its protocol's answer says it: stored, refused by the fire, or refused by a fault; or stored and answered wrongly (ack-wrong). */
+export type Answer = 'stored' | 'lp0' | 'gdpr' | 'burn' | 'nak' | 'wrong-ack'
+
+/** A protocol's answer: bytes to send, and whether the session ends after them (Forward has no way to say no but to hang up). */
+export interface Reply { bytes?: Buffer, close?: boolean }
 
 /**
  * One unit a stream protocol carries: entries that meet the fire together
@@ -9,7 +12,7 @@ export type Answer = 'stored' | 'lp0' | 'gdpr' | 'burn' | 'nak'
  * gives once their fate is known; or a control frame answered at once.
  */
 export type Unit =
-  | { kind: 'entries', entries: string[], answer?: (answer: Answer) => Buffer }
+  | { kind: 'entries', entries: string[], answer?: (answer: Answer) => Reply }
   | { kind: 'control', reply: Buffer | undefined, end?: boolean }
 
 /**

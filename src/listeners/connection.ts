@@ -2,12 +2,12 @@ import type { Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { HeldConnections } from '../fire/held.js'
 import { CALM_STREAM, faultLabel, type StreamFault, type StreamProtocol } from '../fire/stream-faults.js'
-import type { Answer, StreamCodec, Unit } from './codec.js'
+import type { Answer, Reply, StreamCodec, Unit } from './codec.js'
 import type { FramingError } from './framing.js'
 import type { MessageOutcome, Numbered, StreamIntake } from './intake.js'
 
 /** Why a stream connection ended. */
-export type Ending = 'client' | 'client-reset' | 'reset' | 'reset-after-append' | 'close' | 'stall, reset' | 'hang' | 'idle' | 'frame-too-long' | 'bad-octet-count' | 'bad-frame' | 'shutdown' | 'store-unavailable'
+export type Ending = 'client' | 'client-reset' | 'reset' | 'reset-after-append' | 'close' | 'stall, reset' | 'hang' | 'idle' | 'frame-too-long' | 'bad-octet-count' | 'bad-frame' | 'refused' | 'shutdown' | 'store-unavailable'
 
 type Entries = Extract<Unit, { kind: 'entries' }>
 
@@ -64,7 +64,9 @@ export class StreamConnection {
   readonly #protocol: StreamProtocol
   #batch: string[] = []
   // The answers of the batch's units, sent once the batch is stored; undefined for a unit whose answer is withheld.
-  #batchAnswers: Array<((answer: Answer) => Buffer) | undefined> = []
+  #batchAnswers: Array<((answer: Answer) => Reply) | undefined> = []
+  // A reply that ends the session (Forward's way of saying no): sent, then the connection closes.
+  #closing = false
   #outbox: Buffer[] = []
   #lastNumber = 0
   #busy = false
@@ -193,12 +195,21 @@ export class StreamConnection {
     return flushed.then(answer)
   }
 
-  /** Writes the answers ready, in order, in one write. */
+  /** Queues a reply in turn. */
+  #reply (reply: Reply): void {
+    if (reply.bytes !== undefined) this.#outbox.push(reply.bytes)
+    if (reply.close === true) this.#closing = true
+  }
+
+  /** Writes the answers ready, in order, in one write; then ends the session if one of them said so. */
   #send (): void {
-    if (this.#outbox.length === 0 || this.ended) return
-    const ready = this.#outbox.length === 1 ? this.#outbox[0] as Buffer : Buffer.concat(this.#outbox)
-    this.#outbox = []
-    this.#socket.write(ready)
+    if (this.ended) return
+    if (this.#outbox.length > 0) {
+      const ready = this.#outbox.length === 1 ? this.#outbox[0] as Buffer : Buffer.concat(this.#outbox)
+      this.#outbox = []
+      this.#socket.write(ready)
+    }
+    if (this.#closing) this.#end('refused', 'close')
   }
 
   /** Stops reading until `work` is done, then goes on. */
@@ -257,6 +268,10 @@ export class StreamConnection {
         return undefined
       case 'ack-loss':
         return this.#settle(unit, numbered, false)
+      case 'ack-wrong': {
+        const { answer } = unit
+        return this.#settle(answer === undefined ? unit : { ...unit, answer: (outcome) => answer(outcome === 'stored' ? 'wrong-ack' : outcome) }, numbered)
+      }
       case 'stall':
       case 'hang':
         return this.#hold(fault.ms).then((waited) => {
@@ -302,7 +317,7 @@ export class StreamConnection {
   /** A unit's answer, in turn, when its protocol has one. */
   #answer (unit: Entries, answer: Answer): void {
     if (unit.answer === undefined) return
-    this.#outbox.push(unit.answer(answer))
+    this.#reply(unit.answer(answer))
     this.#send()
   }
 
@@ -314,7 +329,7 @@ export class StreamConnection {
     this.#batch = []
     this.#batchAnswers = []
     const answer = (outcome: MessageOutcome): void => {
-      for (const build of answers) if (build !== undefined) this.#outbox.push(build(outcome))
+      for (const build of answers) if (build !== undefined) this.#reply(build(outcome))
       this.#send()
     }
     const outcome = this.#context.intake.append(batch, this.#protocol, this.#lastNumber)

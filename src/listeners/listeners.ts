@@ -7,6 +7,7 @@ import type { StreamProtocol } from '../fire/stream-faults.js'
 import { StreamConnection, type ConnectionReport } from './connection.js'
 import { syslogCodec, type StreamCodec } from './codec.js'
 import { withoutTrailer } from './framing.js'
+import { forwardCodec, HEARTBEAT } from './forward.js'
 import { relpCodec, RELP_MAX_DATA_BYTES } from './relp.js'
 import type { StreamIntake } from './intake.js'
 
@@ -16,6 +17,7 @@ export interface ListenerPorts {
   syslogUdp: number | undefined
   syslogTls: number | undefined
   relp: number | undefined
+  forward: number | undefined
 }
 
 export interface ListenerOptions {
@@ -25,6 +27,8 @@ export interface ListenerOptions {
   clock: () => number
   /** LOGFIRE_MAX_ENTRY_BYTES: a longer frame or datagram is refused. */
   maxMessageBytes: number
+  /** LOGFIRE_MAX_BODY_BYTES: a longer Forward message (a chunk of many events) is refused. */
+  maxChunkBytes: number
   /** What RELP's open answer names as relp_software. */
   software: string
   /** LOGFIRE_MAX_STREAM_CONNECTIONS: TCP and TLS together; past it, a new connection is closed at once. */
@@ -73,6 +77,7 @@ export class StreamListeners {
     add('syslog-udp', ports.syslogUdp)
     add('syslog-tls', ports.syslogTls)
     add('relp', ports.relp)
+    add('forward', ports.forward)
     return views
   }
 
@@ -98,6 +103,17 @@ export class StreamListeners {
     if (ports.relp !== undefined) {
       const server = createServer({ allowHalfOpen: true })
       await this.#bind(server, 'relp', ports.relp, host, (socket) => { this.#accept(socket, 'relp', relpCodec(RELP_MAX_DATA_BYTES, this.#options.software)) })
+    }
+    if (ports.forward !== undefined) {
+      const server = createServer({ allowHalfOpen: true })
+      await this.#bind(server, 'forward', ports.forward, host, (socket) => { this.#accept(socket, 'forward', forwardCodec(this.#options.maxChunkBytes)) })
+      // The UDP heartbeat, on the same port: every datagram is answered with one byte 0x00.
+      const heartbeat = createSocket(host.includes(':') ? 'udp6' : 'udp4')
+      heartbeat.on('message', (_datagram, from) => { heartbeat.send(HEARTBEAT, from.port, from.address) })
+      heartbeat.on('error', () => {})
+      this.#servers.push(heartbeat)
+      heartbeat.bind(this.#bound.get('forward'), host)
+      await once(heartbeat, 'listening')
     }
     if (ports.syslogUdp !== undefined) {
       const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4')

@@ -101,7 +101,7 @@ const response = (txnr: number, data: string): Buffer => {
   return Buffer.concat([Buffer.from(bytes.length === 0 ? `${txnr} rsp 0\n` : `${txnr} rsp ${bytes.length} `), bytes, bytes.length === 0 ? Buffer.alloc(0) : Buffer.from('\n')])
 }
 
-const REASONS: Record<Exclude<Answer, 'stored'>, string> = {
+const REASONS: Record<Exclude<Answer, 'stored' | 'wrong-ack'>, string> = {
   lp0: '500 lp0 on fire',
   gdpr: '500 451 mentions the EU, the UK or Europe: not processed here',
   burn: '500 410 the chain burned down: not stored',
@@ -126,7 +126,8 @@ export function relpCodec (maxDataBytes: number, software: string): StreamCodec 
         return {
           kind: 'entries',
           entries: [withoutTrailer(data).toString('utf8')],
-          answer: (answer) => response(txnr, answer === 'stored' ? '200 OK' : REASONS[answer])
+          // RELP has no chunk id to get wrong: a wrong ack is a right one.
+          answer: (answer) => ({ bytes: response(txnr, answer === 'stored' || answer === 'wrong-ack' ? '200 OK' : REASONS[answer]) })
         }
       case 'close':
         return { kind: 'control', reply: response(txnr, ''), end: true }

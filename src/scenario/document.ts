@@ -48,7 +48,8 @@ export const stepSettings = z.strictObject({
   streamSlowReadMs: z.number().int().min(0).max(3_600_000),
   streamHangRate: rate,
   streamNakRate: rate,
-  streamAckLossRate: rate
+  streamAckLossRate: rate,
+  streamAckWrongRate: rate
 }).partial()
 
 export type StepSettings = z.infer<typeof stepSettings>

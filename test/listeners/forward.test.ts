@@ -1,0 +1,127 @@
+import { createSocket } from 'node:dgram'
+import { once } from 'node:events'
+import { gzipSync } from 'node:zlib'
+import { decodeMulti, encode, ExtData } from '@msgpack/msgpack'
+import { afterEach, describe, expect, it } from 'vitest'
+import { msgpackExtent } from '../../src/listeners/msgpack-extent.js'
+import { rawClient, STREAMS, startListening, until, type Listening } from './listening.js'
+
+const eventTime = (seconds: number, nanos: number) => {
+  const data = new Uint8Array(8)
+  new DataView(data.buffer).setUint32(0, seconds)
+  new DataView(data.buffer).setUint32(4, nanos)
+  return new ExtData(0, data)
+}
+const packed = (events: Array<[unknown, unknown]>) => Buffer.concat(events.map((event) => encode(event)))
+
+describe('MessagePack extents', () => {
+  it('finds where a value ends, waits for one cut short, and refuses headers that claim more than can be', () => {
+    const value = encode(['tag', [[1, { a: 'b' }]], { chunk: 'c1' }])
+    expect(msgpackExtent(value, 0, 1024)).toBe(value.length)
+    expect(msgpackExtent(value.subarray(0, value.length - 1), 0, 1024)).toBeUndefined()
+    // A map32 claiming 2^32 - 1 pairs, in five bytes: refused, nothing allocated.
+    expect(msgpackExtent(Buffer.from([0xdf, 0xff, 0xff, 0xff, 0xff]), 0, 1024)).toEqual({ problem: 'frame-too-long', bytes: Infinity })
+    expect(msgpackExtent(Buffer.from([0xc1]), 0, 1024)).toEqual({ problem: 'bad-frame' })
+    expect(msgpackExtent(Buffer.alloc(100, 0x91), 0, 1024)).toEqual({ problem: 'bad-frame' })
+  })
+})
+
+describe('the Forward listener, from the client\'s side of the socket', () => {
+  const running: Listening[] = []
+  afterEach(async () => { await Promise.all(running.splice(0).map((l) => l.close())) })
+  const start = async () => {
+    const l = await startListening({ streams: { ...STREAMS, syslogTcpPort: undefined, syslogUdpPort: undefined, forwardPort: 0 } })
+    running.push(l)
+    return l
+  }
+  const session = async (l: Listening) => {
+    const client = await rawClient(l.forward)
+    const answers: unknown[] = []
+    let bytes = Buffer.alloc(0)
+    client.socket.on('data', (chunk: Buffer) => {
+      bytes = Buffer.concat([bytes, chunk])
+      answers.splice(0, answers.length, ...decodeMulti(bytes))
+    })
+    return { client, answers }
+  }
+
+  it('takes all four modes, EventTime and integer time alike, one entry per event as {tag, time, record}', async () => {
+    const l = await start()
+    const { client } = await session(l)
+    await client.write(encode(['app.message', 1_700_000_000, { message: 'one' }]))
+    await client.write(encode(['app.forward', [[eventTime(1_700_000_001, 500_000_000), { message: 'two' }], [1_700_000_002, { message: 'three' }]]]))
+    await client.write(encode(['app.packed', packed([[1_700_000_003, { message: 'four' }]])]))
+    await client.write(encode(['app.gzip', gzipSync(packed([[1_700_000_004, { message: 'five' }]])), { compressed: 'gzip' }]))
+    await until(async () => (await l.entries()).length === 5)
+    expect((await l.entries()).map((entry) => JSON.parse(entry))).toEqual([
+      { tag: 'app.message', time: 1_700_000_000, record: { message: 'one' } },
+      { tag: 'app.forward', time: 1_700_000_001.5, record: { message: 'two' } },
+      { tag: 'app.forward', time: 1_700_000_002, record: { message: 'three' } },
+      { tag: 'app.packed', time: 1_700_000_003, record: { message: 'four' } },
+      { tag: 'app.gzip', time: 1_700_000_004, record: { message: 'five' } }
+    ])
+    client.close()
+  })
+
+  it('acknowledges a message that asks, with its chunk id exactly as sent, and no other', async () => {
+    const l = await start()
+    const { client, answers } = await session(l)
+    await client.write(encode(['a', [[1, { n: 1 }]], { chunk: 'p8n9gmxTQVC8/nh2wlKKeQ==\n', size: 1 }]))
+    await client.write(encode(['a', [[1, { n: 2 }]]]))
+    await client.write(encode(['a', [[1, { n: 3 }]], { chunk: '5f1e3f0e0c1d4a' }]))
+    await until(async () => (await l.entries()).length === 3)
+    await until(() => answers.length === 2)
+    expect(answers).toEqual([{ ack: 'p8n9gmxTQVC8/nh2wlKKeQ==\n' }, { ack: '5f1e3f0e0c1d4a' }])
+    client.close()
+  })
+
+  it('answers the UDP heartbeat with one byte 0x00 on the same port', async () => {
+    const l = await start()
+    const udp = createSocket('udp4')
+    udp.send(Buffer.from([0]), l.forward, '127.0.0.1')
+    const [reply] = await once(udp, 'message') as [Buffer]
+    expect([...reply]).toEqual([0])
+    udp.close()
+  })
+
+  it('breaks the promise on demand: nak closes without an ack and stores nothing; ack-loss stores and never acks; ack-wrong acks another chunk', async () => {
+    const l = await start()
+    await l.scenario([{ messages: 1, chaos: 'ack-loss' }, { messages: 1, chaos: 'ack-wrong' }, { messages: 1, chaos: 'nak' }])
+    const { client, answers } = await session(l)
+    const chunk = (id: string, n: number) => encode(['a', [[1, { n }], [1, { n: n + 0.5 }]], { chunk: id }])
+    await client.write(chunk('lost', 1))
+    await client.write(chunk('wrong', 2))
+    await until(async () => (await l.entries()).length === 4)
+    await until(() => answers.length === 1)
+    expect(answers[0]).not.toEqual({ ack: 'wrong' })
+    expect(answers[0]).toHaveProperty('ack')
+    await client.write(chunk('refused', 3))
+    await until(() => client.ending !== undefined)
+    expect(client.ending).toEqual({ kind: 'fin' })
+    expect(answers).toHaveLength(1)
+    expect(await l.entries()).toHaveLength(4)
+    expect((await l.streams()).recent[0]).toMatchObject({ protocol: 'forward', messages: 3, stored: 4, refused: { nak: 2 }, unacknowledged: 2, endedBy: 'refused' })
+  })
+
+  it('refuses lp0 and GDPR the only way Forward can: no ack, and the connection closed; the chunk is the unit, all its events or none', async () => {
+    const l = await start()
+    const { client, answers } = await session(l)
+    await client.write(encode(['a', [[1, { m: 'fine' }], [1, { m: 'shipped from the EU' }]], { chunk: 'c' }]))
+    await until(() => client.ending !== undefined)
+    expect(answers).toEqual([])
+    expect(await l.entries()).toEqual([])
+    expect((await l.streams()).recent[0]).toMatchObject({ refused: { gdpr: 2 }, endedBy: 'refused' })
+  })
+
+  it('closes a connection that sends what is not Forward, or a header claiming 2^32 entries, at once', async () => {
+    const l = await start()
+    const junk = await session(l)
+    await junk.client.write(encode({ not: 'an array' }))
+    await until(() => junk.client.ending !== undefined)
+    const bomb = await session(l)
+    await bomb.client.write(Buffer.from([0x93, 0xa1, 0x61, 0xdd, 0xff, 0xff, 0xff, 0xff]))
+    await until(() => bomb.client.ending !== undefined)
+    await until(async () => (await l.streams()).recent.length === 2)
+    expect((await l.streams()).recent.map((connection) => connection.endedBy).sort()).toEqual(['bad-frame', 'frame-too-long'])
+  })
+})
