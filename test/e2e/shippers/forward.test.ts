@@ -1,0 +1,107 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { FluentClient } from '@fluent-org/logger'
+import fluentLoggerPackage from 'fluent-logger'
+import { afterEach, describe, expect, it } from 'vitest'
+import { STREAMS, startListening, until, type Listening } from '../../listeners/listening.js'
+
+/*
+ * Real Forward clients against logfire's listener, with acks on, each told
+ * a different lie: the chunk's ack lost, or the connection reset before the
+ * chunk is stored. Both sides are asserted: what the chain holds, and what
+ * the client told the application.
+ */
+
+describe('Forward clients with acknowledgements, into logfire', () => {
+  const cleanups: Array<() => Promise<unknown> | unknown> = []
+  afterEach(async () => { for (const cleanup of cleanups.splice(0).reverse()) await cleanup() })
+
+  async function listening (steps: unknown[]): Promise<Listening> {
+    const l = await startListening({ streams: { ...STREAMS, syslogTcpPort: undefined, syslogUdpPort: undefined, forwardPort: 0 } })
+    cleanups.push(l.close)
+    await l.scenario(steps)
+    return l
+  }
+
+  const stored = async (l: Listening) => (await l.entries()).map((entry) => (JSON.parse(entry) as { record: { n: number } }).record.n)
+  const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i)
+
+  /** @fluent-org/logger: PackedForward, acks on, 20 events a chunk, every chunk retried until acknowledged. */
+  function fluentOrg (l: Listening) {
+    const client = new FluentClient('app', {
+      socket: { host: '127.0.0.1', port: l.forward, timeout: 3000 },
+      ack: { ackTimeout: 500 },
+      eventRetry: { attempts: 5, delay: 100, backoff: 1 },
+      flushInterval: 20,
+      sendQueueIntervalFlushLimit: { length: 20 }
+    })
+    cleanups.push(() => client.disconnect().catch(() => {}))
+    return client
+  }
+
+  it('@fluent-org/logger, lost ack: the whole chunk is resent, so it arrives twice', async () => {
+    const l = await listening([{ messages: 1 }, { messages: 1, chaos: 'ack-loss' }])
+    const client = fluentOrg(l)
+    const outcomes = await Promise.allSettled(range(1, 20).map((n) => client.emit('test', { n })))
+    const second = await Promise.allSettled(range(21, 20).map((n) => client.emit('test', { n })))
+    expect([...outcomes, ...second].every((outcome) => outcome.status === 'fulfilled')).toBe(true)
+    const chain = await stored(l)
+    expect(chain.filter((n) => n >= 21).sort((a, b) => a - b)).toEqual(range(21, 20).flatMap((n) => [n, n]))
+    expect(chain.filter((n) => n < 21)).toEqual(range(1, 20))
+    expect([...(await l.streams()).live, ...(await l.streams()).recent].reduce((sum, connection) => sum + connection.unacknowledged, 0)).toBe(20)
+  })
+
+  it('@fluent-org/logger, reset before the chunk is stored: resent on a new connection, nothing lost, nothing twice', async () => {
+    const l = await listening([{ messages: 1 }, { messages: 1, chaos: 'reset' }])
+    const client = fluentOrg(l)
+    await Promise.all(range(1, 20).map((n) => client.emit('test', { n })))
+    await Promise.all(range(21, 20).map((n) => client.emit('test', { n })))
+    expect((await stored(l)).sort((a, b) => a - b)).toEqual(range(1, 40))
+    expect((await l.streams()).recent[0]).toMatchObject({ endedBy: 'reset' })
+  })
+
+  /** fluent-logger: acks on (requireAckResponse), PackedForward; it never resends. Each emit's callback says what it was told. */
+  function fluentLogger (l: Listening) {
+    const sender = fluentLoggerPackage.createFluentSender('app', {
+      host: '127.0.0.1',
+      port: l.forward,
+      timeout: 3.0,
+      reconnectInterval: 100,
+      requireAckResponse: true,
+      ackResponseTimeout: 500,
+      eventMode: 'PackedForward',
+      flushInterval: 20,
+      // Its errors reach the callbacks; its own console lines are noise here.
+      internalLogger: { info: () => {}, error: () => {} }
+    })
+    ;(sender as unknown as { on: (event: string, listener: () => void) => void }).on('error', () => {})
+    cleanups.push(() => { (sender as unknown as { end: () => void }).end() })
+    const emit = (n: number) => new Promise<Error | undefined>((resolve) => { sender.emit('test', { n }, (error?: Error) => { resolve(error) }) })
+    return { emit }
+  }
+
+  it('fluent-logger, reset before the chunk is stored: the chunk is lost, and its callbacks report errors', async () => {
+    const l = await listening([{ messages: 1 }, { messages: 1, chaos: 'reset' }])
+    const { emit } = fluentLogger(l)
+    const first = await Promise.all(range(1, 20).map(emit))
+    expect(first.every((error) => error === undefined)).toBe(true)
+    const second = await Promise.all(range(21, 20).map(emit))
+    await sleep(500)
+    const chain = await stored(l)
+    expect(chain.filter((n) => n >= 21)).toEqual([])
+    expect(second.filter((error) => error !== undefined).length).toBeGreaterThan(0)
+    expect(chain).toEqual(range(1, 20))
+  })
+
+  it('fluent-logger, lost ack: stored once, and its callbacks still report errors', async () => {
+    const l = await listening([{ messages: 1 }, { messages: 1, chaos: 'ack-loss' }])
+    const { emit } = fluentLogger(l)
+    await Promise.all(range(1, 20).map(emit))
+    const second = await Promise.all(range(21, 20).map(emit))
+    await until(async () => (await stored(l)).length >= 40)
+    await sleep(300)
+    expect((await stored(l)).sort((a, b) => a - b)).toEqual(range(1, 40))
+    // The application is told 20 stored events failed: if it retries them, they arrive twice.
+    expect(second.filter((error) => error !== undefined)).toHaveLength(20)
+    expect(second.find((error) => error !== undefined)?.name).toMatch(/ResponseTimeout/)
+  })
+})
