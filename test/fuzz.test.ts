@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, it } from 'vitest'
-import { checkFraming, checkReassembly, checkRelpFraming, hostileRelp, hostileStream, splitFrames } from './fuzz/frames.js'
+import { checkForwardFraming, checkFraming, checkReassembly, checkRelpFraming, hostileForward, hostileRelp, hostileStream, splitFrames } from './fuzz/frames.js'
 import { fuzzTarget, hostileRequest } from './fuzz/hostile.js'
 
 // `npm run fuzz` runs 100,000 cases with a fresh seed; this is a fixed sample,
@@ -36,6 +36,10 @@ describe('fuzzing the syslog framer with hostile byte streams (fixed sample)', (
 
   it('never throws on a hostile RELP session, never passes data over the limit, never holds more than a frame: 5,000 sessions', () => {
     fc.assert(fc.property(hostileRelp, (stream) => { checkRelpFraming(stream) }), { seed: SEED, numRuns: 5000 })
+  })
+
+  it('never throws on hostile Forward bytes (bombs, truncated values, deep nesting, wrong types), never holds more than a message: 5,000 streams', () => {
+    fc.assert(fc.property(hostileForward, (stream) => { checkForwardFraming(stream) }), { seed: SEED, numRuns: 5000 })
   })
 
   it('gives back octet-counted frames cut anywhere whole and in order: 2,000 streams', () => {

@@ -1,6 +1,8 @@
 import fc from 'fast-check'
 import { SyslogFramer, type FramingMode } from '../../src/listeners/framing.js'
 import { RelpFramer } from '../../src/listeners/relp.js'
+import { forwardCodec } from '../../src/listeners/forward.js'
+import { encode } from '@msgpack/msgpack'
 
 /*
  * Hostile byte streams for the syslog framer: split frames, garbage, digits
@@ -107,4 +109,39 @@ export function checkRelpFraming ({ text, cuts }: { text: string, cuts: number[]
     if (framer.buffered > MAX + 64 + chunk.length) throw new Error(`the RELP framer holds ${framer.buffered} bytes`)
   }
   return 'frames'
+}
+
+const forwardPiece = fc.oneof(
+  fc.tuple(fc.string({ maxLength: 20 }), fc.array(fc.tuple(fc.oneof(fc.nat(), fc.double()), fc.anything({ maxDepth: 3 })), { maxLength: 5 }), fc.option(fc.record({ chunk: fc.string({ maxLength: 30 }) })))
+    .map(([tag, events, option]) => Buffer.from(encode(option === null ? [tag, events] : [tag, events, option]))),
+  fc.anything({ maxDepth: 4 }).map((value) => Buffer.from(encode(value, { ignoreUndefined: true }))),
+  fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes)),
+  fc.constantFrom(
+    Buffer.from([0xdd, 0xff, 0xff, 0xff, 0xff]), Buffer.from([0xdf, 0xff, 0xff, 0xff, 0xff]), Buffer.from([0xdb, 0x7f, 0xff, 0xff, 0xff]),
+    Buffer.alloc(80, 0x91), Buffer.from([0xc1]), Buffer.from([0x92, 0xa1, 0x61, 0xc4, 0x02, 0x91, 0x01])
+  )
+)
+
+/** A Forward connection's bytes, hostile or not, cut anywhere. */
+export const hostileForward = fc.record({
+  parts: fc.array(forwardPiece, { maxLength: 12 }),
+  cuts: fc.array(fc.nat({ max: 4000 }), { maxLength: 10 })
+})
+
+/** The Forward codec on a hostile stream: no throw, never more than one message held. */
+export function checkForwardFraming ({ parts, cuts }: { parts: Buffer[], cuts: number[] }): 'units' | 'error' {
+  const bytes = Buffer.concat(parts)
+  const codec = forwardCodec(MAX)
+  let from = 0
+  for (const to of [...[...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b), bytes.length]) {
+    const chunk = bytes.subarray(from, to)
+    from = to
+    codec.push(chunk)
+    for (let unit = codec.next(); unit !== undefined; unit = codec.next()) {
+      if ('problem' in unit) return 'error'
+      if (unit.kind === 'entries') for (const entry of unit.entries) JSON.parse(entry)
+    }
+    if (codec.buffered > MAX + chunk.length) throw new Error(`the Forward codec holds ${codec.buffered} bytes`)
+  }
+  return 'units'
 }
