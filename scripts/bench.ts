@@ -15,6 +15,7 @@ import autocannon from 'autocannon'
 import { request as httpRequest } from 'node:http'
 import { once } from 'node:events'
 import { connect } from 'node:net'
+import { encode } from '@msgpack/msgpack'
 import { flood } from './lib/flood.js'
 import { rssMb, startFlags, startServer, stop, type Server } from './lib/processes.js'
 import { Redis } from 'ioredis'
@@ -310,7 +311,8 @@ async function protocolScenarios (): Promise<void> {
 async function streamScenario (): Promise<void> {
   const syslogPort = LOGFIRE_PORT + 20
   const relpPort = LOGFIRE_PORT + 21
-  const logfire = await startLogfire({ LOGFIRE_SYSLOG_TCP_PORT: String(syslogPort), LOGFIRE_RELP_PORT: String(relpPort), LOGFIRE_MAX_BLOCKS: '1000000' })
+  const forwardPort = LOGFIRE_PORT + 22
+  const logfire = await startLogfire({ LOGFIRE_SYSLOG_TCP_PORT: String(syslogPort), LOGFIRE_RELP_PORT: String(relpPort), LOGFIRE_FORWARD_PORT: String(forwardPort), LOGFIRE_MAX_BLOCKS: '1000000' })
   try {
     const message = '<13>1 2026-12-06T10:00:00.000Z bench app - - - '.padEnd(200, 'x')
     const framed = Buffer.from(`${message.length} ${message}`.repeat(5000))
@@ -388,6 +390,41 @@ async function streamScenario (): Promise<void> {
       if (slice % 2 === 0) { relpLoads.push(await relp(SLICE_SECONDS)); plainLoads.push(await streamed(SLICE_SECONDS)) } else { plainLoads.push(await streamed(SLICE_SECONDS)); relpLoads.push(await relp(SLICE_SECONDS)) }
     }
     const relpRatio = median(relpLoads.map((load, i) => load.rps / (plainLoads[i] as Load).rps))
+    // Forward, PackedForward with acks: 1,000 events of 200 B a chunk, 10 connections, each sending its next chunk once the last is acknowledged.
+    const packedChunk = Buffer.concat(Array.from({ length: 1000 }, (_, i) => encode([1_700_000_000 + i, { message }])))
+    const forwardMessage = Buffer.from(encode(['bench', packedChunk, { chunk: 'bench-chunk-0001', size: 1000 }]))
+    const forward = async (seconds: number): Promise<Load> => {
+      const before = await stored('forward')
+      const began = performance.now()
+      const end = began + seconds * 1000
+      const sockets = await Promise.all(Array.from({ length: 10 }, async () => {
+        const socket = connect(forwardPort, '127.0.0.1')
+        socket.on('error', () => {})
+        await once(socket, 'connect')
+        socket.on('data', () => { if (performance.now() < end) socket.write(forwardMessage) })
+        socket.write(forwardMessage)
+        return socket
+      }))
+      await sleep(seconds * 1000)
+      const rps = ((await stored('forward')) - before) / ((performance.now() - began) / 1000)
+      for (const socket of sockets) socket.resetAndDestroy()
+      return { rps, p99: 0, non2xx: 0 }
+    }
+    await forward(WARM_UP_SECONDS)
+    const forwardLoads: Load[] = []
+    const batchLoads: Load[] = []
+    for (let slice = 0; slice < ROUNDS * SLICES; slice++) {
+      if (slice % 2 === 0) { forwardLoads.push(await forward(SLICE_SECONDS)); batchLoads.push(await batches(SLICE_SECONDS)) } else { batchLoads.push(await batches(SLICE_SECONDS)); forwardLoads.push(await forward(SLICE_SECONDS)) }
+    }
+    const forwardRatio = median(forwardLoads.map((load, i) => load.rps / (batchLoads[i] as Load).rps))
+    record({
+      scenario: '14. Forward, PackedForward with acks, 1,000 × 200 B events a chunk, 10 conn',
+      logfire: `${fmt(median(forwardLoads.map((load) => load.rps)))} events/s`,
+      baseline: `NDJSON 1,000 × 200 B on /logs, 10 conn: ${fmt(median(batchLoads.map((load) => load.rps)))} lines/s`,
+      ratio: fmt(forwardRatio, 2),
+      target: '≥ 1.0',
+      pass: forwardRatio >= 1
+    }, logfire)
     record({
       scenario: '14. RELP, rsyslog\'s default window of 128, 200 B messages, one session',
       logfire: `${fmt(median(relpLoads.map((load) => load.rps)))} lines/s`,

@@ -1,8 +1,9 @@
 import { gunzipSync } from 'node:zlib'
-import { decode, encode, ExtData } from '@msgpack/msgpack'
+import { decode, decodeMulti, encode, ExtData } from '@msgpack/msgpack'
 import type { Answer, StreamCodec, Unit } from './codec.js'
 import type { FramingError } from './framing.js'
 import { msgpackExtent } from './msgpack-extent.js'
+import { MsgpackToJson } from './msgpack-json.js'
 
 /*
  * Fluentd's Forward protocol v1: MessagePack arrays back to back on one
@@ -78,14 +79,35 @@ export function forwardMessage (value: unknown, maxBytes: number, packedBytes?: 
 }
 
 function packedEntries (tag: string, packed: Uint8Array, maxBytes: number): string[] {
+  const fast = transcoded(tag, Buffer.from(packed.buffer, packed.byteOffset, packed.length))
+  if (fast !== undefined) return fast
   const entries: string[] = []
-  for (let at = 0; at < packed.length;) {
-    const end = msgpackExtent(packed, at, maxBytes)
-    if (typeof end !== 'number') throw new NotForward('a packed entry is cut short')
-    const event = decode(packed.subarray(at, end), LIMITS(maxBytes))
+  for (const event of decodeMulti(packed, LIMITS(maxBytes))) {
     if (!Array.isArray(event) || event.length !== 2) throw new NotForward('a packed entry is not [time, record]')
     entries.push(forwardEntry(tag, event[0], event[1]))
-    at = end
+  }
+  return entries
+}
+
+/**
+ * The entries of a packed chunk straight from its bytes, when every event
+ * is [number, record] with nothing JSON has no form for: the common case,
+ * at a third of the cost. Undefined sends the chunk the slow way.
+ */
+function transcoded (tag: string, packed: Buffer): string[] | undefined {
+  const entries: string[] = []
+  const prefix = `{"tag":${JSON.stringify(tag)},"time":`
+  const reader = new MsgpackToJson(packed)
+  while (reader.at < packed.length) {
+    const at = reader.at
+    const timeType = packed[at + 1] as number
+    if (packed[at] !== 0x92 || !(timeType <= 0x7f || timeType >= 0xe0 || (timeType >= 0xca && timeType <= 0xd3))) return undefined
+    reader.at = at + 1
+    const time = reader.json()
+    if (time === undefined) return undefined
+    const record = reader.json()
+    if (record === undefined) return undefined
+    entries.push(prefix + time + ',"record":' + record + '}')
   }
   return entries
 }

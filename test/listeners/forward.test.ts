@@ -3,6 +3,8 @@ import { once } from 'node:events'
 import { gzipSync } from 'node:zlib'
 import { decodeMulti, encode, ExtData } from '@msgpack/msgpack'
 import { afterEach, describe, expect, it } from 'vitest'
+import fc from 'fast-check'
+import { forwardMessage } from '../../src/listeners/forward.js'
 import { msgpackExtent } from '../../src/listeners/msgpack-extent.js'
 import { rawClient, STREAMS, startListening, until, type Listening } from './listening.js'
 
@@ -123,5 +125,21 @@ describe('the Forward listener, from the client\'s side of the socket', () => {
     await until(() => bomb.client.ending !== undefined)
     await until(async () => (await l.streams()).recent.length === 2)
     expect((await l.streams()).recent.map((connection) => connection.endedBy).sort()).toEqual(['bad-frame', 'frame-too-long'])
+  })
+})
+
+describe('PackedForward read straight from its bytes', () => {
+  it('gives the same entries as decoding and serialising, for any record JSON can hold', () => {
+    const record = fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 })
+    const time = fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }))
+    fc.assert(fc.property(fc.array(fc.tuple(time, record), { minLength: 1, maxLength: 8 }), (events) => {
+      const chunk = Buffer.concat(events.map((event) => encode(event)))
+      const message = forwardMessage(['tag', chunk], 1 << 20)
+      const expected = [...decodeMulti(chunk)].map((event) => {
+        const [seconds, fields] = event as [number, unknown]
+        return JSON.stringify({ tag: 'tag', time: seconds, record: fields })
+      })
+      expect(message?.entries).toEqual(expected)
+    }), { seed: 20261206, numRuns: 2000 })
   })
 })
