@@ -108,6 +108,7 @@ const SIZES = [
 ]
 
 // What JSON.stringify would escape: quotes, backslashes, control characters, lone surrogates.
+// eslint-disable-next-line no-control-regex -- the control characters are what it looks for
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/
 
 const finite = (value: number): string | undefined => Number.isFinite(value) ? String(value) : undefined
