@@ -70,6 +70,8 @@ export class StreamConnection {
   #outbox: Buffer[] = []
   #lastNumber = 0
   #busy = false
+  // Waiting for the client to read the answers already sent.
+  #blocked = false
   #clientEnded = false
   #slow: { until: number, bytesPerSecond: number, budget: number, timer: NodeJS.Timeout | undefined, release: () => void } | undefined
   #holds = new Set<() => void>()
@@ -141,7 +143,7 @@ export class StreamConnection {
     if (slow === undefined) return
     slow.timer = undefined
     slow.budget = Math.max(1, Math.floor(slow.bytesPerSecond * SLOW_TICK_MS / 1000))
-    if (!this.#busy && !this.ended) this.#socket.resume()
+    if (!this.#busy && !this.#blocked && !this.ended) this.#socket.resume()
   }
 
   #stopSlow (): void {
@@ -153,7 +155,7 @@ export class StreamConnection {
 
   /** Every whole unit buffered, in order, until one has to wait. */
   #drain (): void {
-    while (!this.#busy && !this.ended) {
+    while (!this.#busy && !this.#blocked && !this.ended) {
       const unit = this.#codec.next()
       if (unit === undefined) break
       if ('problem' in unit) {
@@ -163,7 +165,7 @@ export class StreamConnection {
       const waiting = unit.kind === 'control' ? this.#control(unit) : this.#entries(unit)
       if (waiting !== undefined) this.#wait(waiting)
     }
-    if (this.#busy || this.ended) return
+    if (this.#busy || this.#blocked || this.ended) return
     const flushed = this.#flush()
     if (flushed !== undefined) {
       this.#wait(flushed)
@@ -207,7 +209,17 @@ export class StreamConnection {
     if (this.#outbox.length > 0) {
       const ready = this.#outbox.length === 1 ? this.#outbox[0] as Buffer : Buffer.concat(this.#outbox)
       this.#outbox = []
-      this.#socket.write(ready)
+      // A client that does not read its answers (RELP's rsp, Forward's acks) is read no further until it does: the answers never pile up here.
+      if (!this.#socket.write(ready) && !this.#blocked) {
+        this.#blocked = true
+        this.#socket.pause()
+        this.#socket.once('drain', () => {
+          this.#blocked = false
+          if (this.#busy || this.ended) return
+          this.#socket.resume()
+          this.#drain()
+        })
+      }
     }
     if (this.#closing) this.#end('refused', 'close')
   }
@@ -218,7 +230,7 @@ export class StreamConnection {
     this.#socket.pause()
     work.then(() => {
       this.#busy = false
-      if (this.ended) return
+      if (this.ended || this.#blocked) return
       if (this.#slow === undefined || this.#slow.budget > 0) this.#socket.resume()
       this.#drain()
     }, () => {
