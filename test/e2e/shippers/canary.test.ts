@@ -1,20 +1,21 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Config } from '../../../src/config.js'
-import { startListening } from '../../listeners/listening.js'
+import { STREAMS, startListening } from '../../listeners/listening.js'
+import { selfSignedPair } from './stream-shippers.js'
 import { eventually, startLogfire, type Logfire } from './harness.js'
 import { startSyslogNg, syslogNgMissing } from './syslog-ng.js'
 
 interface CanaryResult { code: number | null, verdict: any, stderr: string }
 
 /** `logfire canary` as a user runs it: the built CLI, in its own process. */
-function canary (args: string[]): Promise<CanaryResult> {
+function canary (args: string[], env: Record<string, string> = {}): Promise<CanaryResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['dist/cli.js', 'canary', ...args, '--json'], { timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['dist/cli.js', 'canary', ...args, '--json'], { timeout: 60_000, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
       let verdict: unknown
       try { verdict = JSON.parse(stdout) } catch { verdict = stdout }
       resolve({ code: error === null ? 0 : (error as { code?: number }).code ?? null, verdict, stderr })
@@ -125,6 +126,20 @@ describe('logfire canary on its own', () => {
       expect((await l.streams()).recent[0]).toMatchObject({ protocol: 'syslog-tcp', messages: 200, stored: 200 })
     } finally {
       await l.close()
+    }
+  })
+
+  it('writes over TLS with --to syslog+tls:, trusting a self-signed certificate through NODE_EXTRA_CA_CERTS', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logfire-canary-tls-'))
+    const { certFile, keyFile } = selfSignedPair(dir)
+    const l = await startListening({ streams: { ...STREAMS, syslogTcpPort: undefined, syslogUdpPort: undefined, syslogTlsPort: 0, tls: { certFile, keyFile } } }, { cert: readFileSync(certFile), key: readFileSync(keyFile) })
+    try {
+      const run = await canary(['--to', `syslog+tls://127.0.0.1:${l.tls}`, '--logfire', await l.app.listen({ port: 0, host: '127.0.0.1' }), '--run', 'tls', '--count', '100', '--rate', '1000/s', '--settle', '3'], { NODE_EXTRA_CA_CERTS: certFile })
+      expect(run.verdict).toMatchObject({ sent: 100, delivered: 100, lost: 0 })
+      expect((await l.streams()).recent[0]).toMatchObject({ protocol: 'syslog-tls', stored: 100 })
+    } finally {
+      await l.close()
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 
