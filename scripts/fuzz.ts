@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util'
 import fc from 'fast-check'
-import { checkForwardFraming, checkFraming, checkReassembly, checkRelpFraming, hostileForward, hostileRelp, hostileStream, splitFrames } from '../test/fuzz/frames.js'
+import { checkForwardFraming, checkFraming, checkGelfChunks, hostileGelfChunks, checkReassembly, checkRelpFraming, hostileForward, hostileRelp, hostileStream, splitFrames } from '../test/fuzz/frames.js'
 import { fuzzTarget, hostileRequest } from '../test/fuzz/hostile.js'
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '100000' }, seed: { type: 'string' } } })
@@ -57,6 +57,7 @@ const framerChecks: Array<[string, () => { failed: boolean, numRuns: number, cou
   ['hostile streams', () => fc.check(fc.property(hostileStream, (stream) => { const outcome = checkFraming(stream); framing.set(outcome, (framing.get(outcome) ?? 0) + 1) }), { seed, numRuns: runs })],
   ['split valid frames', () => fc.check(fc.property(splitFrames, (frames) => { checkReassembly(frames) }), { seed, numRuns: runs })],
   ['hostile Forward streams', () => fc.check(fc.property(hostileForward, (stream) => { const outcome = checkForwardFraming(stream); forward.set(outcome, (forward.get(outcome) ?? 0) + 1) }), { seed, numRuns: runs })],
+  ['hostile GELF chunks', () => fc.check(fc.property(hostileGelfChunks, (datagrams) => { checkGelfChunks(datagrams) }), { seed, numRuns: runs })],
   ['hostile RELP sessions', () => fc.check(fc.property(hostileRelp, (stream) => { const outcome = checkRelpFraming(stream); relp.set(outcome, (relp.get(outcome) ?? 0) + 1) }), { seed, numRuns: runs })]
 ]
 for (const [name, check] of framerChecks) {
@@ -69,4 +70,4 @@ for (const [name, check] of framerChecks) {
     process.exit(1)
   }
 }
-console.log(`fuzz: the syslog framer took ${runs.toLocaleString('en')} hostile streams (${framing.get('frames') ?? 0} framed, ${framing.get('error') ?? 0} refused) and ${runs.toLocaleString('en')} split valid ones, and the RELP framer ${runs.toLocaleString('en')} hostile sessions (${relp.get('frames') ?? 0} framed, ${relp.get('error') ?? 0} refused), and the Forward codec ${runs.toLocaleString('en')} hostile streams (${forward.get('units') ?? 0} read, ${forward.get('error') ?? 0} refused), in ${((Date.now() - framerBegan) / 1000).toFixed(1)} s: no throw, no frame over the limit, never more than one frame held, valid frames whole and in order`)
+console.log(`fuzz: the syslog framer took ${runs.toLocaleString('en')} hostile streams (${framing.get('frames') ?? 0} framed, ${framing.get('error') ?? 0} refused) and ${runs.toLocaleString('en')} split valid ones, and the RELP framer ${runs.toLocaleString('en')} hostile sessions (${relp.get('frames') ?? 0} framed, ${relp.get('error') ?? 0} refused), and the Forward codec ${runs.toLocaleString('en')} hostile streams (${forward.get('units') ?? 0} read, ${forward.get('error') ?? 0} refused), and GELF reassembly ${runs.toLocaleString('en')} floods of hostile chunks, in ${((Date.now() - framerBegan) / 1000).toFixed(1)} s: no throw, no frame over the limit, never more than one frame held, valid frames whole and in order`)

@@ -117,10 +117,10 @@ export async function buildApp (options: AppOptions) {
   app.setSerializerCompiler(serializerCompiler)
 
   await app.register(errorHandling, { maxBodyBytes: config.maxBodyBytes })
-  const listenerPorts = { syslogTcp: config.streams.syslogTcpPort, syslogUdp: config.streams.syslogUdpPort, syslogTls: config.streams.syslogTlsPort, relp: config.streams.relpPort, forward: config.streams.forwardPort }
+  const listenerPorts = { syslogTcp: config.streams.syslogTcpPort, syslogUdp: config.streams.syslogUdpPort, syslogTls: config.streams.syslogTlsPort, relp: config.streams.relpPort, forward: config.streams.forwardPort, gelfTcp: config.streams.gelfTcpPort, gelfUdp: config.streams.gelfUdpPort }
   await app.register(openApi, {
     version: options.version ?? '0.0.0-dev',
-    listeners: Object.entries({ 'syslog-tcp': listenerPorts.syslogTcp, 'syslog-udp': listenerPorts.syslogUdp, 'syslog-tls': listenerPorts.syslogTls, relp: listenerPorts.relp, forward: listenerPorts.forward })
+    listeners: Object.entries({ 'syslog-tcp': listenerPorts.syslogTcp, 'syslog-udp': listenerPorts.syslogUdp, 'syslog-tls': listenerPorts.syslogTls, relp: listenerPorts.relp, forward: listenerPorts.forward, 'gelf-tcp': listenerPorts.gelfTcp, 'gelf-udp': listenerPorts.gelfUdp })
       .filter(([, port]) => port !== undefined).map(([protocol, port]) => `${protocol} on port ${String(port)}`)
   })
   // naivechain's network: the server listens and dials (server.ts), never buildApp.

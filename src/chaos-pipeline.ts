@@ -13,6 +13,7 @@ import { logsIngestRoute, type IngestOptions } from './ingest/logs-route.js'
 import { esBulkRoutes, ES_PREFIX } from './shippers/elasticsearch/routes.js'
 import { otlpRoutes } from './shippers/otlp/routes.js'
 import { datadogRoutes } from './shippers/datadog/routes.js'
+import { gelfRoutes } from './shippers/gelf/routes.js'
 import { AckLedger } from './shippers/hec/acks.js'
 import { hecRoutes } from './shippers/hec/routes.js'
 import { lokiRoutes } from './shippers/loki/routes.js'
@@ -102,6 +103,7 @@ export async function chaosPipeline (app: FastifyInstance, options: ChaosPipelin
   await app.register(hecRoutes, { ...ingest, acks: config.hecAck ? new AckLedger({ maxChannels: config.memory.maxAckChannels, maxPendingAcks: config.memory.maxPendingAcks }, clock) : undefined })
   await app.register(lokiRoutes, ingest)
   await app.register(datadogRoutes, ingest)
+  await app.register(gelfRoutes, ingest)
   await app.register(esBulkRoutes, { ...ingest, prefix: ES_PREFIX, withIndex: true })
   // POST /_bulk at the root too, for clients given a host and port but no path
   // (rsyslog); not /{index}/_bulk: a parameter at the root slowed every POST /logs by 5%.

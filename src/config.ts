@@ -112,6 +112,8 @@ const ENVIRONMENT = z.object({
   LOGFIRE_SYSLOG_TLS_PORT: optionalInteger(0, 65535),
   LOGFIRE_RELP_PORT: optionalInteger(0, 65535),
   LOGFIRE_FORWARD_PORT: optionalInteger(0, 65535),
+  LOGFIRE_GELF_TCP_PORT: optionalInteger(0, 65535),
+  LOGFIRE_GELF_UDP_PORT: optionalInteger(0, 65535),
   // PEM files, read by server.ts at start.
   LOGFIRE_TLS_CERT: z.preprocess(unset, z.string().max(4096).optional()),
   LOGFIRE_TLS_KEY: z.preprocess(unset, z.string().max(4096).optional()),
@@ -234,6 +236,9 @@ export interface Config {
     relpPort: number | undefined
     /** Fluentd's Forward protocol v1 over TCP, with the UDP heartbeat on the same port. */
     forwardPort: number | undefined
+    /** GELF over TCP (NUL-terminated) and over UDP (compressed, chunked). */
+    gelfTcpPort: number | undefined
+    gelfUdpPort: number | undefined
     /** LOGFIRE_TLS_CERT and LOGFIRE_TLS_KEY: PEM files, read at start. */
     tls: { certFile: string, keyFile: string } | undefined
     /** TCP and TLS connections at once; past it, a new one is closed at once and counted. */
@@ -390,6 +395,8 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
       syslogTlsPort: e.LOGFIRE_SYSLOG_TLS_PORT,
       relpPort: e.LOGFIRE_RELP_PORT,
       forwardPort: e.LOGFIRE_FORWARD_PORT,
+      gelfTcpPort: e.LOGFIRE_GELF_TCP_PORT,
+      gelfUdpPort: e.LOGFIRE_GELF_UDP_PORT,
       tls: e.LOGFIRE_TLS_CERT === undefined || e.LOGFIRE_TLS_KEY === undefined ? undefined : { certFile: e.LOGFIRE_TLS_CERT, keyFile: e.LOGFIRE_TLS_KEY },
       maxConnections: e.LOGFIRE_MAX_STREAM_CONNECTIONS,
       idleMs: e.LOGFIRE_STREAM_IDLE_TIMEOUT_MS

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, it } from 'vitest'
-import { checkForwardFraming, checkFraming, checkReassembly, checkRelpFraming, hostileForward, hostileRelp, hostileStream, splitFrames } from './fuzz/frames.js'
+import { checkForwardFraming, checkFraming, checkGelfChunks, hostileGelfChunks, checkReassembly, checkRelpFraming, hostileForward, hostileRelp, hostileStream, splitFrames } from './fuzz/frames.js'
 import { fuzzTarget, hostileRequest } from './fuzz/hostile.js'
 
 // `npm run fuzz` runs 100,000 cases with a fresh seed; this is a fixed sample,
@@ -40,6 +40,10 @@ describe('fuzzing the syslog framer with hostile byte streams (fixed sample)', (
 
   it('never throws on hostile Forward bytes (bombs, truncated values, deep nesting, wrong types), never holds more than a message: 5,000 streams', () => {
     fc.assert(fc.property(hostileForward, (stream) => { checkForwardFraming(stream) }), { seed: SEED, numRuns: 5000 })
+  })
+
+  it('reassembles hostile GELF chunks without a throw, within its bounds in messages and bytes: 2,000 floods', () => {
+    fc.assert(fc.property(hostileGelfChunks, (datagrams) => { checkGelfChunks(datagrams) }), { seed: SEED, numRuns: 2000 })
   })
 
   it('gives back octet-counted frames cut anywhere whole and in order: 2,000 streams', () => {

@@ -1,7 +1,7 @@
 import type { Random } from './random.js'
 
 /** The stream listeners, as events, metrics and scenario steps name them. */
-export const STREAM_PROTOCOLS = ['syslog-tcp', 'syslog-udp', 'syslog-tls', 'relp', 'forward'] as const
+export const STREAM_PROTOCOLS = ['syslog-tcp', 'syslog-udp', 'syslog-tls', 'relp', 'forward', 'gelf-tcp', 'gelf-udp'] as const
 export type StreamProtocol = typeof STREAM_PROTOCOLS[number]
 
 /*

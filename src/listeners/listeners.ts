@@ -8,6 +8,7 @@ import { StreamConnection, type ConnectionReport } from './connection.js'
 import { syslogCodec, type StreamCodec } from './codec.js'
 import { withoutTrailer } from './framing.js'
 import { forwardCodec, HEARTBEAT } from './forward.js'
+import { GelfChunks, gelfPayload, gelfTcpCodec } from './gelf.js'
 import { relpCodec, RELP_MAX_DATA_BYTES } from './relp.js'
 import type { StreamIntake } from './intake.js'
 
@@ -18,6 +19,8 @@ export interface ListenerPorts {
   syslogTls: number | undefined
   relp: number | undefined
   forward: number | undefined
+  gelfTcp: number | undefined
+  gelfUdp: number | undefined
 }
 
 export interface ListenerOptions {
@@ -57,6 +60,9 @@ export class StreamListeners {
   #ids = 0
   // Sockets open on the TCP and TLS listeners, handshakes included.
   #open = 0
+  readonly #timers: NodeJS.Timeout[] = []
+  /** Chunked GELF datagrams being reassembled: bounded, and what was dropped, counted. */
+  readonly gelfChunks: GelfChunks
   /** Connections closed at once for LOGFIRE_MAX_STREAM_CONNECTIONS; datagrams over the size limit. */
   readonly refused = { connections: 0, oversizedDatagrams: 0 }
   /** Per protocol: datagrams and bytes on UDP, where there is no connection to count them on. */
@@ -64,6 +70,8 @@ export class StreamListeners {
 
   constructor (options: ListenerOptions) {
     this.#options = options
+    // At most 128 chunks of a datagram each: 1,000 messages, 8 MiB, within GELF's 5 s.
+    this.gelfChunks = new GelfChunks({ maxPending: 1000, maxBytes: 8 * 1024 * 1024, windowMs: 5000 }, options.clock)
   }
 
   /** The protocols that are configured, with their port: the bound one once listening. */
@@ -78,6 +86,8 @@ export class StreamListeners {
     add('syslog-tls', ports.syslogTls)
     add('relp', ports.relp)
     add('forward', ports.forward)
+    add('gelf-tcp', ports.gelfTcp)
+    add('gelf-udp', ports.gelfUdp)
     return views
   }
 
@@ -115,16 +125,49 @@ export class StreamListeners {
       heartbeat.bind(this.#bound.get('forward'), host)
       await once(heartbeat, 'listening')
     }
+    if (ports.gelfTcp !== undefined) {
+      const server = createServer({ allowHalfOpen: true })
+      await this.#bind(server, 'gelf-tcp', ports.gelfTcp, host, (socket) => { this.#accept(socket, 'gelf-tcp', gelfTcpCodec(this.#options.maxMessageBytes)) })
+    }
     if (ports.syslogUdp !== undefined) {
-      const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4')
-      socket.on('message', (datagram) => { this.#datagram(datagram) })
-      socket.on('error', () => {})
-      this.#servers.push(socket)
-      socket.bind(ports.syslogUdp, host)
-      await once(socket, 'listening')
-      this.#bound.set('syslog-udp', socket.address().port)
+      await this.#bindUdp('syslog-udp', ports.syslogUdp, host, (datagram) => {
+        if (datagram.length > this.#options.maxMessageBytes) return undefined
+        const message = withoutTrailer(datagram)
+        return message.length === 0 ? undefined : message.toString('utf8')
+      })
+    }
+    if (ports.gelfUdp !== undefined) {
+      const chunks = this.gelfChunks
+      const sweep = setInterval(() => { chunks.sweep() }, 1000)
+      sweep.unref()
+      this.#timers.push(sweep)
+      await this.#bindUdp('gelf-udp', ports.gelfUdp, host, (datagram) => {
+        const whole = GelfChunks.isChunk(datagram) ? chunks.add(datagram) : datagram
+        if (whole === undefined) return undefined
+        return gelfPayload(whole, this.#options.maxMessageBytes)?.toString('utf8')
+      })
     }
     return this.enabled
+  }
+
+  /** A UDP listener: each datagram read into a message by `read` (undefined drops it, counted), then met by the fire. */
+  async #bindUdp (protocol: StreamProtocol, port: number, host: string, read: (datagram: Buffer) => string | undefined): Promise<void> {
+    const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4')
+    socket.on('message', (datagram) => {
+      this.udp.datagrams += 1
+      this.udp.bytes += datagram.length
+      const text = read(datagram)
+      if (text === undefined) {
+        if (datagram.length > this.#options.maxMessageBytes) this.refused.oversizedDatagrams += 1
+        return
+      }
+      this.#datagram(text, protocol)
+    })
+    socket.on('error', () => {})
+    this.#servers.push(socket)
+    socket.bind(port, host)
+    await once(socket, 'listening')
+    this.#bound.set(protocol, socket.address().port)
   }
 
   async #bind (server: Server, protocol: StreamProtocol, port: number, host: string, accept: (socket: Socket) => void): Promise<void> {
@@ -163,30 +206,22 @@ export class StreamListeners {
     this.#live.add(connection)
   }
 
-  #datagram (datagram: Buffer): void {
-    const { intake, maxMessageBytes } = this.#options
-    this.udp.datagrams += 1
-    this.udp.bytes += datagram.length
-    if (datagram.length > maxMessageBytes) {
-      this.refused.oversizedDatagrams += 1
-      return
-    }
-    const message = withoutTrailer(datagram)
-    if (message.length === 0) return
-    const text = message.toString('utf8')
+  #datagram (text: string, protocol: StreamProtocol): void {
+    const { intake } = this.#options
     const meet = ({ request, fate }: Awaited<ReturnType<StreamIntake['number']>>): void => {
       // No connection to fault: a datagram meets lp0, GDPR and the burn only.
-      if (intake.refusal([text], { request, fate }, 'syslog-udp') !== undefined) return
-      const appended = intake.append([text], 'syslog-udp', request, fate.burn)
+      if (intake.refusal([text], { request, fate }, protocol) !== undefined) return
+      const appended = intake.append([text], protocol, request, fate.burn)
       if (appended instanceof Promise) appended.catch(() => {})
     }
-    const numbered = intake.number('syslog-udp')
+    const numbered = intake.number(protocol)
     if (numbered instanceof Promise) numbered.then(meet, () => {})
     else meet(numbered)
   }
 
   /** Every listener stops and every connection is cut: the server is closing. */
   async close (): Promise<void> {
+    for (const timer of this.#timers) clearInterval(timer)
     for (const connection of this.#live) connection.shutdown()
     await Promise.all(this.#servers.map((server) => new Promise<void>((resolve) => {
       if ('send' in server) server.close(() => { resolve() })

@@ -28,6 +28,13 @@ const streamsView = z.object({
   live: z.array(connection),
   recent: z.array(connection).describe('The last 100 connections that ended, oldest first'),
   udp: z.object({ datagrams: z.number().int(), bytes: z.number().int() }),
+  gelfChunks: z.object({
+    pending: z.number().int().describe('Chunked GELF messages being reassembled'),
+    expired: z.number().int().describe('Dropped: their chunks took longer than 5 s'),
+    evicted: z.number().int().describe('Dropped: 1,000 messages or 8 MiB of chunks were pending'),
+    invalid: z.number().int().describe('Chunks with a count of 0 or over 128, a sequence past the count, or a count that changed'),
+    duplicates: z.number().int().describe('Chunks that came twice')
+  }),
   refused: z.object({
     connections: z.number().int().describe('Closed at once: LOGFIRE_MAX_STREAM_CONNECTIONS were open'),
     oversizedDatagrams: z.number().int().describe('Over LOGFIRE_MAX_ENTRY_BYTES')
@@ -47,7 +54,7 @@ export const streamsRoutes: FastifyPluginAsync<{ listeners: StreamListeners, rea
     schema: {
       tags: ['chain'],
       summary: 'The stream listeners and their connections',
-      description: 'Syslog over TCP, UDP and TLS, and RELP: per connection, the bytes read, messages stored and refused, faults met, and what a cut left unstored.',
+      description: 'Syslog over TCP, UDP and TLS, RELP, Forward and GELF: per connection, the bytes read, messages stored and refused, faults met, and what a cut left unstored.',
       security: optionalToken('readBearer'),
       response: { 200: documented(streamsView, 'The listeners and their connections') }
     }
@@ -56,6 +63,7 @@ export const streamsRoutes: FastifyPluginAsync<{ listeners: StreamListeners, rea
     live: listeners.live.map((live) => live.report),
     recent: [...listeners.recent],
     udp: listeners.udp,
+    gelfChunks: { pending: listeners.gelfChunks.pending, ...listeners.gelfChunks.counts },
     refused: listeners.refused
   }))
 }

@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { SyslogFramer, type FramingMode } from '../../src/listeners/framing.js'
 import { RelpFramer } from '../../src/listeners/relp.js'
 import { forwardCodec } from '../../src/listeners/forward.js'
+import { GelfChunks } from '../../src/listeners/gelf.js'
 import { encode } from '@msgpack/msgpack'
 
 /*
@@ -144,4 +145,27 @@ export function checkForwardFraming ({ parts, cuts }: { parts: Buffer[], cuts: n
     if (codec.buffered > MAX + chunk.length) throw new Error(`the Forward codec holds ${codec.buffered} bytes`)
   }
   return 'units'
+}
+
+/** GELF chunks as a flood of hostile datagrams: duplicates, out of order, counts of 0 and 129, sequences past the count, many ids. */
+export const hostileGelfChunks = fc.array(fc.record({
+  id: fc.integer({ min: 0, max: 40 }),
+  sequence: fc.integer({ min: 0, max: 255 }),
+  count: fc.integer({ min: 0, max: 255 }),
+  data: fc.uint8Array({ maxLength: 300 }),
+  advanceMs: fc.integer({ min: 0, max: 3000 })
+}), { maxLength: 60 })
+
+/** Reassembly never throws, and stays within its bounds in messages and bytes. */
+export function checkGelfChunks (datagrams: Array<{ id: number, sequence: number, count: number, data: Uint8Array, advanceMs: number }>): number {
+  let now = 0
+  const chunks = new GelfChunks({ maxPending: 8, maxBytes: 4096, windowMs: 5000 }, () => now)
+  let whole = 0
+  for (const { id, sequence, count, data, advanceMs } of datagrams) {
+    now += advanceMs
+    const datagram = Buffer.concat([Buffer.from([0x1e, 0x0f]), Buffer.alloc(8, id), Buffer.from([sequence, count]), data])
+    if (chunks.add(datagram) !== undefined) whole++
+    if (chunks.pending > 8 || chunks.bytes > 4096) throw new Error(`reassembly holds ${chunks.pending} messages, ${chunks.bytes} bytes`)
+  }
+  return whole
 }
