@@ -23,8 +23,8 @@ COPY public ./public
 # The OTLP .proto files POST /v1/logs decodes with, read at start.
 COPY proto ./proto
 USER node
-# HTTP, and the stream listeners' usual unprivileged ports (syslog, TLS, RELP, Forward) when their variables turn them on.
-EXPOSE 3000 5514 5514/udp 6514 2514 24224 24224/udp
+# HTTP, and the stream listeners' usual unprivileged ports (syslog, TLS, RELP, Forward, GELF) when their variables turn them on.
+EXPOSE 3000 5514 5514/udp 6514 2514 24224 24224/udp 12201 12201/udp
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # node as PID 1, not npm or a shell, so SIGTERM reaches the server and it exits 0.
