@@ -193,7 +193,7 @@ function streamMetrics (registry: Registry, listeners: StreamListeners): void {
     registers: [registry],
     collect () {
       this.reset()
-      for (const { protocol } of listeners.enabled) if (protocol !== 'syslog-udp') this.set({ protocol }, 0)
+      for (const { protocol } of listeners.enabled) if (!protocol.endsWith('-udp')) this.set({ protocol }, 0)
       for (const connection of listeners.live) this.inc({ protocol: connection.report.protocol })
     }
   })
