@@ -102,9 +102,12 @@ describe('the RELP listener, from the client\'s side of the socket', () => {
     const { client, received } = await session(l)
     await client.write(OPEN + frame(2, 'syslog', message('answered')) + frame(3, 'syslog', message('stored, never answered')))
     await until(() => client.ending !== undefined)
-    // The RST right behind the answers it did send: this kernel reports it as the end of the stream, and the next write fails.
+    // The RST right behind the answers it did send: Node 24 reads it as ECONNRESET; Node 20 on this kernel
+    // reports the end of the stream, and the next write fails.
     await new Promise((resolve) => setTimeout(resolve, 50))
-    expect((await client.write(frame(4, 'syslog', message('after the reset'))) as NodeJS.ErrnoException | undefined)?.code).toMatch(/EPIPE|ECONNRESET/)
+    const reset = client.ending?.kind === 'error' && client.ending.code === 'ECONNRESET'
+    const nextWrite = reset ? undefined : (await client.write(frame(4, 'syslog', message('after the reset'))) as NodeJS.ErrnoException | undefined)?.code
+    expect(reset || /EPIPE|ECONNRESET/.test(nextWrite ?? '')).toBe(true)
     expect(received()).toContain('2 rsp 6 200 OK\n')
     expect(received()).not.toContain('3 rsp')
     expect(await l.entries()).toHaveLength(2)
