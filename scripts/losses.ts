@@ -8,13 +8,10 @@
  * docs/shippers.md's table: lost and duplicated, as logfire's scorecard
  * counted them, and what the shipper itself reported.
  */
-import { appendFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { RunReport } from '../src/scorecard/run-score.js'
-import { canaryLine } from '../src/scorecard/token.js'
-import { omrelpMissing, rsyslogStreamMissing, startRsyslogForward, startRsyslogRelp, startSyslogNgStream, syslogNgStreamMissing, type RsyslogShipper } from '../test/e2e/shippers/stream-shippers.js'
-import { startListening, type Listening } from '../test/listeners/listening.js'
+import { omrelpMissing, rsyslogStreamMissing, settled, startRsyslogForward, startRsyslogRelp, startSyslogNgStream, syslogNgStreamMissing, writeCanary, type RsyslogShipper } from '../test/e2e/shippers/stream-shippers.js'
+import { startListening } from '../test/listeners/listening.js'
 
 const { values } = parseArgs({ options: { lines: { type: 'string', default: '3000' }, only: { type: 'string' }, quiet: { type: 'string' }, fault: { type: 'string' } } })
 const LINES = Number(values.lines)
@@ -82,21 +79,6 @@ async function rsyslog (starting: Promise<RsyslogShipper>): Promise<Shipper> {
   }
 }
 
-async function settled (l: Listening, run: string, quietMs: number): Promise<RunReport> {
-  let last = -1
-  let since = Date.now()
-  for (;;) {
-    const report = (await l.app.inject({ url: `/scorecard/${run}` })).json() as RunReport
-    if (report.delivered !== last) {
-      last = report.delivered
-      since = Date.now()
-    } else if (Date.now() - since >= quietMs) {
-      return report
-    }
-    await sleep(200)
-  }
-}
-
 async function measure (under: ShipperUnderTest, fault: { chaos: string, messages?: number }, run: string): Promise<string> {
   const l = await startListening({ streams: { syslogTcpPort: under.listener === 'tcp' ? 0 : undefined, syslogUdpPort: undefined, syslogTlsPort: undefined, relpPort: under.listener === 'relp' ? 0 : undefined, forwardPort: undefined, gelfTcpPort: undefined, gelfUdpPort: undefined, tls: undefined, maxConnections: 64, idleMs: 3_600_000 } })
   let shipper: Shipper | undefined
@@ -104,15 +86,8 @@ async function measure (under: ShipperUnderTest, fault: { chaos: string, message
     await l.app.inject({ method: 'PUT', url: `/scorecard/${run}` })
     await l.scenario([{ messages: 500 }, { messages: fault.messages ?? 1, chaos: fault.chaos }])
     shipper = await under.start(under.listener === 'tcp' ? l.tcp : l.relp)
-    const began = Date.now()
-    for (let seq = 1; seq <= LINES;) {
-      const due = Math.min(LINES, Math.floor((Date.now() - began) / 1000 * RATE) + 1)
-      const lines: string[] = []
-      for (; seq <= due; seq++) lines.push(canaryLine(run, seq, Date.now(), 200))
-      if (lines.length > 0) appendFileSync(shipper.file, lines.map((line) => line + '\n').join(''))
-      await sleep(10)
-    }
-    const report = await settled(l, run, values.quiet === undefined ? under.quietMs ?? QUIET_MS : QUIET_MS)
+    await writeCanary(shipper.file, run, LINES, RATE)
+    const report = await settled(l.app, run, values.quiet === undefined ? under.quietMs ?? QUIET_MS : QUIET_MS)
     const own = await shipper.report()
     const streams = await l.streams()
     const cut = streams.recent.filter((connection) => connection.endedBy !== 'client').map((connection) => `${connection.endedBy}: ${connection.discarded} discarded, ${connection.cutBytes} B cut`)

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { z } from 'zod'
-import { tokenGuard } from '../http/token-guard.js'
-import { bearerToken } from '../http/tokens.js'
+import { readGuard } from '../http/token-guard.js'
 import { documented, optionalToken } from '../http/responses.js'
 import type { StreamListeners } from './listeners.js'
 
@@ -45,12 +44,7 @@ const streamsView = z.object({
 export const streamsRoutes: FastifyPluginAsync<{ listeners: StreamListeners, readToken: string | undefined }> = async (app, options) => {
   const { listeners } = options
   app.get('/streams', {
-    onRequest: tokenGuard({
-      expected: options.readToken,
-      present: (request) => bearerToken(request.headers.authorization),
-      hint: 'Authorization: Bearer <LOGFIRE_READ_TOKEN>',
-      challenge: 'Bearer realm="logfire read"'
-    }),
+    onRequest: readGuard(options.readToken),
     schema: {
       tags: ['chain'],
       summary: 'The stream listeners and their connections',

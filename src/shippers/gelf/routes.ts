@@ -1,8 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { z } from 'zod'
 import { chaosErrors, CHAOS_HEADERS, documented, INGEST_HEADERS, optionalToken } from '../../http/responses.js'
-import { tokenGuard } from '../../http/token-guard.js'
-import { bearerToken } from '../../http/tokens.js'
+import { readGuard } from '../../http/token-guard.js'
 import { appendEntries } from '../../ingest/append.js'
 import { logsFormat } from '../../ingest/body.js'
 import type { IngestOptions } from '../../ingest/logs-route.js'
@@ -23,12 +22,7 @@ const gelfMessage = z.looseObject({
  */
 export const gelfRoutes: FastifyPluginAsync<IngestOptions> = async (app, options) => {
   parseBodiesAs(app, logsFormat, options.limits)
-  const onRequest = tokenGuard({
-    expected: options.ingestToken,
-    present: (request) => bearerToken(request.headers.authorization),
-    hint: 'Authorization: Bearer <LOGFIRE_INGEST_TOKEN>',
-    challenge: 'Bearer realm="logfire ingest"'
-  })
+  const onRequest = readGuard(options.ingestToken, 'LOGFIRE_INGEST_TOKEN', 'logfire ingest')
   app.post('/gelf', {
     onRequest,
     config: { docs: { chaos: true, headers: INGEST_HEADERS, body: { 'application/json': gelfMessage } } },

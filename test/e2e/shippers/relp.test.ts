@@ -1,10 +1,7 @@
-import { appendFileSync } from 'node:fs'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { RunReport } from '../../../src/scorecard/run-score.js'
-import { canaryLine, findToken } from '../../../src/scorecard/token.js'
+import { findToken } from '../../../src/scorecard/token.js'
 import { STREAMS, startListening, until, type Listening } from '../../listeners/listening.js'
-import { omrelpMissing, startRsyslogRelp } from './stream-shippers.js'
+import { omrelpMissing, settled, startRsyslogRelp, writeCanary } from './stream-shippers.js'
 
 const title = omrelpMissing === undefined ? 'rsyslog omrelp into logfire\'s RELP listener' : `rsyslog omrelp (skipped: ${omrelpMissing})`
 
@@ -22,32 +19,6 @@ describe.skipIf(omrelpMissing !== undefined)(title, () => {
     return { l, shipper }
   }
 
-  async function writeCanary (file: string, run: string, count: number, rate = 2500) {
-    const began = Date.now()
-    for (let seq = 1; seq <= count;) {
-      const due = Math.min(count, Math.floor((Date.now() - began) / 1000 * rate) + 1)
-      const lines: string[] = []
-      for (; seq <= due; seq++) lines.push(canaryLine(run, seq, Date.now(), 200))
-      if (lines.length > 0) appendFileSync(file, lines.map((line) => line + '\n').join(''))
-      await sleep(10)
-    }
-  }
-
-  async function settled (l: Listening, run: string, quietMs = 3000): Promise<RunReport> {
-    let last = -1
-    let since = Date.now()
-    for (;;) {
-      const report = (await l.app.inject({ url: `/scorecard/${run}` })).json() as RunReport
-      if (report.delivered !== last) {
-        last = report.delivered
-        since = Date.now()
-      } else if (Date.now() - since >= quietMs) {
-        return report
-      }
-      await sleep(200)
-    }
-  }
-
   /** What the chain holds of a run: distinct sequence numbers and extra copies. */
   async function inChain (l: Listening, run: string) {
     const seqs = (await l.entries()).map(findToken).filter((token) => typeof token === 'object' && token.run === run).map((token) => (token as { seq: number }).seq)
@@ -57,7 +28,7 @@ describe.skipIf(omrelpMissing !== undefined)(title, () => {
   it('no fault: 3,000 of 3,000 lines land, once each, every one acknowledged', async () => {
     const { l, shipper } = await pipeline(undefined, 'relp-calm')
     await writeCanary(shipper.file, 'relp-calm', 3000)
-    const report = await settled(l, 'relp-calm')
+    const report = await settled(l.app, 'relp-calm')
     expect(report).toMatchObject({ unique: 3000, duplicates: 0, missing: 0 })
     expect((await l.streams()).live[0]).toMatchObject({ protocol: 'relp', stored: 3000, unacknowledged: 0 })
   }, 60_000)
@@ -65,7 +36,7 @@ describe.skipIf(omrelpMissing !== undefined)(title, () => {
   it('reset-after-append at message 500: stored, its rsp never sent; rsyslog resends it, exactly one duplicate and no loss', async () => {
     const { l, shipper } = await pipeline([{ messages: 499 }, { messages: 1, chaos: 'reset-after-append' }], 'relp-raa')
     await writeCanary(shipper.file, 'relp-raa', 3000)
-    const report = await settled(l, 'relp-raa', 4000)
+    const report = await settled(l.app, 'relp-raa', 4000)
     expect(report).toMatchObject({ unique: 3000, missing: 0, duplicates: 1 })
     expect(await inChain(l, 'relp-raa')).toEqual({ unique: 3000, duplicates: 1 })
   }, 60_000)
@@ -73,7 +44,7 @@ describe.skipIf(omrelpMissing !== undefined)(title, () => {
   it('nak for ten frames: rsp 500 for each, and the scorecard counts what the chain holds, whatever rsyslog does', async () => {
     const { l, shipper } = await pipeline([{ messages: 499 }, { messages: 10, chaos: 'nak' }], 'relp-nak')
     await writeCanary(shipper.file, 'relp-nak', 3000)
-    const report = await settled(l, 'relp-nak', 5000)
+    const report = await settled(l.app, 'relp-nak', 5000)
     const chain = await inChain(l, 'relp-nak')
     expect({ unique: report.unique, duplicates: report.duplicates }).toEqual(chain)
     expect(report.refusedLines['500']).toBe(10)
@@ -85,7 +56,7 @@ describe.skipIf(omrelpMissing !== undefined)(title, () => {
     const { l, shipper } = await pipeline([{ messages: 4 }, { messages: 1, chaos: 'ack-loss' }], 'relp-ack-loss')
     await writeCanary(shipper.file, 'relp-ack-loss', 20, 100)
     await until(async () => (await l.streams()).live[0]?.unacknowledged === 1)
-    const report = await settled(l, 'relp-ack-loss', 2000)
+    const report = await settled(l.app, 'relp-ack-loss', 2000)
     expect(report.duplicates).toBe(0)
     expect(report.unique).toBeGreaterThanOrEqual(5)
   }, 60_000)

@@ -1,10 +1,13 @@
 import { execFile, execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
+import type { RunReport } from '../../../src/scorecard/run-score.js'
+import { canaryLine } from '../../../src/scorecard/token.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -176,4 +179,32 @@ export function selfSignedPair (dir: string): { certFile: string, keyFile: strin
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
     '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' })
   return { certFile, keyFile }
+}
+
+/** `count` canary lines of `run` into `file`, about `rate` a second, 200 bytes each, as `logfire canary --to file:` writes them. */
+export async function writeCanary (file: string, run: string, count: number, rate = 2500): Promise<void> {
+  const began = Date.now()
+  for (let seq = 1; seq <= count;) {
+    const due = Math.min(count, Math.floor((Date.now() - began) / 1000 * rate) + 1)
+    const lines: string[] = []
+    for (; seq <= due; seq++) lines.push(canaryLine(run, seq, Date.now(), 200))
+    if (lines.length > 0) appendFileSync(file, lines.map((line) => line + '\n').join(''))
+    await sleep(10)
+  }
+}
+
+/** The run's scorecard once nothing more has arrived for `quietMs`. */
+export async function settled (app: { inject: (options: { url: string }) => Promise<{ json: () => unknown }> }, run: string, quietMs = 3000): Promise<RunReport> {
+  let last = -1
+  let since = Date.now()
+  for (;;) {
+    const report = (await app.inject({ url: `/scorecard/${run}` })).json() as RunReport
+    if (report.delivered !== last) {
+      last = report.delivered
+      since = Date.now()
+    } else if (Date.now() - since >= quietMs) {
+      return report
+    }
+    await sleep(200)
+  }
 }

@@ -3,10 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { RunReport } from '../../../src/scorecard/run-score.js'
-import { canaryLine } from '../../../src/scorecard/token.js'
 import { startListening, until, type Listening } from '../../listeners/listening.js'
-import { rsyslogStreamMissing, selfSignedPair, startRsyslogForward, startSyslogNgStream, syslogNgStreamMissing } from './stream-shippers.js'
+import { rsyslogStreamMissing, selfSignedPair, settled, startRsyslogForward, startSyslogNgStream, syslogNgStreamMissing, writeCanary } from './stream-shippers.js'
 
 /** The scenario that makes plain TCP syslog lose silently: accept 500, then stop reading, let the buffers fill, and reset. */
 const STALL_THEN_RESET = [{ messages: 500 }, { messages: 1, chaos: 'stall=3000, reset' }]
@@ -23,34 +21,6 @@ describe('syslog over streams, from real shippers', () => {
 
   const tail = (entries: string[]) => entries.map((entry) => entry.split(' ').slice(-2).join(' '))
   const writeLines = (file: string, lines: string[]) => { appendFileSync(file, lines.map((line) => line + '\n').join('')) }
-
-  /** `count` canary lines of `run` into `file`, about `rate` a second, as `logfire canary --to file:` writes them. */
-  async function writeCanary (file: string, run: string, count: number, rate = 2500) {
-    const began = Date.now()
-    for (let seq = 1; seq <= count;) {
-      const due = Math.min(count, Math.floor((Date.now() - began) / 1000 * rate) + 1)
-      const lines: string[] = []
-      for (; seq <= due; seq++) lines.push(canaryLine(run, seq, Date.now(), 200))
-      if (lines.length > 0) writeLines(file, lines)
-      await sleep(10)
-    }
-  }
-
-  /** The run's scorecard once nothing more has arrived for `quietMs`. */
-  async function settled (l: Listening, run: string, quietMs = 3000): Promise<RunReport> {
-    let last = -1
-    let since = Date.now()
-    for (;;) {
-      const report = (await l.app.inject({ url: `/scorecard/${run}` })).json() as RunReport
-      if (report.delivered !== last) {
-        last = report.delivered
-        since = Date.now()
-      } else if (Date.now() - since >= quietMs) {
-        return report
-      }
-      await sleep(200)
-    }
-  }
 
   describe.skipIf(syslogNgStreamMissing !== undefined)(`syslog-ng${syslogNgStreamMissing === undefined ? '' : ` (skipped: ${syslogNgStreamMissing})`}`, () => {
     it('network(): RFC 3164 with LF framing, each line one entry, header included', async () => {
@@ -128,7 +98,7 @@ describe('syslog over streams, from real shippers', () => {
       const shipper = await startSyslogNgStream(`network("127.0.0.1" port(${l.tcp}) transport("tcp"))`)
       cleanups.push(shipper.stop)
       await writeCanary(shipper.file, 'ng-loss', 3000)
-      const report = await settled(l, 'ng-loss')
+      const report = await settled(l.app, 'ng-loss')
       const stats = await shipper.stats()
       // logfire's side: what arrived, and what it saw cut.
       expect(report.unique).toBeGreaterThanOrEqual(500)
@@ -161,7 +131,7 @@ describe('syslog over streams, from real shippers', () => {
       const shipper = await startRsyslogForward(l.tcp, 'traditional')
       cleanups.push(shipper.stop)
       await writeCanary(shipper.file, 'rs-loss', 3000)
-      const report = await settled(l, 'rs-loss', 4000)
+      const report = await settled(l.app, 'rs-loss', 4000)
       expect(report.unique).toBeGreaterThanOrEqual(500)
       expect(3000 - report.unique).toBeGreaterThanOrEqual(300)
       expect(report.duplicates).toBe(0)
