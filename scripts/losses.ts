@@ -80,7 +80,7 @@ async function rsyslog (starting: Promise<RsyslogShipper>): Promise<Shipper> {
 }
 
 async function measure (under: ShipperUnderTest, fault: { chaos: string, messages?: number }, run: string): Promise<string> {
-  const l = await startListening({ streams: { syslogTcpPort: under.listener === 'tcp' ? 0 : undefined, syslogUdpPort: undefined, syslogTlsPort: undefined, relpPort: under.listener === 'relp' ? 0 : undefined, forwardPort: undefined, gelfTcpPort: undefined, gelfUdpPort: undefined, tls: undefined, maxConnections: 64, idleMs: 3_600_000 } })
+  const l = await startListening({ streams: { syslogTcpPort: under.listener === 'tcp' ? 0 : undefined, syslogUdpPort: undefined, syslogTlsPort: undefined, relpPort: under.listener === 'relp' ? 0 : undefined, forwardPort: undefined, forwardSharedKey: undefined, gelfTcpPort: undefined, gelfUdpPort: undefined, tls: undefined, maxConnections: 64, idleMs: 3_600_000 } })
   let shipper: Shipper | undefined
   try {
     await l.app.inject({ method: 'PUT', url: `/scorecard/${run}` })

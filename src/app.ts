@@ -138,6 +138,7 @@ export async function buildApp (options: AppOptions) {
     clock,
     maxMessageBytes: config.maxEntryBytes,
     maxChunkBytes: config.maxBodyBytes,
+    forwardSharedKey: config.streams.forwardSharedKey,
     software: `logfire,${options.version ?? '0.0.0-dev'}`,
     maxConnections: config.streams.maxConnections,
     idleMs: config.streams.idleMs,

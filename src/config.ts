@@ -112,6 +112,7 @@ const ENVIRONMENT = z.object({
   LOGFIRE_SYSLOG_TLS_PORT: optionalInteger(0, 65535),
   LOGFIRE_RELP_PORT: optionalInteger(0, 65535),
   LOGFIRE_FORWARD_PORT: optionalInteger(0, 65535),
+  LOGFIRE_FORWARD_SHARED_KEY: z.preprocess(unset, z.string().min(1).max(1024).optional()),
   LOGFIRE_GELF_TCP_PORT: optionalInteger(0, 65535),
   LOGFIRE_GELF_UDP_PORT: optionalInteger(0, 65535),
   // PEM files, read by server.ts at start.
@@ -236,6 +237,8 @@ export interface Config {
     relpPort: number | undefined
     /** Fluentd's Forward protocol v1 over TCP, with the UDP heartbeat on the same port. */
     forwardPort: number | undefined
+    /** LOGFIRE_FORWARD_SHARED_KEY: Forward clients must pass the HELO/PING/PONG handshake with it. */
+    forwardSharedKey: string | undefined
     /** GELF over TCP (NUL-terminated) and over UDP (compressed, chunked). */
     gelfTcpPort: number | undefined
     gelfUdpPort: number | undefined
@@ -395,6 +398,7 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
       syslogTlsPort: e.LOGFIRE_SYSLOG_TLS_PORT,
       relpPort: e.LOGFIRE_RELP_PORT,
       forwardPort: e.LOGFIRE_FORWARD_PORT,
+      forwardSharedKey: e.LOGFIRE_FORWARD_SHARED_KEY,
       gelfTcpPort: e.LOGFIRE_GELF_TCP_PORT,
       gelfUdpPort: e.LOGFIRE_GELF_UDP_PORT,
       tls: e.LOGFIRE_TLS_CERT === undefined || e.LOGFIRE_TLS_KEY === undefined ? undefined : { certFile: e.LOGFIRE_TLS_CERT, keyFile: e.LOGFIRE_TLS_KEY },

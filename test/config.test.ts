@@ -50,7 +50,7 @@ describe('loadConfig', () => {
       adminRolePattern: '*Admin*',
       flatlineSeconds: undefined,
       p2p: { port: undefined, peers: [], allowPublic: false, maxPeers: 32, maxMessageBytes: 1024 * 1024, maxChainMessageBytes: 64 * MiB, messagesPerSecond: 50, accept: 'never' },
-      streams: { syslogTcpPort: undefined, syslogUdpPort: undefined, syslogTlsPort: undefined, relpPort: undefined, forwardPort: undefined, gelfTcpPort: undefined, gelfUdpPort: undefined, tls: undefined, maxConnections: 1024, idleMs: 3_600_000 },
+      streams: { syslogTcpPort: undefined, syslogUdpPort: undefined, syslogTlsPort: undefined, relpPort: undefined, forwardPort: undefined, forwardSharedKey: undefined, gelfTcpPort: undefined, gelfUdpPort: undefined, tls: undefined, maxConnections: 1024, idleMs: 3_600_000 },
       timeouts: { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 72_000, idleMs: 120_000 }
     })
   })
@@ -117,6 +117,7 @@ describe('loadConfig', () => {
       LOGFIRE_SYSLOG_TLS_PORT: '6514',
       LOGFIRE_RELP_PORT: '2514',
       LOGFIRE_FORWARD_PORT: '24224',
+      LOGFIRE_FORWARD_SHARED_KEY: 'fluent-secret',
       LOGFIRE_GELF_TCP_PORT: '12201',
       LOGFIRE_GELF_UDP_PORT: '12202',
       LOGFIRE_STREAM_ACK_WRONG_RATE: '0.23',
@@ -229,7 +230,7 @@ describe('loadConfig', () => {
       adminRolePattern: '*:role/Break*Glass',
       flatlineSeconds: 300,
       p2p: { port: 6001, peers: ['ws://10.0.0.2:6001', 'ws://10.0.0.3:6001'], allowPublic: true, maxPeers: 3, maxMessageBytes: 2048, maxChainMessageBytes: 4096, messagesPerSecond: 7, accept: 'never' },
-      streams: { syslogTcpPort: 1514, syslogUdpPort: 1515, syslogTlsPort: 6514, relpPort: 2514, forwardPort: 24224, gelfTcpPort: 12201, gelfUdpPort: 12202, tls: { certFile: 'cert.pem', keyFile: 'key.pem' }, maxConnections: 9, idleMs: 60_000 },
+      streams: { syslogTcpPort: 1514, syslogUdpPort: 1515, syslogTlsPort: 6514, relpPort: 2514, forwardPort: 24224, forwardSharedKey: 'fluent-secret', gelfTcpPort: 12201, gelfUdpPort: 12202, tls: { certFile: 'cert.pem', keyFile: 'key.pem' }, maxConnections: 9, idleMs: 60_000 },
       timeouts: { headersMs: 1000, requestMs: 2000, keepAliveMs: 3000, idleMs: 4000 }
     })
   })

@@ -13,7 +13,7 @@ export interface Reply { bytes?: Buffer, close?: boolean }
  */
 export type Unit =
   | { kind: 'entries', entries: string[], answer?: (answer: Answer) => Reply }
-  | { kind: 'control', reply: Buffer | undefined, end?: boolean }
+  | { kind: 'control', reply: Buffer | undefined, end?: 'client' | 'unauthenticated' }
 
 /**
  * A stream protocol, one per connection: bytes in, units out, bounded as
@@ -24,6 +24,8 @@ export interface StreamCodec {
   next: () => Unit | FramingError | undefined
   /** Bytes read but not yet a whole unit. */
   readonly buffered: number
+  /** Said when the connection opens, where the protocol speaks first (Forward's HELO). */
+  readonly greeting?: Buffer
   /** Said before logfire ends a session on its own, where the protocol has a word for it (RELP's serverclose). */
   readonly goodbye?: Buffer
 }

@@ -7,7 +7,7 @@ import type { FramingError } from './framing.js'
 import type { MessageOutcome, Numbered, StreamIntake } from './intake.js'
 
 /** Why a stream connection ended. */
-export type Ending = 'client' | 'client-reset' | 'reset' | 'reset-after-append' | 'close' | 'stall, reset' | 'hang' | 'idle' | 'frame-too-long' | 'bad-octet-count' | 'bad-frame' | 'refused' | 'shutdown' | 'store-unavailable'
+export type Ending = 'client' | 'client-reset' | 'reset' | 'reset-after-append' | 'close' | 'stall, reset' | 'hang' | 'idle' | 'frame-too-long' | 'bad-octet-count' | 'bad-frame' | 'refused' | 'unauthenticated' | 'shutdown' | 'store-unavailable'
 
 type Entries = Extract<Unit, { kind: 'entries' }>
 
@@ -98,6 +98,7 @@ export class StreamConnection {
       endedBy: undefined
     }
     socket.setNoDelay(true)
+    if (codec.greeting !== undefined) socket.write(codec.greeting)
     socket.setTimeout(context.idleMs, () => { if (this.#holds.size === 0) this.#end('idle', 'close') })
     socket.on('data', (chunk: Buffer) => { this.#read(chunk) })
     socket.on('end', () => {
@@ -187,7 +188,7 @@ export class StreamConnection {
     const answer = (): void => {
       if (unit.reply !== undefined) this.#outbox.push(unit.reply)
       this.#send()
-      if (unit.end === true) this.#end('client', 'close')
+      if (unit.end !== undefined) this.#end(unit.end, 'close')
     }
     const flushed = this.#flush()
     if (flushed === undefined) {

@@ -2,6 +2,7 @@ import { gunzipSync } from 'node:zlib'
 import { decode, decodeMulti, encode, ExtData } from '@msgpack/msgpack'
 import type { Answer, StreamCodec, Unit } from './codec.js'
 import type { FramingError } from './framing.js'
+import { helo, pong, type ForwardHandshake } from './forward-handshake.js'
 import { msgpackExtent } from './msgpack-extent.js'
 import { MsgpackToJson } from './msgpack-json.js'
 
@@ -123,11 +124,12 @@ const otherChunk = (chunk: string): string => chunk.length > 0 && chunk[0] !== '
  * Forward for one connection: each message one unit, acknowledged when it
  * asks to be. A message logfire refuses (lp0, GDPR, the burn, a nak) is
  * never acknowledged, and the connection is closed: Forward has no other
- * way to say no.
+ * way to say no. With a shared key, nothing is taken before the handshake.
  */
-export function forwardCodec (maxMessageBytes: number): StreamCodec {
+export function forwardCodec (maxMessageBytes: number, handshake?: ForwardHandshake): StreamCodec {
   let buffer: Buffer = Buffer.alloc(0)
   let offset = 0
+  let authenticated = handshake === undefined
   const unit = (value: unknown, raw: Uint8Array | undefined): Unit | FramingError => {
     let message: ReturnType<typeof forwardMessage>
     try {
@@ -165,9 +167,15 @@ export function forwardCodec (maxMessageBytes: number): StreamCodec {
       } catch {
         return { problem: 'bad-frame' }
       }
+      if (!authenticated && handshake !== undefined) {
+        const answer = pong(handshake, value)
+        authenticated = answer.ok
+        return { kind: 'control', reply: answer.reply, end: answer.ok ? undefined : 'unauthenticated' }
+      }
       return unit(value, Array.isArray(value) && typeof value[1] === 'string' ? strPayload(slice) : undefined)
     },
-    get buffered () { return buffer.length - offset }
+    get buffered () { return buffer.length - offset },
+    greeting: handshake === undefined ? undefined : helo(handshake)
   }
 }
 

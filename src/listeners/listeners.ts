@@ -1,4 +1,5 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram'
+import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { createServer, type Server, type Socket } from 'node:net'
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls'
@@ -8,6 +9,7 @@ import { StreamConnection, type ConnectionReport } from './connection.js'
 import { syslogCodec, type StreamCodec } from './codec.js'
 import { withoutTrailer } from './framing.js'
 import { forwardCodec, HEARTBEAT } from './forward.js'
+import type { ForwardHandshake } from './forward-handshake.js'
 import { GelfChunks, gelfPayload, gelfTcpCodec } from './gelf.js'
 import { relpCodec, RELP_MAX_DATA_BYTES } from './relp.js'
 import type { StreamIntake } from './intake.js'
@@ -32,6 +34,8 @@ export interface ListenerOptions {
   maxMessageBytes: number
   /** LOGFIRE_MAX_BODY_BYTES: a longer Forward message (a chunk of many events) is refused. */
   maxChunkBytes: number
+  /** LOGFIRE_FORWARD_SHARED_KEY: when set, a Forward client proves it holds the key before it is read. */
+  forwardSharedKey: string | undefined
   /** What RELP's open answer names as relp_software. */
   software: string
   /** LOGFIRE_MAX_STREAM_CONNECTIONS: TCP and TLS together; past it, a new connection is closed at once. */
@@ -96,6 +100,13 @@ export class StreamListeners {
   get totals (): ReadonlyMap<string, number> { return this.#options.intake.totals }
   get recent (): readonly ConnectionReport[] { return this.#recent }
 
+  /** A Forward connection's handshake, when a shared key is set: a fresh nonce each time. */
+  #handshake (): ForwardHandshake | undefined {
+    const sharedKey = this.#options.forwardSharedKey
+    // A fixed name: a client on the same machine refuses a server that has its own hostname.
+    return sharedKey === undefined ? undefined : { sharedKey, nonce: randomBytes(16), hostname: 'logfire' }
+  }
+
   /** Starts every configured listener on `host`; TLS needs its certificate and key (PEM). */
   async listen (host: string, tls?: { cert: Buffer | string, key: Buffer | string }): Promise<ListenerView[]> {
     const { ports, handshakeMs } = this.#options
@@ -116,7 +127,7 @@ export class StreamListeners {
     }
     if (ports.forward !== undefined) {
       const server = createServer({ allowHalfOpen: true })
-      await this.#bind(server, 'forward', ports.forward, host, (socket) => { this.#accept(socket, 'forward', forwardCodec(this.#options.maxChunkBytes)) })
+      await this.#bind(server, 'forward', ports.forward, host, (socket) => { this.#accept(socket, 'forward', forwardCodec(this.#options.maxChunkBytes, this.#handshake())) })
       // The UDP heartbeat, on the same port: every datagram is answered with one byte 0x00.
       const heartbeat = createSocket(host.includes(':') ? 'udp6' : 'udp4')
       heartbeat.on('message', (_datagram, from) => { heartbeat.send(HEARTBEAT, from.port, from.address) })

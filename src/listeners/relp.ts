@@ -130,7 +130,7 @@ export function relpCodec (maxDataBytes: number, software: string): StreamCodec 
           answer: (answer) => ({ bytes: response(txnr, answer === 'stored' || answer === 'wrong-ack' ? '200 OK' : REASONS[answer]) })
         }
       case 'close':
-        return { kind: 'control', reply: response(txnr, ''), end: true }
+        return { kind: 'control', reply: response(txnr, ''), end: 'client' }
       default:
         return { kind: 'control', reply: response(txnr, `500 command ${command} not supported; commands=syslog`) }
     }

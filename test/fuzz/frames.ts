@@ -117,6 +117,9 @@ const forwardPiece = fc.oneof(
     .map(([tag, events, option]) => Buffer.from(encode(option === null ? [tag, events] : [tag, events, option]))),
   fc.anything({ maxDepth: 4 }).map((value) => Buffer.from(encode(value, { ignoreUndefined: true }))),
   fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes)),
+  // PINGs of every shape, for a codec that waits for the handshake.
+  fc.tuple(fc.anything({ maxDepth: 1 }), fc.oneof(fc.string({ maxLength: 20 }), fc.uint8Array({ maxLength: 20 })), fc.oneof(fc.string({ maxLength: 130 }), fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 128, maxLength: 128 })), fc.nat({ max: 7 }))
+    .map(([host, salt, digest, length]) => Buffer.from(encode(['PING', host, salt, digest, '', '', 'extra'].slice(0, length), { ignoreUndefined: true }))),
   fc.constantFrom(
     Buffer.from([0xdd, 0xff, 0xff, 0xff, 0xff]), Buffer.from([0xdf, 0xff, 0xff, 0xff, 0xff]), Buffer.from([0xdb, 0x7f, 0xff, 0xff, 0xff]),
     Buffer.alloc(80, 0x91), Buffer.from([0xc1]), Buffer.from([0x92, 0xa1, 0x61, 0xc4, 0x02, 0x91, 0x01])
@@ -126,20 +129,21 @@ const forwardPiece = fc.oneof(
 /** A Forward connection's bytes, hostile or not, cut anywhere. */
 export const hostileForward = fc.record({
   parts: fc.array(forwardPiece, { maxLength: 12 }),
+  sharedKey: fc.option(fc.string({ minLength: 1, maxLength: 16 })),
   cuts: fc.array(fc.nat({ max: 4000 }), { maxLength: 10 })
 })
 
 /** The Forward codec on a hostile stream: no throw, never more than one message held. */
-export function checkForwardFraming ({ parts, cuts }: { parts: Buffer[], cuts: number[] }): 'units' | 'error' {
+export function checkForwardFraming ({ parts, sharedKey, cuts }: { parts: Buffer[], sharedKey: string | null, cuts: number[] }): 'units' | 'error' {
   const bytes = Buffer.concat(parts)
-  const codec = forwardCodec(MAX)
+  const codec = forwardCodec(MAX, sharedKey === null ? undefined : { sharedKey, nonce: Buffer.alloc(16, 7), hostname: 'logfire' })
   let from = 0
   for (const to of [...[...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b), bytes.length]) {
     const chunk = bytes.subarray(from, to)
     from = to
     codec.push(chunk)
     for (let unit = codec.next(); unit !== undefined; unit = codec.next()) {
-      if ('problem' in unit) return 'error'
+      if ('problem' in unit || (unit.kind === 'control' && unit.end !== undefined)) return 'error'
       if (unit.kind === 'entries') for (const entry of unit.entries) JSON.parse(entry)
     }
     if (codec.buffered > MAX + chunk.length) throw new Error(`the Forward codec holds ${codec.buffered} bytes`)

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { createSocket } from 'node:dgram'
 import { once } from 'node:events'
 import { gzipSync } from 'node:zlib'
@@ -125,6 +126,67 @@ describe('the Forward listener, from the client\'s side of the socket', () => {
     await until(() => bomb.client.ending !== undefined)
     await until(async () => (await l.streams()).recent.length === 2)
     expect((await l.streams()).recent.map((connection) => connection.endedBy).sort()).toEqual(['bad-frame', 'frame-too-long'])
+  })
+})
+
+describe('the Forward handshake, with LOGFIRE_FORWARD_SHARED_KEY', () => {
+  const running: Listening[] = []
+  afterEach(async () => { await Promise.all(running.splice(0).map((l) => l.close())) })
+  const sha512 = (...parts: Array<string | Uint8Array>) => parts.reduce((hash, part) => hash.update(part), createHash('sha512')).digest('hex')
+
+  /** A connection that has read the server's HELO. */
+  async function greeted (l: Listening) {
+    const client = await rawClient(l.forward)
+    const answers: unknown[] = []
+    let bytes = Buffer.alloc(0)
+    client.socket.on('data', (chunk: Buffer) => {
+      bytes = Buffer.concat([bytes, chunk])
+      answers.splice(0, answers.length, ...decodeMulti(bytes))
+    })
+    await until(() => answers.length === 1)
+    const [word, options] = answers[0] as [string, { nonce: Uint8Array, auth: string, keepalive: boolean }]
+    expect(word).toBe('HELO')
+    return { client, answers, nonce: options.nonce, options }
+  }
+  const ping = (nonce: Uint8Array, key: string) => encode(['PING', 'shipper', 'salt', sha512('salt', 'shipper', nonce, key), '', ''])
+
+  it('speaks first with HELO and a fresh nonce; a right PING gets a PONG that proves the server holds the key too', async () => {
+    const l = await startListening({ streams: { ...STREAMS, syslogTcpPort: undefined, syslogUdpPort: undefined, forwardPort: 0, forwardSharedKey: 'k3y' } })
+    running.push(l)
+    const first = await greeted(l)
+    const second = await greeted(l)
+    expect(first.options).toMatchObject({ auth: '', keepalive: true })
+    expect(first.nonce).toHaveLength(16)
+    expect(Buffer.from(first.nonce).equals(Buffer.from(second.nonce))).toBe(false)
+    await first.client.write(ping(first.nonce, 'k3y'))
+    await until(() => first.answers.length === 2)
+    expect(first.answers[1]).toEqual(['PONG', true, '', 'logfire', sha512('salt', 'logfire', first.nonce, 'k3y')])
+    await first.client.write(encode(['a', 1, { n: 1 }, { chunk: 'c1' }]))
+    await until(() => first.answers.length === 3)
+    expect(first.answers[2]).toEqual({ ack: 'c1' })
+    expect(await l.entries()).toHaveLength(1)
+    second.client.close()
+    first.client.close()
+  })
+
+  it('refuses a wrong key, a PING made for another session\'s nonce, and events before any PING: a PONG with the reason, then the close, nothing stored', async () => {
+    const l = await startListening({ streams: { ...STREAMS, syslogTcpPort: undefined, syslogUdpPort: undefined, forwardPort: 0, forwardSharedKey: 'k3y' } })
+    running.push(l)
+    const attempts = [
+      { send: (nonce: Uint8Array) => ping(nonce, 'wrong'), reason: 'shared key mismatch' },
+      { send: () => ping(new Uint8Array(16), 'k3y'), reason: 'shared key mismatch' },
+      { send: () => encode(['a', 1, { n: 1 }, { chunk: 'c1' }]), reason: 'PING expected: this server requires a shared key' }
+    ]
+    for (const attempt of attempts) {
+      const { client, answers, nonce } = await greeted(l)
+      await client.write(attempt.send(nonce))
+      await until(() => client.ending !== undefined)
+      expect(client.ending).toEqual({ kind: 'fin' })
+      expect(answers[1]).toEqual(['PONG', false, attempt.reason, 'logfire', ''])
+    }
+    expect(await l.entries()).toEqual([])
+    await until(async () => (await l.streams()).recent.length === 3)
+    expect((await l.streams()).recent.every((connection) => connection.endedBy === 'unauthenticated' && connection.messages === 0)).toBe(true)
   })
 })
 

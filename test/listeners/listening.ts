@@ -6,7 +6,7 @@ import type { ConnectionReport } from '../../src/listeners/connection.js'
 import { buildTestApp, chainEntries, type TestApp } from '../helpers.js'
 
 /** The listeners' part of a test config: TCP and UDP on free ports. */
-export const STREAMS: Config['streams'] = { syslogTcpPort: 0, syslogUdpPort: 0, syslogTlsPort: undefined, relpPort: undefined, forwardPort: undefined, gelfTcpPort: undefined, gelfUdpPort: undefined, tls: undefined, maxConnections: 64, idleMs: 60_000 }
+export const STREAMS: Config['streams'] = { syslogTcpPort: 0, syslogUdpPort: 0, syslogTlsPort: undefined, relpPort: undefined, forwardPort: undefined, forwardSharedKey: undefined, gelfTcpPort: undefined, gelfUdpPort: undefined, tls: undefined, maxConnections: 64, idleMs: 60_000 }
 
 /** A logfire whose stream listeners listen on 127.0.0.1, with what a test reads back. */
 export async function startListening (overrides: Partial<Config> = {}, tls?: { cert: Buffer, key: Buffer }) {

@@ -53,7 +53,7 @@ describe('syslog listeners', () => {
     const l = await start()
     expect((await l.app.inject({ url: '/', headers: { accept: 'application/json' } })).json().listeners).toEqual([{ protocol: 'syslog-tcp', port: l.tcp }, { protocol: 'syslog-udp', port: l.udp }])
     expect((await l.app.inject({ url: '/docs/json' })).json().info.description).toContain('Stream listeners on: syslog-tcp on port 0, syslog-udp on port 0.')
-    const off = await start({ streams: { syslogTcpPort: undefined, syslogUdpPort: undefined, syslogTlsPort: undefined, relpPort: undefined, forwardPort: undefined, gelfTcpPort: undefined, gelfUdpPort: undefined, tls: undefined, maxConnections: 1, idleMs: 1000 } })
+    const off = await start({ streams: { syslogTcpPort: undefined, syslogUdpPort: undefined, syslogTlsPort: undefined, relpPort: undefined, forwardPort: undefined, forwardSharedKey: undefined, gelfTcpPort: undefined, gelfUdpPort: undefined, tls: undefined, maxConnections: 1, idleMs: 1000 } })
     expect((await off.app.inject({ url: '/', headers: { accept: 'application/json' } })).json().listeners).toEqual([])
     expect((await off.app.inject({ url: '/metrics' })).body).not.toContain('logfire_stream_')
   })
@@ -208,7 +208,7 @@ describe('syslog listeners', () => {
   })
 
   it('bounds: an octet count over the limit closes at once, unbuffered; a long LF frame too; past the connection limit, closed and counted', async () => {
-    const l = await start({ maxEntryBytes: 1024, streams: { syslogTcpPort: 0, syslogUdpPort: 0, syslogTlsPort: undefined, relpPort: undefined, forwardPort: undefined, gelfTcpPort: undefined, gelfUdpPort: undefined, tls: undefined, maxConnections: 2, idleMs: 60_000 } })
+    const l = await start({ maxEntryBytes: 1024, streams: { syslogTcpPort: 0, syslogUdpPort: 0, syslogTlsPort: undefined, relpPort: undefined, forwardPort: undefined, forwardSharedKey: undefined, gelfTcpPort: undefined, gelfUdpPort: undefined, tls: undefined, maxConnections: 2, idleMs: 60_000 } })
     const huge = await rawClient(l.tcp)
     await huge.write('2000000000 <13>')
     await until(() => huge.ending !== undefined)

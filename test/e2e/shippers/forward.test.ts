@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { FluentClient } from '@fluent-org/logger'
+import { FluentClient, FluentSocketEvent } from '@fluent-org/logger'
 import fluentLoggerPackage from 'fluent-logger'
 import { afterEach, describe, expect, it } from 'vitest'
 import { STREAMS, startListening, until, type Listening } from '../../listeners/listening.js'
@@ -15,10 +15,10 @@ describe('Forward clients with acknowledgements, into logfire', () => {
   const cleanups: Array<() => Promise<unknown> | unknown> = []
   afterEach(async () => { for (const cleanup of cleanups.splice(0).reverse()) await cleanup() })
 
-  async function listening (steps: unknown[]): Promise<Listening> {
-    const l = await startListening({ streams: { ...STREAMS, syslogTcpPort: undefined, syslogUdpPort: undefined, forwardPort: 0 } })
+  async function listening (steps: unknown[], forwardSharedKey?: string): Promise<Listening> {
+    const l = await startListening({ streams: { ...STREAMS, syslogTcpPort: undefined, syslogUdpPort: undefined, forwardPort: 0, forwardSharedKey } })
     cleanups.push(l.close)
-    await l.scenario(steps)
+    if (steps.length > 0) await l.scenario(steps)
     return l
   }
 
@@ -26,9 +26,10 @@ describe('Forward clients with acknowledgements, into logfire', () => {
   const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i)
 
   /** @fluent-org/logger: PackedForward, acks on, 20 events a chunk, every chunk retried until acknowledged. */
-  function fluentOrg (l: Listening) {
+  function fluentOrg (l: Listening, sharedKey?: string) {
     const client = new FluentClient('app', {
       socket: { host: '127.0.0.1', port: l.forward, timeout: 3000 },
+      security: sharedKey === undefined ? undefined : { clientHostname: 'shipper', sharedKey },
       ack: { ackTimeout: 500 },
       eventRetry: { attempts: 5, delay: 100, backoff: 1 },
       flushInterval: 20,
@@ -57,6 +58,25 @@ describe('Forward clients with acknowledgements, into logfire', () => {
     await Promise.all(range(21, 20).map((n) => client.emit('test', { n })))
     expect((await stored(l)).sort((a, b) => a - b)).toEqual(range(1, 40))
     expect((await l.streams()).recent[0]).toMatchObject({ endedBy: 'reset' })
+  })
+
+  it('@fluent-org/logger with the shared key: HELO, PING and PONG, each side checking the other, then its events stored', async () => {
+    const l = await listening([], 'correct horse')
+    const client = fluentOrg(l, 'correct horse')
+    await Promise.all(range(1, 20).map((n) => client.emit('test', { n })))
+    expect((await stored(l)).sort((a, b) => a - b)).toEqual(range(1, 20))
+  })
+
+  it('@fluent-org/logger with the wrong shared key: told why, and nothing stored', async () => {
+    const l = await listening([], 'correct horse')
+    const client = fluentOrg(l, 'battery staple')
+    const errors: Error[] = []
+    client.socketOn(FluentSocketEvent.ERROR, (error: Error) => { errors.push(error) })
+    client.emit('test', { n: 1 }).catch(() => {})
+    await until(() => errors.length > 0)
+    expect(errors[0]?.message).toMatch(/Authentication failed: shared key mismatch/)
+    expect(await stored(l)).toEqual([])
+    expect((await l.streams()).recent[0]).toMatchObject({ endedBy: 'unauthenticated', messages: 0 })
   })
 
   /** fluent-logger: acks on (requireAckResponse), PackedForward; it never resends. Each emit's callback says what it was told. */

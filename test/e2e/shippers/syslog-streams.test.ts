@@ -50,7 +50,7 @@ describe('syslog over streams, from real shippers', () => {
       const dir = mkdtempSync(join(tmpdir(), 'logfire-tls-'))
       cleanups.push(() => { rmSync(dir, { recursive: true, force: true }) })
       const { certFile, keyFile } = selfSignedPair(dir)
-      const l = await listening({ streams: { syslogTcpPort: undefined, syslogUdpPort: undefined, syslogTlsPort: 0, relpPort: undefined, forwardPort: undefined, gelfTcpPort: undefined, gelfUdpPort: undefined, tls: { certFile, keyFile }, maxConnections: 64, idleMs: 60_000 } },
+      const l = await listening({ streams: { syslogTcpPort: undefined, syslogUdpPort: undefined, syslogTlsPort: 0, relpPort: undefined, forwardPort: undefined, forwardSharedKey: undefined, gelfTcpPort: undefined, gelfUdpPort: undefined, tls: { certFile, keyFile }, maxConnections: 64, idleMs: 60_000 } },
         { cert: readFileSync(certFile), key: readFileSync(keyFile) })
       const shipper = await startSyslogNgStream(`syslog("127.0.0.1" port(${l.tls}) transport("tls") tls(ca-file("${certFile}") peer-verify(required-trusted)))`)
       cleanups.push(shipper.stop)
