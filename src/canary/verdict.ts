@@ -7,6 +7,8 @@ export interface Verdict {
   delivered: number
   lost: number
   duplicated: number
+  /** The duplicates by the fault that preceded them. */
+  duplicatedAfter: Record<string, number>
   reordered: number
   latencyMs: { p50: number, p99: number, max: number }
   /** What the chaos did while the run was delivered: outcomes, refused lines, lines burned after delivery. */
@@ -28,6 +30,7 @@ export function verdictOf (sent: number, report: RunReport | undefined, options:
     delivered: unique,
     lost: Math.max(0, sent - unique),
     duplicated: report?.duplicates ?? 0,
+    duplicatedAfter: report?.duplicatesAfter ?? {},
     reordered: report?.reordered ?? 0,
     latencyMs: { p50: report?.latencyMs.p50 ?? 0, p99: report?.latencyMs.p99 ?? 0, max: report?.latencyMs.max ?? 0 },
     chaos: report?.chaos ?? {},
@@ -57,6 +60,7 @@ export function verdictTable (verdict: Verdict): string {
     ['delivered', String(verdict.delivered)],
     ['lost', verdict.stillArriving === undefined ? String(verdict.lost) : `${verdict.lost} not yet (still arriving: ${verdict.stillArriving.toFixed(1)} lines/s)`],
     ['duplicated', String(verdict.duplicated)],
+    ...Object.entries(verdict.duplicatedAfter).map(([fault, count]): [string, string] => [`  after ${fault}`, `${count} lines`]),
     ['reordered', String(verdict.reordered)],
     ['latency p50', `${verdict.latencyMs.p50} ms`],
     ['latency p99', `${verdict.latencyMs.p99} ms`],

@@ -21,6 +21,7 @@ const runReport = z.object({
   delivered: z.number().int().describe('Entries that carried this run\'s token, copies included'),
   unique: z.number().int().describe('Distinct sequence numbers delivered'),
   duplicates: z.number().int().describe('Extra copies: delivered minus unique'),
+  duplicatesAfter: counts.describe('The duplicates by the fault that came last before each arrived ("forward ack-loss", "relp reset-after-append"), or "no fault"'),
   highest: z.number().int().describe('The highest sequence number delivered; -1 before any'),
   missing: z.number().int().describe('Numbers below the highest that never came (the canary knows the tail)'),
   reordered: z.number().int().describe('Numbers that arrived after a higher one'),

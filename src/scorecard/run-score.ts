@@ -16,6 +16,13 @@ export interface RunReport {
   unique: number
   /** Extra copies: delivered minus unique. */
   duplicates: number
+  /**
+   * The duplicates by the fault that came last before each arrived (a
+   * resend follows the fault that made the shipper resend): "forward
+   * ack-loss", "relp reset-after-append", "reset-after-append"; "no fault"
+   * when the run had met none yet.
+   */
+  duplicatesAfter: Outcomes
   /** The highest sequence number delivered; -1 before any. */
   highest: number
   /** Numbers between the lowest and the highest delivered that never came: gaps, not the tail. */
@@ -36,6 +43,8 @@ export interface RunReport {
   approximate: boolean
 }
 
+const NO_FAULT = 'no fault'
+
 /**
  * The running counts of one canary run. Memory grows with the gaps in what
  * arrived (see RangeSet), never with the number of lines.
@@ -55,6 +64,8 @@ export class RunScore {
   readonly #latency = new Array<number>(LATENCY_BUCKETS_MS.length).fill(0)
   readonly #chaos: Outcomes = {}
   readonly #refusedLines: Outcomes = {}
+  readonly #duplicatesAfter: Outcomes = {}
+  #lastFault = NO_FAULT
 
   constructor (run: string, started: number, maxRanges?: number) {
     this.run = run
@@ -73,7 +84,10 @@ export class RunScore {
     this.#firstArrival ??= arrival
     this.#lastArrival = arrival
     const first = this.#seen.add(token.seq)
-    if (!first) return
+    if (!first) {
+      this.#duplicatesAfter[this.#lastFault] = (this.#duplicatesAfter[this.#lastFault] ?? 0) + 1
+      return
+    }
     if (token.seq < this.#highest) this.#reordered += 1
     else this.#highest = token.seq
     const latency = Math.max(0, arrival - token.sent)
@@ -92,6 +106,7 @@ export class RunScore {
   /** A request refused or cut while this run was being delivered. */
   chaos (outcome: string): void {
     this.#chaos[outcome] = (this.#chaos[outcome] ?? 0) + 1
+    this.#lastFault = outcome
   }
 
   /** Lines of this run refused whole with their request. */
@@ -116,6 +131,7 @@ export class RunScore {
       delivered: this.#delivered,
       unique,
       duplicates: this.#delivered - unique,
+      duplicatesAfter: { ...this.#duplicatesAfter },
       highest: this.#highest,
       missing: unique === 0 ? 0 : this.#highest - this.#seen.min + 1 - unique,
       reordered: this.#reordered,

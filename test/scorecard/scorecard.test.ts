@@ -118,6 +118,16 @@ describe('Scorecard', () => {
     expect(scorecard.report('late')).toMatchObject({ chaos: { reset: 1 }, refusedLines: { 451: 2 } })
   })
 
+  it('names the fault that preceded each duplicate: a resend follows the fault that made the shipper resend', () => {
+    const scorecard = new Scorecard()
+    scorecard.stored([1, 2, 1].map((seq) => canaryLine('resent', seq, 0)), 1)
+    scorecard.chaos('forward ack-loss', 2)
+    scorecard.stored([3, 2, 3].map((seq) => canaryLine('resent', seq, 0)), 3)
+    scorecard.chaos('relp reset-after-append', 4)
+    scorecard.stored([4, 4].map((seq) => canaryLine('resent', seq, 0)), 5)
+    expect(scorecard.report('resent')).toMatchObject({ duplicates: 4, duplicatesAfter: { 'no fault': 1, 'forward ack-loss': 2, 'relp reset-after-append': 1 } })
+  })
+
   it('keeps at most maxRuns runs, forgetting the least recently active', () => {
     const scorecard = new Scorecard({ maxRuns: 3 })
     for (const run of ['a', 'b', 'c']) scorecard.stored([canaryLine(run, 1, 0)], 1)

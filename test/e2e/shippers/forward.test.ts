@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { FluentClient, FluentSocketEvent } from '@fluent-org/logger'
 import fluentLoggerPackage from 'fluent-logger'
 import { afterEach, describe, expect, it } from 'vitest'
+import { canaryLine } from '../../../src/scorecard/token.js'
 import { STREAMS, startListening, until, type Listening } from '../../listeners/listening.js'
 
 /*
@@ -42,13 +43,17 @@ describe('Forward clients with acknowledgements, into logfire', () => {
   it('@fluent-org/logger, lost ack: the whole chunk is resent, so it arrives twice', async () => {
     const l = await listening([{ messages: 1 }, { messages: 1, chaos: 'ack-loss' }])
     const client = fluentOrg(l)
-    const outcomes = await Promise.allSettled(range(1, 20).map((n) => client.emit('test', { n })))
-    const second = await Promise.allSettled(range(21, 20).map((n) => client.emit('test', { n })))
+    // Canary lines in the records: the scorecard finds them in each event's JSON.
+    const emit = (n: number) => client.emit('test', { n, message: canaryLine('fwd-ack-loss', n, Date.now()) })
+    const outcomes = await Promise.allSettled(range(1, 20).map(emit))
+    const second = await Promise.allSettled(range(21, 20).map(emit))
     expect([...outcomes, ...second].every((outcome) => outcome.status === 'fulfilled')).toBe(true)
     const chain = await stored(l)
     expect(chain.filter((n) => n >= 21).sort((a, b) => a - b)).toEqual(range(21, 20).flatMap((n) => [n, n]))
     expect(chain.filter((n) => n < 21)).toEqual(range(1, 20))
     expect([...(await l.streams()).live, ...(await l.streams()).recent].reduce((sum, connection) => sum + connection.unacknowledged, 0)).toBe(20)
+    const score = (await l.app.inject({ method: 'GET', url: '/scorecard/fwd-ack-loss' })).json()
+    expect(score).toMatchObject({ unique: 40, duplicates: 20, duplicatesAfter: { 'forward ack-loss': 20 } })
   })
 
   it('@fluent-org/logger, reset before the chunk is stored: resent on a new connection, nothing lost, nothing twice', async () => {

@@ -37,7 +37,7 @@ describe.skipIf(omrelpMissing !== undefined)(title, () => {
     const { l, shipper } = await pipeline([{ messages: 499 }, { messages: 1, chaos: 'reset-after-append' }], 'relp-raa')
     await writeCanary(shipper.file, 'relp-raa', 3000)
     const report = await settled(l.app, 'relp-raa', 4000)
-    expect(report).toMatchObject({ unique: 3000, missing: 0, duplicates: 1 })
+    expect(report).toMatchObject({ unique: 3000, missing: 0, duplicates: 1, duplicatesAfter: { 'relp reset-after-append': 1 } })
     expect(await inChain(l, 'relp-raa')).toEqual({ unique: 3000, duplicates: 1 })
   }, 60_000)
 
@@ -48,6 +48,8 @@ describe.skipIf(omrelpMissing !== undefined)(title, () => {
     const chain = await inChain(l, 'relp-nak')
     expect({ unique: report.unique, duplicates: report.duplicates }).toEqual(chain)
     expect(report.refusedLines['500']).toBe(10)
+    // Whatever rsyslog resent after the naks is named for them.
+    expect(report.duplicatesAfter).toEqual(report.duplicates === 0 ? {} : { 'relp nak': report.duplicates })
     const streams = await l.streams()
     expect([...streams.live, ...streams.recent].reduce((sum, connection) => sum + connection.refused.nak, 0)).toBe(10)
   }, 60_000)
