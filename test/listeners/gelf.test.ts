@@ -1,12 +1,9 @@
 import { createSocket } from 'node:dgram'
 import { deflateSync, gzipSync } from 'node:zlib'
-import gelf from 'gelf-pro'
 import { afterEach, describe, expect, it } from 'vitest'
 import { GelfChunks } from '../../src/listeners/gelf.js'
+import { gelfProClient } from '../e2e/shippers/node-clients.js'
 import { STREAMS, startListening, until, type Listening } from './listening.js'
-
-/** gelf-pro's logging call, which its typings leave out. */
-interface GelfPro { info: (message: string, extra: Record<string, unknown>, done: (error: Error | null | undefined) => void) => void }
 
 const chunk = (id: string, sequence: number, count: number, data: string) =>
   Buffer.concat([Buffer.from([0x1e, 0x0f]), Buffer.from(id.padEnd(8, '-').slice(0, 8), 'latin1'), Buffer.from([sequence, count]), Buffer.from(data)])
@@ -48,12 +45,10 @@ describe('the GELF listeners and POST /gelf', () => {
     running.push(l)
     return l
   }
-  const send = (l: Listening, adapterName: 'udp' | 'tcp', message: string, extra: Record<string, unknown> = {}) => new Promise<void>((resolve, reject) => {
-    // gelf-pro keeps the first adapter it makes: a new one for each transport.
-    ;(gelf as unknown as { adapter: unknown }).adapter = undefined
-    gelf.setConfig({ adapterName, adapterOptions: { host: '127.0.0.1', port: adapterName === 'udp' ? l.gelfUdp : l.gelfTcp } })
-    ;(gelf as unknown as GelfPro).info(message, extra, (error) => { if (error === null || error === undefined) resolve(); else reject(error) })
-  })
+  const send = async (l: Listening, adapterName: 'udp' | 'tcp', message: string, extra: Record<string, unknown> = {}) => {
+    const error = await gelfProClient(adapterName === 'udp' ? l.gelfUdp : l.gelfTcp, adapterName).emit(message, extra)
+    if (error !== undefined) throw error
+  }
 
   it('takes gelf-pro over UDP (zlib, with the chunk header it always adds, long messages in many chunks) and over TCP (a connection per message)', async () => {
     const l = await start()

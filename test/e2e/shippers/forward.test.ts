@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { FluentClient, FluentSocketEvent } from '@fluent-org/logger'
-import fluentLoggerPackage from 'fluent-logger'
+import { FluentSocketEvent } from '@fluent-org/logger'
 import { afterEach, describe, expect, it } from 'vitest'
 import { canaryLine } from '../../../src/scorecard/token.js'
 import { STREAMS, startListening, until, type Listening } from '../../listeners/listening.js'
+import { fluentLoggerClient, fluentOrgClient } from './node-clients.js'
 
 /*
  * Real Forward clients against logfire's listener, with acks on, each told
@@ -26,17 +26,9 @@ describe('Forward clients with acknowledgements, into logfire', () => {
   const stored = async (l: Listening) => (await l.entries()).map((entry) => (JSON.parse(entry) as { record: { n: number } }).record.n)
   const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i)
 
-  /** @fluent-org/logger: PackedForward, acks on, 20 events a chunk, every chunk retried until acknowledged. */
   function fluentOrg (l: Listening, sharedKey?: string) {
-    const client = new FluentClient('app', {
-      socket: { host: '127.0.0.1', port: l.forward, timeout: 3000 },
-      security: sharedKey === undefined ? undefined : { clientHostname: 'shipper', sharedKey },
-      ack: { ackTimeout: 500 },
-      eventRetry: { attempts: 5, delay: 100, backoff: 1 },
-      flushInterval: 20,
-      sendQueueIntervalFlushLimit: { length: 20 }
-    })
-    cleanups.push(() => client.disconnect().catch(() => {}))
+    const client = fluentOrgClient(l.forward, sharedKey)
+    cleanups.push(client.stop)
     return client
   }
 
@@ -44,10 +36,10 @@ describe('Forward clients with acknowledgements, into logfire', () => {
     const l = await listening([{ messages: 1 }, { messages: 1, chaos: 'ack-loss' }])
     const client = fluentOrg(l)
     // Canary lines in the records: the scorecard finds them in each event's JSON.
-    const emit = (n: number) => client.emit('test', { n, message: canaryLine('fwd-ack-loss', n, Date.now()) })
-    const outcomes = await Promise.allSettled(range(1, 20).map(emit))
-    const second = await Promise.allSettled(range(21, 20).map(emit))
-    expect([...outcomes, ...second].every((outcome) => outcome.status === 'fulfilled')).toBe(true)
+    const emit = (n: number) => client.emit(canaryLine('fwd-ack-loss', n, Date.now()), { n })
+    const outcomes = await Promise.all(range(1, 20).map(emit))
+    const second = await Promise.all(range(21, 20).map(emit))
+    expect([...outcomes, ...second].every((error) => error === undefined)).toBe(true)
     const chain = await stored(l)
     expect(chain.filter((n) => n >= 21).sort((a, b) => a - b)).toEqual(range(21, 20).flatMap((n) => [n, n]))
     expect(chain.filter((n) => n < 21)).toEqual(range(1, 20))
@@ -59,8 +51,8 @@ describe('Forward clients with acknowledgements, into logfire', () => {
   it('@fluent-org/logger, reset before the chunk is stored: resent on a new connection, nothing lost, nothing twice', async () => {
     const l = await listening([{ messages: 1 }, { messages: 1, chaos: 'reset' }])
     const client = fluentOrg(l)
-    await Promise.all(range(1, 20).map((n) => client.emit('test', { n })))
-    await Promise.all(range(21, 20).map((n) => client.emit('test', { n })))
+    expect(await Promise.all(range(1, 20).map((n) => client.emit('line', { n })))).toEqual(range(1, 20).map(() => undefined))
+    expect(await Promise.all(range(21, 20).map((n) => client.emit('line', { n })))).toEqual(range(21, 20).map(() => undefined))
     expect((await stored(l)).sort((a, b) => a - b)).toEqual(range(1, 40))
     expect((await l.streams()).recent[0]).toMatchObject({ endedBy: 'reset' })
   })
@@ -68,13 +60,13 @@ describe('Forward clients with acknowledgements, into logfire', () => {
   it('@fluent-org/logger with the shared key: HELO, PING and PONG, each side checking the other, then its events stored', async () => {
     const l = await listening([], 'correct horse')
     const client = fluentOrg(l, 'correct horse')
-    await Promise.all(range(1, 20).map((n) => client.emit('test', { n })))
+    expect(await Promise.all(range(1, 20).map((n) => client.emit('line', { n })))).toEqual(range(1, 20).map(() => undefined))
     expect((await stored(l)).sort((a, b) => a - b)).toEqual(range(1, 20))
   })
 
   it('@fluent-org/logger with the wrong shared key: told why, and nothing stored', async () => {
     const l = await listening([], 'correct horse')
-    const client = fluentOrg(l, 'battery staple')
+    const { client } = fluentOrg(l, 'battery staple')
     const errors: Error[] = []
     client.socketOn(FluentSocketEvent.ERROR, (error: Error) => { errors.push(error) })
     client.emit('test', { n: 1 }).catch(() => {})
@@ -84,32 +76,18 @@ describe('Forward clients with acknowledgements, into logfire', () => {
     expect((await l.streams()).recent[0]).toMatchObject({ endedBy: 'unauthenticated', messages: 0 })
   })
 
-  /** fluent-logger: acks on (requireAckResponse), PackedForward; it never resends. Each emit's callback says what it was told. */
   function fluentLogger (l: Listening) {
-    const sender = fluentLoggerPackage.createFluentSender('app', {
-      host: '127.0.0.1',
-      port: l.forward,
-      timeout: 3.0,
-      reconnectInterval: 100,
-      requireAckResponse: true,
-      ackResponseTimeout: 500,
-      eventMode: 'PackedForward',
-      flushInterval: 20,
-      // Its errors reach the callbacks; its own console lines are noise here.
-      internalLogger: { info: () => {}, error: () => {} }
-    })
-    ;(sender as unknown as { on: (event: string, listener: () => void) => void }).on('error', () => {})
-    cleanups.push(() => { (sender as unknown as { end: () => void }).end() })
-    const emit = (n: number) => new Promise<Error | undefined>((resolve) => { sender.emit('test', { n }, (error?: Error) => { resolve(error) }) })
-    return { emit }
+    const client = fluentLoggerClient(l.forward)
+    cleanups.push(client.stop)
+    return client
   }
 
   it('fluent-logger, reset before the chunk is stored: the chunk is lost, and its callbacks report errors', async () => {
     const l = await listening([{ messages: 1 }, { messages: 1, chaos: 'reset' }])
     const { emit } = fluentLogger(l)
-    const first = await Promise.all(range(1, 20).map(emit))
+    const first = await Promise.all(range(1, 20).map((n) => emit('line', { n })))
     expect(first.every((error) => error === undefined)).toBe(true)
-    const second = await Promise.all(range(21, 20).map(emit))
+    const second = await Promise.all(range(21, 20).map((n) => emit('line', { n })))
     await sleep(500)
     const chain = await stored(l)
     expect(chain.filter((n) => n >= 21)).toEqual([])
@@ -120,8 +98,8 @@ describe('Forward clients with acknowledgements, into logfire', () => {
   it('fluent-logger, lost ack: stored once, and its callbacks still report errors', async () => {
     const l = await listening([{ messages: 1 }, { messages: 1, chaos: 'ack-loss' }])
     const { emit } = fluentLogger(l)
-    await Promise.all(range(1, 20).map(emit))
-    const second = await Promise.all(range(21, 20).map(emit))
+    await Promise.all(range(1, 20).map((n) => emit('line', { n })))
+    const second = await Promise.all(range(21, 20).map((n) => emit('line', { n })))
     await until(async () => (await stored(l)).length >= 40)
     await sleep(300)
     expect((await stored(l)).sort((a, b) => a - b)).toEqual(range(1, 40))

@@ -183,12 +183,17 @@ export function selfSignedPair (dir: string): { certFile: string, keyFile: strin
 
 /** `count` canary lines of `run` into `file`, about `rate` a second, 200 bytes each, as `logfire canary --to file:` writes them. */
 export async function writeCanary (file: string, run: string, count: number, rate = 2500): Promise<void> {
+  await paceCanary(run, count, rate, (lines) => { appendFileSync(file, lines.map((line) => line + '\n').join('')) })
+}
+
+/** Canary lines 1..count of `run` at `rate` a second, handed to `deliver` a few at a time as they fall due. */
+export async function paceCanary (run: string, count: number, rate: number, deliver: (lines: string[]) => void): Promise<void> {
   const began = Date.now()
   for (let seq = 1; seq <= count;) {
     const due = Math.min(count, Math.floor((Date.now() - began) / 1000 * rate) + 1)
     const lines: string[] = []
     for (; seq <= due; seq++) lines.push(canaryLine(run, seq, Date.now(), 200))
-    if (lines.length > 0) appendFileSync(file, lines.map((line) => line + '\n').join(''))
+    if (lines.length > 0) deliver(lines)
     await sleep(10)
   }
 }
