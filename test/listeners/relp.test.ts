@@ -124,6 +124,35 @@ describe('the RELP listener, from the client\'s side of the socket', () => {
     expect(await l.entries()).toHaveLength(0)
   })
 
+  it('stops reading a client that never reads its answers, so they never pile up in logfire; answers every frame once it reads again', async () => {
+    const l = await start()
+    const client = await rawClient(l.relp)
+    // Never read: the answers fill this socket's receive buffer, then logfire's send buffer.
+    client.socket.pause()
+    // An unsupported command is 6 bytes in and a 54-byte rsp 500 out: 300,000 of them answer 16 MB, more than the kernel holds.
+    const frames = 300_000
+    const block = Buffer.from('1 x 0\n'.repeat(1000))
+    for (let i = 0; i < frames / 1000; i++) client.socket.write(block)
+    const written = frames * 6
+    const bytesRead = async () => (await l.streams()).live[0]?.bytesRead ?? 0
+    let last = -1
+    await until(async () => {
+      const now = await bytesRead()
+      const still = now === last
+      last = now
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      return still && now > 0
+    }, 20_000)
+    // logfire stopped reading with most of what the client wrote still waiting in the kernel for it.
+    expect(last).toBeLessThan(written / 2)
+    let answered = 0
+    client.socket.on('data', (chunk: Buffer) => { for (const byte of chunk) if (byte === 0x0a) answered++ })
+    client.socket.resume()
+    await until(() => answered === frames, 30_000)
+    expect(await bytesRead()).toBe(written)
+    client.close()
+  }, 60_000)
+
   it('closes a session that does not speak RELP, or announces data over 128 KiB', async () => {
     const l = await start()
     const http = await session(l)
