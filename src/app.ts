@@ -17,12 +17,11 @@ import type { Config } from './config.js'
 import { HeldConnections } from './fire/held.js'
 import { randomSeed, requestDraws } from './fire/random.js'
 import { errorHandling } from './http/errors.js'
-import { gracefulClose } from './http/graceful-close.js'
+import { answerHeaders } from './http/answer-headers.js'
 import { healthRoutes } from './http/health.js'
 import { openApi } from './http/openapi.js'
 import { createMetrics } from './metrics/metrics.js'
 import { metricsRoutes } from './metrics/routes.js'
-import { securityHeaders } from './http/security-headers.js'
 import { OneLinePerRequest } from './http/request-log.js'
 import { hecHealthRoutes } from './shippers/hec/routes.js'
 import { PeerNetwork } from './peers/network.js'
@@ -147,17 +146,7 @@ export async function buildApp (options: AppOptions) {
   app.decorate('listeners', listeners)
   app.addHook('preClose', async () => { await listeners.close() })
   await app.register(metricsRoutes, { metrics: createMetrics(chain, held, scorekeeping.scorecard, config.redis?.replica, peers, listeners), metricsToken: config.metricsToken })
-  await app.register(gracefulClose)
-  await app.register(securityHeaders, {
-    contentSecurityPolicy: {
-      directives: {
-        // logfire is served over plain HTTP on laptops and LANs: upgrading
-        // the page's own requests to HTTPS would break it.
-        upgradeInsecureRequests: null,
-        styleSrc: ["'self'"]
-      }
-    }
-  })
+  await app.register(answerHeaders)
   await app.register(healthRoutes, { ready: () => chain.available })
   await app.register(hecHealthRoutes)
   await app.register(esClusterRoutes, { prefix: ES_PREFIX, seed, clock })

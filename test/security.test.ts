@@ -45,10 +45,24 @@ function everyKindOfRequest (a: TestApp) {
 }
 
 describe('SECURITY.md, claim by claim', () => {
-  it("puts helmet's security headers on every response, errors and docs included", async () => {
+  it('puts nosniff on every answer, errors included, and keeps the page\'s headers for pages: the fire page, its files and the docs', async () => {
     const a = await start(TOKENS)
+    const isPage = (url = '') => url === '/' || url === '/stage.js' || url.startsWith('/docs')
     for (const response of await Promise.all(everyKindOfRequest(a))) {
       const where = `${response.raw.req.method} ${response.raw.req.url} → ${response.statusCode}`
+      expect(response.headers['x-content-type-options'], where).toBe('nosniff')
+      if (isPage(response.raw.req.url)) continue
+      expect(response.headers['content-security-policy'], where).toBeUndefined()
+      expect(response.headers['strict-transport-security'], where).toBeUndefined()
+    }
+    const pages = await Promise.all([
+      a.inject({ method: 'GET', url: '/', headers: { accept: 'text/html' } }),
+      a.inject({ method: 'GET', url: '/favicon.svg' }),
+      a.inject({ method: 'GET', url: '/docs/' })
+    ])
+    for (const response of pages) {
+      const where = `${response.raw.req.url} → ${response.statusCode}`
+      expect(response.statusCode, where).toBe(200)
       expect(response.headers['content-security-policy'], where).toMatch(/default-src 'self'/)
       expect(response.headers['x-content-type-options'], where).toBe('nosniff')
       expect(response.headers['x-frame-options'], where).toBe('SAMEORIGIN')

@@ -6,6 +6,7 @@ import fp from 'fastify-plugin'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { CHAOS_DIRECTIVES } from '../fire/chaos.js'
+import { pageHeaders } from './security-headers.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -105,16 +106,20 @@ export const openApi = fp(async function openApi (app: FastifyInstance, options:
     transform,
     transformObject: jsonSchemaTransformObject
   })
-  await app.register(swaggerUi, {
-    routePrefix: '/docs',
-    logo: { type: 'image/svg+xml', content: readFileSync(new URL('../../public/favicon.svg', import.meta.url)) },
-    theme: { title: 'logfire.io API' },
-    // Swagger UI's own policy, with its script hashes, but no upgrade to
-    // HTTPS (logfire is mostly served over plain HTTP) and inline styles
-    // allowed, since Swagger UI injects some at run time.
-    staticCSP: true,
-    transformStaticCSP: (header) => header
-      .replace(/\s*upgrade-insecure-requests;?/, '')
-      .replace(/style-src [^;]*/, "style-src 'self' 'unsafe-inline'")
+  // The docs page in a context of its own: helmet's headers for a page, with Swagger UI's own CSP.
+  await app.register(async function docsPage (docs) {
+    await docs.register(pageHeaders, { contentSecurityPolicy: false })
+    await docs.register(swaggerUi, {
+      routePrefix: '/docs',
+      logo: { type: 'image/svg+xml', content: readFileSync(new URL('../../public/favicon.svg', import.meta.url)) },
+      theme: { title: 'logfire.io API' },
+      // Swagger UI's own policy, with its script hashes, but no upgrade to
+      // HTTPS (logfire is mostly served over plain HTTP) and inline styles
+      // allowed, since Swagger UI injects some at run time.
+      staticCSP: true,
+      transformStaticCSP: (header) => header
+        .replace(/\s*upgrade-insecure-requests;?/, '')
+        .replace(/style-src [^;]*/, "style-src 'self' 'unsafe-inline'")
+    })
   })
 }, { name: 'logfire-openapi' })

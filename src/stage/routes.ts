@@ -3,6 +3,7 @@ import accepts from '@fastify/accepts'
 import fastifyStatic from '@fastify/static'
 import type { FastifyPluginAsync } from 'fastify'
 import { z } from 'zod'
+import { pageHeaders } from '../http/security-headers.js'
 import { describeService, type ServiceFacts } from './describe.js'
 
 export interface StageRouteOptions {
@@ -27,6 +28,16 @@ const PUBLIC = fileURLToPath(new URL('../../public/', import.meta.url))
 
 /** GET /: the fire page for a browser, a JSON description for everyone else. */
 export const stageRoutes: FastifyPluginAsync<StageRouteOptions> = async (app, options) => {
+  await app.register(pageHeaders, {
+    contentSecurityPolicy: {
+      directives: {
+        // logfire is served over plain HTTP on laptops and LANs: upgrading
+        // the page's own requests to HTTPS would break it.
+        upgradeInsecureRequests: null,
+        styleSrc: ["'self'"]
+      }
+    }
+  })
   await app.register(accepts)
   await app.register(fastifyStatic, { root: PUBLIC, index: false, wildcard: false })
 
