@@ -37,6 +37,7 @@ describe('refusals that reach the client', () => {
   let logfire: Logfire
   let dir: string
   const bodies: Record<number, Buffer> = {}
+  const body = (size: number): Buffer => bodies[size] as Buffer
   beforeAll(async () => {
     logfire = await startLogfire({ ingestToken: 'right', maxBodyBytes: MiB })
     dir = mkdtempSync(join(tmpdir(), 'logfire-refusals-'))
@@ -54,7 +55,7 @@ describe('refusals that reach the client', () => {
 
   it.each([2, 50])('fetch (undici), %i MiB: the 413 every time', async (size) => {
     expect(await tries(async () => {
-      const response = await fetch(url(), { method: 'POST', body: bodies[size], headers: auth })
+      const response = await fetch(url(), { method: 'POST', body: body(size), headers: auth })
       await response.arrayBuffer()
       return String(response.status)
     })).toEqual({ 413: TRIES })
@@ -62,12 +63,12 @@ describe('refusals that reach the client', () => {
 
   it.each([2, 50])('http.request, %i MiB: the 413 every time', async (size) => {
     expect(await tries(() => new Promise((resolve, reject) => {
-      const req = request(url(), { method: 'POST', headers: { ...auth, 'content-length': (bodies[size] as Buffer).length } }, (response) => {
+      const req = request(url(), { method: 'POST', headers: { ...auth, 'content-length': body(size).length } }, (response) => {
         response.resume()
         response.on('end', () => { resolve(String(response.statusCode)) })
       })
       req.on('error', reject)
-      req.end(bodies[size])
+      req.end(body(size))
     }))).toEqual({ 413: TRIES })
   })
 
@@ -97,7 +98,7 @@ describe('refusals that reach the client', () => {
 
   it('a wrong token (401) and an unknown media type (415) reach fetch the same way', async () => {
     const post = (headers: Record<string, string>) => tries(async () => {
-      const response = await fetch(url(), { method: 'POST', body: bodies[2], headers })
+      const response = await fetch(url(), { method: 'POST', body: body(2), headers })
       await response.arrayBuffer()
       return String(response.status)
     })
@@ -105,7 +106,7 @@ describe('refusals that reach the client', () => {
     expect(await post({ 'content-type': 'text/plain' })).toEqual({ 401: TRIES })
     // Under the body limit, or the 413 comes first.
     const png = await tries(async () => {
-      const response = await fetch(url(), { method: 'POST', body: (bodies[2] as Buffer).subarray(0, MiB / 2), headers: { authorization: 'Bearer right', 'content-type': 'image/png' } })
+      const response = await fetch(url(), { method: 'POST', body: body(2).subarray(0, MiB / 2), headers: { authorization: 'Bearer right', 'content-type': 'image/png' } })
       await response.arrayBuffer()
       return String(response.status)
     })
@@ -118,18 +119,18 @@ describe('refusals that reach the client', () => {
     await once(socket, 'connect')
     let answer = ''
     socket.on('data', (chunk: Buffer) => { answer += chunk.toString('latin1') })
-    let ended: string | undefined
-    socket.on('error', (error: NodeJS.ErrnoException) => { ended ??= error.code })
-    socket.on('close', () => { ended ??= 'close' })
+    const state: { ended?: string } = {}
+    socket.on('error', (error: NodeJS.ErrnoException) => { state.ended ??= error.code })
+    socket.on('close', () => { state.ended ??= 'close' })
     socket.write(`POST /logs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer right\r\nContent-Type: text/plain\r\nContent-Length: ${100 * 1024 * MiB}\r\n\r\n`)
     const chunk = Buffer.alloc(MiB, 0x61)
     let sent = 0
-    while (ended === undefined && sent < 4 * LINGER_MAX_BYTES) {
+    while (state.ended === undefined && sent < 4 * LINGER_MAX_BYTES) {
       if (!socket.write(chunk)) await Promise.race([once(socket, 'drain'), once(socket, 'close')]).catch(() => {})
       sent += chunk.length
     }
     expect(answer).toMatch(/^HTTP\/1\.1 413 /)
-    expect(ended).toBeDefined()
+    expect(state.ended).toBeDefined()
     expect(sent).toBeGreaterThan(LINGER_MAX_BYTES)
     expect(sent).toBeLessThan(2 * LINGER_MAX_BYTES)
     socket.destroy()
