@@ -36,14 +36,14 @@ async function tries (attempt: () => Promise<string>): Promise<Record<string, nu
 describe('refusals that reach the client', () => {
   let logfire: Logfire
   let dir: string
-  const bodies: Record<number, Buffer> = {}
-  const body = (size: number): Buffer => bodies[size] as Buffer
+  const bodies: Record<number, Uint8Array<ArrayBuffer>> = {}
+  const body = (size: number): Uint8Array<ArrayBuffer> => bodies[size] as Uint8Array<ArrayBuffer>
   beforeAll(async () => {
     logfire = await startLogfire({ ingestToken: 'right', maxBodyBytes: MiB })
     dir = mkdtempSync(join(tmpdir(), 'logfire-refusals-'))
     for (const size of [2, 50]) {
-      bodies[size] = Buffer.alloc(size * MiB, 0x61)
-      writeFileSync(join(dir, `${size}.txt`), bodies[size] as Buffer)
+      bodies[size] = new Uint8Array(size * MiB).fill(0x61)
+      writeFileSync(join(dir, `${size}.txt`), body(size))
     }
   })
   afterAll(async () => {
