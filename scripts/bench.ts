@@ -24,7 +24,7 @@ import { loadOtlpSchema } from '../src/shippers/otlp/schema.js'
 
 const execFileAsync = promisify(execFile)
 const QUICK = process.argv.includes('--quick')
-// --only redis, --only faults, --only startup, --only protocols, --only streams: just those rows.
+// --only redis, --only faults, --only startup, --only protocols, --only streams, --only cost: just those rows.
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined
 const OUT = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : undefined
 const SECONDS = QUICK ? 1 : 10
@@ -835,12 +835,70 @@ async function startupScenario (): Promise<void> {
 
 // --------------------------------------------------------------------- main
 
+// ------------------------------------------------------------ the cost ledger
+
+/**
+ * What each step costs a one-line POST: for each, two processes of the same
+ * server script (scripts/bench/ledger-server.mjs), one with the step and one
+ * without, in alternating slices. On one saturated core a request's CPU is
+ * 1/throughput, so the step's cost is 1/rps(with) - 1/rps(without), in µs,
+ * and its share is that over 1/rps(with). The default configuration is the
+ * "with" side: logging at info, the rate limit at 10,000 a minute, GDPR on,
+ * the built-in alert rules, metrics and the scorecard kept.
+ */
+const LEDGER: Array<{ step: string, what: string, with?: Record<string, string>, without: Record<string, string> }> = [
+  { step: '1. the rate limit', what: '@fastify/rate-limit at its default, 10,000 a minute, against LOGFIRE_RATE_LIMIT=0', with: { LOGFIRE_RATE_LIMIT: '100000000' }, without: { LOGFIRE_RATE_LIMIT: '0' } },
+  { step: '2. the route\'s token', what: 'LOGFIRE_INGEST_TOKEN set and sent, against unset', with: { LOGFIRE_INGEST_TOKEN: 'ledger' }, without: {} },
+  { step: '11. GDPR', what: 'the EU/UK check of each line, against LOGFIRE_GDPR=false', without: { LOGFIRE_GDPR: 'false' } },
+  { step: 'the request log line', what: 'one JSON line a request (LOG_LEVEL=info), against LOG_LEVEL=warn', without: { LOG_LEVEL: 'warn' } },
+  { step: 'metrics', what: 'the per-request histogram and counters, against a build without them', without: { WITHOUT: 'metrics' } },
+  { step: 'the scorecard', what: 'the canary-token search in each stored line, against a build without it', without: { WITHOUT: 'scorecard' } },
+  { step: 'alert rules', what: 'the built-in rule pack run over each line, against no rules', without: { WITHOUT: 'alerts' } }
+]
+
+async function costScenario (): Promise<string[]> {
+  const base = { LOGFIRE_FIRE_RATE: '0', LOGFIRE_WIPE_RATE: '0', LOGFIRE_RATE_LIMIT: '0', LOGFIRE_ADMIN_RATE_LIMIT: '0', LOGFIRE_MAX_BLOCKS: '10000000', LOG_LEVEL: 'info' }
+  const post = (server: Server, seconds: number) => cannon({ url: `${server.url}/logs`, method: 'POST', body: LINE, headers: { 'content-type': 'text/plain', authorization: 'Bearer ledger' }, connections: 10, duration: seconds })
+  const lines: string[] = []
+  let total = 0
+  // Servers on core 0, this process (the load) on core 1: a µs is only a µs when nothing else shares the core.
+  const pin = (pid: number, core: number) => { execFileSync('taskset', ['-p', '-c', String(core), String(pid)], { stdio: 'ignore' }) }
+  pin(process.pid, 1)
+  for (const row of LEDGER) {
+    const on = await startServer('scripts/bench/ledger-server.mjs', LOGFIRE_PORT, { ...base, LOGFIRE_RATE_LIMIT: '100000000', ...row.with }, startFlags())
+    const off = await startServer('scripts/bench/ledger-server.mjs', SMALL_CHAIN_PORT, { ...base, LOGFIRE_RATE_LIMIT: '100000000', ...row.with, ...row.without }, startFlags())
+    pin(on.pid, 0)
+    pin(off.pid, 0)
+    try {
+      await post(on, WARM_UP_SECONDS)
+      await post(off, WARM_UP_SECONDS)
+      const { ours, bare: without } = await alternate(post, on, off)
+      const requestUs = 1e6 / ours.rps
+      const costUs = requestUs - 1e6 / without.rps
+      total = Math.max(total, requestUs)
+      lines.push(`| ${row.step} | ${row.what} | ${fmt(ours.rps)} / ${fmt(without.rps)} | ${fmt(costUs, 1)} µs | ${fmt(100 * costUs / requestUs, 1)}% |`)
+      console.error(`  ${row.step}: ${fmt(costUs, 1)} µs of ${fmt(requestUs, 1)} µs`)
+    } finally {
+      await stop(on)
+      await stop(off)
+    }
+  }
+  return [
+    `A one-line POST, 10 connections, on one core: about ${fmt(total, 0)} µs a request with every step on.`,
+    '',
+    '| step | on, against off | req/s on / off | µs a request | share |',
+    '| --- | --- | --- | ---: | ---: |',
+    ...lines
+  ]
+}
+
 async function main (): Promise<void> {
   console.error(`building… (${QUICK ? 'quick' : 'full'} run, ${SECONDS} s per measurement, ${ROUNDS} round(s))`)
   // As `npm start` builds: then scenario 12's restarts find the build current.
   execFileSync(process.execPath, ['scripts/build-if-stale.mjs'], { stdio: 'ignore' })
   const bare = await startServer('scripts/bench/bare.mjs', BARE_PORT)
   let curve: string[] = []
+  let ledger: string[] = []
   try {
     if (ONLY === 'redis') {
       await redisScenarios()
@@ -852,6 +910,8 @@ async function main (): Promise<void> {
       await protocolScenarios()
     } else if (ONLY === 'streams') {
       await streamScenario()
+    } else if (ONLY === 'cost') {
+      ledger = await costScenario()
     } else {
       console.error('POST and 304, default logging')
       const info = await postScenarios(bare, 'info', 0.6)
@@ -877,6 +937,8 @@ async function main (): Promise<void> {
       await faultScenarios()
       console.error('npm start')
       await startupScenario()
+      console.error('the cost ledger')
+      ledger = await costScenario()
     }
   } finally {
     await stop(bare)
@@ -887,13 +949,11 @@ async function main (): Promise<void> {
     `Run of ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpu}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, Node.js ${process.version}, ${QUICK ? 'quick mode (indicative only)' : `${SECONDS} s per measurement and ${ROUNDS} rounds; small requests in alternating ${SLICE_SECONDS} s slices (ratio: median of adjacent slices), big reads best of each round`}.`,
     'Baseline: a bare Fastify 5 route on the same Node with its logger off (scripts/bench/bare.mjs), measured in the same run.',
     '',
-    '| scenario | logfire | baseline | ratio | target | result | logfire RSS |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
-    ...rows.map((r) => `| ${r.scenario} | ${r.logfire} | ${r.baseline} | ${r.ratio} | ${r.target} | ${r.pass === undefined ? '' : r.pass ? 'pass' : '**FAIL**'} | ${r.rss} |`),
-    '',
-    'RSS while posting lines with the default memory budget (100,000 blocks):',
-    '',
-    ...curve.map((point) => `- ${point}`),
+    ...(rows.length > 0
+      ? ['| scenario | logfire | baseline | ratio | target | result | logfire RSS |', '| --- | --- | --- | --- | --- | --- | --- |', ...rows.map((r) => `| ${r.scenario} | ${r.logfire} | ${r.baseline} | ${r.ratio} | ${r.target} | ${r.pass === undefined ? '' : r.pass ? 'pass' : '**FAIL**'} | ${r.rss} |`), '']
+      : []),
+    ...(curve.length > 0 ? ['RSS while posting lines with the default memory budget (100,000 blocks):', '', ...curve.map((point) => `- ${point}`)] : []),
+    ...(ledger.length > 0 ? ['', 'The cost ledger: what each step costs a one-line POST.', '', ...ledger] : []),
     ...(notes.length > 0 ? ['', ...[...new Set(notes)].map((note) => `Note: ${note}`)] : [])
   ]
   const table = lines.join('\n')

@@ -59,6 +59,8 @@ export interface AppOptions {
   alerting?: Alerting & Pick<AlertingOptions, 'delivery' | 'balloonWait'>
   /** A scenario to run from the start (server.ts loads LOGFIRE_SCENARIO). */
   scenario?: Scenario
+  /** For the cost ledger (npm run bench -- --only cost): the app with these per-request steps left out. */
+  without?: ReadonlyArray<'metrics' | 'scorecard'>
 }
 
 /** The whole service as a Fastify instance, ready to inject into or listen. It never listens itself. */
@@ -100,7 +102,9 @@ export async function buildApp (options: AppOptions) {
   // Hung and slowed connections end at once on close: nothing waits for them.
   const held = new HeldConnections(config.memory.maxHeldConnections)
   app.addHook('preClose', async () => { held.endAll() })
-  const scorekeeping = startScorekeeping(chain, clock, new Scorecard({ maxRuns: config.memory.maxCanaryRuns }))
+  const without = new Set(options.without)
+  const scorecard = new Scorecard({ maxRuns: config.memory.maxCanaryRuns })
+  const scorekeeping = without.has('scorecard') ? { scorecard, stop: () => {} } : startScorekeeping(chain, clock, scorecard)
   app.addHook('onClose', async () => { scorekeeping.stop() })
   // GET / lists every documented route, as it was registered.
   // swagger-ui hides its own routes; its page is listed by hand.
@@ -145,7 +149,7 @@ export async function buildApp (options: AppOptions) {
   })
   app.decorate('listeners', listeners)
   app.addHook('preClose', async () => { await listeners.close() })
-  await app.register(metricsRoutes, { metrics: createMetrics(chain, held, scorekeeping.scorecard, config.redis?.replica, peers, listeners), metricsToken: config.metricsToken })
+  if (!without.has('metrics')) await app.register(metricsRoutes, { metrics: createMetrics(chain, held, scorekeeping.scorecard, config.redis?.replica, peers, listeners), metricsToken: config.metricsToken })
   await app.register(answerHeaders)
   await app.register(healthRoutes, { ready: () => chain.available })
   await app.register(hecHealthRoutes)
