@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client'
 import type { Chain } from '../chain/chain.js'
 import { faultLabel } from '../fire/stream-faults.js'
 import type { HeldConnections } from '../fire/held.js'
@@ -6,6 +6,7 @@ import type { StreamListeners } from '../listeners/listeners.js'
 import type { PeerNetwork } from '../peers/network.js'
 import type { RunReport } from '../scorecard/run-score.js'
 import type { Scorecard } from '../scorecard/scorecard.js'
+import { RequestTally, type SeriesValue } from './request-tally.js'
 
 /**
  * logfire's Prometheus metrics, in a registry of its own (never prom-client's
@@ -18,19 +19,10 @@ export function createMetrics (chain: Chain, held: HeldConnections, scorecard: S
   if (replica !== undefined) registry.setDefaultLabels({ replica })
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 })
 
-  const requests = new Counter({
-    name: 'logfire_http_requests_total',
-    help: 'HTTP requests answered, by route and status code',
-    labelNames: ['method', 'route', 'status_code'] as const,
-    registers: [registry]
-  })
-  const duration = new Histogram({
-    name: 'logfire_http_request_duration_seconds',
-    help: 'Time from request to response, by route',
-    labelNames: ['method', 'route'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [registry]
-  })
+  // Counted with plain arithmetic per request, made into series only when scraped.
+  const tally = new RequestTally([0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5])
+  registerSeries(registry, 'logfire_http_requests_total', 'HTTP requests answered, by route and status code', 'counter', () => tally.requests())
+  registerSeries(registry, 'logfire_http_request_duration_seconds', 'Time from request to response, by route', 'histogram', () => tally.durations('logfire_http_request_duration_seconds'))
   const appended = new Counter({ name: 'logfire_blocks_appended_total', help: 'Blocks this replica appended to the chain', registers: [registry] })
   const burns = new Counter({
     name: 'logfire_burns_total',
@@ -165,14 +157,19 @@ export function createMetrics (chain: Chain, held: HeldConnections, scorecard: S
   return {
     registry,
     observeRequest (method: string, route: string, statusCode: number, seconds: number): void {
-      requests.inc({ method, route, status_code: statusCode })
-      duration.observe({ method, route }, seconds)
+      tally.observe(method, route, statusCode, seconds)
     },
     close: unsubscribe
   }
 }
 
 export type Metrics = ReturnType<typeof createMetrics>
+
+/** A metric whose series are built when the registry is scraped: prom-client prints whatever get() returns. */
+function registerSeries (registry: Registry, name: string, help: string, type: 'counter' | 'histogram', values: () => SeriesValue[]): void {
+  const metric = { name, help, type, aggregator: 'sum' as const }
+  registry.registerMetric({ ...metric, get: async () => ({ ...metric, values: values() }), reset: () => {} } as unknown as Metric)
+}
 
 const MAX_RUN_SERIES = 10
 const CANARY_SERIES: Array<[string, string, (report: RunReport) => number]> = [
