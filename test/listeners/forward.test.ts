@@ -29,6 +29,18 @@ describe('MessagePack extents', () => {
   })
 })
 
+/** A raw Forward client and every msgpack value the server has answered so far. */
+async function session (l: Listening) {
+  const client = await rawClient(l.forward)
+  const answers: unknown[] = []
+  let bytes = Buffer.alloc(0)
+  client.socket.on('data', (chunk: Buffer) => {
+    bytes = Buffer.concat([bytes, chunk])
+    answers.splice(0, answers.length, ...decodeMulti(bytes))
+  })
+  return { client, answers }
+}
+
 describe('the Forward listener, from the client\'s side of the socket', () => {
   const running: Listening[] = []
   afterEach(async () => { await Promise.all(running.splice(0).map((l) => l.close())) })
@@ -36,16 +48,6 @@ describe('the Forward listener, from the client\'s side of the socket', () => {
     const l = await startListening({ streams: { ...STREAMS, syslogTcpPort: undefined, syslogUdpPort: undefined, forwardPort: 0 } })
     running.push(l)
     return l
-  }
-  const session = async (l: Listening) => {
-    const client = await rawClient(l.forward)
-    const answers: unknown[] = []
-    let bytes = Buffer.alloc(0)
-    client.socket.on('data', (chunk: Buffer) => {
-      bytes = Buffer.concat([bytes, chunk])
-      answers.splice(0, answers.length, ...decodeMulti(bytes))
-    })
-    return { client, answers }
   }
 
   it('takes all four modes, EventTime and integer time alike, one entry per event as {tag, time, record}', async () => {
@@ -136,13 +138,7 @@ describe('the Forward handshake, with LOGFIRE_FORWARD_SHARED_KEY', () => {
 
   /** A connection that has read the server's HELO. */
   async function greeted (l: Listening) {
-    const client = await rawClient(l.forward)
-    const answers: unknown[] = []
-    let bytes = Buffer.alloc(0)
-    client.socket.on('data', (chunk: Buffer) => {
-      bytes = Buffer.concat([bytes, chunk])
-      answers.splice(0, answers.length, ...decodeMulti(bytes))
-    })
+    const { client, answers } = await session(l)
     await until(() => answers.length === 1)
     const [word, options] = answers[0] as [string, { nonce: Uint8Array, auth: string, keepalive: boolean }]
     expect(word).toBe('HELO')
