@@ -574,7 +574,7 @@ async function memoryScenarios (): Promise<string[]> {
   return curve.filter((_, i) => (i + 1) % 5 === 0).map((mb, i) => `${fmt((i + 1) * 50)}k lines: ${fmt(mb)} MB`)
 }
 
-// What a process may hold beyond the chain's byte budget (README, Reliability).
+// What a process may hold beyond the chain's byte budget (docs/operations.md, Reliability).
 const OVERHEAD_MB = 200
 
 async function longLineScenarios (): Promise<void> {

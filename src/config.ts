@@ -44,8 +44,8 @@ const statusCodes = z.preprocess(unset, z.string()
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
-/** Every setting, by its environment variable. The README's table mirrors this. */
-const ENVIRONMENT = z.object({
+/** Every setting, by its environment variable; config-docs.ts says what each means, and `npm run docs` tables them. */
+export const ENVIRONMENT = z.object({
   PORT: integer(0, 65535, 3000),
   HOST: z.preprocess(unset, z.string().default('127.0.0.1')),
   LOG_LEVEL: z.preprocess(unset, z.enum(LOG_LEVELS, { error: `one of ${LOG_LEVELS.join(', ')}` }).default('info')),
@@ -165,6 +165,9 @@ const ENVIRONMENT = z.object({
   LOGFIRE_KEEP_ALIVE_TIMEOUT_MS: integer(100, 3_600_000, 72_000),
   LOGFIRE_IDLE_TIMEOUT_MS: integer(100, 3_600_000, 120_000)
 })
+
+/** The name of an environment variable logfire reads. */
+export type Variable = keyof typeof ENVIRONMENT.shape
 
 export interface Config {
   port: number
@@ -341,7 +344,7 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
     throw new ConfigError('invalid configuration: LOGFIRE_P2P_ACCEPT=longest needs the in-memory chain: replicas on Redis share one chain of record')
   }
   if (e.LOGFIRE_SYSLOG_TLS_PORT !== undefined && (e.LOGFIRE_TLS_CERT === undefined || e.LOGFIRE_TLS_KEY === undefined)) {
-    throw new ConfigError('invalid configuration: LOGFIRE_SYSLOG_TLS_PORT needs LOGFIRE_TLS_CERT and LOGFIRE_TLS_KEY, the PEM files of its certificate and key (README, "Syslog over TLS")')
+    throw new ConfigError('invalid configuration: LOGFIRE_SYSLOG_TLS_PORT needs LOGFIRE_TLS_CERT and LOGFIRE_TLS_KEY, the PEM files of its certificate and key (docs/streams.md)')
   }
   if (e.LOGFIRE_PEERS !== undefined && e.LOGFIRE_P2P_PORT === undefined) {
     throw new ConfigError('invalid configuration: LOGFIRE_PEERS needs LOGFIRE_P2P_PORT: the peer-to-peer network is off without it')

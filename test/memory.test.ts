@@ -17,7 +17,7 @@ afterEach(() => { for (const socket of sockets.splice(0)) socket.destroy() })
  * What the process may hold beyond the chain's budget: Node.js and the app
  * (85 MB fresh, more after a long run), four 1 MB requests in flight with
  * their decoded copies, the alert queue, and the garbage V8 has not
- * collected yet. The README's Reliability section states the same figure.
+ * collected yet. docs/operations.md, Reliability, states the same figure.
  */
 const OVERHEAD_MB = 200
 

@@ -89,7 +89,7 @@ export const scenarioSchema = z.strictObject({
 
 export type Scenario = z.infer<typeof scenarioSchema>
 
-/** The scenarios every logfire knows by name (README, "Scenarios"). */
+/** The scenarios every logfire knows by name (docs/chaos.md, "Scenarios"). */
 export const BUILT_IN_SCENARIOS: Record<string, Scenario> = {
   // The talk's beats, in its order: two lines land, the chain burns, a line
   // about Europe meets GDPR (as it always does), the printer catches fire.

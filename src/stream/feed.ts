@@ -19,16 +19,16 @@ export type FeedEvent =
 
 /** Every event a viewer may receive, by its name on the stream: the type above makes this list complete. */
 export const FEED_EVENTS: Record<FeedEvent['event'], string> = {
-  block: 'a block appended',
-  burn: 'the chain burned: how many blocks, and why',
-  fire: 'a request was answered 503, lp0 on fire, or a stream message (with its protocol) dropped for it',
-  fault: 'a request met a fault below the status line: delay, slow-read, slow-response, hang, reset, reset-after-append, close, garbage or status; or a stream message (with its protocol) one on its connection: reset, reset-after-append, close, stall, slow-read or hang',
-  gdpr: 'a request was refused with 451, or a stream message (with its protocol) dropped for it',
-  alert: 'an alert rule matched',
-  balloon: 'a balloon started or stopped inflating',
-  scenario: 'a scenario moved to a step (1-based, with what it does), or ended (step 0)',
-  chaos: "an alert's chaos output acted on logfire: started a scenario, or burned the chain",
-  replaced: "a naivechain peer's longer chain was adopted (LOGFIRE_P2P_ACCEPT=longest), right after a burn with reason replaced: the peer and the lengths"
+  block: 'a block appended, exactly as in the chain',
+  burn: 'the chain burned: `{"burned", "reason"}`, how many blocks were lost and why (`random`, `memory budget`, `admin`, `replaced`, `scenario` or `alert`)',
+  fire: 'a request was answered 503, lp0 on fire, or a stream message dropped for it: `{"request", "protocol"?}`',
+  fault: 'a request met a fault below the status line (delay, slow-read, slow-response, hang, reset, reset-after-append, close, garbage or status), or a stream message one on its connection (reset, reset-after-append, close, stall, slow-read, hang, nak, ack-loss or ack-wrong): `{"request", "fault", "protocol"?}`',
+  gdpr: 'a request was refused with 451, or a stream message dropped for it: `{"request", "entry", "term", "protocol"?}`, the term matched and never the line',
+  alert: 'an alert rule matched: `{"rule", "severity", "description", "block", "count", "digest"}`, with `group` for a frequency rule\'s `groupBy`, and `resolves` on a flatline\'s resolve',
+  balloon: 'a balloon started or stopped inflating: `{"balloon", "inflating", "seconds"}`',
+  scenario: 'a scenario moved to a step (1-based), or ended (step 0): `{"name", "step", "of", "description"}`',
+  chaos: 'an alert\'s chaos output acted on logfire, started a scenario or burned the chain: `{"output", "rule", "alert", "action", "scenario"?}`',
+  replaced: 'a naivechain peer\'s longer chain was adopted (LOGFIRE_P2P_ACCEPT=longest), right after a burn with reason replaced: `{"peer", "from", "to"}`'
 }
 
 /** The part of the store a feed reads. */

@@ -14,7 +14,7 @@ import { logEntries } from './records.js'
 import { CONTENT_TYPES, encodingOf, exportResponse, statusBody } from './replies.js'
 import { decodeExportRequest, loadOtlpSchema, recordCount } from './schema.js'
 
-const EXPORT_REQUEST = z.string().describe('ExportLogsServiceRequest: one entry per log record, stored as compact JSON (see the README)')
+const EXPORT_REQUEST = z.string().describe('ExportLogsServiceRequest: one entry per log record, stored as compact JSON (see docs/shippers.md)')
 const exportResult = z.looseObject({
   partialSuccess: z.looseObject({ rejectedLogRecords: z.string(), errorMessage: z.string() }).optional()
     .describe('Set when itemRejectRate refused records: they were not stored, and the exporter must not retry them')

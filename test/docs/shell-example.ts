@@ -1,0 +1,114 @@
+import { spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { npmStart } from '../server-process.js'
+import { ROOT } from './markdown.js'
+
+/*
+ * A fenced `sh test` block of the documents, run as a reader would run it.
+ *
+ * - `VAR=value ... npm start &` starts logfire, built, with those variables
+ *   and nothing else; the block's commands then reach it where they say
+ *   localhost:3000 (or 127.0.0.1:3000), on whatever port it got.
+ * - Every other line, with its `\` continuations, is one command for bash,
+ *   run in a fresh folder, with the server's variables in its environment.
+ *   It must exit 0.
+ * - `# → text` under a command is what its output shows: the command's
+ *   output must hold text, where `...` stands for anything.
+ */
+
+export interface Step { command: string, expected: string[], line: number }
+
+export interface ShellExample {
+  /** The variables of the block's `npm start`; undefined when it starts none. */
+  server: Record<string, string> | undefined
+  steps: Step[]
+}
+
+const START = /^((?:[A-Z][A-Z0-9_]*=\S*\s+)*)npm start\s*&?\s*(?:#.*)?$/
+
+export function parseShellExample (content: string, firstLine: number): ShellExample {
+  const example: ShellExample = { server: undefined, steps: [] }
+  const lines = content.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] as string).trim()
+    const expectation = /^# → (.*)$/.exec(line)
+    if (expectation !== null) {
+      const step = example.steps.at(-1)
+      if (step === undefined) throw new Error(`line ${firstLine + i}: an expectation before any command`)
+      step.expected.push(expectation[1] as string)
+      continue
+    }
+    if (line === '' || line.startsWith('#')) continue
+    const start = START.exec(line)
+    if (start !== null) {
+      example.server = Object.fromEntries((start[1] ?? '').trim().split(/\s+/).filter(Boolean).map((pair) => pair.split('=', 2) as [string, string]))
+      continue
+    }
+    let command = line
+    const at = firstLine + i
+    while (command.endsWith('\\') && i + 1 < lines.length) command = command.slice(0, -1) + ' ' + (lines[++i] as string).trim()
+    example.steps.push({ command, expected: [], line: at })
+  }
+  return example
+}
+
+/** Whether `output` shows `expected`, `...` standing for anything. */
+export function shows (output: string, expected: string): boolean {
+  let from = 0
+  for (const piece of expected.split('...')) {
+    const at = output.indexOf(piece, from)
+    if (at === -1) return false
+    from = at + piece.length
+  }
+  return true
+}
+
+async function startLogfire (variables: Record<string, string>) {
+  const child = spawn(process.execPath, npmStart.slice(1), {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', ...variables },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let output = ''
+  const listening = new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString()
+      const found = /Server listening at http:\/\/[\d.]+:(\d+)/.exec(output)
+      if (found !== null) resolve(found[1] as string)
+    }
+    child.stdout.on('data', onData)
+    child.stderr.on('data', onData)
+    child.once('exit', () => { reject(new Error(`logfire exited before listening: ${output.slice(-2000)}`)) })
+  })
+  return { port: await listening, stop: async () => { if (child.exitCode === null) { child.kill('SIGTERM'); await once(child, 'exit') } } }
+}
+
+/** Runs the example; returns what went wrong, step by step (empty when every step showed what the document says). */
+export async function runShellExample (example: ShellExample): Promise<string[]> {
+  const problems: string[] = []
+  const server = example.server === undefined ? undefined : await startLogfire(example.server)
+  const folder = mkdtempSync(join(tmpdir(), 'logfire-example-'))
+  try {
+    for (const step of example.steps) {
+      const command = server === undefined ? step.command : step.command.replaceAll(/\b(localhost|127\.0\.0\.1):3000\b/g, `127.0.0.1:${server.port}`)
+      const run = spawnSync('bash', ['-c', command], {
+        cwd: folder,
+        env: { ...process.env, ...example.server },
+        encoding: 'utf8',
+        timeout: 15_000
+      })
+      const output = `${run.stdout}${run.stderr}`.replaceAll('\r\n', '\n')
+      if (run.status !== 0) problems.push(`line ${step.line}: \`${step.command}\` exited ${run.status ?? run.signal}: ${output.slice(0, 500)}`)
+      for (const expected of step.expected) {
+        if (!shows(output, expected)) problems.push(`line ${step.line}: \`${step.command}\` does not show ${expected}; it showed: ${output.slice(0, 800)}`)
+      }
+    }
+  } finally {
+    await server?.stop()
+    rmSync(folder, { recursive: true, force: true })
+  }
+  return problems
+}
