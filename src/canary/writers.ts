@@ -65,7 +65,9 @@ function httpWriter (url: string, token: string | undefined): LineWriter {
   return {
     write: (line) => {
       const sent = fetch(url, { method: 'POST', body: line, headers: { 'content-type': 'text/plain', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) } })
-        .then(async (response) => { await response.arrayBuffer() }, () => {})
+        .then(async (response) => { await response.arrayBuffer() })
+        // A reset, or an answer no client can read (garbage), is the sink's doing too.
+        .catch(() => {})
         .finally(() => { pending.delete(sent) })
       pending.add(sent)
     },

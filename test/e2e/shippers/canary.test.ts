@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Config } from '../../../src/config.js'
+import { NO_FAULT_SETTINGS } from '../../../src/fire/faults.js'
 import { STREAMS, startListening } from '../../listeners/listening.js'
 import { selfSignedPair } from './stream-shippers.js'
 import { eventually, startLogfire, type Logfire } from './harness.js'
@@ -155,6 +156,19 @@ describe('logfire canary on its own', () => {
       expect(run.stderr).toMatch(/waiting, \d+\/100 arrived, quiet for/)
     } finally {
       await l.close()
+    }
+  })
+
+  it('posts straight to logfire through answers it cannot read (garbage, resets) and still gives its verdict', async () => {
+    const logfire = await startLogfire({ seed: 'canary-garbage', faults: { ...NO_FAULT_SETTINGS, garbageRate: 0.3, resetRate: 0.1 } })
+    try {
+      const run = await canary(['--to', `${logfire.base}/logs`, '--logfire', logfire.base, '--run', 'garbled', '--count', '50', '--rate', '500/s', '--settle', '1', '--max-lost', '50'])
+      expect(run.stderr).not.toMatch(/TypeError|terminated/)
+      expect(run.verdict).toMatchObject({ sent: 50, delivered: (await logfire.entries()).length })
+      expect(run.verdict.chaos.garbage).toBeGreaterThan(0)
+      expect(run.code).toBe(0)
+    } finally {
+      await logfire.close()
     }
   })
 
