@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -13,8 +13,8 @@ import { ROOT } from './markdown.js'
  *   and nothing else; the block's commands then reach it where they say
  *   localhost:3000 (or 127.0.0.1:3000), on whatever port it got.
  * - Every other line, with its `\` continuations, is one command for bash,
- *   run in a fresh folder, with the server's variables in its environment.
- *   It must exit 0.
+ *   run in a fresh folder (`npm run ...` in the project), with the server's
+ *   variables in its environment. It must exit 0.
  * - `# → text` under a command is what its output shows: the command's
  *   output must hold text, where `...` stands for anything.
  */
@@ -86,6 +86,24 @@ async function startLogfire (variables: Record<string, string>) {
   return { port: await listening, stop: async () => { if (child.exitCode === null) { child.kill('SIGTERM'); await once(child, 'exit') } } }
 }
 
+/** One command in bash, in a reader's shell rather than the test runner's: vitest's variables stay out. */
+async function runCommand (command: string, cwd: string, variables: Record<string, string>): Promise<{ status: number | string, output: string }> {
+  const child = spawn('bash', ['-c', command], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...variables },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true
+  })
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  // The whole process group: bash, npm and what npm started.
+  const timer = setTimeout(() => { process.kill(-(child.pid as number), 'SIGKILL') }, 30_000)
+  const [code, signal] = await once(child, 'close') as [number | null, string | null]
+  clearTimeout(timer)
+  return { status: code ?? signal ?? 'unknown', output }
+}
+
 /** Runs the example; returns what went wrong, step by step (empty when every step showed what the document says). */
 export async function runShellExample (example: ShellExample): Promise<string[]> {
   const problems: string[] = []
@@ -94,14 +112,9 @@ export async function runShellExample (example: ShellExample): Promise<string[]>
   try {
     for (const step of example.steps) {
       const command = server === undefined ? step.command : step.command.replaceAll(/\b(localhost|127\.0\.0\.1):3000\b/g, `127.0.0.1:${server.port}`)
-      const run = spawnSync('bash', ['-c', command], {
-        cwd: folder,
-        env: { ...process.env, ...example.server },
-        encoding: 'utf8',
-        timeout: 15_000
-      })
-      const output = `${run.stdout}${run.stderr}`.replaceAll('\r\n', '\n')
-      if (run.status !== 0) problems.push(`line ${step.line}: \`${step.command}\` exited ${run.status ?? run.signal}: ${output.slice(0, 500)}`)
+      const run = await runCommand(command, command.startsWith('npm ') ? ROOT : folder, example.server ?? {})
+      const output = run.output.replaceAll('\r\n', '\n')
+      if (run.status !== 0) problems.push(`line ${step.line}: \`${step.command}\` exited ${run.status}: ${output.slice(0, 500)}`)
       for (const expected of step.expected) {
         if (!shows(output, expected)) problems.push(`line ${step.line}: \`${step.command}\` does not show ${expected}; it showed: ${output.slice(0, 800)}`)
       }
