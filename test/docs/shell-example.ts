@@ -66,7 +66,8 @@ export function shows (output: string, expected: string): boolean {
   return true
 }
 
-async function startLogfire (variables: Record<string, string>) {
+/** logfire built and started as `npm start` does, with these variables and nothing else, on a free port. */
+export async function startLogfire (variables: Record<string, string>) {
   const child = spawn(process.execPath, npmStart.slice(1), {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', ...variables },

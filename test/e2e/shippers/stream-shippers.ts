@@ -25,7 +25,7 @@ function syslogNgVersion (): string {
   }
 }
 const version = syslogNgVersion()
-const configVersion = /Config version: (\d+\.\d+)/.exec(version)?.[1] ?? '3.35'
+export const configVersion = /Config version: (\d+\.\d+)/.exec(version)?.[1] ?? '3.35'
 
 /** Why the syslog-ng stream tests cannot run here, if they cannot. */
 export const syslogNgStreamMissing = version === '' ? 'syslog-ng-core (no syslog-ng binary)' : undefined
@@ -33,8 +33,10 @@ export const syslogNgStreamMissing = version === '' ? 'syslog-ng-core (no syslog
 // Debian's rsyslog, unpacked by .ci/run (installing it would remove syslog-ng), else an installed one.
 const UNPACKED = fileURLToPath(new URL('../../../.ci/rsyslog', import.meta.url))
 const ROOT = existsSync(join(UNPACKED, 'usr/sbin/rsyslogd')) ? UNPACKED : '/'
-const RSYSLOGD = join(ROOT, 'usr/sbin/rsyslogd')
-const MODULES = join(ROOT, 'usr/lib/x86_64-linux-gnu/rsyslog')
+export const RSYSLOGD = join(ROOT, 'usr/sbin/rsyslogd')
+export const MODULES = join(ROOT, 'usr/lib/x86_64-linux-gnu/rsyslog')
+/** What rsyslogd needs to find librelp and the rest of what .ci/run unpacked. */
+export const RSYSLOG_LIBRARIES = join(ROOT, 'usr/lib/x86_64-linux-gnu')
 
 /** Why the rsyslog stream tests cannot run here, if they cannot. */
 export const rsyslogStreamMissing = existsSync(join(MODULES, 'imfile.so')) ? undefined : "rsyslog (no rsyslogd with imfile; .ci/run unpacks Debian's into .ci/rsyslog)"
@@ -143,7 +145,7 @@ async function startRsyslog (action: string, load = ''): Promise<RsyslogShipper>
   ].join('\n'))
   const child = spawn(RSYSLOGD, ['-n', '-M', MODULES, '-f', join(dir, 'rsyslog.conf'), '-i', join(dir, 'pid')], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, LD_LIBRARY_PATH: join(ROOT, 'usr/lib/x86_64-linux-gnu') }
+    env: { ...process.env, LD_LIBRARY_PATH: RSYSLOG_LIBRARIES }
   })
   let stderr = ''
   child.stderr.on('data', (chunk) => { stderr += chunk })
