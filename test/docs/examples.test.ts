@@ -16,7 +16,7 @@ const configExamples = fences.flatMap((fence) => {
 })
 
 // The commands the shell examples use beyond curl, with their Debian packages.
-const TOOLS: Record<string, string> = { jq: 'jq', logger: 'bsdutils', openssl: 'openssl' }
+const TOOLS: Record<string, string> = { jq: 'jq', logger: 'bsdutils', openssl: 'openssl', 'syslog-ng': 'syslog-ng-core and syslog-ng-mod-http' }
 const absent = new Set(Object.keys(TOOLS).filter((tool) => spawnSync('bash', ['-c', `command -v ${tool}`]).status !== 0))
 const toolsMissing = (content: string): string | undefined => {
   const packages = [...absent].filter((tool) => new RegExp(`\\b${tool}\\b`).test(content)).map((tool) => TOOLS[tool])

@@ -12,9 +12,11 @@ import { ROOT } from './markdown.js'
  * - `VAR=value ... npm start &` starts logfire, built, with those variables
  *   and nothing else; the block's commands then reach it where they say
  *   localhost:3000 (or 127.0.0.1:3000), on whatever port it got.
- * - Every other line, with its `\` continuations, is one command for bash,
+ * - Every other line, with its `\` continuations or its here-document, is
+ *   one command for bash,
  *   run in a fresh folder (`npm run ...` in the project), with the server's
- *   variables in its environment. It must exit 0.
+ *   variables in its environment. It must exit 0. What it leaves running in
+ *   the background is stopped at the end of the block.
  * - `# → text` under a command is what its output shows: the command's
  *   output must hold text, where `...` stands for anything.
  */
@@ -50,6 +52,13 @@ export function parseShellExample (content: string, firstLine: number): ShellExa
     let command = line
     const at = firstLine + i
     while (command.endsWith('\\') && i + 1 < lines.length) command = command.slice(0, -1) + ' ' + (lines[++i] as string).trim()
+    // A here-document takes its lines as they are, up to its delimiter.
+    const delimiter = /<<-?\s*'?(\w+)'?/.exec(command)?.[1]
+    if (delimiter !== undefined) {
+      while (i + 1 < lines.length && (lines[i + 1] as string).trim() !== delimiter) command += '\n' + (lines[++i] as string)
+      command += '\n' + delimiter
+      i++
+    }
     example.steps.push({ command, expected: [], line: at })
   }
   return example
@@ -88,13 +97,14 @@ export async function startLogfire (variables: Record<string, string>) {
 }
 
 /** One command in bash, in a reader's shell rather than the test runner's: vitest's variables stay out. */
-async function runCommand (command: string, cwd: string, variables: Record<string, string>): Promise<{ status: number | string, output: string }> {
+async function runCommand (command: string, cwd: string, variables: Record<string, string>, groups: number[]): Promise<{ status: number | string, output: string }> {
   const child = spawn('bash', ['-c', command], {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...variables },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true
   })
+  groups.push(child.pid as number)
   let output = ''
   child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
   child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
@@ -108,12 +118,13 @@ async function runCommand (command: string, cwd: string, variables: Record<strin
 /** Runs the example; returns what went wrong, step by step (empty when every step showed what the document says). */
 export async function runShellExample (example: ShellExample): Promise<string[]> {
   const problems: string[] = []
+  const groups: number[] = []
   const server = example.server === undefined ? undefined : await startLogfire(example.server)
   const folder = mkdtempSync(join(tmpdir(), 'logfire-example-'))
   try {
     for (const step of example.steps) {
       const command = server === undefined ? step.command : step.command.replaceAll(/\b(localhost|127\.0\.0\.1):3000\b/g, `127.0.0.1:${server.port}`)
-      const run = await runCommand(command, command.startsWith('npm ') ? ROOT : folder, example.server ?? {})
+      const run = await runCommand(command, command.startsWith('npm ') ? ROOT : folder, example.server ?? {}, groups)
       const output = run.output.replaceAll('\r\n', '\n')
       if (run.status !== 0) problems.push(`line ${step.line}: \`${step.command}\` exited ${run.status}: ${output.slice(0, 500)}`)
       for (const expected of step.expected) {
@@ -121,6 +132,9 @@ export async function runShellExample (example: ShellExample): Promise<string[]>
       }
     }
   } finally {
+    for (const group of groups) {
+      try { process.kill(-group, 'SIGTERM') } catch { /* already gone */ }
+    }
     await server?.stop()
     rmSync(folder, { recursive: true, force: true })
   }
