@@ -8,7 +8,7 @@ import { RateLimited } from './errors.js'
 import { chaos, type ChaosOptions } from './fire/hook.js'
 import type { HeldConnections } from './fire/held.js'
 import type { Random } from './fire/random.js'
-import { uploadBudget } from './http/upload-budget.js'
+import { UploadBudget } from './http/upload-budget.js'
 import { logsIngestRoute, type IngestOptions } from './ingest/logs-route.js'
 import { esBulkRoutes, ES_PREFIX } from './shippers/elasticsearch/routes.js'
 import { otlpRoutes } from './shippers/otlp/routes.js'
@@ -62,6 +62,7 @@ export const rateLimited = (_request: unknown, context: { after: string }) => ne
  *   6. faults instead of an answer    fire/fault-steps.ts           status (4xx, 5xx), hang, close (EOF)
  *   7. slow-read                      fire/fault-steps.ts           the body is read slowly
  *   8. the upload budget              http/upload-budget.ts         503 LOGFIRE_BUSY
+ *                                     (a step of fire/hook.ts's preParsing: beforeBody)
  *   9. the body                       ingest/parser.ts              400, 413, 415
  *  10. the batch limit                ingest/append.ts              413 LOGFIRE_TOO_MANY_ENTRIES
  *  11. GDPR                           gdpr/guard.ts                 451
@@ -77,7 +78,17 @@ export const rateLimited = (_request: unknown, context: { after: string }) => ne
  */
 export async function chaosPipeline (app: FastifyInstance, options: ChaosPipelineOptions): Promise<void> {
   const { config, chain, settings, clock } = options
-  await app.register(chaos, { draws: options.draws, seed: options.seed, settings, chain, held: options.held, maxForcedDelayMs: config.maxForcedDelayMs, scenario: options.scenario })
+  const uploads = new UploadBudget({ maxInflightBytes: config.memory.maxInflightBytes, maxBodyBytes: config.maxBodyBytes })
+  await app.register(chaos, {
+    draws: options.draws,
+    seed: options.seed,
+    settings,
+    chain,
+    held: options.held,
+    maxForcedDelayMs: config.maxForcedDelayMs,
+    scenario: options.scenario,
+    beforeBody: (request, reply) => uploads.admit(request, reply)
+  })
   if (config.rateLimit > 0) {
     await app.register(rateLimit, {
       max: config.rateLimit,
@@ -88,8 +99,6 @@ export async function chaosPipeline (app: FastifyInstance, options: ChaosPipelin
       ...options.rateLimitStore
     })
   }
-  await app.register(uploadBudget, { maxInflightBytes: config.memory.maxInflightBytes, maxBodyBytes: config.maxBodyBytes })
-
   await app.register(chainRoutes, { chain, readToken: config.readToken })
   const ingest: IngestOptions = {
     chain,

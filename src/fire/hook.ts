@@ -45,6 +45,8 @@ export interface ChaosOptions {
   maxForcedDelayMs: number
   /** A running scenario's fate for a request, decided before the roll; undefined leaves it to the roll. */
   scenario?: (request: FastifyRequest) => ChaosRoll | undefined | Promise<ChaosRoll | undefined>
+  /** The last word before the body is read, once the faults have let it through (the upload budget): an error refuses it. */
+  beforeBody?: (request: FastifyRequest, reply: FastifyReply) => Error | undefined
 }
 
 /**
@@ -134,13 +136,19 @@ export const chaos = fp(async function chaos (app: FastifyInstance, options: Cha
     const fate = request.chaos
     if (fate.faults.length > 0) {
       faultsBeforeBody(faults, request, reply, payload).then((body: Readable | undefined) => {
-        if (body !== undefined) done(null, body)
+        if (body !== undefined) readBody(request, reply, body, done)
       }, done)
       return
     }
     if (fate.fire) done(faults.fire(request))
-    else done(null, payload)
+    else readBody(request, reply, payload, done)
   })
+
+  const readBody = (request: FastifyRequest, reply: FastifyReply, body: Readable, done: (error: Error | null, body?: Readable) => void): void => {
+    const refusal = options.beforeBody?.(request, reply)
+    if (refusal === undefined) done(null, body)
+    else done(refusal)
+  }
 
   app.addHook('onSend', (request, reply, payload, done) => {
     // Unnumbered when the store was away: no fate to meet.
