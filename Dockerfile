@@ -28,5 +28,5 @@ EXPOSE 3000 5514 5514/udp 6514 2514 24224 24224/udp 12201 12201/udp
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # node as PID 1, not npm or a shell, so SIGTERM reaches the server and it exits 0.
-# The same V8 flags as `npm start` (README, "Speed and memory"); a test keeps them equal.
+# The same V8 flags as `npm start` (docs/operations.md, "Speed and memory"); a test keeps them equal.
 CMD ["node", "--max-semi-space-size=4", "--heap-growing-percent=50", "dist/server.js"]
