@@ -41,19 +41,31 @@ describe('the examples of the documents', () => {
     expect(shows('{"a":1,"b":2}', '{"b":...,"a":1}')).toBe(false)
   })
 
-  for (const fence of shellExamples) {
+  // Examples on their own free ports run side by side; those that open a
+  // listener on the documented port (5514, 2514, 12201) take turns.
+  const onFixedPorts = (variables: Record<string, string> | undefined) => Object.keys(variables ?? {}).some((variable) => variable.endsWith('_PORT'))
+  const shell = shellExamples.map((fence) => {
+    const example = parseShellExample(fence.content, fence.line + 1)
     const why = toolsMissing(fence.content)
-    it.skipIf(why !== undefined)(`${fence.where} runs as shown${why === undefined ? '' : ` (skipped: Debian package ${why} missing; .ci/run installs it)`}`, async () => {
-      expect(await runShellExample(parseShellExample(fence.content, fence.line + 1))).toEqual([])
-    }, 120_000)
-  }
-
-  for (const fence of configExamples) {
+    return { fixed: onFixedPorts(example.server), why, title: `${fence.where} runs as shown${why === undefined ? '' : ` (skipped: Debian package ${why} missing; .ci/run installs it)`}`, run: async () => await runShellExample(example) }
+  })
+  const configs = configExamples.map((fence) => {
     const why = missing(fence.shipper, fence.content)
-    it.skipIf(why !== undefined)(`${fence.where}: ${fence.shipper} ships to logfire with it${why === undefined ? '' : ` (skipped: ${why} missing)`}`, async () => {
-      expect(await runConfigExample(fence.shipper, fence.content, fence.variables)).toEqual([])
-    }, 60_000)
-  }
+    return { fixed: onFixedPorts(fence.variables), why, title: `${fence.where}: ${fence.shipper} ships to logfire with it${why === undefined ? '' : ` (skipped: ${why} missing)`}`, run: async () => await runConfigExample(fence.shipper, fence.content, fence.variables) }
+  })
+  const examples = [...shell, ...configs]
+
+  describe.concurrent('on free ports', () => {
+    for (const example of examples.filter((candidate) => !candidate.fixed)) {
+      it.skipIf(example.why !== undefined)(example.title, async ({ expect }) => { expect(await example.run()).toEqual([]) }, 120_000)
+    }
+  })
+
+  describe('on the documented ports', () => {
+    for (const example of examples.filter((candidate) => candidate.fixed)) {
+      it.skipIf(example.why !== undefined)(example.title, async () => { expect(await example.run()).toEqual([]) }, 120_000)
+    }
+  })
 
   // What cannot run here (Fluent Bit, Vector, the Collector, Filebeat) is at least well formed.
   const parsers: Record<string, (text: string) => unknown> = { toml: parseToml, yaml: parseYaml, json: JSON.parse }
