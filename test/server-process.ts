@@ -10,11 +10,18 @@ afterEach(() => { for (const child of running.splice(0)) child.kill('SIGKILL') }
 
 export const npmStart = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start.split(/\s+/)
 
+/** The built server on a free port, with the fire off unless `env` turns it on; killed after each test. */
 export function startServer (env: Record<string, string> = {}) {
+  const server = spawnServer({ LOGFIRE_FIRE_RATE: '0', LOGFIRE_WIPE_RATE: '0', ...env })
+  running.push(server.child)
+  return server
+}
+
+/** The built server on a free port, configured by `env` alone, as a reader starts it; its caller stops it. */
+export function spawnServer (env: Record<string, string>) {
   const child = spawn(process.execPath, npmStart.slice(1), {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', LOGFIRE_FIRE_RATE: '0', LOGFIRE_WIPE_RATE: '0', ...env }
+    env: { PATH: process.env.PATH ?? '', PORT: '0', ...env }
   })
-  running.push(child)
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (chunk) => { stdout += chunk })

@@ -136,15 +136,15 @@ export const chaos = fp(async function chaos (app: FastifyInstance, options: Cha
     const fate = request.chaos
     if (fate.faults.length > 0) {
       faultsBeforeBody(faults, request, reply, payload).then((body: Readable | undefined) => {
-        if (body !== undefined) readBody(request, reply, body, done)
+        if (body !== undefined) admitBody(request, reply, body, done)
       }, done)
       return
     }
     if (fate.fire) done(faults.fire(request))
-    else readBody(request, reply, payload, done)
+    else admitBody(request, reply, payload, done)
   })
 
-  const readBody = (request: FastifyRequest, reply: FastifyReply, body: Readable, done: (error: Error | null, body?: Readable) => void): void => {
+  const admitBody = (request: FastifyRequest, reply: FastifyReply, body: Readable, done: (error: Error | null, body?: Readable) => void): void => {
     const refusal = options.beforeBody?.(request, reply)
     if (refusal === undefined) done(null, body)
     else done(refusal)

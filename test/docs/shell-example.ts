@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { npmStart } from '../server-process.js'
+import { spawnServer } from '../server-process.js'
 import { ROOT } from './markdown.js'
 
 /*
@@ -77,23 +77,17 @@ export function shows (output: string, expected: string): boolean {
 
 /** logfire built and started as `npm start` does, with these variables and nothing else, on a free port. */
 export async function startLogfire (variables: Record<string, string>) {
-  const child = spawn(process.execPath, npmStart.slice(1), {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', ...variables },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let output = ''
-  const listening = new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString()
-      const found = /Server listening at http:\/\/[\d.]+:(\d+)/.exec(output)
-      if (found !== null) resolve(found[1] as string)
+  const server = spawnServer({ HOME: process.env.HOME ?? '', ...variables })
+  const port = new URL(await server.listening).port
+  return {
+    port,
+    stop: async () => {
+      if (server.child.exitCode === null) {
+        server.child.kill('SIGTERM')
+        await server.exited
+      }
     }
-    child.stdout.on('data', onData)
-    child.stderr.on('data', onData)
-    child.once('exit', () => { reject(new Error(`logfire exited before listening: ${output.slice(-2000)}`)) })
-  })
-  return { port: await listening, stop: async () => { if (child.exitCode === null) { child.kill('SIGTERM'); await once(child, 'exit') } } }
+  }
 }
 
 /** One command in bash, in a reader's shell rather than the test runner's: vitest's variables stay out. */
