@@ -4,7 +4,8 @@
  * Doubles hold every offset exactly up to 2^53 bytes.
  */
 export class Offsets {
-  #values = new Float64Array(1024)
+  // Small at first, for the many chains that stay short: it doubles as it fills.
+  #values = new Float64Array(16)
   #length = 0
 
   get length (): number {

@@ -73,6 +73,12 @@ export interface ChainStoreOptions {
    * to the collector, so a burnt chain never pins more than the budget.
    */
   maxSpareBytes?: number
+  /**
+   * The first segment's size; each next one doubles, up to a megabyte. Small
+   * for created fires, so that ten thousand idle ones do not each hold a
+   * megabyte for their genesis; such a store keeps no spares.
+   */
+  firstSegmentBytes?: number
 }
 
 interface Segment {
@@ -108,6 +114,7 @@ export class ChainStore {
   /** The chain's text in bytes: what GET /logs sends, less the brackets. */
   #bytes = 0
   readonly #maxSpareSegments: number
+  readonly #firstSegmentBytes: number
   /** Segments of burnt chains, free for the next blocks. */
   #spare: Buffer[] = []
   /** Reads in flight, by epoch. */
@@ -117,6 +124,7 @@ export class ChainStore {
 
   constructor (options: ChainStoreOptions = {}) {
     this.#maxSpareSegments = Math.floor((options.maxSpareBytes ?? Infinity) / SEGMENT_BYTES)
+    this.#firstSegmentBytes = Math.min(SEGMENT_BYTES, options.firstSegmentBytes ?? SEGMENT_BYTES)
     this.#startChain()
   }
 
@@ -349,7 +357,8 @@ export class ChainStore {
         // A block never straddles two segments; one bigger than a segment gets its own.
         const base = segment === undefined ? 0 : segment.base + segment.bytes.length
         const spare = needed <= SEGMENT_BYTES ? this.#spare.pop() : undefined
-        segment = { bytes: spare ?? Buffer.allocUnsafe(Math.max(SEGMENT_BYTES, needed)), used: 0, base }
+        const size = Math.min(SEGMENT_BYTES, Math.max(this.#firstSegmentBytes, base))
+        segment = { bytes: spare ?? Buffer.allocUnsafe(Math.max(size, needed)), used: 0, base }
         this.#segments.push(segment)
       }
       // One write per block: joining a batch first is slower, since V8 then
