@@ -3,6 +3,7 @@
  *
  *   cli.ts, server.ts              the process edge
  *   app.ts, chaos-pipeline.ts      wiring: builds the Fastify app
+ *   fires/                         one fire's parts, kindled together
  *   routes.ts files, http/, hooks  thin HTTP wiring, in each folder
  *   fire/ gdpr/ alerts/ ...        domain logic
  *   chain/                         the chain: imports nothing above it
@@ -38,8 +39,15 @@ module.exports = {
       name: 'viewers-are-leaves',
       severity: 'error',
       comment: 'The event stream watches the chain; nothing publishes through it.',
-      from: { path: '^src/', pathNot: '^src/(app\\.ts|stream/)' },
+      from: { path: '^src/', pathNot: '^src/(app\\.ts|stream/|fires/)' },
       to: { path: '^src/stream/' }
+    },
+    {
+      name: 'domain-knows-a-fire-by-its-type',
+      comment: 'A fire is made of the domain: below fires/, code may take a Fire as its context, never kindle one.',
+      severity: 'error',
+      from: { path: DOMAIN },
+      to: { path: '^src/fires/', dependencyTypesNot: ['type-only'] }
     },
     {
       name: 'domain-logic-imports-no-fastify',

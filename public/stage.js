@@ -5,10 +5,21 @@ const MAX_VISIBLE_BLOCKS = 120
 const OVERLAY_MS = 1600
 const ASHES_MS = 4000
 const GENESIS_HASH = '816534932c2b7154836da6afc367695e6337db8a921823784c14378abed4f7d7'
-const TOKEN_KEY = 'logfire-admin-token'
 const RECONNECT_MS = 2000
 
+// A fire's own page is /f/<id>#<view token>: the token stays in the fragment,
+// which the browser never sends, and every read carries it instead.
+const FIRE_ID = /^\/f\/([\w-]+)$/.exec(location.pathname)?.[1]
+const VIEW_TOKEN = FIRE_ID === undefined ? '' : decodeURIComponent(location.hash.slice(1))
+const READ_HEADERS = VIEW_TOKEN === '' ? {} : { authorization: `Bearer ${VIEW_TOKEN}` }
+const TOKEN_KEY = FIRE_ID === undefined ? 'logfire-admin-token' : `logfire-admin-token:${FIRE_ID}`
+
 const $ = (id) => document.getElementById(id)
+
+/** A read of this page's fire. */
+function read (path, headers = {}) {
+  return fetch(path, { headers: { ...READ_HEADERS, ...headers } })
+}
 
 const view = {
   chain: $('chain'),
@@ -188,28 +199,69 @@ function onBalloon ({ inflating }) {
   view.balloon.classList.toggle('inflating', inflating)
 }
 
+const HANDLERS = { block: onBlock, burn: onBurn, fire: onFire, fault: onFault, gdpr: onGdpr, alert: onAlert, balloon: onBalloon, scenario: showScenario }
+
+function showLive () {
+  view.connection.dataset.state = 'live'
+  view.connection.textContent = 'live'
+}
+
+function showReconnecting () {
+  view.connection.dataset.state = 'connecting'
+  view.connection.textContent = 'reconnecting'
+}
+
 function listen () {
+  if (VIEW_TOKEN !== '') {
+    follow()
+    return
+  }
   const stream = new EventSource('/logs/stream')
-  const handle = (handler) => (event) => handler(JSON.parse(event.data))
-  stream.addEventListener('block', handle(onBlock))
-  stream.addEventListener('burn', handle(onBurn))
-  stream.addEventListener('fire', handle(onFire))
-  stream.addEventListener('fault', handle(onFault))
-  stream.addEventListener('gdpr', handle(onGdpr))
-  stream.addEventListener('alert', handle(onAlert))
-  stream.addEventListener('balloon', handle(onBalloon))
-  stream.addEventListener('scenario', handle(showScenario))
-  stream.addEventListener('open', () => {
-    view.connection.dataset.state = 'live'
-    view.connection.textContent = 'live'
-  })
+  for (const [name, handler] of Object.entries(HANDLERS)) {
+    stream.addEventListener(name, (event) => handler(JSON.parse(event.data)))
+  }
+  stream.addEventListener('open', showLive)
   stream.addEventListener('error', () => {
-    view.connection.dataset.state = 'connecting'
-    view.connection.textContent = 'reconnecting'
+    showReconnecting()
     // The browser retries a dropped stream by itself, but gives up on a
     // refusal (a 503 when the stream is full): then the page tries again.
     if (stream.readyState === EventSource.CLOSED) setTimeout(listen, RECONNECT_MS)
   })
+}
+
+// EventSource cannot send a token, and a token in the URL would end up in
+// access logs: a fire's page reads its stream with fetch, resuming from the
+// last event it saw, as EventSource would.
+async function follow () {
+  let lastEventId
+  for (;;) {
+    try {
+      const response = await read('/logs/stream', lastEventId === undefined ? {} : { 'last-event-id': lastEventId })
+      if (!response.ok) throw new Error(`the stream answered ${response.status}`)
+      showLive()
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
+      let buffer = ''
+      for (;;) {
+        const { value, done } = await reader.read()
+        if (done) break
+        buffer += value
+        for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
+          const frame = buffer.slice(0, end)
+          buffer = buffer.slice(end + 2)
+          let name = 'message'
+          let data = ''
+          for (const line of frame.split('\n')) {
+            if (line.startsWith('event: ')) name = line.slice(7)
+            else if (line.startsWith('data: ')) data += line.slice(6)
+            else if (line.startsWith('id: ')) lastEventId = line.slice(4)
+          }
+          if (data !== '') HANDLERS[name]?.(JSON.parse(data))
+        }
+      }
+    } catch {}
+    showReconnecting()
+    await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS))
+  }
 }
 
 // Stage controls: there only when the server has an admin token and the
@@ -319,7 +371,7 @@ function renderRun (run) {
 }
 
 async function watchScorecard () {
-  const response = await fetch('/scorecard').catch(() => undefined)
+  const response = await read('/scorecard').catch(() => undefined)
   // A read token guards it: the page cannot send one, so it stops asking.
   if (response === undefined || response.status === 401) return
   if (response.ok) {
@@ -416,6 +468,41 @@ function onKey (event) {
   }
 }
 
+// On a fire's page: which fire it is, and how to feed it.
+function showFire (id, hint) {
+  $('fire-name').hidden = false
+  $('fire-name').textContent = `fire ${id}`
+  document.title = `logfire.io: fire ${id}`
+  const fed = hint.replace('curl -d', "curl -H 'Authorization: Bearer <ingest token>' -d")
+  $('curl-hint').textContent = fed
+  $('curl-footer').textContent = fed
+}
+
+// On an open instance anyone may light a fire of their own: its tokens are
+// shown once, here, and never again.
+function offerNewFire () {
+  const button = $('new-fire')
+  button.hidden = false
+  button.addEventListener('click', async () => {
+    const response = await fetch('/fires', { method: 'POST' })
+    const made = await response.json()
+    if (!response.ok) {
+      button.textContent = made.message
+      return
+    }
+    $('fire-made-id').textContent = made.id
+    $('fire-made-ingest').textContent = made.ingestToken
+    $('fire-made-view').textContent = made.viewToken
+    $('fire-made-admin').textContent = made.adminToken
+    $('fire-made-curl').textContent = `curl -H 'Authorization: Bearer ${made.ingestToken}' -d 'hello' ${location.origin}/logs`
+    $('fire-made-page').href = made.page
+    $('fire-made').hidden = false
+  })
+  for (const copy of document.querySelectorAll('button.copy')) {
+    copy.addEventListener('click', () => { navigator.clipboard?.writeText($(copy.dataset.copy).textContent) })
+  }
+}
+
 async function start () {
   if (new URLSearchParams(location.search).has('big')) toggleBig()
   document.addEventListener('keydown', onKey)
@@ -424,9 +511,14 @@ async function start () {
   $('curl-footer').textContent = hint
   listen()
   watchScorecard()
-  watchPeers()
-  watchStreams()
-  const service = await (await fetch('/', { headers: { accept: 'application/json' } })).json()
+  // Peers and stream listeners are the instance's, not one fire's.
+  if (FIRE_ID === undefined) {
+    watchPeers()
+    watchStreams()
+  }
+  const service = await (await read('/', { accept: 'application/json' })).json()
+  if (FIRE_ID !== undefined) showFire(FIRE_ID, hint)
+  if (service.fires === 'open') offerNewFire()
   showSettings(service.chaos)
   showScenario(service.scenario)
   if (lastIndex === 0) showHead(service.chain.length, service.chain.head)

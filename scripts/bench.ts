@@ -18,13 +18,14 @@ import { connect } from 'node:net'
 import { encode } from '@msgpack/msgpack'
 import { flood } from './lib/flood.js'
 import { rssMb, startFlags, startServer, stop, type Server } from './lib/processes.js'
+import { fireScenarios } from './bench/fires.js'
 import { Redis } from 'ioredis'
 import { hasRedis, privateRedis } from './lib/redis-server.js'
 import { loadOtlpSchema } from '../src/shippers/otlp/schema.js'
 
 const execFileAsync = promisify(execFile)
 const QUICK = process.argv.includes('--quick')
-// --only redis, --only faults, --only startup, --only protocols, --only streams, --only cost: just those rows.
+// --only redis, --only faults, --only startup, --only protocols, --only streams, --only cost, --only fires: just those rows.
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined
 const OUT = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : undefined
 const SECONDS = QUICK ? 1 : 10
@@ -892,6 +893,10 @@ async function costScenario (): Promise<string[]> {
   ]
 }
 
+async function firesScenario (): Promise<void> {
+  await fireScenarios({ startLogfire, stop, alternate, record, fmt, line: LINE, quick: QUICK }, [LOGFIRE_PORT, SMALL_CHAIN_PORT])
+}
+
 async function main (): Promise<void> {
   console.error(`building… (${QUICK ? 'quick' : 'full'} run, ${SECONDS} s per measurement, ${ROUNDS} round(s))`)
   // As `npm start` builds: then scenario 12's restarts find the build current.
@@ -912,6 +917,8 @@ async function main (): Promise<void> {
       await streamScenario()
     } else if (ONLY === 'cost') {
       ledger = await costScenario()
+    } else if (ONLY === 'fires') {
+      await firesScenario()
     } else {
       console.error('POST and 304, default logging')
       const info = await postScenarios(bare, 'info', 0.6)
@@ -937,6 +944,8 @@ async function main (): Promise<void> {
       await faultScenarios()
       console.error('npm start')
       await startupScenario()
+      console.error('fires')
+      await firesScenario()
       console.error('the cost ledger')
       ledger = await costScenario()
     }

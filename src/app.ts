@@ -1,8 +1,9 @@
+import { randomBytes as cryptoRandomBytes } from 'node:crypto'
 import rateLimit from '@fastify/rate-limit'
 import Fastify, { type FastifyBaseLogger } from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import { adminRoutes } from './admin/routes.js'
-import { changeSharedSettings, initialSettings, shareSettings, type LiveSettings } from './admin/settings.js'
+import { initialSettings } from './admin/settings.js'
 import { startAlerting, type AlertingOptions } from './alerts/alerting.js'
 import { builtinRules } from './alerts/builtin.js'
 import type { Alerting } from './alerts/load.js'
@@ -12,10 +13,15 @@ import { MemoryBackend, type ChainBackend } from './chain/backend.js'
 import { Chain } from './chain/chain.js'
 import type { RedisBackend } from './chain/redis-backend.js'
 import { ChainStore } from './chain/store.js'
-import { chaosPipeline, rateLimited } from './chaos-pipeline.js'
+import { chaosPipeline } from './chaos-pipeline.js'
+import { rateLimited } from './http/rate-limited.js'
 import type { Config } from './config.js'
 import { HeldConnections } from './fire/held.js'
-import { randomSeed, requestDraws } from './fire/random.js'
+import { randomSeed } from './fire/random.js'
+import { Fire, PUBLIC_FIRE } from './fires/fire.js'
+import { Fires } from './fires/fires.js'
+import { carryFire } from './fires/request.js'
+import { fireRoutes } from './fires/routes.js'
 import { errorHandling } from './http/errors.js'
 import { answerHeaders } from './http/answer-headers.js'
 import { healthRoutes } from './http/health.js'
@@ -25,15 +31,12 @@ import { metricsRoutes } from './metrics/routes.js'
 import { OneLinePerRequest } from './http/request-log.js'
 import { hecHealthRoutes } from './shippers/hec/routes.js'
 import { PeerNetwork } from './peers/network.js'
-import { joinScenario, Scenarios } from './scenario/control.js'
 import type { Scenario } from './scenario/document.js'
 import { scenarioRoutes } from './scenario/routes.js'
 import { peerAdminRoutes, peerRoutes } from './peers/routes.js'
 import { catHealth, esClusterRoutes } from './shippers/elasticsearch/cluster.js'
 import { ES_PREFIX } from './shippers/elasticsearch/routes.js'
-import type { Endpoint, ServiceFacts } from './stage/describe.js'
-import { startScorekeeping } from './scorecard/keeping.js'
-import { Scorecard } from './scorecard/scorecard.js'
+import type { Endpoint } from './stage/describe.js'
 import { scorecardRoutes } from './scorecard/routes.js'
 import { stageRoutes } from './stage/routes.js'
 import { StreamIntake } from './listeners/intake.js'
@@ -59,6 +62,8 @@ export interface AppOptions {
   alerting?: Alerting & Pick<AlertingOptions, 'delivery' | 'balloonWait'>
   /** A scenario to run from the start (server.ts loads LOGFIRE_SCENARIO). */
   scenario?: Scenario
+  /** Where created fires' ids, tokens and seeds come from; crypto.randomBytes unless a test fixes them. */
+  randomBytes?: (size: number) => Buffer
   /** For the cost ledger (npm run bench -- --only cost): the app with these per-request steps left out. */
   without?: ReadonlyArray<'metrics' | 'scorecard'>
 }
@@ -68,9 +73,6 @@ export async function buildApp (options: AppOptions) {
   const { config } = options
   const clock = options.clock ?? Date.now
   const seed = config.seed ?? randomSeed()
-  const settings = initialSettings(config)
-  // Set once the scenarios exist; GET / asks only after the app is built.
-  let runningScenario: () => ServiceFacts['scenario'] = () => undefined
   const store = options.store ?? new ChainStore({ maxSpareBytes: config.memory.maxChainBytes })
   const limits = { maxBlocks: config.maxBlocks, maxBytes: config.memory.maxChainBytes }
   const logger = options.logger
@@ -79,8 +81,43 @@ export async function buildApp (options: AppOptions) {
     ? await (await import('./chain/redis-backend.js')).RedisBackend.connect({ ...config.redis, store, limits, log: (level, fields, message) => logger?.[level](fields, message) })
     : undefined
   const chain = new Chain(options.backend ?? redis ?? new MemoryBackend(store, limits))
-  // Every replica runs with the same settings: the first to start sets them.
-  await shareSettings(chain, settings)
+  const without = new Set(options.without)
+  // For work started in the background: a failure is the operator's to read, not a client's.
+  const logFailure = (what: string) => (error: unknown) => { logger?.error({ err: error }, what) }
+  const publicFire = await Fire.kindle({
+    id: PUBLIC_FIRE,
+    chain,
+    settings: initialSettings(config),
+    seed,
+    clock,
+    maxCanaryRuns: config.memory.maxCanaryRuns,
+    maxViewers: config.memory.maxStreamClients,
+    maxForcedDelayMs: config.maxForcedDelayMs,
+    keepScore: !without.has('scorecard'),
+    logFailure
+  })
+  // In open mode, anyone may create a fire of their own: a chain in this process's memory, within its own budget.
+  const randomBytes = options.randomBytes ?? cryptoRandomBytes
+  const fires = new Fires(publicFire, config.fires.mode === 'single'
+    ? undefined
+    : {
+        kindle: async (id) => await Fire.kindle({
+          id,
+          chain: new Chain(new MemoryBackend(new ChainStore({ maxSpareBytes: 0, firstSegmentBytes: 1024 }), { maxBlocks: config.maxBlocks, maxBytes: config.fires.maxBytes })),
+          settings: initialSettings(config),
+          seed: randomBytes(4).toString('hex'),
+          clock,
+          maxCanaryRuns: config.memory.maxCanaryRuns,
+          maxViewers: config.fires.maxViewers,
+          maxForcedDelayMs: config.maxForcedDelayMs,
+          keepScore: !without.has('scorecard'),
+          logFailure
+        }),
+        maxFires: config.fires.maxFires,
+        idleMs: config.fires.idleMs,
+        clock,
+        randomBytes
+      })
 
   const app = Fastify({
     ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
@@ -98,14 +135,10 @@ export async function buildApp (options: AppOptions) {
   // Past this many sockets Node closes new connections at once: each costs
   // memory whether or not it ever sends a request.
   app.server.maxConnections = config.memory.maxConnections
-  app.addHook('onClose', async () => { await chain.close() })
+  await app.register(carryFire, { fires })
   // Hung and slowed connections end at once on close: nothing waits for them.
   const held = new HeldConnections(config.memory.maxHeldConnections)
   app.addHook('preClose', async () => { held.endAll() })
-  const without = new Set(options.without)
-  const scorecard = new Scorecard({ maxRuns: config.memory.maxCanaryRuns })
-  const scorekeeping = without.has('scorecard') ? { scorecard, stop: () => {} } : startScorekeeping(chain, clock, scorecard)
-  app.addHook('onClose', async () => { scorekeeping.stop() })
   // GET / lists every documented route, as it was registered.
   // swagger-ui hides its own routes; its page is listed by hand.
   const endpoints: Endpoint[] = [{ method: 'GET', path: '/docs', description: 'The OpenAPI documentation' }]
@@ -133,10 +166,9 @@ export async function buildApp (options: AppOptions) {
   app.decorate('peers', peers)
   app.addHook('onClose', async () => { await peers?.close() })
   // The stream listeners: built here, listening when server.ts (or a test) says so.
-  const draws = requestDraws(seed)
   const listeners = new StreamListeners({
     ports: listenerPorts,
-    intake: new StreamIntake({ chain, clock, settings, draws, scenario: (message) => scenarios.decideMessage(message), log: app.log.child({ module: 'streams' }) }),
+    intake: new StreamIntake({ fire: publicFire, log: app.log.child({ module: 'streams' }) }),
     held,
     clock,
     maxMessageBytes: config.maxEntryBytes,
@@ -149,61 +181,43 @@ export async function buildApp (options: AppOptions) {
   })
   app.decorate('listeners', listeners)
   app.addHook('preClose', async () => { await listeners.close() })
-  if (!without.has('metrics')) await app.register(metricsRoutes, { metrics: createMetrics(chain, held, scorekeeping.scorecard, config.redis?.replica, peers, listeners), metricsToken: config.metricsToken })
+  if (!without.has('metrics')) await app.register(metricsRoutes, { metrics: createMetrics(chain, held, publicFire.scorecard, config.redis?.replica, peers, listeners), metricsToken: config.metricsToken })
   await app.register(answerHeaders)
   await app.register(healthRoutes, { ready: () => chain.available })
   await app.register(hecHealthRoutes)
   await app.register(esClusterRoutes, { prefix: ES_PREFIX, seed, clock })
   await app.register(catHealth, { clock })
   await app.register(stageRoutes, {
-    facts: () => ({
+    facts: (fire) => ({
       version: options.version ?? '0.0.0-dev',
-      seed,
-      settings,
+      seed: fire.seed,
+      settings: fire.settings,
       maxBlocks: config.maxBlocks,
       maxChainBytes: config.memory.maxChainBytes,
       rateLimit: config.rateLimit,
-      admin: config.adminToken !== undefined,
-      chain: { length: chain.length, head: chain.head.hash },
-      scenario: runningScenario(),
+      // A created fire always has its controls: its admin token opens them.
+      admin: !fire.isPublic || config.adminToken !== undefined,
+      fires: config.fires.mode,
+      fire: fire.id,
+      chain: { length: fire.chain.length, head: fire.chain.head.hash },
+      scenario: fire.runningScenario(),
       listeners: listeners.enabled,
       endpoints
-    })
+    }),
+    firePages: fires.open
   })
   await app.register(streamRoutes, {
-    chain,
     backlog: 100,
     heartbeatMs: options.heartbeatMs ?? 15_000,
     readToken: config.readToken,
-    maxClients: config.memory.maxStreamClients,
     maxLagBytes: config.memory.maxStreamLagBytes
   })
 
   await app.register(streamsRoutes, { listeners, readToken: config.readToken })
   await app.register(peerRoutes, { network: peers, chain, readToken: config.readToken })
-  await app.register(scorecardRoutes, { scorecard: scorekeeping.scorecard, clock, readToken: config.readToken, ingestToken: config.ingestToken, adminToken: config.adminToken })
-  const changeSettings = (patch: Partial<LiveSettings>) => changeSharedSettings(chain, settings, patch)
-  // For work started in the background: a failure is the operator's to read, not a client's.
-  const logFailure = (what: string) => (error: unknown) => { app.log.error({ err: error }, what) }
-  const scenarios = new Scenarios({
-    clock,
-    settings,
-    changeSettings: (patch) => { changeSettings(patch).catch(logFailure('a scenario step could not change the settings')) },
-    burn: () => { Promise.resolve(chain.burn('scenario')).catch(logFailure('a scenario step could not burn the chain')) },
-    publish: (event) => { chain.publish(event) },
-    count: (name, by) => chain.count(name, by),
-    save: (position) => { chain.saveShared('scenario', position ?? null).catch(logFailure('the scenario\'s step could not be saved for other replicas')) },
-    limits: { maxForcedDelayMs: config.maxForcedDelayMs, hangMs: settings.hangMs }
-  })
-  // Replicas run the same scenario: one that starts later joins it where it is.
-  await joinScenario(chain, scenarios)
+  await app.register(scorecardRoutes, { clock, readToken: config.readToken, ingestToken: config.ingestToken, adminToken: config.adminToken })
   // A replica that restarts joins the scenario its fleet runs rather than start its own over it.
-  app.addHook('onReady', async () => { if (options.scenario !== undefined && scenarios.view()?.ended !== false) await scenarios.start(options.scenario) })
-  runningScenario = () => {
-    const view = scenarios.view()
-    return view === undefined || view.ended ? undefined : { name: view.name, step: view.step, of: view.of, description: view.description }
-  }
-  app.addHook('onClose', async () => { scenarios.leave() })
+  app.addHook('onReady', async () => { if (options.scenario !== undefined && publicFire.scenarios.view()?.ended !== false) await publicFire.scenarios.start(options.scenario) })
   const alerting = startAlerting({
     ...(options.alerting ?? { rules: builtinRules({ adminRolePattern: config.adminRolePattern, flatlineSeconds: config.flatlineSeconds }).map(compileRule), outputs: {} }),
     chain,
@@ -211,7 +225,7 @@ export async function buildApp (options: AppOptions) {
     log: (level, fields, message) => app.log[level](fields, message),
     maxQueueBytes: config.memory.maxAlertQueueBytes,
     chaos: {
-      startScenario: (scenario) => { scenarios.start(scenario).catch(logFailure('a chaos output could not start its scenario')) },
+      startScenario: (scenario) => { publicFire.scenarios.start(scenario).catch(logFailure('a chaos output could not start its scenario')) },
       burn: () => { Promise.resolve(chain.burn('alert')).catch(logFailure('a chaos output could not burn the chain')) }
     }
   })
@@ -226,14 +240,16 @@ export async function buildApp (options: AppOptions) {
       await admin.register(rateLimit, { global: false, ...redis?.rateLimitStore('admin') })
       admin.addHook('onRequest', admin.rateLimit({ max: config.adminRateLimit, timeWindow: 60_000, errorResponseBuilder: rateLimited }))
     }
-    await admin.register(adminRoutes, { settings, changeSettings, adminToken: config.adminToken, chain })
+    await admin.register(adminRoutes, { adminToken: config.adminToken })
     await admin.register(alertRoutes, { alerting, adminToken: config.adminToken })
-    await admin.register(scenarioRoutes, { scenarios, adminToken: config.adminToken })
+    await admin.register(scenarioRoutes, { adminToken: config.adminToken })
     await admin.register(peerAdminRoutes, { network: peers, allowPublic: config.p2p.allowPublic, adminToken: config.adminToken })
   })
 
+  if (fires.open) await app.register(fireRoutes, { fires, createRateLimit: config.fires.createRateLimit })
+
   await app.register(async function logs (logs) {
-    await chaosPipeline(logs, { config, chain, settings, clock, seed, draws, batchDraws: requestDraws(`${seed}/batches`), held, rateLimitStore: redis?.rateLimitStore('logs'), scenario: (request) => scenarios.decide(request) })
+    await chaosPipeline(logs, { config, clock, held, rateLimitStore: redis?.rateLimitStore('logs') })
   })
 
   return app

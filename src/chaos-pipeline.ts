@@ -1,13 +1,10 @@
 import rateLimit from '@fastify/rate-limit'
-import type { FastifyInstance } from 'fastify'
-import type { LiveSettings } from './admin/settings.js'
-import type { Chain } from './chain/chain.js'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { chainRoutes } from './chain/routes.js'
 import type { Config } from './config.js'
-import { RateLimited } from './errors.js'
-import { chaos, type ChaosOptions } from './fire/hook.js'
+import { rateLimited } from './http/rate-limited.js'
+import { chaos } from './fire/hook.js'
 import type { HeldConnections } from './fire/held.js'
-import type { Random } from './fire/random.js'
 import { UploadBudget } from './http/upload-budget.js'
 import { logsIngestRoute, type IngestOptions } from './ingest/logs-route.js'
 import { esBulkRoutes, ES_PREFIX } from './shippers/elasticsearch/routes.js'
@@ -27,29 +24,21 @@ declare module './chain/events.js' {
 
 export interface ChaosPipelineOptions {
   config: Config
-  chain: Chain
-  settings: LiveSettings
-  clock: () => number
-  seed: string
-  draws: (request: number) => Random
-  /** The draws for the inside of request N's batch (items refused one by one, HEC acks). */
-  batchDraws: (request: number) => Random
   /** The connections faults hold open (delays, slow transfers, hangs). */
   held: HeldConnections
-  /** A running scenario's fate for a request, decided before the roll. */
-  scenario?: ChaosOptions['scenario']
+  clock: () => number
   /** The rate limit's shared counters, when replicas share them (Redis). */
   rateLimitStore?: Record<string, unknown>
 }
-
-/** Both rate limits refuse in logfire's error shape. */
-export const rateLimited = (_request: unknown, context: { after: string }) => new RateLimited(context.after)
 
 /**
  * The chaos, in the order a request to an ingest route or a read of the
  * chain meets it. Each step can end the request; a refused request stores
  * nothing.
  *
+ *   -. the fire                       fires/request.ts (onRequest   401 LOGFIRE_FIRE_TOKEN_REFUSED
+ *      (open mode: a fire's token       of the root)
+ *      selects its fire, and every step below is that fire's: its settings, seed, numbering, scenario)
  *   0. numbered, and its fate rolled  fire/hook.ts (onRequest)      X-Logfire-Request
  *      (X-Logfire-Chaos, else a running scenario's step, else the seeded roll, which is drawn either way)
  *   1. the rate limit                 @fastify/rate-limit           429
@@ -76,40 +65,44 @@ export const rateLimited = (_request: unknown, context: { after: string }) => ne
  * is what makes it so. Steps 10 to 13 are ingest/append.ts, shared by every
  * ingest route. Reads of the chain meet steps 0 to 7 and 14.
  */
+/**
+ * Open mode: each created fire has one limit for all its clients, so that a
+ * noisy fire burns its own budget and nobody else's; the public fire keeps
+ * the limit per client.
+ */
+function perFire ({ rateLimit, fires }: Config) {
+  return {
+    max: (request: FastifyRequest) => request.fire.isPublic ? rateLimit : fires.rateLimit,
+    keyGenerator: (request: FastifyRequest) => request.fire.isPublic ? request.ip : `fire:${request.fire.id}`,
+    allowList: (request: FastifyRequest) => (request.fire.isPublic ? rateLimit : fires.rateLimit) === 0
+  }
+}
+
 export async function chaosPipeline (app: FastifyInstance, options: ChaosPipelineOptions): Promise<void> {
-  const { config, chain, settings, clock } = options
+  const { config } = options
   const uploads = new UploadBudget({ maxInflightBytes: config.memory.maxInflightBytes, maxBodyBytes: config.maxBodyBytes })
   await app.register(chaos, {
-    draws: options.draws,
-    seed: options.seed,
-    settings,
-    chain,
     held: options.held,
     maxForcedDelayMs: config.maxForcedDelayMs,
-    scenario: options.scenario,
     beforeBody: (request, reply) => uploads.admit(request, reply)
   })
-  if (config.rateLimit > 0) {
+  if (config.rateLimit > 0 || (config.fires.mode === 'open' && config.fires.rateLimit > 0)) {
     await app.register(rateLimit, {
-      max: config.rateLimit,
+      ...(config.fires.mode === 'open' ? perFire(config) : { max: config.rateLimit }),
       timeWindow: 60_000,
       errorResponseBuilder: rateLimited,
       // On the timeline, so the scorecard can count what the limit refused.
-      onExceeded: (request) => { chain.publish({ type: 'limited', request: request.requestNumber }) },
+      onExceeded: (request) => { request.fire.chain.publish({ type: 'limited', request: request.requestNumber }) },
       ...options.rateLimitStore
     })
   }
-  await app.register(chainRoutes, { chain, readToken: config.readToken })
+  await app.register(chainRoutes, { readToken: config.readToken })
   const ingest: IngestOptions = {
-    chain,
-    clock,
-    settings,
-    batchDraws: options.batchDraws,
     limits: { maxBodyBytes: config.maxBodyBytes, maxEntryBytes: config.maxEntryBytes },
     ingestToken: config.ingestToken
   }
   await app.register(logsIngestRoute, ingest)
-  await app.register(hecRoutes, { ...ingest, acks: config.hecAck ? new AckLedger({ maxChannels: config.memory.maxAckChannels, maxPendingAcks: config.memory.maxPendingAcks }, clock) : undefined })
+  await app.register(hecRoutes, { ...ingest, acks: config.hecAck ? new AckLedger({ maxChannels: config.memory.maxAckChannels, maxPendingAcks: config.memory.maxPendingAcks }, options.clock) : undefined })
   await app.register(lokiRoutes, ingest)
   await app.register(datadogRoutes, ingest)
   await app.register(gelfRoutes, ingest)

@@ -158,6 +158,13 @@ export const ENVIRONMENT = z.object({
   // Unset: the host's name, which a container runtime sets per container.
   LOGFIRE_REPLICA_NAME: z.preprocess(unset, z.string().regex(/^[\w.:-]{1,128}$/, { error: 'letters, digits, _ . : or -, at most 128' }).optional()),
   LOGFIRE_REDIS_NAMESPACE: z.preprocess(unset, z.string().regex(/^[\w.-]{1,64}$/, { error: 'letters, digits, _ . or -, at most 64' }).default('logfire')),
+  LOGFIRE_FIRES: z.preprocess(unset, z.enum(['single', 'open'], { error: 'single or open' }).default('single')),
+  LOGFIRE_MAX_FIRES: integer(1, 1_000_000, 100),
+  LOGFIRE_FIRE_MAX_BYTES: integer(64 * 1024, 2 ** 40, MiB),
+  LOGFIRE_FIRE_IDLE_SECONDS: integer(60, 31_536_000, 86_400),
+  LOGFIRE_FIRE_CREATE_RATE_LIMIT: integer(0, 1_000_000, 10),
+  LOGFIRE_FIRE_RATE_LIMIT: integer(0, 100_000_000, 6000),
+  LOGFIRE_FIRE_MAX_VIEWERS: integer(0, 10_000, 5),
   LOGFIRE_FLATLINE_SECONDS: optionalNumber(1, 86_400),
   LOGFIRE_ADMIN_ROLE_PATTERN: z.preprocess(unset, z.string().regex(/^[^"\\]{1,200}$/, { error: 'a role ARN pattern with * wildcards, no quotes' }).default('*Admin*')),
   LOGFIRE_HEADERS_TIMEOUT_MS: integer(100, 3_600_000, 10_000),
@@ -252,6 +259,8 @@ export interface Config {
     /** A connection with no traffic for this long is closed. */
     idleMs: number
   }
+  /** Who may have a fire of their own (LOGFIRE_FIRES): nobody in `single` mode, anyone who asks in `open` mode. */
+  fires: FireLimits
   /** Role ARNs whose AssumeRole raises the built-in "administrator role assumed" alert. */
   adminRolePattern: string
   /** Turns on the built-in flatline rule: no line stored for this long. */
@@ -268,6 +277,22 @@ export interface Config {
     /** A socket with no traffic either way is closed; above the stream's heartbeat. */
     idleMs: number
   }
+}
+
+export interface FireLimits {
+  mode: 'single' | 'open'
+  /** Fires created and not yet expired, the public fire aside; past it `503 LOGFIRE_FIRES_FULL`. */
+  maxFires: number
+  /** One created fire's chain as JSON: an append past it burns that fire ("memory budget"). */
+  maxBytes: number
+  /** A created fire nobody has used for this long goes out, tokens and all. */
+  idleMs: number
+  /** Fires a client (an IPv4 address, an IPv6 /64) may create a minute; 0 turns the limit off. */
+  createRateLimit: number
+  /** Requests a minute to one created fire's ingest and read routes, all clients together; 0 turns the limit off. */
+  rateLimit: number
+  /** Event-stream viewers of one created fire at once. */
+  maxViewers: number
 }
 
 export interface MemoryBudgets {
@@ -346,6 +371,16 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
   if (e.LOGFIRE_SYSLOG_TLS_PORT !== undefined && (e.LOGFIRE_TLS_CERT === undefined || e.LOGFIRE_TLS_KEY === undefined)) {
     throw new ConfigError('invalid configuration: LOGFIRE_SYSLOG_TLS_PORT needs LOGFIRE_TLS_CERT and LOGFIRE_TLS_KEY, the PEM files of its certificate and key (docs/streams.md)')
   }
+  const maxChainBytes = e.LOGFIRE_MAX_CHAIN_BYTES ?? defaults.maxChainBytes
+  if (e.LOGFIRE_FIRES === 'open') {
+    if (e.LOGFIRE_REDIS_URL !== undefined) {
+      throw new ConfigError('invalid configuration: LOGFIRE_FIRES=open keeps its fires in this process\'s memory for now; it does not work with LOGFIRE_REDIS_URL yet')
+    }
+    // Every created fire's budget is set aside from the chain's, so that a full house fits too.
+    if (e.LOGFIRE_MAX_FIRES * e.LOGFIRE_FIRE_MAX_BYTES > maxChainBytes - 64 * 1024) {
+      throw new ConfigError(`invalid configuration: LOGFIRE_MAX_FIRES (${e.LOGFIRE_MAX_FIRES}) times LOGFIRE_FIRE_MAX_BYTES (${e.LOGFIRE_FIRE_MAX_BYTES}) must leave at least 65536 bytes of LOGFIRE_MAX_CHAIN_BYTES (${maxChainBytes}) to the public fire`)
+    }
+  }
   if (e.LOGFIRE_PEERS !== undefined && e.LOGFIRE_P2P_PORT === undefined) {
     throw new ConfigError('invalid configuration: LOGFIRE_PEERS needs LOGFIRE_P2P_PORT: the peer-to-peer network is off without it')
   }
@@ -360,7 +395,8 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
     maxBlocks: e.LOGFIRE_MAX_BLOCKS,
     memory: {
       limit: memoryLimit,
-      maxChainBytes: e.LOGFIRE_MAX_CHAIN_BYTES ?? defaults.maxChainBytes,
+      // In open mode the public fire keeps what the created fires' budgets leave.
+      maxChainBytes: e.LOGFIRE_FIRES === 'open' ? maxChainBytes - e.LOGFIRE_MAX_FIRES * e.LOGFIRE_FIRE_MAX_BYTES : maxChainBytes,
       maxInflightBytes: e.LOGFIRE_MAX_INFLIGHT_BYTES ?? defaults.maxInflightBytes,
       maxAlertQueueBytes: e.LOGFIRE_MAX_ALERT_QUEUE_BYTES ?? defaults.maxAlertQueueBytes,
       maxConnections: e.LOGFIRE_MAX_CONNECTIONS,
@@ -407,6 +443,15 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
       tls: e.LOGFIRE_TLS_CERT === undefined || e.LOGFIRE_TLS_KEY === undefined ? undefined : { certFile: e.LOGFIRE_TLS_CERT, keyFile: e.LOGFIRE_TLS_KEY },
       maxConnections: e.LOGFIRE_MAX_STREAM_CONNECTIONS,
       idleMs: e.LOGFIRE_STREAM_IDLE_TIMEOUT_MS
+    },
+    fires: {
+      mode: e.LOGFIRE_FIRES,
+      maxFires: e.LOGFIRE_MAX_FIRES,
+      maxBytes: e.LOGFIRE_FIRE_MAX_BYTES,
+      idleMs: e.LOGFIRE_FIRE_IDLE_SECONDS * 1000,
+      createRateLimit: e.LOGFIRE_FIRE_CREATE_RATE_LIMIT,
+      rateLimit: e.LOGFIRE_FIRE_RATE_LIMIT,
+      maxViewers: e.LOGFIRE_FIRE_MAX_VIEWERS
     },
     adminRolePattern: e.LOGFIRE_ADMIN_ROLE_PATTERN,
     flatlineSeconds: e.LOGFIRE_FLATLINE_SECONDS,

@@ -16,6 +16,7 @@ export const REFUSALS = {
   LOGFIRE_INVALID_CHAOS_HEADER: { status: 400, message: 'X-Logfire-Chaos: "%s": %s; directives: %s', when: '`X-Logfire-Chaos` holds an unknown or malformed directive; `directive` names it.' },
   LOGFIRE_UNAUTHORIZED: { status: 401, message: 'A valid admin token is required: Authorization: Bearer <LOGFIRE_ADMIN_TOKEN>', when: '`DELETE /logs`, `/admin/...` or `/alerts` without the right admin token.' },
   LOGFIRE_TOKEN_REQUIRED: { status: 401, message: 'This route needs a token: %s', when: 'An ingest route without `LOGFIRE_INGEST_TOKEN`, or a read without `LOGFIRE_READ_TOKEN`, when they are set.' },
+  LOGFIRE_FIRE_TOKEN_REFUSED: { status: 401, message: 'This route does not take the token presented', when: 'Open mode: a fire\'s token (`lf_...`) that is unknown, gone out, or of another scope than the route needs. The same answer for all three, so that nothing tells them apart.' },
   LOGFIRE_TOKEN_INVALID: { status: 403, message: 'The token presented is not valid for this route', when: 'The wrong ingest or read token.' },
   LOGFIRE_HEC_EVENT_REQUIRED: { status: 400, message: 'Event %d has no "event" field', when: 'A HEC envelope with no `event`.' },
   LOGFIRE_HEC_EVENT_BLANK: { status: 400, message: 'Event %d has a blank "event" field', when: 'A HEC envelope with an empty `event`.' },
@@ -44,6 +45,7 @@ export const REFUSALS = {
   LOGFIRE_INTERNAL: { status: 500, message: 'Something went wrong on our side, and not on purpose', when: 'A bug: a generic message, never a stack trace. The server keeps running.' },
   LOGFIRE_BUSY: { status: 503, message: 'Too many request bodies are being received at once (LOGFIRE_MAX_INFLIGHT_BYTES); retry in a moment', when: '`LOGFIRE_MAX_INFLIGHT_BYTES` of request bodies are already being received; retry after `Retry-After`.' },
   LOGFIRE_STREAM_FULL: { status: 503, message: 'The event stream has as many viewers as it takes (LOGFIRE_MAX_STREAM_CLIENTS); retry in a moment', when: '`GET /logs/stream` already has `LOGFIRE_MAX_STREAM_CLIENTS` viewers.' },
+  LOGFIRE_FIRES_FULL: { status: 503, message: 'logfire keeps as many fires as it can already; try again later', when: 'Open mode: `POST /fires` while `LOGFIRE_MAX_FIRES` fires are alight. None is put out to make room; one that goes idle makes room.' },
   LOGFIRE_STORE_UNAVAILABLE: { status: 503, message: 'The chain\'s store (Redis) cannot be reached; nothing was stored, retry in a moment', when: 'Redis (`LOGFIRE_REDIS_URL`) cannot be reached: nothing of the request was stored; `Retry-After: 1`. Reads get it too, rather than a stale chain.' },
   LOGFIRE_LP0_ON_FIRE: { status: 503, message: 'The printer is on fire; try again in a moment', when: 'The printer is on fire (`"error": "lp0 on fire"`), at random; see `Retry-After`.' },
   LOGFIRE_FAULT_OVERFLOW: { status: 503, message: 'Too many connections are held by faults at once (LOGFIRE_MAX_HELD_CONNECTIONS): this request was answered at once instead; nothing was stored', when: 'A fault would have held more than `LOGFIRE_MAX_HELD_CONNECTIONS` connections: answered at once instead; `Retry-After: 1`.' },
@@ -61,6 +63,7 @@ const InvalidChaosHeader = refusal('LOGFIRE_INVALID_CHAOS_HEADER')
 export const Unauthorized = refusal('LOGFIRE_UNAUTHORIZED')
 export const TokenRequired = refusal('LOGFIRE_TOKEN_REQUIRED')
 export const TokenInvalid = refusal('LOGFIRE_TOKEN_INVALID')
+export const FireTokenRefused = refusal('LOGFIRE_FIRE_TOKEN_REFUSED')
 export const HecEventRequired = refusal('LOGFIRE_HEC_EVENT_REQUIRED')
 export const HecEventBlank = refusal('LOGFIRE_HEC_EVENT_BLANK')
 export const EsInvalidBulk = refusal('LOGFIRE_ES_INVALID_BULK')
@@ -90,6 +93,7 @@ export const GdprRefusal = refusal('LOGFIRE_GDPR')
 export const InternalError = refusal('LOGFIRE_INTERNAL')
 export const UploadsBusy = refusal('LOGFIRE_BUSY')
 export const StreamFull = refusal('LOGFIRE_STREAM_FULL')
+export const FiresFull = refusal('LOGFIRE_FIRES_FULL')
 const StoreUnavailableError = refusal('LOGFIRE_STORE_UNAVAILABLE')
 /** The store is away for a moment: always with Retry-After, wherever it is raised. */
 export const storeUnavailable = () => withExtras(new StoreUnavailableError(), { headers: { 'retry-after': '1' } })

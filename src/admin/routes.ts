@@ -1,16 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { adminErrors, documented, errorSchema } from '../http/responses.js'
-import type { Chain } from '../chain/chain.js'
 import { requireAdmin } from './auth.js'
-import { settingsPatch, settingsSchema, settingsView, type LiveSettings } from './settings.js'
+import { settingsPatch, settingsSchema, settingsView } from './settings.js'
 
 export interface AdminRouteOptions {
-  settings: LiveSettings
-  /** Applies a change to the settings, on every replica. */
-  changeSettings: (patch: Partial<LiveSettings>) => Promise<void>
   adminToken: string | undefined
-  chain: Chain
 }
 
 const ADMIN = {
@@ -23,11 +18,11 @@ const ADMIN = {
 }
 
 /** GET and PATCH /admin/chaos, the stage's live knobs for the fire, and its burn button. */
-export const adminRoutes: FastifyPluginAsyncZod<AdminRouteOptions> = async (app, { settings, changeSettings, adminToken, chain }) => {
+export const adminRoutes: FastifyPluginAsyncZod<AdminRouteOptions> = async (app, { adminToken }) => {
   // onRequest: the token is checked before the body is even read.
   app.addHook('onRequest', requireAdmin(adminToken))
 
-  app.get('/admin/chaos', { schema: { ...ADMIN, summary: 'The live chaos settings' } }, async () => settingsView(settings))
+  app.get('/admin/chaos', { schema: { ...ADMIN, summary: 'The live chaos settings' } }, async (request) => settingsView(request.fire.settings))
 
   app.patch('/admin/chaos', {
     schema: {
@@ -38,9 +33,10 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminRouteOptions> = async (app,
       response: { ...ADMIN.response, 400: documented(errorSchema, 'Not a valid change; nothing changed') }
     }
   }, async (request) => {
-    await changeSettings(request.body)
-    request.log.info({ settings }, 'chaos settings changed')
-    return settingsView(settings)
+    const { fire } = request
+    await fire.changeSettings(request.body)
+    request.log.info({ settings: fire.settings }, 'chaos settings changed')
+    return settingsView(fire.settings)
   })
 
   app.delete('/logs', {
@@ -55,7 +51,7 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminRouteOptions> = async (app,
       }
     }
   }, async (request) => {
-    const burned = await chain.burn('admin')
+    const burned = await request.fire.burn('admin')
     request.log.warn({ burn: { reason: 'admin', burned } }, 'chain burned')
     return { burned }
   })

@@ -4,6 +4,7 @@ import { requireAdmin } from '../admin/auth.js'
 import { adminErrors, documented } from '../http/responses.js'
 import type { AlertingHandle } from './alerting.js'
 import { SEVERITIES } from './rule.js'
+import { OPERATOR_ONLY } from '../http/operator.js'
 
 export interface AlertRouteOptions {
   alerting: AlertingHandle
@@ -28,6 +29,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRouteOptions> = async (app, { 
   const { engine, balloons, rules, recent } = alerting
   // The emergency stop: every plug off, now.
   app.post('/admin/balloon/off', {
+    config: OPERATOR_ONLY,
     onRequest: requireAdmin(adminToken),
     schema: {
       tags: ['stage'],
@@ -47,6 +49,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRouteOptions> = async (app, { 
   })
 
   app.get('/alerts', {
+    config: OPERATOR_ONLY,
     onRequest: requireAdmin(adminToken),
     schema: {
       tags: ['stage'],

@@ -23,6 +23,7 @@ export async function runCanary (args: string[], clock: () => number = Date.now)
     return 2
   }
   try {
+    if (options.newFire) options = await withNewFire(options)
     await scorecard(options, 'PUT')
     const sent = await writeLines(options, clock)
     const { report, stillArriving } = await settle(options, sent, waitingReporter(options, sent))
@@ -34,6 +35,20 @@ export async function runCanary (args: string[], clock: () => number = Date.now)
     process.stderr.write(`logfire canary: ${error.message}\n`)
     return 2
   }
+}
+
+/** --new-fire: a fire of the canary's own, on an open instance; its page goes to stderr, for a browser. */
+async function withNewFire (options: CanaryOptions): Promise<CanaryOptions> {
+  let response: Response
+  try {
+    response = await fetch(`${options.logfire}/fires`, { method: 'POST' })
+  } catch (error) {
+    throw new ConnectionError(`cannot reach logfire at ${options.logfire} (${(error as Error).message}); is it running? --logfire sets where`)
+  }
+  if (!response.ok) throw new ConnectionError(`POST ${options.logfire}/fires answered ${response.status}: ${(await response.text()).slice(0, 200)}${response.status === 404 ? ' (is LOGFIRE_FIRES=open?)' : ''}`)
+  const fire = await response.json() as { id: string, ingestToken: string, viewToken: string, page: string }
+  process.stderr.write(`canary ${options.run}: a new fire, ${fire.id}; watch it at ${fire.page}\n`)
+  return { ...options, token: fire.ingestToken, viewToken: fire.viewToken }
 }
 
 async function writeLines (options: CanaryOptions, clock: () => number): Promise<number> {
@@ -62,7 +77,7 @@ async function writeLines (options: CanaryOptions, clock: () => number): Promise
 }
 
 /** Where a run's scorecard is read, and how long to wait for its stragglers. */
-export type ScorecardAccess = Pick<CanaryOptions, 'logfire' | 'run' | 'token' | 'settleMs' | 'deadlineMs'>
+export type ScorecardAccess = Pick<CanaryOptions, 'logfire' | 'run' | 'token' | 'settleMs' | 'deadlineMs'> & Partial<Pick<CanaryOptions, 'viewToken'>>
 
 /** Where the wait for stragglers is: for a progress line. */
 export interface Waiting { arrived: number, quietMs: number, elapsedMs: number }
@@ -110,7 +125,9 @@ export async function scorecard (options: ScorecardAccess, method: 'GET' | 'PUT'
   const url = `${options.logfire}/scorecard/${options.run}`
   let response: Response
   try {
-    response = await fetch(url, { method, headers: options.token === undefined ? {} : { authorization: `Bearer ${options.token}` } })
+    // A run is started with the token that writes, and read with the one that reads, when they differ.
+    const token = method === 'GET' ? options.viewToken ?? options.token : options.token
+    response = await fetch(url, { method, headers: token === undefined ? {} : { authorization: `Bearer ${token}` } })
   } catch (error) {
     throw new ConnectionError(`cannot reach logfire at ${options.logfire} (${(error as Error & { cause?: { code?: string } }).cause?.code ?? (error as Error).message}); is it running? --logfire sets where`)
   }

@@ -29,7 +29,11 @@ Options:
   --size <bytes>            pad each line with filler to this size (default 0)
   --run <id>                the run's id: 1-64 of A-Z a-z 0-9 _ . - (default random)
   --logfire <url>           where to read the scorecard (default http://127.0.0.1:3000)
-  --token <token>           LOGFIRE_READ_TOKEN / LOGFIRE_INGEST_TOKEN, when set
+  --token <token>           LOGFIRE_READ_TOKEN / LOGFIRE_INGEST_TOKEN, when set;
+                            or a fire's ingest token (lf_ing_...)
+  --view-token <token>      a fire's view token (lf_view_...), to read its scorecard
+  --new-fire                on an open instance: create a fire, run against it
+                            (--to http://.../logs), and print its page's address
   --settle <s>              done once no line has arrived for this long (default 10)
   --deadline <s>            wait no longer than this for stragglers (default 300);
                             lines still arriving then fail the run
@@ -53,6 +57,8 @@ const OPTIONS = z.object({
   run: z.string().regex(RUN_ID, { error: '--run must be 1 to 64 of A-Z a-z 0-9 _ . -' }).optional(),
   logfire: z.url({ error: '--logfire must be a URL' }).default('http://127.0.0.1:3000'),
   token: z.string().optional(),
+  'view-token': z.string().optional(),
+  'new-fire': z.boolean().default(false),
   settle: z.coerce.number({ error: '--settle must be a number of seconds' }).min(0, { error: '--settle must be 0 or more' }).default(10),
   deadline: z.coerce.number({ error: '--deadline must be a number of seconds' }).min(0, { error: '--deadline must be 0 or more' }).default(300),
   'max-lost': count('--max-lost').default(0),
@@ -71,6 +77,10 @@ export interface CanaryOptions {
   run: string
   logfire: string
   token: string | undefined
+  /** Reads the scorecard, when it needs another token than writes do (a fire's view token). */
+  viewToken: string | undefined
+  /** Create a fire first, and run against it. */
+  newFire: boolean
   /** Done once nothing has arrived for this long. */
   settleMs: number
   /** Never waits longer than this for stragglers. */
@@ -82,10 +92,10 @@ export interface CanaryOptions {
 export function parseCanaryOptions (args: string[]): CanaryOptions {
   let values: Record<string, unknown>
   try {
-    const strings = ['to', 'rate', 'count', 'duration', 'size', 'run', 'logfire', 'token', 'settle', 'deadline', 'max-lost', 'max-duplicates', 'max-reordered', 'max-p99-ms']
+    const strings = ['to', 'rate', 'count', 'duration', 'size', 'run', 'logfire', 'token', 'view-token', 'settle', 'deadline', 'max-lost', 'max-duplicates', 'max-reordered', 'max-p99-ms']
     values = parseArgs({
       args,
-      options: { ...Object.fromEntries(strings.map((name) => [name, { type: 'string' as const }])), json: { type: 'boolean' } },
+      options: { ...Object.fromEntries(strings.map((name) => [name, { type: 'string' as const }])), json: { type: 'boolean' }, 'new-fire': { type: 'boolean' } },
       strict: true,
       allowPositionals: false
     }).values
@@ -96,6 +106,9 @@ export function parseCanaryOptions (args: string[]): CanaryOptions {
   if (!parsed.success) throw new UsageError(parsed.error.issues.map((issue) => issue.message).join('; '))
   const o = parsed.data
   if (o.count !== undefined && o.duration !== undefined) throw new UsageError('give --count or --duration, not both')
+  if (o['new-fire'] && (o.token !== undefined || o['view-token'] !== undefined)) throw new UsageError('--new-fire brings its own tokens: give neither --token nor --view-token')
+  // The stream listeners feed the public fire only.
+  if (o['new-fire'] && !/^https?:/.test(o.to)) throw new UsageError('--new-fire needs --to http://host:port/logs: a fire is fed over HTTP')
   return {
     to: o.to,
     rate: o.rate,
@@ -104,6 +117,8 @@ export function parseCanaryOptions (args: string[]): CanaryOptions {
     run: o.run ?? randomBytes(4).toString('hex'),
     logfire: o.logfire.replace(/\/+$/, ''),
     token: o.token,
+    viewToken: o['view-token'],
+    newFire: o['new-fire'],
     settleMs: o.settle * 1000,
     deadlineMs: o.deadline * 1000,
     thresholds: { lost: o['max-lost'], duplicates: o['max-duplicates'], reordered: o['max-reordered'], p99Ms: o['max-p99-ms'] },

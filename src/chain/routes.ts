@@ -5,10 +5,8 @@ import { ifNoneMatchHits } from '../http/conditional.js'
 import { documented, errorSchema, chaosErrors, CHAOS_HEADERS, optionalToken } from '../http/responses.js'
 import { readGuard } from '../http/token-guard.js'
 import { chainJson, jsonArrayLength } from './json-stream.js'
-import type { Chain } from './chain.js'
 
 export interface ChainRouteOptions {
-  chain: Chain
   readToken: string | undefined
 }
 
@@ -33,7 +31,7 @@ const blockParams = z.object({ index: nonNegativeInteger })
 const chainQuery = z.object({ from: nonNegativeInteger.optional() })
 
 /** Reading the chain and verifying it. */
-export const chainRoutes: FastifyPluginAsyncZod<ChainRouteOptions> = async (app, { chain, readToken }) => {
+export const chainRoutes: FastifyPluginAsyncZod<ChainRouteOptions> = async (app, { readToken }) => {
   const onRequest = readGuard(readToken)
 
   // naivechain's GET /blocks: the bare array, genesis first, or from ?from=
@@ -49,16 +47,20 @@ export const chainRoutes: FastifyPluginAsyncZod<ChainRouteOptions> = async (app,
         'The ETag names the chain (burns, length, head), so If-None-Match is a cheap 304.',
       querystring: chainQuery,
       response: {
-        200: documented(z.array(blockSchema), 'The blocks', { ...CHAOS_HEADERS, etag: { type: 'string', description: '"<burns>-<length>-<head>[-<from>]"' } }),
+        200: documented(z.array(blockSchema), 'The blocks', { ...CHAOS_HEADERS, etag: { type: 'string', description: '"[<fire>-]<burns>-<length>-<head>[-<from>]"' } }),
         304: documented(z.null(), 'The chain has not changed since that ETag', CHAOS_HEADERS),
         ...readErrors
       }
     }
   }, async (request, reply) => {
     const { from } = request.query
-    const etag = `"${chain.epoch}-${chain.length}-${chain.head.hash.slice(0, 16)}${from === undefined ? '' : `-${from}`}"`
+    const { fire } = request
+    const { chain } = fire
+    // Per fire: two fresh fires have the same genesis, and must not share a cached answer.
+    const etag = `"${fire.isPublic ? '' : `${fire.id}-`}${chain.epoch}-${chain.length}-${chain.head.hash.slice(0, 16)}${from === undefined ? '' : `-${from}`}"`
     reply.header('etag', etag)
-    reply.header('cache-control', 'no-cache')
+    // A created fire's reads are private already (fires/request.ts).
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-cache')
     // No payload at all: a null would be serialised and announced in Content-Length.
     if (ifNoneMatchHits(request.headers['if-none-match'], etag)) return reply.code(304).send(undefined as never)
 
@@ -76,7 +78,7 @@ export const chainRoutes: FastifyPluginAsyncZod<ChainRouteOptions> = async (app,
       summary: 'Check every link and hash',
       response: { 200: documented(verification, 'The verdict, and the first broken block if any', CHAOS_HEADERS), ...readErrors }
     }
-  }, async () => chain.verify())
+  }, async (request) => request.fire.chain.verify())
 
   app.get('/logs/:index', {
     onRequest,
@@ -92,6 +94,7 @@ export const chainRoutes: FastifyPluginAsyncZod<ChainRouteOptions> = async (app,
       }
     }
   }, async (request) => {
+    const { chain } = request.fire
     const block = chain.at(request.params.index)
     if (block === undefined) throw new BlockNotFound(request.params.index, chain.length)
     return block

@@ -1,15 +1,12 @@
 import type { Readable } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { settingsHeader, type LiveSettings } from '../admin/settings.js'
-import type { Chain } from '../chain/chain.js'
 import { invalidChaosHeader, Lp0OnFire, storeUnavailable, withExtras } from '../errors.js'
 import { CALM, parseChaosHeader, rollChaos, type ChaosRoll, type DirectiveError } from './chaos.js'
 import { answerFaults, faultsBeforeBody, type FaultContext } from './fault-steps.js'
 import type { Fault } from './faults.js'
 import type { HeldConnections } from './held.js'
 import type { StreamFault, StreamProtocol } from './stream-faults.js'
-import type { Random } from './random.js'
 
 declare module '../chain/events.js' {
   interface ChainEventMap {
@@ -31,20 +28,16 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * Each request meets the chaos of the fire it carries: that fire's settings
+ * (read on every request, so a change applies at once), seed, numbering and
+ * scenario.
+ */
 export interface ChaosOptions {
-  /** The draws for request N: the same for the same seed and N, on every replica. */
-  draws: (request: number) => Random
-  seed: string
-  /** Read on every request, so settings changed at runtime apply at once. */
-  settings: LiveSettings
-  /** Numbers the requests, and hears of the fires and faults. */
-  chain: Chain
   /** The connections faults hold open, and their limit. */
   held: HeldConnections
   /** LOGFIRE_MAX_FORCED_DELAY_MS: the longest delay or slow transfer X-Logfire-Chaos may ask for. */
   maxForcedDelayMs: number
-  /** A running scenario's fate for a request, decided before the roll; undefined leaves it to the roll. */
-  scenario?: (request: FastifyRequest) => ChaosRoll | undefined | Promise<ChaosRoll | undefined>
   /** The last word before the body is read, once the faults have let it through (the upload budget): an error refuses it. */
   beforeBody?: (request: FastifyRequest, reply: FastifyReply) => Error | undefined
 }
@@ -61,40 +54,34 @@ export const chaos = fp(async function chaos (app: FastifyInstance, options: Cha
   app.decorateRequest('chaos', null as unknown as ChaosRoll)
   app.decorateRequest('chaosHeaderError', undefined)
   app.decorateRequest('requestNumber', 0)
-  const { settings, chain } = options
   const faults: FaultContext = {
     held: options.held,
     signals: new WeakMap(),
     report (request, fault) {
       request.log.warn({ fault: { ...fault, request: request.requestNumber } }, 'fault injected')
-      chain.publish({ type: 'fault', request: request.requestNumber, fault })
+      request.fire.chain.publish({ type: 'fault', request: request.requestNumber, fault })
     },
     fire (request) {
       request.log.warn({ fire: 'lp0' }, 'lp0 on fire')
-      chain.publish({ type: 'fire', request: request.requestNumber })
+      request.fire.chain.publish({ type: 'fire', request: request.requestNumber })
       return withExtras(new Lp0OnFire(), { headers: { 'retry-after': '5' } })
     }
   }
 
-  // X-Logfire-Settings, built again only after the settings change (here or
-  // on another replica): building it on every request cost 0.5% of a POST.
-  let shownSettings: string | undefined
-  const unsubscribe = chain.subscribe((event) => { if (event.type === 'settings') shownSettings = undefined })
-  app.addHook('onClose', async () => { unsubscribe() })
-
   // A promise only while a scenario counts its steps across replicas.
   const roll = (request: FastifyRequest, reply: FastifyReply, requestNumber: number): void | Promise<void> => {
+    const { fire } = request
+    const { settings } = fire
     request.requestNumber = requestNumber
-    reply.header('x-logfire-seed', options.seed)
+    reply.header('x-logfire-seed', fire.seed)
     reply.header('x-logfire-request', String(requestNumber))
-    shownSettings ??= settingsHeader(settings)
-    reply.header('x-logfire-settings', shownSettings)
+    reply.header('x-logfire-settings', fire.settingsHeader())
 
     const header = settings.override ? request.headers['x-logfire-chaos'] : undefined
     if (header === undefined) {
       // The roll is drawn either way: a scenario shifts no later request's fate.
-      const rolled = rollChaos(options.draws(requestNumber), settings)
-      const decided = options.scenario?.(request)
+      const rolled = rollChaos(fire.draws(requestNumber), settings)
+      const decided = fire.scenarios.decide(request)
       if (!(decided instanceof Promise)) {
         request.chaos = decided ?? rolled
         return
@@ -113,6 +100,7 @@ export const chaos = fp(async function chaos (app: FastifyInstance, options: Cha
   // Callback hooks rather than async ones: they run on every /logs request.
   // In memory the number comes at once; from Redis it takes a round trip.
   app.addHook('onRequest', (request, reply, done) => {
+    const { chain } = request.fire
     // A replica that cannot reach the shared chain serves nothing of it.
     if (!chain.available) {
       done(storeUnavailable())

@@ -89,17 +89,18 @@ export const openApi = fp(async function openApi (app: FastifyInstance, options:
         { name: 'chain', description: 'The hash chain: read it, verify it, watch it' },
         { name: 'ingest', description: 'POST /logs and the routes real shippers speak' },
         { name: 'stage', description: "The speaker's controls and the fire page" },
-        { name: 'service', description: 'Health and description' }
+        { name: 'service', description: 'Health and description' },
+        { name: 'fires', description: 'Open mode (LOGFIRE_FIRES=open): a fire of one\'s own, selected by its tokens' }
       ],
       components: {
         securitySchemes: {
-          ingestBearer: { type: 'http', scheme: 'bearer', description: 'LOGFIRE_INGEST_TOKEN, when it is set' },
-          splunkToken: { type: 'apiKey', in: 'header', name: 'Authorization', description: '`Splunk <LOGFIRE_INGEST_TOKEN>`, when it is set' },
-          datadogApiKey: { type: 'apiKey', in: 'header', name: 'DD-API-KEY', description: 'LOGFIRE_INGEST_TOKEN, when it is set' },
-          lokiBasic: { type: 'http', scheme: 'basic', description: 'Any user name, LOGFIRE_INGEST_TOKEN as the password, when it is set' },
-          readBearer: { type: 'http', scheme: 'bearer', description: 'LOGFIRE_READ_TOKEN, when it is set' },
+          ingestBearer: { type: 'http', scheme: 'bearer', description: 'LOGFIRE_INGEST_TOKEN, when it is set; or a fire\'s ingest token (lf_ing_...), which selects that fire' },
+          splunkToken: { type: 'apiKey', in: 'header', name: 'Authorization', description: '`Splunk <LOGFIRE_INGEST_TOKEN>`, when it is set; or `Splunk <lf_ing_...>`, a fire\'s' },
+          datadogApiKey: { type: 'apiKey', in: 'header', name: 'DD-API-KEY', description: 'LOGFIRE_INGEST_TOKEN, when it is set; or a fire\'s ingest token' },
+          lokiBasic: { type: 'http', scheme: 'basic', description: 'Any user name, LOGFIRE_INGEST_TOKEN (or a fire\'s ingest token) as the password' },
+          readBearer: { type: 'http', scheme: 'bearer', description: 'LOGFIRE_READ_TOKEN, when it is set; or a fire\'s view token (lf_view_...)' },
           metricsBearer: { type: 'http', scheme: 'bearer', description: 'LOGFIRE_METRICS_TOKEN, when it is set' },
-          adminBearer: { type: 'http', scheme: 'bearer', description: 'LOGFIRE_ADMIN_TOKEN' }
+          adminBearer: { type: 'http', scheme: 'bearer', description: 'LOGFIRE_ADMIN_TOKEN; or, on that fire\'s routes, a fire\'s admin token (lf_adm_...)' }
         }
       }
     },

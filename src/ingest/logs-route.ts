@@ -4,8 +4,7 @@ import { blockSchema } from '../chain/routes.js'
 import { documented, chaosErrors, CHAOS_HEADERS, optionalToken, INGEST_HEADERS } from '../http/responses.js'
 import { bearerToken } from '../http/tokens.js'
 import { tokenGuard } from '../http/token-guard.js'
-import { appendEntries, type AppendContext } from './append.js'
-import type { BatchChaosContext } from './batch-chaos.js'
+import { appendEntries } from './append.js'
 import { logsFormat, type BodyLimits } from './body.js'
 import { parseBodiesAs, requestEntries } from './parser.js'
 
@@ -30,7 +29,7 @@ const appendResult = z.object({
   blocks: z.array(blockSchema)
 })
 
-export interface IngestOptions extends AppendContext, BatchChaosContext {
+export interface IngestOptions {
   limits: BodyLimits
   /** LOGFIRE_INGEST_TOKEN: every ingest route needs it when set. */
   ingestToken: string | undefined
@@ -60,7 +59,7 @@ export const logsIngestRoute: FastifyPluginAsync<IngestOptions> = async (app, op
       }
     }
   }, async (request, reply) => {
-    const appended = appendEntries(options, requestEntries(request), request)
+    const appended = appendEntries(request.fire, requestEntries(request), request)
     const { slice, length } = appended instanceof Promise ? await appended : appended
     // Built from the blocks' JSON text as the store keeps it: a batch of a
     // thousand lines is not serialised a second time.

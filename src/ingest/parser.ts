@@ -12,14 +12,14 @@ export function parseBodiesAs (app: FastifyInstance, format: BodyFormat, limits:
 }
 
 /** Every Content-Type of the routes in `app` read by `read`, from the raw bytes; what it returns is the body. */
-export function parseBodiesWith (app: FastifyInstance, read: (raw: Buffer, headers: BodyHeaders) => unknown): void {
+export function parseBodiesWith (app: FastifyInstance, read: (raw: Buffer, headers: BodyHeaders, request: FastifyRequest) => unknown): void {
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, raw, done) => {
     try {
       done(null, read(raw as Buffer, {
         contentType: request.headers['content-type'],
         contentEncoding: request.headers['content-encoding']
-      }))
+      }, request))
     } catch (error) {
       done(error as Error)
     }

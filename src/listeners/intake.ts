@@ -1,8 +1,6 @@
-import type { LiveSettings } from '../admin/settings.js'
 import type { AppendOutcome } from '../chain/backend.js'
-import type { Chain } from '../chain/chain.js'
-import type { Random } from '../fire/random.js'
 import { rollStreamFate, type StreamFate, type StreamFault, type StreamProtocol } from '../fire/stream-faults.js'
+import type { Fire } from '../fires/fire.js'
 import { findEuMentionInEntries } from '../gdpr/detect.js'
 import { canaryLinesByRun } from '../scorecard/token.js'
 
@@ -20,14 +18,8 @@ export interface StreamLog {
 }
 
 export interface IntakeOptions {
-  chain: Chain
-  clock: () => number
-  /** Read for every message, so a runtime change applies to the next one. */
-  settings: LiveSettings
-  /** The draws for message N: the same numbering and seed as the requests'. */
-  draws: (request: number) => Random
-  /** A running scenario's fate for a stream message, decided before the roll. */
-  scenario?: (message: { protocol: StreamProtocol }) => StreamFate | undefined | Promise<StreamFate | undefined>
+  /** The fire stream messages go to: numbered, rolled and appended as its requests are. */
+  fire: Fire
   log: StreamLog
 }
 
@@ -52,22 +44,23 @@ export class StreamIntake {
 
   /** The message's number and fate: at once in memory, after a round trip on Redis. */
   number (protocol: StreamProtocol): Numbered | Promise<Numbered> {
-    const numbered = this.#options.chain.nextRequestNumber()
+    const numbered = this.#options.fire.chain.nextRequestNumber()
     return typeof numbered === 'number' ? this.#fate(numbered, protocol) : numbered.then((request) => this.#fate(request, protocol))
   }
 
   #fate (request: number, protocol: StreamProtocol): Numbered | Promise<Numbered> {
-    const { settings } = this.#options
+    const { settings } = this.#options.fire
     // The roll is drawn either way: a scenario shifts no later message's fate.
-    const rolled = rollStreamFate(this.#options.draws(request), settings)
-    const decided = this.#options.scenario?.({ protocol })
+    const rolled = rollStreamFate(this.#options.fire.draws(request), settings)
+    const decided = this.#options.fire.scenarios.decideMessage({ protocol })
     if (decided instanceof Promise) return decided.then((fate) => ({ request, fate: fate ?? rolled }))
     return { request, fate: decided ?? rolled }
   }
 
   /** Why logfire refuses a message's entries before storing them, if it does: lp0, GDPR (any entry). Published, logged and counted. */
   refusal (entries: readonly string[], { request, fate }: Numbered, protocol: StreamProtocol): 'lp0' | 'gdpr' | undefined {
-    const { chain, settings, log } = this.#options
+    const { chain, settings } = this.#options.fire
+    const { log } = this.#options
     if (fate.fire) {
       chain.publish({ type: 'fire', request, protocol })
       log.debug({ fire: 'lp0', request, protocol }, 'lp0 on fire: stream message refused')
@@ -87,7 +80,7 @@ export class StreamIntake {
   /** A fault met on a connection: one log line, one event. */
   fault (request: number, protocol: StreamProtocol, fault: StreamFault): void {
     this.#options.log.warn({ fault: { ...fault, request }, protocol }, 'stream fault injected')
-    this.#options.chain.publish({ type: 'fault', request, fault, protocol })
+    this.#options.fire.chain.publish({ type: 'fault', request, fault, protocol })
   }
 
   /**
@@ -96,7 +89,7 @@ export class StreamIntake {
    * the last message's number, for the burn's refusal.
    */
   append (texts: readonly string[], protocol: StreamProtocol, request: number, burn = false): MessageOutcome | Promise<MessageOutcome> {
-    const outcome = this.#options.chain.append(texts, this.#options.clock(), burn)
+    const outcome = this.#options.fire.chain.append(texts, this.#options.fire.clock(), burn)
     if (outcome instanceof Promise) return outcome.then((settled) => this.#appended(settled, texts, protocol, request))
     return this.#appended(outcome, texts, protocol, request)
   }
@@ -115,7 +108,7 @@ export class StreamIntake {
   refused (texts: readonly string[], request: number, protocol: StreamProtocol, outcome: Exclude<MessageOutcome, 'stored'> | 'nak'): void {
     this.count(protocol, outcome, texts.length)
     const lines = canaryLinesByRun(texts)
-    if (lines !== undefined) this.#options.chain.publish({ type: 'refused', request, status: REFUSAL_STATUS[outcome], lines })
+    if (lines !== undefined) this.#options.fire.chain.publish({ type: 'refused', request, status: REFUSAL_STATUS[outcome], lines })
   }
 
   count (protocol: StreamProtocol, what: string, by = 1): void {

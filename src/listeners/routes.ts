@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { readGuard } from '../http/token-guard.js'
 import { documented, optionalToken } from '../http/responses.js'
 import type { StreamListeners } from './listeners.js'
+import { OPERATOR_ONLY } from '../http/operator.js'
 
 const connection = z.object({
   id: z.number().int(),
@@ -44,6 +45,7 @@ const streamsView = z.object({
 export const streamsRoutes: FastifyPluginAsync<{ listeners: StreamListeners, readToken: string | undefined }> = async (app, options) => {
   const { listeners } = options
   app.get('/streams', {
+    config: OPERATOR_ONLY,
     onRequest: readGuard(options.readToken),
     schema: {
       tags: ['chain'],

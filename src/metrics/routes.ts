@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { bearerErrors, optionalToken } from '../http/responses.js'
 import { readGuard } from '../http/token-guard.js'
 import type { Metrics } from './metrics.js'
+import { OPERATOR_ONLY } from '../http/operator.js'
 
 export interface MetricsRouteOptions {
   metrics: Metrics
@@ -25,6 +26,7 @@ export const metricsRoutes = fp(async function metricsRoutes (app: FastifyInstan
   app.addHook('onClose', async () => { metrics.close() })
 
   app.get('/metrics', {
+    config: OPERATOR_ONLY,
     onRequest: readGuard(metricsToken, 'LOGFIRE_METRICS_TOKEN', 'logfire metrics'),
     schema: {
       tags: ['service'],

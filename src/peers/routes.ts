@@ -7,6 +7,7 @@ import { isLocalHost } from '../http/hosts.js'
 import { adminErrors, bearerErrors, documented, errorSchema, optionalToken } from '../http/responses.js'
 import { readGuard } from '../http/token-guard.js'
 import type { PeerNetwork } from './network.js'
+import { OPERATOR_ONLY } from '../http/operator.js'
 
 export interface PeerRouteOptions {
   /** Undefined while LOGFIRE_P2P_PORT is unset. */
@@ -33,6 +34,7 @@ const peerUrl = z.url({ protocol: /^wss?$/, error: 'a ws:// or wss:// URL' }).ma
 export const peerRoutes: FastifyPluginAsyncZod<PeerRouteOptions> = async (app, options) => {
   const { network, chain } = options
   app.get('/peers', {
+    config: OPERATOR_ONLY,
     onRequest: readGuard(options.readToken),
     schema: {
       tags: ['chain'],
@@ -51,6 +53,7 @@ export const peerRoutes: FastifyPluginAsyncZod<PeerRouteOptions> = async (app, o
 /** POST /admin/peers: dials a peer, and keeps dialling it. Admin token. */
 export const peerAdminRoutes: FastifyPluginAsyncZod<{ network: PeerNetwork | undefined, allowPublic: boolean, adminToken: string | undefined }> = async (app, options) => {
   app.post('/admin/peers', {
+    config: OPERATOR_ONLY,
     onRequest: requireAdmin(options.adminToken),
     schema: {
       tags: ['chain'],

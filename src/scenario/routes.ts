@@ -1,9 +1,9 @@
+import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { requireAdmin } from '../admin/auth.js'
 import { InvalidRequest } from '../errors.js'
 import { adminErrors, documented, errorSchema } from '../http/responses.js'
-import type { Scenarios } from './control.js'
 import { scenarioSchema, ScenarioError } from './document.js'
 
 const view = z.object({
@@ -20,13 +20,13 @@ const current = z.object({ scenario: view.nullable() })
 const SCENARIO = { tags: ['stage'], security: [{ adminBearer: [] as string[] }] }
 
 /** The running scenario: see it, replace it, step it, stop it. Admin token. */
-export const scenarioRoutes: FastifyPluginAsyncZod<{ scenarios: Scenarios, adminToken: string | undefined }> = async (app, { scenarios, adminToken }) => {
+export const scenarioRoutes: FastifyPluginAsyncZod<{ adminToken: string | undefined }> = async (app, { adminToken }) => {
   app.addHook('onRequest', requireAdmin(adminToken))
-  const reply = async () => ({ scenario: await scenarios.status() ?? null })
+  const reply = async (request: FastifyRequest) => ({ scenario: await request.fire.scenarios.status() ?? null })
 
   app.get('/admin/scenario', {
     schema: { ...SCENARIO, summary: 'The running scenario', response: { 200: documented(current, 'Its current step, what remains of it, and the requests it decided; null when none runs'), ...adminErrors() } }
-  }, async () => await reply())
+  }, async (request) => await reply(request))
 
   app.put('/admin/scenario', {
     schema: {
@@ -38,26 +38,26 @@ export const scenarioRoutes: FastifyPluginAsyncZod<{ scenarios: Scenarios, admin
     }
   }, async (request) => {
     try {
-      await scenarios.start(request.body)
+      await request.fire.scenarios.start(request.body)
     } catch (error) {
       if (error instanceof ScenarioError) throw new InvalidRequest(error.message)
       throw error
     }
     request.log.info({ scenario: { name: request.body.name, steps: request.body.steps.length } }, 'scenario started')
-    return await reply()
+    return await reply(request)
   })
 
   app.post('/admin/scenario/next', {
     schema: { ...SCENARIO, summary: 'Step the scenario by hand', response: { 200: documented(current, 'The scenario now'), ...adminErrors() } }
-  }, async () => {
-    scenarios.next()
-    return await reply()
+  }, async (request) => {
+    request.fire.scenarios.next()
+    return await reply(request)
   })
 
   app.delete('/admin/scenario', {
     schema: { ...SCENARIO, summary: 'Stop the scenario', description: 'The settings it changed are restored.', response: { 200: documented(current, 'null: none runs'), ...adminErrors() } }
-  }, async () => {
-    scenarios.stop()
-    return await reply()
+  }, async (request) => {
+    request.fire.scenarios.stop()
+    return await reply(request)
   })
 }

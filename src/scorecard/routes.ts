@@ -4,11 +4,9 @@ import { requireAdmin } from '../admin/auth.js'
 import { RunNotFound } from '../errors.js'
 import { adminErrors, bearerErrors, documented, errorSchema, optionalToken } from '../http/responses.js'
 import { readGuard } from '../http/token-guard.js'
-import type { Scorecard } from './scorecard.js'
 import { RUN_ID } from './token.js'
 
 export interface ScorecardRouteOptions {
-  scorecard: Scorecard
   clock: () => number
   readToken: string | undefined
   ingestToken: string | undefined
@@ -45,7 +43,6 @@ const SCORECARD = { tags: ['scorecard'] }
 
 /** The delivery scorecard: what each canary run lost, duplicated or reordered. Never on fire. */
 export const scorecardRoutes: FastifyPluginAsyncZod<ScorecardRouteOptions> = async (app, options) => {
-  const { scorecard } = options
   const onRequest = readGuard(options.readToken)
 
   app.get('/scorecard', {
@@ -56,7 +53,7 @@ export const scorecardRoutes: FastifyPluginAsyncZod<ScorecardRouteOptions> = asy
       security: optionalToken('readBearer'),
       response: { 200: documented(z.object({ runs: z.array(runReport), malformed: z.number().int() }), 'The runs, least recently active first'), ...bearerErrors('LOGFIRE_READ_TOKEN') }
     }
-  }, async () => ({ runs: scorecard.reports(), malformed: scorecard.malformed }))
+  }, async (request) => ({ runs: request.fire.scorecard.reports(), malformed: request.fire.scorecard.malformed }))
 
   app.get('/scorecard/:run', {
     onRequest,
@@ -68,7 +65,7 @@ export const scorecardRoutes: FastifyPluginAsyncZod<ScorecardRouteOptions> = asy
       response: { 200: documented(runReport, 'The run'), ...notFound, ...bearerErrors('LOGFIRE_READ_TOKEN') }
     }
   }, async (request) => {
-    const report = scorecard.report(request.params.run)
+    const report = request.fire.scorecard.report(request.params.run)
     if (report === undefined) throw new RunNotFound(request.params.run)
     return report
   })
@@ -84,6 +81,7 @@ export const scorecardRoutes: FastifyPluginAsyncZod<ScorecardRouteOptions> = asy
       response: { 200: documented(runReport, 'The run'), ...bearerErrors('LOGFIRE_INGEST_TOKEN') }
     }
   }, async (request) => {
+    const { scorecard } = request.fire
     scorecard.start(request.params.run, options.clock())
     return scorecard.report(request.params.run)
   })
@@ -98,7 +96,7 @@ export const scorecardRoutes: FastifyPluginAsyncZod<ScorecardRouteOptions> = asy
       response: { 200: documented(z.object({ forgotten: z.string() }), 'Forgotten'), ...notFound, ...adminErrors() }
     }
   }, async (request) => {
-    if (!scorecard.forget(request.params.run)) throw new RunNotFound(request.params.run)
+    if (!request.fire.scorecard.forget(request.params.run)) throw new RunNotFound(request.params.run)
     return { forgotten: request.params.run }
   })
 }

@@ -13,6 +13,9 @@ export interface ServiceFacts {
   scenario: { name: string, step: number, of: number, description: string } | undefined
   /** Every documented route, from the routes themselves. */
   endpoints: readonly Endpoint[]
+  /** LOGFIRE_FIRES, and the fire described. */
+  fires: 'single' | 'open'
+  fire: string
   /** The stream listeners that are on, and their ports. */
   listeners: ReadonlyArray<{ protocol: string, port: number }>
 }
@@ -36,6 +39,8 @@ export function describeService (facts: ServiceFacts) {
     },
     admin: facts.admin,
     chain: facts.chain,
-    scenario: facts.scenario ?? null
+    scenario: facts.scenario ?? null,
+    fires: facts.fires,
+    fire: facts.fire
   }
 }

@@ -3,12 +3,15 @@ import accepts from '@fastify/accepts'
 import fastifyStatic from '@fastify/static'
 import type { FastifyPluginAsync } from 'fastify'
 import { z } from 'zod'
+import type { Fire } from '../fires/fire.js'
 import { pageHeaders } from '../http/security-headers.js'
 import { describeService, type ServiceFacts } from './describe.js'
 
 export interface StageRouteOptions {
   /** Read at each request, so runtime changes show. */
-  facts: () => ServiceFacts
+  facts: (fire: Fire) => ServiceFacts
+  /** Open mode: each fire has its page, /f/<id>. */
+  firePages: boolean
 }
 
 const serviceDescription = z.looseObject({
@@ -20,7 +23,9 @@ const serviceDescription = z.looseObject({
   admin: z.boolean().describe('Whether the admin routes exist'),
   chain: z.object({ length: z.number().int(), head: z.string() }),
   scenario: z.object({ name: z.string(), step: z.number().int(), of: z.number().int(), description: z.string() }).nullable()
-    .describe('The running scenario and its current step; null when none runs')
+    .describe('The running scenario and its current step; null when none runs'),
+  fires: z.enum(['single', 'open']).describe('open: anyone may create a fire of their own, POST /fires'),
+  fire: z.string().describe('Which fire this describes: "public", or the fire a token selected')
 })
 
 // public/ sits beside src/ and dist/ alike.
@@ -59,6 +64,11 @@ export const stageRoutes: FastifyPluginAsync<StageRouteOptions> = async (app, op
     if (request.accepts().type(['json', 'html']) === 'html') {
       return reply.type('text/html; charset=utf-8').sendFile('index.html')
     }
-    return describeService(options.facts())
+    return describeService(options.facts(request.fire))
   })
+
+  // The same page: it reads the fire's view token from the fragment, which never reaches a server.
+  if (options.firePages) {
+    app.get('/f/:id', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').sendFile('index.html'))
+  }
 }

@@ -1,23 +1,18 @@
 import type { ServerResponse } from 'node:http'
 import { fastifySSE } from '@fastify/sse'
 import type { FastifyPluginAsync } from 'fastify'
-import type { Chain } from '../chain/chain.js'
 import { Feed, FEED_EVENTS } from './feed.js'
-import { FrameCache } from './frames.js'
 import { readGuard } from '../http/token-guard.js'
 import { bearerErrors, documented, errorSchema, optionalToken } from '../http/responses.js'
 import { z } from 'zod'
 import { StreamFull, withExtras } from '../errors.js'
 
 export interface StreamRouteOptions {
-  chain: Chain
   /** How many recent blocks a new viewer is shown. */
   backlog: number
   /** Comment lines at this interval keep proxies from closing an idle stream. */
   heartbeatMs: number
   readToken: string | undefined
-  /** Viewers at once; past it a 503. */
-  maxClients: number
   /** A viewer this far behind the head is dropped, and comes back with Last-Event-ID. */
   maxLagBytes: number
 }
@@ -28,17 +23,7 @@ export interface StreamRouteOptions {
  * request number, so watching does not change what the shippers meet.
  */
 export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, options) => {
-  const { chain } = options
   await app.register(fastifySSE, { heartbeatInterval: options.heartbeatMs })
-
-  // Every viewer is sent the same blocks: each frame is built once.
-  const frames = new FrameCache(FRAME_CACHE_BYTES)
-
-  // Open streams end when the app closes, so SIGTERM is not held up by viewers.
-  const open = new Set<{ close: () => void }>()
-  app.addHook('preClose', async () => {
-    for (const stream of open) stream.close()
-  })
 
   // 'manual': no Accept negotiation, so every client gets the stream and
   // every error keeps logfire's JSON shape.
@@ -60,7 +45,8 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
       }
     }
   }, async (request, reply) => {
-    if (open.size >= options.maxClients) throw withExtras(new StreamFull(), { headers: { 'retry-after': '5' } })
+    const { chain, viewers } = request.fire
+    if (viewers.count >= request.fire.maxViewers) throw withExtras(new StreamFull(), { headers: { 'retry-after': '5' } })
     const stream = reply.sse
     const lastEventId = request.headers['last-event-id']
     const feed = new Feed(chain, {
@@ -90,7 +76,7 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
           const batch: Buffer[] = []
           let bytes = 0
           for (; next !== undefined && bytes < WRITE_BYTES; next = feed.next()) {
-            const frame = frames.of(next)
+            const frame = viewers.frames.of(next)
             batch.push(frame)
             bytes += frame.length
           }
@@ -117,10 +103,10 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
       stream.close()
       reply.raw.destroy()
     })
-    open.add(stream)
+    viewers.add(stream)
     stream.onClose(() => {
       unsubscribe()
-      open.delete(stream)
+      viewers.delete(stream)
     })
 
     stream.keepAlive()
@@ -131,7 +117,6 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
   })
 }
 
-const FRAME_CACHE_BYTES = 1024 * 1024
 // What one write to a viewer holds at most, when it has catching up to do.
 const WRITE_BYTES = 64 * 1024
 

@@ -54,7 +54,7 @@ export const datadogRoutes: FastifyPluginAsync<IngestOptions> = async (app, opti
       }
     }
   }, async (request, reply) => {
-    const appended = appendEntries(options, requestEntries(request), request)
+    const appended = appendEntries(request.fire, requestEntries(request), request)
     if (appended instanceof Promise) await appended
     return reply.code(202).send({})
   })

@@ -71,15 +71,15 @@ export const esBulkRoutes: FastifyPluginAsync<IngestOptions & { withIndex: boole
   })
 
   const bulk = async (request: FastifyRequest, reply: FastifyReply) => {
-    const started = options.clock()
+    const started = request.fire.clock()
     if (typeof request.body !== 'string') throw new EmptyBody()
     const items = parseBulk(request.body, (request.params as { index?: string }).index, options.limits.maxEntryBytes)
     const accepted = items.filter((item) => item.error === undefined)
-    const refused = refusedItems(options, request, accepted.length)
-    const appended = appendExcept(options, accepted.map((item) => item.entry), refused, request)
+    const refused = refusedItems(request.fire, request, accepted.length)
+    const appended = appendExcept(request.fire, accepted.map((item) => item.entry), refused, request)
     const settled = appended instanceof Promise ? await appended : appended
     reply.type('application/json')
-    return bulkReply(items, fates(items, refused, settled === undefined ? 0 : settled.length - settled.slice.count), options.clock() - started)
+    return bulkReply(items, fates(items, refused, settled === undefined ? 0 : settled.length - settled.slice.count), request.fire.clock() - started)
   }
 
   const schema = (summary: string) => ({

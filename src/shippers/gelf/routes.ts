@@ -36,7 +36,7 @@ export const gelfRoutes: FastifyPluginAsync<IngestOptions> = async (app, options
       }
     }
   }, async (request, reply) => {
-    const appended = appendEntries(options, requestEntries(request), request)
+    const appended = appendEntries(request.fire, requestEntries(request), request)
     if (appended instanceof Promise) await appended
     return reply.code(202).send()
   })

@@ -49,7 +49,7 @@ export const hecRoutes: FastifyPluginAsync<IngestOptions & { acks: AckLedger | u
       scope.post(url, { onRequest, config: { docs: { chaos: true, headers: INGEST_HEADERS, body: docs.body } }, schema: { ...HEC_DOCS, summary: docs.summary } }, async (request, reply) => {
         reply.type('application/json; charset=utf-8')
         if (acks !== undefined) return await acknowledged(acks, request)
-        const appended = appendEntries(options, requestEntries(request), request)
+        const appended = appendEntries(request.fire, requestEntries(request), request)
         if (appended instanceof Promise) await appended
         return reply.send(HEC_SUCCESS)
       })
@@ -60,12 +60,12 @@ export const hecRoutes: FastifyPluginAsync<IngestOptions & { acks: AckLedger | u
   async function acknowledged (ledger: AckLedger, request: FastifyRequest): Promise<string> {
     const { channel } = requestChannel(request)
     const entries = requestEntries(request)
-    const fate = ackFate(options, request)
+    const fate = ackFate(request.fire, request)
     const everything = fate.kind === 'lost' ? entries.map((_, index) => ({ index, status: 200 })) : []
-    const appended = appendExcept(options, entries, everything, request)
+    const appended = appendExcept(request.fire, entries, everything, request)
     if (appended instanceof Promise) await appended
     if (fate.kind === 'lost') request.log.warn({ ack: { fate: 'lost', request: request.requestNumber } }, 'ack lost')
-    const now = options.clock()
+    const now = request.fire.clock()
     const ackId = ledger.issue(channel, fate.kind === 'lost' ? Infinity : fate.kind === 'late' ? now + fate.ms : now)
     return `{"text":"Success","code":0,"ackId":${ackId}}`
   }

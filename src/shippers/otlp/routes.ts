@@ -37,12 +37,13 @@ export const otlpRoutes: FastifyPluginAsync<IngestOptions & { maxBlocks: number 
     reply.type(CONTENT_TYPES[encoding])
     replyWithError(encoding)(error as FastifyError, request, reply)
   })
-  parseBodiesWith(app, (raw, headers) => {
+  parseBodiesWith(app, (raw, headers, request) => {
     const encoding = encodingOf(headers.contentType)
     if (encoding === undefined) throw new UnsupportedMediaType(headers.contentType, 'send application/x-protobuf or application/json')
     const bytes = decodeBody(raw, headers.contentEncoding, options.limits.maxBodyBytes)
     // More records than the batch limit, or than the chain can hold, are refused before they are decoded.
-    const limit = options.settings.maxEntriesPerRequest > 0 ? Math.min(options.settings.maxEntriesPerRequest, options.maxBlocks) : options.maxBlocks
+    const { maxEntriesPerRequest } = request.fire.settings
+    const limit = maxEntriesPerRequest > 0 ? Math.min(maxEntriesPerRequest, options.maxBlocks) : options.maxBlocks
     if (encoding === 'protobuf') {
       const count = recordCount(bytes)
       if (count > limit) throw tooManyEntries(count, limit)
@@ -71,8 +72,8 @@ export const otlpRoutes: FastifyPluginAsync<IngestOptions & { maxBlocks: number 
     }
   }, async (request, reply) => {
     const entries = requestEntries(request)
-    const refused = refusedItems(options, request, entries.length).map((item) => ({ ...item, status: 200 }))
-    const appended = appendExcept(options, entries, refused, request)
+    const refused = refusedItems(request.fire, request, entries.length).map((item) => ({ ...item, status: 200 }))
+    const appended = appendExcept(request.fire, entries, refused, request)
     if (appended instanceof Promise) await appended
     const encoding = encodingFor(request.headers['content-type'])
     return reply.type(CONTENT_TYPES[encoding]).send(exportResponse(schema, encoding, refused.length))

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Config } from '../../../src/config.js'
 import { NO_FAULT_SETTINGS } from '../../../src/fire/faults.js'
+import { testConfig } from '../../helpers.js'
 import { STREAMS, startListening } from '../../listeners/listening.js'
 import { selfSignedPair } from './stream-shippers.js'
 import { eventually, startLogfire, type Logfire } from './harness.js'
@@ -167,6 +168,26 @@ describe('logfire canary on its own', () => {
       expect(run.verdict).toMatchObject({ sent: 50, delivered: (await logfire.entries()).length })
       expect(run.verdict.chaos.garbage).toBeGreaterThan(0)
       expect(run.code).toBe(0)
+    } finally {
+      await logfire.close()
+    }
+  })
+
+  it('--new-fire creates a fire on an open instance, runs against it alone, and prints its page', async () => {
+    const logfire = await startLogfire({ fires: { ...testConfig().fires, mode: 'open' } })
+    try {
+      const run = await canary(['--new-fire', '--to', `${logfire.base}/logs`, '--logfire', logfire.base, '--run', 'own', '--count', '30', '--rate', '500/s', '--settle', '1'])
+      expect(run.code).toBe(0)
+      expect(run.verdict).toMatchObject({ sent: 30, delivered: 30, lost: 0 })
+      const page = /watch it at (http:\/\/\S+\/f\/[\w-]+#lf_view_\S+)/.exec(run.stderr)?.[1]
+      expect(page).toBeDefined()
+      // The public fire saw none of it.
+      expect(await logfire.entries()).toEqual([])
+      const chain = await fetch(`${logfire.base}/logs`, { headers: { authorization: `Bearer ${new URL(page as string).hash.slice(1)}` } })
+      expect(await chain.json()).toHaveLength(31)
+      const refused = await canary(['--new-fire', '--to', 'stdout', '--logfire', logfire.base])
+      expect(refused.code).toBe(2)
+      expect(refused.stderr).toContain('--new-fire needs --to http://host:port/logs')
     } finally {
       await logfire.close()
     }

@@ -1,0 +1,126 @@
+// The fires' rows of `npm run bench` (docs/fires.md): what a created fire
+// costs a POST, what an idle fire costs in memory, and whether a thousand
+// fires under load stay within the budget and out of each other's way.
+import { setTimeout as sleep } from 'node:timers/promises'
+import autocannon from 'autocannon'
+import { rssMb, type Server } from '../lib/processes.js'
+
+export interface FireBenchTools {
+  startLogfire: (env: Record<string, string>, port: number) => Promise<Server>
+  stop: (server: Server) => Promise<unknown>
+  /** Alternating slices of `measure` on two servers; ratio = median of ours / base. */
+  alternate: (measure: (server: Server, seconds: number) => Promise<{ rps: number, p99: number, non2xx: number }>, ours: Server, base: Server) => Promise<{ ours: { rps: number }, bare: { rps: number }, ratio: number }>
+  record: (row: { scenario: string, logfire: string, baseline: string, ratio: string, target: string, pass: boolean | undefined }, server?: Server) => void
+  fmt: (n: number, digits?: number) => string
+  line: string
+  quick: boolean
+}
+
+interface NewFire { id: string, ingestToken: string, viewToken: string }
+
+const OPEN = { LOGFIRE_FIRES: 'open', LOGFIRE_FIRE_CREATE_RATE_LIMIT: '0', LOGFIRE_FIRE_RATE_LIMIT: '0', LOGFIRE_BURN_RATE: '0' }
+
+async function createFires (server: Server, count: number): Promise<NewFire[]> {
+  const fires: NewFire[] = []
+  for (let i = 0; i < count; i++) {
+    const response = await fetch(`${server.url}/fires`, { method: 'POST' })
+    if (response.status !== 201) throw new Error(`POST /fires: ${response.status} ${await response.text()}`)
+    fires.push(await response.json() as NewFire)
+  }
+  return fires
+}
+
+const percentile = (values: number[], p: number): number => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] as number
+}
+
+export async function fireScenarios (tools: FireBenchTools, ports: [number, number]): Promise<void> {
+  const { startLogfire, stop, alternate, record, fmt, line } = tools
+
+  // F1. A one-line POST to a created fire against the same POST in single mode.
+  const single = await startLogfire({ LOGFIRE_MAX_BLOCKS: '10000000' }, ports[0])
+  const open = await startLogfire({ ...OPEN, LOGFIRE_MAX_BLOCKS: '10000000', LOGFIRE_FIRE_MAX_BYTES: String(64 * 2 ** 20), LOGFIRE_MAX_FIRES: '2' }, ports[1])
+  try {
+    const [fire] = await createFires(open, 1) as [NewFire]
+    const post = (server: Server, seconds: number) => autocannon({
+      url: `${server.url}/logs`,
+      method: 'POST',
+      body: line,
+      headers: { 'content-type': 'text/plain', ...(server === open ? { authorization: `Bearer ${fire.ingestToken}` } : {}) },
+      connections: 10,
+      duration: seconds
+    }).then((result) => ({ rps: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx }))
+    await post(single, 1)
+    await post(open, 1)
+    const { ours, bare, ratio } = await alternate(post, open, single)
+    record({ scenario: 'F1. one-line POST to a created fire, against the same POST in single mode (10 connections)', logfire: `${fmt(ours.rps)} req/s`, baseline: `${fmt(bare.rps)} req/s`, ratio: fmt(ratio, 2), target: '≥ 0.97', pass: ratio >= 0.97 }, open)
+  } finally {
+    await stop(single)
+    await stop(open)
+  }
+
+  // F2. The memory of 10,000 idle fires, chains and all.
+  const count = tools.quick ? 2000 : 10_000
+  const idle = await startLogfire({ ...OPEN, LOGFIRE_MAX_FIRES: String(count), LOGFIRE_FIRE_MAX_BYTES: '65536', LOGFIRE_MAX_CHAIN_BYTES: String(count * 65536 + 64 * 2 ** 20) }, ports[0])
+  try {
+    await createFires(idle, 50)
+    await sleep(1000)
+    const before = rssMb(idle.pid)
+    await createFires(idle, count - 50)
+    await sleep(2000)
+    const perFire = (rssMb(idle.pid) - before) * 1024 / (count - 50)
+    // A fresh fire's chain: its first segment (1 KiB) and two offset arrays of 16 doubles.
+    const chainKb = (1024 + 2 * 16 * 8) / 1024
+    record({ scenario: `F2. RSS of ${fmt(count)} idle fires, each`, logfire: `${fmt(perFire, 1)} KB (of which its chain ${fmt(chainKb, 1)} KB)`, baseline: '', ratio: '', target: '≤ 5 KB beyond its chain', pass: perFire - chainKb <= 5 }, idle)
+  } finally {
+    await stop(idle)
+  }
+
+  // F3. 1,000 fires under mixed load: writes and reads spread over every
+  // fire, while a probe times requests to a sample of them; against the same
+  // load and probe on one fire.
+  const budget = 1000 * 262_144 + 64 * 2 ** 20
+  const probe = async (server: Server, fires: NewFire[], loadFires: NewFire[]): Promise<{ p99ByFire: number[], rss: number }> => {
+    let next = 0
+    const load = autocannon({
+      url: `${server.url}/logs`,
+      connections: 10,
+      duration: tools.quick ? 5 : 15,
+      requests: [{
+        setupRequest: (request) => {
+          const fire = loadFires[next++ % loadFires.length] as NewFire
+          // One request in four reads the fire's last blocks; the others write.
+          const read = next % 4 === 0
+          return { ...request, method: read ? 'GET' : 'POST', path: read ? '/logs?from=1000000' : '/logs', body: read ? undefined : line, headers: { 'content-type': 'text/plain', authorization: `Bearer ${read ? fire.viewToken : fire.ingestToken}` } }
+        }
+      }]
+    })
+    const times = new Map<string, number[]>(fires.map((fire) => [fire.id, []]))
+    let peakRss = rssMb(server.pid)
+    const started = performance.now()
+    while (performance.now() - started < (tools.quick ? 4000 : 14_000)) {
+      for (const fire of fires) {
+        const at = performance.now()
+        await (await fetch(`${server.url}/logs`, { method: 'POST', body: line, headers: { authorization: `Bearer ${fire.ingestToken}` } })).arrayBuffer()
+        times.get(fire.id)?.push(performance.now() - at)
+      }
+      peakRss = Math.max(peakRss, rssMb(server.pid))
+    }
+    await load
+    return { p99ByFire: [...times.values()].map((values) => percentile(values, 0.99)), rss: peakRss }
+  }
+  const many = await startLogfire({ ...OPEN, LOGFIRE_MAX_FIRES: '1000', LOGFIRE_FIRE_MAX_BYTES: '262144', LOGFIRE_MAX_CHAIN_BYTES: String(budget) }, ports[0])
+  try {
+    const fires = await createFires(many, 1000)
+    const sample = fires.filter((_, i) => i % 50 === 0)
+    const one = await probe(many, [fires[1] as NewFire], [fires[1] as NewFire])
+    const spread = await probe(many, sample, fires)
+    const worst = Math.max(...spread.p99ByFire)
+    const oneP99 = one.p99ByFire[0] as number
+    const withinBudget = spread.rss <= budget / 2 ** 20 + 200
+    record({ scenario: 'F3. 1,000 fires under mixed load (3 writes to 1 read, 10 connections): the worst sampled fire\'s p99 against one fire\'s under the same load; peak RSS', logfire: `${fmt(worst, 1)} ms, peak ${fmt(spread.rss)} MB`, baseline: `${fmt(oneP99, 1)} ms`, ratio: fmt(worst / oneP99, 2), target: `≤ 2, RSS ≤ ${fmt(budget / 2 ** 20 + 200)} MB (budget + 200)`, pass: worst <= 2 * oneP99 && withinBudget }, many)
+  } finally {
+    await stop(many)
+  }
+}
