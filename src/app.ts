@@ -101,11 +101,11 @@ export async function buildApp (options: AppOptions) {
   const fires = new Fires(publicFire, config.fires.mode === 'single'
     ? undefined
     : {
-        kindle: async (id) => await Fire.kindle({
+        kindle: async (id, seed) => await Fire.kindle({
           id,
           chain: new Chain(new MemoryBackend(new ChainStore({ maxSpareBytes: 0, firstSegmentBytes: 1024 }), { maxBlocks: config.maxBlocks, maxBytes: config.fires.maxBytes })),
           settings: initialSettings(config),
-          seed: randomBytes(4).toString('hex'),
+          seed,
           clock,
           maxCanaryRuns: config.memory.maxCanaryRuns,
           maxViewers: config.fires.maxViewers,

@@ -60,21 +60,28 @@ export async function fireScenarios (tools: FireBenchTools, ports: [number, numb
     await stop(open)
   }
 
-  // F2. The memory of 10,000 idle fires, chains and all.
+  // F2. The memory of 10,000 idle fires: created and never fed (the registry
+  // alone: a fire is kindled at its first use), then fed one line each.
   const count = tools.quick ? 2000 : 10_000
-  const idle = await startLogfire({ ...OPEN, LOGFIRE_MAX_FIRES: String(count), LOGFIRE_FIRE_MAX_BYTES: '65536', LOGFIRE_MAX_CHAIN_BYTES: String(count * 65536 + 64 * 2 ** 20) }, ports[0])
-  try {
-    await createFires(idle, 50)
-    await sleep(1000)
-    const before = rssMb(idle.pid)
-    await createFires(idle, count - 50)
-    await sleep(2000)
-    const perFire = (rssMb(idle.pid) - before) * 1024 / (count - 50)
-    // A fresh fire's chain: its first segment (1 KiB) and two offset arrays of 16 doubles.
-    const chainKb = (1024 + 2 * 16 * 8) / 1024
-    record({ scenario: `F2. RSS of ${fmt(count)} idle fires, each`, logfire: `${fmt(perFire, 1)} KB (of which its chain ${fmt(chainKb, 1)} KB)`, baseline: '', ratio: '', target: '≤ 5 KB beyond its chain', pass: perFire - chainKb <= 5 }, idle)
-  } finally {
-    await stop(idle)
+  for (const fed of [false, true]) {
+    const idle = await startLogfire({ ...OPEN, LOGFIRE_MAX_FIRES: String(count), LOGFIRE_FIRE_MAX_BYTES: '65536', LOGFIRE_MAX_CHAIN_BYTES: String(count * 65536 + 64 * 2 ** 20) }, ports[0])
+    try {
+      const feed = async (fires: NewFire[]) => {
+        if (!fed) return
+        for (const fire of fires) await (await fetch(`${idle.url}/logs`, { method: 'POST', body: line, headers: { authorization: `Bearer ${fire.ingestToken}` } })).arrayBuffer()
+      }
+      await feed(await createFires(idle, 50))
+      await sleep(1000)
+      const before = rssMb(idle.pid)
+      await feed(await createFires(idle, count - 50))
+      await sleep(2000)
+      const perFire = (rssMb(idle.pid) - before) * 1024 / (count - 50)
+      // A fed fire's chain: its first segment (1 KiB) and two offset arrays of 16 doubles.
+      const chainKb = fed ? (1024 + 2 * 16 * 8) / 1024 : 0
+      record({ scenario: `F2. RSS of ${fmt(count)} idle fires, each: ${fed ? 'fed one line, then idle' : 'created, never fed'}`, logfire: `${fmt(perFire, 1)} KB${fed ? ` (of which its chain ${fmt(chainKb, 1)} KB)` : ''}`, baseline: '', ratio: '', target: '≤ 5 KB beyond its chain', pass: perFire - chainKb <= 5 }, idle)
+    } finally {
+      await stop(idle)
+    }
   }
 
   // F3. 1,000 fires under mixed load: writes and reads spread over every

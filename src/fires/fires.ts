@@ -2,29 +2,36 @@ import { FiresFull, withExtras } from '../errors.js'
 import type { Fire } from './fire.js'
 import { newToken, tokenDigest, type Scope } from './tokens.js'
 
-/** A fire anyone created, as the registry keeps it: never its tokens, only their digests. */
+/**
+ * A fire anyone created, as the registry keeps it: never its tokens, only
+ * their digests. Its parts (chain, settings, scorecard...) are kindled when
+ * one of its tokens is first used: a fire created and never fed costs its
+ * name, its seed and three digests.
+ */
 interface Created {
-  fire: Fire
+  id: string
+  seed: string
+  fire: Fire | Promise<Fire> | undefined
   digests: string[]
   lastUsed: number
 }
 
-/** What a fire's token opens. */
+/** What a fire's token opens: the fire, once kindled. */
 export interface Access {
-  fire: Fire
+  fire: Fire | Promise<Fire>
   scope: Scope
 }
 
 /** A fire just created: the only time its tokens are shown. */
 export interface NewFire {
-  fire: Fire
+  id: string
   tokens: Record<Scope, string>
   expiresAt: number
 }
 
 export interface FiresOptions {
-  /** Makes a created fire's parts: its chain within its own budget, its settings, seed and scorecard. */
-  kindle: (id: string) => Promise<Fire>
+  /** Makes a created fire's parts: its chain within its own budget, its settings and scorecard, with this seed. */
+  kindle: (id: string, seed: string) => Promise<Fire>
   maxFires: number
   idleMs: number
   clock: () => number
@@ -40,7 +47,6 @@ export class Fires {
   readonly #options: FiresOptions | undefined
   readonly #created = new Map<string, Created>()
   readonly #byDigest = new Map<string, { created: Created, scope: Scope }>()
-  #kindling = 0
 
   /** Without options: `single` mode, the public fire alone. */
   constructor (publicFire: Fire, options?: FiresOptions) {
@@ -52,33 +58,23 @@ export class Fires {
   /** Created fires, not yet gone out. */
   get size (): number { return this.#created.size }
 
-  async create (): Promise<NewFire> {
+  create (): NewFire {
     const options = this.#options
     if (options === undefined) throw new Error('fires are created in open mode only')
     // At LOGFIRE_MAX_FIRES only the fires already idle make room: a fire in use is never taken from its holders.
-    if (this.#created.size + this.#kindling >= options.maxFires) this.sweep()
-    if (this.#created.size + this.#kindling >= options.maxFires) throw withExtras(new FiresFull(), { headers: { 'retry-after': '60' } })
-    this.#kindling++
-    let fire: Fire
-    try {
-      fire = await options.kindle(options.randomBytes(12).toString('base64url'))
-    } finally {
-      this.#kindling--
-    }
-    const tokens: Record<Scope, string> = {
-      ingest: newToken('ingest', options.randomBytes),
-      view: newToken('view', options.randomBytes),
-      admin: newToken('admin', options.randomBytes)
-    }
+    if (this.#created.size >= options.maxFires) this.sweep()
+    if (this.#created.size >= options.maxFires) throw withExtras(new FiresFull(), { headers: { 'retry-after': '60' } })
+    const { randomBytes } = options
+    const tokens: Record<Scope, string> = { ingest: newToken('ingest', randomBytes), view: newToken('view', randomBytes), admin: newToken('admin', randomBytes) }
     const now = options.clock()
-    const created: Created = { fire, digests: [], lastUsed: now }
+    const created: Created = { id: randomBytes(12).toString('base64url'), seed: randomBytes(4).toString('hex'), fire: undefined, digests: [], lastUsed: now }
     for (const scope of ['ingest', 'view', 'admin'] as const) {
       const digest = tokenDigest(tokens[scope])
       created.digests.push(digest)
       this.#byDigest.set(digest, { created, scope })
     }
-    this.#created.set(fire.id, created)
-    return { fire, tokens, expiresAt: now + options.idleMs }
+    this.#created.set(created.id, created)
+    return { id: created.id, tokens, expiresAt: now + options.idleMs }
   }
 
   /** The fire and scope a token opens; undefined for a token unknown or gone out. Each use keeps the fire alight. */
@@ -94,12 +90,18 @@ export class Fires {
       return undefined
     }
     created.lastUsed = now
+    created.fire ??= options.kindle(created.id, created.seed).then((fire) => {
+      // Put out while it was being kindled: let go of it at once.
+      if (this.#created.get(created.id) !== created) fire.close().catch(() => {})
+      else created.fire = fire
+      return fire
+    })
     return { fire: created.fire, scope }
   }
 
   /** When a fire unused for its idle time goes out, if nothing uses it first. */
-  expiresAt (fire: Fire): number | undefined {
-    const created = this.#created.get(fire.id)
+  expiresAt (id: string): number | undefined {
+    const created = this.#created.get(id)
     return created === undefined || this.#options === undefined ? undefined : created.lastUsed + this.#options.idleMs
   }
 
@@ -120,23 +122,28 @@ export class Fires {
 
   // Someone watching keeps a fire alight.
   #idle (created: Created, now: number): boolean {
-    return now - created.lastUsed > (this.#options?.idleMs ?? Infinity) && !created.fire.watched
+    const watched = created.fire !== undefined && !(created.fire instanceof Promise) && created.fire.watched
+    return now - created.lastUsed > (this.#options?.idleMs ?? Infinity) && !watched
   }
 
   #putOut (created: Created): void {
-    this.#created.delete(created.fire.id)
+    this.#created.delete(created.id)
     for (const digest of created.digests) this.#byDigest.delete(digest)
-    created.fire.close().catch(() => {})
+    if (created.fire !== undefined && !(created.fire instanceof Promise)) created.fire.close().catch(() => {})
+  }
+
+  #kindled (): Fire[] {
+    return [...this.#created.values()].flatMap(({ fire }) => fire === undefined || fire instanceof Promise ? [] : [fire])
   }
 
   /** Open event streams end at once, so closing is not held up by viewers. */
   closeViewers (): void {
     this.public.closeViewers()
-    for (const { fire } of this.#created.values()) fire.closeViewers()
+    for (const fire of this.#kindled()) fire.closeViewers()
   }
 
   async close (): Promise<void> {
-    const fires = [this.public, ...[...this.#created.values()].map(({ fire }) => fire)]
+    const fires = [this.public, ...this.#kindled()]
     this.#created.clear()
     this.#byDigest.clear()
     await Promise.all(fires.map((fire) => fire.close()))

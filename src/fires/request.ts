@@ -4,7 +4,7 @@ import fp from 'fastify-plugin'
 import { FireTokenRefused, withExtras } from '../errors.js'
 import { basicPassword } from '../http/tokens.js'
 import type { Fire } from './fire.js'
-import type { Access, Fires } from './fires.js'
+import type { Fires } from './fires.js'
 import { FIRE_TOKEN_MARK, type Scope } from './tokens.js'
 
 /** What a route asks of a fire's token: a scope, nothing (any fire's token will do), or the operator's own token. */
@@ -15,7 +15,7 @@ declare module 'fastify' {
     /** The fire this request is for: its chain, chaos, scenario, scorecard and viewers. */
     readonly fire: Fire
     /** What the fire's token presented opened, already checked against the route; null for the public fire. */
-    fireAccess: Access | null
+    fireAccess: { fire: Fire, scope: Scope } | null
   }
   interface FastifyContextConfig {
     fireScope?: RouteScope
@@ -103,10 +103,19 @@ export const carryFire = fp(async function carryFire (app: FastifyInstance, { fi
       done(refused())
       return
     }
-    request.fireAccess = access
     // What one fire shows is that fire's holders' alone: no shared cache keeps it.
     reply.header('cache-control', 'private, no-store')
-    done()
+    const { fire, scope } = access
+    if (!(fire instanceof Promise)) {
+      request.fireAccess = { fire, scope }
+      done()
+      return
+    }
+    // Its first use: the fire is kindled now.
+    fire.then((kindled) => {
+      request.fireAccess = { fire: kindled, scope }
+      done()
+    }, done)
   })
   const sweeping = setInterval(() => { fires.sweep() }, sweepMs ?? 60_000)
   sweeping.unref()
