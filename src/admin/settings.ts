@@ -144,9 +144,9 @@ const sharedSettings = z.strictObject(SETTINGS)
  * every change another replica makes.
  */
 export async function shareSettings (chain: Chain, settings: LiveSettings): Promise<void> {
-  const saved = sharedSettings.safeParse(await chain.loadShared('settings'))
+  const saved = sharedSettings.safeParse(await chain.shared.load('settings'))
   if (saved.success) Object.assign(settings, saved.data)
-  else await chain.saveShared('settings', settings)
+  else await chain.shared.save('settings', settings)
   chain.subscribe((event, origin) => {
     if (event.type === 'settings' && origin === 'remote') Object.assign(settings, event.settings)
   })
@@ -155,7 +155,7 @@ export async function shareSettings (chain: Chain, settings: LiveSettings): Prom
 /** A change from PATCH /admin/chaos, on every replica. */
 export async function changeSharedSettings (chain: Chain, settings: LiveSettings, patch: Partial<LiveSettings>): Promise<void> {
   // Saved first: a change the other replicas cannot see is not made here either.
-  await chain.saveShared('settings', { ...settings, ...patch })
+  await chain.shared.save('settings', { ...settings, ...patch })
   Object.assign(settings, patch)
   chain.publish({ type: 'settings', settings: patch })
 }

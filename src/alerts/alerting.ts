@@ -70,7 +70,7 @@ export function startAlerting (options: AlertingOptions): AlertingHandle {
         clock,
         log,
         onInflate: (inflating, seconds) => chain.publish({ type: 'balloon', balloon: name, inflating, seconds }),
-        claim: (ms) => chain.lease(`balloon:${name}`, ms),
+        claim: (ms) => chain.shared.lease(`balloon:${name}`, ms),
         ...(options.balloonWait === undefined ? {} : { wait: options.balloonWait })
       })
       balloons.push(balloon)
@@ -95,7 +95,7 @@ export function startAlerting (options: AlertingOptions): AlertingHandle {
     rules: options.rules,
     clock,
     // Windows live with the chain: with replicas, every replica's matches count.
-    windows: chain,
+    windows: chain.windows,
     maxQueueBytes: options.maxQueueBytes,
     // On the timeline first: what an output does (a chaos output's scenario) comes after it.
     deliver: (alert, rule) => {

@@ -71,6 +71,20 @@ export interface ChainBackend {
 /** Where alert rules count over time: a backend, or a process's own memory. */
 export type WindowStore = Pick<ChainBackend, 'tally' | 'flatlineMatch' | 'flatlineLook' | 'flatlineFired'>
 
+/**
+ * What a chain's replicas share beside the blocks: small documents (the live
+ * settings, a scenario's position), leases on devices only one replica may
+ * drive, and counters (a scenario's "next N requests").
+ */
+export interface SharedState {
+  load (name: string): Promise<unknown>
+  save (name: string, value: unknown): Promise<void>
+  /** Holds `name` for `ms` if no replica holds it. */
+  lease (name: string, ms: number): Promise<boolean>
+  /** Adds `by` to the counter `name` and answers its new value. */
+  count (name: string, by: number): number | Promise<number>
+}
+
 // Counters a memory backend keeps: a looping scenario makes a new one per
 // step and turn, and only the latest few are ever read again.
 const MAX_COUNTERS = 10_000

@@ -1,4 +1,4 @@
-import type { AppendOutcome, ChainBackend } from './backend.js'
+import type { AppendOutcome, ChainBackend, SharedState, WindowStore } from './backend.js'
 import type { Block } from './block.js'
 import { EventBus, type BurnEvent, type BurnReason, type ChainEvent, type ChainEventListener } from './events.js'
 import type { ChainRead, ChainSlice } from './store.js'
@@ -6,15 +6,28 @@ import { verifyChain, type Verification } from './verify.js'
 
 /**
  * The chain: the one object every route appends to, reads from, burns and
- * watches. It owns its backend (where the blocks live) and its event bus;
+ * watches. What its replicas share beside the blocks is `shared`; the alert
+ * rules' windows, `windows`. It owns its backend (where the blocks live) and its event bus;
  * every operation publishes its own events, so no caller has to.
  */
 export class Chain {
   readonly #backend: ChainBackend
   readonly #bus = new EventBus()
 
+  /** What the replicas of this chain share beside its blocks: documents, leases, counters. */
+  readonly shared: SharedState
+  /** Where alert rules count their matches over time, on every replica. */
+  readonly windows: WindowStore
+
   constructor (backend: ChainBackend) {
     this.#backend = backend
+    this.shared = {
+      load: (name) => backend.loadShared(name),
+      save: (name, value) => backend.saveShared(name, value),
+      lease: (name, ms) => backend.lease(name, ms),
+      count: (name, by) => backend.count(name, by)
+    }
+    this.windows = backend
     backend.attach((event, origin) => { this.#bus.publish(event, origin) })
   }
 
@@ -66,15 +79,6 @@ export class Chain {
   subscribe (listener: ChainEventListener): () => void {
     return this.#bus.subscribe(listener)
   }
-
-  loadShared (name: string): Promise<unknown> { return this.#backend.loadShared(name) }
-  saveShared (name: string, value: unknown): Promise<void> { return this.#backend.saveShared(name, value) }
-  lease (name: string, ms: number): Promise<boolean> { return this.#backend.lease(name, ms) }
-  count (name: string, by = 1): number | Promise<number> { return this.#backend.count(name, by) }
-  tally (...args: Parameters<ChainBackend['tally']>): number | Promise<number> { return this.#backend.tally(...args) }
-  flatlineMatch (...args: Parameters<ChainBackend['flatlineMatch']>): ReturnType<ChainBackend['flatlineMatch']> { return this.#backend.flatlineMatch(...args) }
-  flatlineLook (...args: Parameters<ChainBackend['flatlineLook']>): ReturnType<ChainBackend['flatlineLook']> { return this.#backend.flatlineLook(...args) }
-  flatlineFired (rule: string, id: number): void | Promise<void> { return this.#backend.flatlineFired(rule, id) }
 
   close (): Promise<void> {
     return this.#backend.close()

@@ -75,8 +75,8 @@ export class Fire {
       changeSettings: (patch) => { this.changeSettings(patch).catch(logFailure('a scenario step could not change the settings')) },
       burn: () => { Promise.resolve(chain.burn('scenario')).catch(logFailure('a scenario step could not burn the chain')) },
       publish: (event) => { chain.publish(event) },
-      count: (name, by) => chain.count(name, by),
-      save: (position) => { chain.saveShared('scenario', position ?? null).catch(logFailure('the scenario\'s step could not be saved for other replicas')) },
+      count: (name, by) => chain.shared.count(name, by),
+      save: (position) => { chain.shared.save('scenario', position ?? null).catch(logFailure('the scenario\'s step could not be saved for other replicas')) },
       limits: { maxForcedDelayMs: options.maxForcedDelayMs, hangMs: settings.hangMs }
     })
   }

@@ -77,7 +77,7 @@ export class Scenarios {
  * replica starts, and each step another replica announces.
  */
 export async function joinScenario (chain: Chain, scenarios: Scenarios): Promise<void> {
-  const saved = await chain.loadShared('scenario') as ScenarioPosition | null | undefined
+  const saved = await chain.shared.load('scenario') as ScenarioPosition | null | undefined
   if (saved !== null && saved !== undefined && scenarioSchema.safeParse(saved.scenario).success) scenarios.follow(saved)
   chain.subscribe((event, origin) => {
     if (event.type === 'scenario' && origin === 'remote') scenarios.follow(event.position)

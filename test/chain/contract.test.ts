@@ -143,50 +143,50 @@ describe.each(backends)('the chain contract: %s', (_name, factory, runs) => {
 
   it_('grants a lease to one holder until it runs out', async () => {
     const chain = await factory()()
-    expect(await chain.lease('balloon:stage', 200)).toBe(true)
+    expect(await chain.shared.lease('balloon:stage', 200)).toBe(true)
   })
 
   it_('counts: each caller its own value, however many add at once, and 0 reads without adding', async () => {
     const chain = await factory()()
-    const values = await Promise.all(Array.from({ length: 50 }, async () => await chain.count('scenario:1:0:0', 1)))
+    const values = await Promise.all(Array.from({ length: 50 }, async () => await chain.shared.count('scenario:1:0:0', 1)))
     expect([...values].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1))
-    expect(await chain.count('scenario:1:0:0', 0)).toBe(50)
-    expect(await chain.count('another', 2)).toBe(2)
+    expect(await chain.shared.count('scenario:1:0:0', 0)).toBe(50)
+    expect(await chain.shared.count('another', 2)).toBe(2)
   })
 
   it_('tallies a frequency window: one caller alone sees the threshold, the window then empties, and the oldest group goes first', async () => {
     const chain = await factory()()
     const window = { withinMs: 60_000, threshold: 10, maxGroups: 2 }
-    const counts = await Promise.all(Array.from({ length: 50 }, async () => await chain.tally('burst', '198.51.100.7', 1000, window)))
+    const counts = await Promise.all(Array.from({ length: 50 }, async () => await chain.windows.tally('burst', '198.51.100.7', 1000, window)))
     expect(counts.filter((count) => count >= 10)).toHaveLength(5)
     // Matches older than the window do not count.
-    expect(await chain.tally('burst', 'a', 1000, window)).toBe(1)
-    expect(await chain.tally('burst', 'a', 61_000, window)).toBe(1)
+    expect(await chain.windows.tally('burst', 'a', 1000, window)).toBe(1)
+    expect(await chain.windows.tally('burst', 'a', 61_000, window)).toBe(1)
     // A third group pushes out the one matched longest ago.
-    await chain.tally('burst', 'b', 61_001, window)
-    await chain.tally('burst', 'c', 61_002, window)
-    expect(await chain.tally('burst', 'a', 61_003, window)).toBe(1)
-    expect(await chain.tally('burst', 'c', 61_004, window)).toBe(2)
+    await chain.windows.tally('burst', 'b', 61_001, window)
+    await chain.windows.tally('burst', 'c', 61_002, window)
+    expect(await chain.windows.tally('burst', 'a', 61_003, window)).toBe(1)
+    expect(await chain.windows.tally('burst', 'c', 61_004, window)).toBe(2)
   })
 
   it_('watches a flatline: one caller alone hears "fire", and the match that ends it names the alert that fired', async () => {
     const chain = await factory()()
     const window = { threshold: 1, withinMs: 1000 }
-    expect(await chain.flatlineLook('quiet', 500, window, 0)).toEqual({ next: 1000 })
-    const looks = await Promise.all([chain.flatlineLook('quiet', 1000, window, 0), chain.flatlineLook('quiet', 1000, window, 0)])
+    expect(await chain.windows.flatlineLook('quiet', 500, window, 0)).toEqual({ next: 1000 })
+    const looks = await Promise.all([chain.windows.flatlineLook('quiet', 1000, window, 0), chain.windows.flatlineLook('quiet', 1000, window, 0)])
     expect(looks).toContainEqual({ fire: 0 })
     expect(looks).toContainEqual({ firing: true })
-    await chain.flatlineFired('quiet', 7)
-    expect(await chain.flatlineLook('quiet', 1200, window, 0)).toEqual({ firing: true })
-    expect(await chain.flatlineMatch('quiet', 1500, window, 0)).toBe(7)
-    expect(await chain.flatlineMatch('quiet', 1600, window, 0)).toBeUndefined()
-    expect(await chain.flatlineLook('quiet', 1700, window, 0)).toEqual({ next: 2600 })
+    await chain.windows.flatlineFired('quiet', 7)
+    expect(await chain.windows.flatlineLook('quiet', 1200, window, 0)).toEqual({ firing: true })
+    expect(await chain.windows.flatlineMatch('quiet', 1500, window, 0)).toBe(7)
+    expect(await chain.windows.flatlineMatch('quiet', 1600, window, 0)).toBeUndefined()
+    expect(await chain.windows.flatlineLook('quiet', 1700, window, 0)).toEqual({ next: 2600 })
   })
 
   it_('keeps a shared document', async () => {
     const chain = await factory()()
-    expect(await chain.loadShared('settings')).toBeUndefined()
-    await chain.saveShared('settings', { fireRate: 0.5 })
-    expect(await chain.loadShared('settings')).toEqual({ fireRate: 0.5 })
+    expect(await chain.shared.load('settings')).toBeUndefined()
+    await chain.shared.save('settings', { fireRate: 0.5 })
+    expect(await chain.shared.load('settings')).toEqual({ fireRate: 0.5 })
   })
 })

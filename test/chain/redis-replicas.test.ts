@@ -35,7 +35,7 @@ const text = (chain: Chain) => Buffer.concat(chain.slice().parts).toString()
 describe.skipIf(redisMissing !== '')(`replicas of one chain in Redis${redisMissing}`, () => {
   it('shares counters: two replicas adding to one count as one', async () => {
     const [a, b] = await replicas(2) as [Chain, Chain]
-    const values = await Promise.all(Array.from({ length: 20 }, async (_, i) => await (i % 2 === 0 ? a : b).count('step', 1)))
+    const values = await Promise.all(Array.from({ length: 20 }, async (_, i) => await (i % 2 === 0 ? a : b).shared.count('step', 1)))
     expect([...values].sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
   })
 
@@ -75,11 +75,11 @@ describe.skipIf(redisMissing !== '')(`replicas of one chain in Redis${redisMissi
 
   it('leases a device to one replica at a time, until the lease runs out', async () => {
     const [a, b] = await replicas(2) as [Chain, Chain]
-    expect(await a.lease('balloon:stage', 300)).toBe(true)
-    expect(await b.lease('balloon:stage', 300)).toBe(false)
-    expect(await a.lease('balloon:stage', 300)).toBe(false)
+    expect(await a.shared.lease('balloon:stage', 300)).toBe(true)
+    expect(await b.shared.lease('balloon:stage', 300)).toBe(false)
+    expect(await a.shared.lease('balloon:stage', 300)).toBe(false)
     await new Promise((resolve) => setTimeout(resolve, 400))
-    expect(await b.lease('balloon:stage', 300)).toBe(true)
+    expect(await b.shared.lease('balloon:stage', 300)).toBe(true)
   })
 
   it('gives a replica that starts late the whole chain', async () => {
