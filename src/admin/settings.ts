@@ -144,6 +144,8 @@ const sharedSettings = z.strictObject(SETTINGS)
  * every change another replica makes.
  */
 export async function shareSettings (chain: Chain, settings: LiveSettings): Promise<void> {
+  // Alone with its chain, a process has nobody to share with.
+  if (!chain.replicated) return
   const saved = sharedSettings.safeParse(await chain.shared.load('settings'))
   if (saved.success) Object.assign(settings, saved.data)
   else await chain.shared.save('settings', settings)

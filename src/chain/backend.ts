@@ -25,6 +25,8 @@ export interface ChainBackend {
   readonly store: ChainStore
   /** False while a shared store is unreachable: then nothing is read or written. */
   readonly available: boolean
+  /** Whether other replicas share this chain, and with it the settings and the scenario. */
+  readonly replicated: boolean
   /** Called once, by the chain that owns this backend. */
   attach (emit: (event: ChainEvent, origin: Origin) => void): void
   /** Appends every entry, or burns the chain instead when the roll or a budget says so. */
@@ -93,12 +95,17 @@ const MAX_COUNTERS = 10_000
 export class MemoryBackend implements ChainBackend {
   readonly store: ChainStore
   readonly available = true
+  readonly replicated = false
   readonly #limits: ChainLimits
   #requests = 0
   #emit: (event: ChainEvent, origin: Origin) => void = () => {}
-  readonly #shared = new Map<string, unknown>()
-  readonly #counters = new Map<string, number>()
-  readonly #windows = new MemoryWindows()
+  // Made at their first use: a created fire that is never steered needs none of them.
+  #sharedDocuments: Map<string, unknown> | undefined
+  #countersMade: Map<string, number> | undefined
+  #windowsMade: MemoryWindows | undefined
+  get #shared (): Map<string, unknown> { return (this.#sharedDocuments ??= new Map()) }
+  get #counters (): Map<string, number> { return (this.#countersMade ??= new Map()) }
+  get #windows (): MemoryWindows { return (this.#windowsMade ??= new MemoryWindows()) }
 
   constructor (store: ChainStore, limits: ChainLimits) {
     this.store = store

@@ -4,6 +4,16 @@ import { EventBus, type BurnEvent, type BurnReason, type ChainEvent, type ChainE
 import type { ChainRead, ChainSlice } from './store.js'
 import { verifyChain, type Verification } from './verify.js'
 
+// Methods on a prototype, not closures: ten thousand fires make ten thousand of these.
+class BackendSharedState implements SharedState {
+  readonly #backend: ChainBackend
+  constructor (backend: ChainBackend) { this.#backend = backend }
+  load (name: string): Promise<unknown> { return this.#backend.loadShared(name) }
+  save (name: string, value: unknown): Promise<void> { return this.#backend.saveShared(name, value) }
+  lease (name: string, ms: number): Promise<boolean> { return this.#backend.lease(name, ms) }
+  count (name: string, by: number): number | Promise<number> { return this.#backend.count(name, by) }
+}
+
 /**
  * The chain: the one object every route appends to, reads from, burns and
  * watches. What its replicas share beside the blocks is `shared`; the alert
@@ -21,12 +31,7 @@ export class Chain {
 
   constructor (backend: ChainBackend) {
     this.#backend = backend
-    this.shared = {
-      load: (name) => backend.loadShared(name),
-      save: (name, value) => backend.saveShared(name, value),
-      lease: (name, ms) => backend.lease(name, ms),
-      count: (name, by) => backend.count(name, by)
-    }
+    this.shared = new BackendSharedState(backend)
     this.windows = backend
     backend.attach((event, origin) => { this.#bus.publish(event, origin) })
   }
@@ -37,6 +42,8 @@ export class Chain {
   get epoch (): number { return this.#backend.store.epoch }
   /** False while a shared backend is unreachable. */
   get available (): boolean { return this.#backend.available }
+  /** Whether other replicas share this chain (Redis), and with it the settings and the scenario. */
+  get replicated (): boolean { return this.#backend.replicated }
   get lastBurn (): BurnEvent | undefined { return this.#bus.lastBurn }
 
   /** Appends every entry, or burns the chain instead (the roll, or a budget); never half of them. */

@@ -69,6 +69,7 @@ export function redisOptions (url: string): RedisOptions & { path?: string } {
  */
 export class RedisBackend implements ChainBackend {
   readonly store: ChainStore
+  readonly replicated = true
   readonly #options: RedisBackendOptions
   readonly #client: Redis
   readonly #reader: Redis

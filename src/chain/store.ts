@@ -117,10 +117,12 @@ export class ChainStore {
   readonly #firstSegmentBytes: number
   /** Segments of burnt chains, free for the next blocks. */
   #spare: Buffer[] = []
-  /** Reads in flight, by epoch. */
-  #readers = new Map<number, number>()
+  /** Reads in flight, by epoch: made at the first read, as a created fire may never be read. */
+  #readersMade: Map<number, number> | undefined
   /** A burnt chain's segments, by epoch, while reads of it are in flight. */
-  #retired = new Map<number, Buffer[]>()
+  #retiredMade: Map<number, Buffer[]> | undefined
+  get #readers (): Map<number, number> { return (this.#readersMade ??= new Map()) }
+  get #retired (): Map<number, Buffer[]> { return (this.#retiredMade ??= new Map()) }
 
   constructor (options: ChainStoreOptions = {}) {
     this.#maxSpareSegments = Math.floor((options.maxSpareBytes ?? Infinity) / SEGMENT_BYTES)
@@ -299,7 +301,7 @@ export class ChainStore {
     const lost = this.#ends.length - 1
     const buffers = this.#segments.map((segment) => segment.bytes)
     this.#segments = []
-    if (this.#readers.has(this.#epoch)) {
+    if (this.#readersMade?.has(this.#epoch) === true) {
       this.#retired.set(this.#epoch, buffers)
       // A reader that never finishes must not pin memory for ever: only the
       // last two burnt chains wait for their readers, older ones are left to
@@ -357,8 +359,9 @@ export class ChainStore {
         // A block never straddles two segments; one bigger than a segment gets its own.
         const base = segment === undefined ? 0 : segment.base + segment.bytes.length
         const spare = needed <= SEGMENT_BYTES ? this.#spare.pop() : undefined
+        // Never from Buffer's shared pool: a small segment there would pin a whole slab for as long as its chain lives.
         const size = Math.min(SEGMENT_BYTES, Math.max(this.#firstSegmentBytes, base))
-        segment = { bytes: spare ?? Buffer.allocUnsafe(Math.max(size, needed)), used: 0, base }
+        segment = { bytes: spare ?? Buffer.allocUnsafeSlow(Math.max(size, needed)), used: 0, base }
         this.#segments.push(segment)
       }
       // One write per block: joining a batch first is slower, since V8 then

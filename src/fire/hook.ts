@@ -81,7 +81,7 @@ export const chaos = fp(async function chaos (app: FastifyInstance, options: Cha
     if (header === undefined) {
       // The roll is drawn either way: a scenario shifts no later request's fate.
       const rolled = rollChaos(fire.draws(requestNumber), settings)
-      const decided = fire.scenarios.decide(request)
+      const decided = fire.decide(request)
       if (!(decided instanceof Promise)) {
         request.chaos = decided ?? rolled
         return

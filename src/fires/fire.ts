@@ -3,6 +3,7 @@ import type { BurnReason } from '../chain/events.js'
 import type { Chain } from '../chain/chain.js'
 import { requestDraws, type Random } from '../fire/random.js'
 import { joinScenario, Scenarios } from '../scenario/control.js'
+import type { Decision, ScenarioMessage, ScenarioRequest } from '../scenario/runner.js'
 import { startScorekeeping } from '../scorecard/keeping.js'
 import { Scorecard } from '../scorecard/scorecard.js'
 import type { ServiceFacts } from '../stage/describe.js'
@@ -48,7 +49,8 @@ export class Fire {
   /** The draws for the inside of request N's batch (items refused one by one, HEC acks). */
   readonly batchDraws: (request: number) => Random
   readonly scorecard: Scorecard
-  readonly scenarios: Scenarios
+  readonly #options: FireOptions
+  #scenarios: Scenarios | undefined
   readonly #stopScorekeeping: () => void
   #viewers: Viewers | undefined
   // X-Logfire-Settings, built again only after the settings change (here or
@@ -67,9 +69,31 @@ export class Fire {
     this.batchDraws = requestDraws(`${options.seed}/batches`)
     this.scorecard = new Scorecard({ maxRuns: options.maxCanaryRuns })
     this.#stopScorekeeping = options.keepScore ? startScorekeeping(chain, clock, this.scorecard).stop : () => {}
-    chain.subscribe((event) => { if (event.type === 'settings') this.#shownSettings = undefined })
-    const { logFailure } = options
-    this.scenarios = new Scenarios({
+    // Another replica's change arrives as an event; this one's goes through changeSettings.
+    if (chain.replicated) chain.subscribe((event) => { if (event.type === 'settings') this.#shownSettings = undefined })
+    this.#options = options
+  }
+
+  /** Its scenario's controls: made when first asked for, as most fires never run one. */
+  get scenarios (): Scenarios {
+    this.#scenarios ??= this.#makeScenarios()
+    return this.#scenarios
+  }
+
+  /** A running scenario's fate for a request, if one runs; undefined leaves it to the roll. */
+  decide (request: ScenarioRequest): Decision | Promise<Decision> {
+    return this.#scenarios?.decide(request)
+  }
+
+  /** A running scenario's fate for a stream message, if one runs. */
+  decideMessage (message: ScenarioMessage): ReturnType<Scenarios['decideMessage']> {
+    return this.#scenarios?.decideMessage(message)
+  }
+
+  #makeScenarios (): Scenarios {
+    const { chain, settings, clock } = this
+    const { logFailure } = this.#options
+    return new Scenarios({
       clock,
       settings,
       changeSettings: (patch) => { this.changeSettings(patch).catch(logFailure('a scenario step could not change the settings')) },
@@ -77,7 +101,7 @@ export class Fire {
       publish: (event) => { chain.publish(event) },
       count: (name, by) => chain.shared.count(name, by),
       save: (position) => { chain.shared.save('scenario', position ?? null).catch(logFailure('the scenario\'s step could not be saved for other replicas')) },
-      limits: { maxForcedDelayMs: options.maxForcedDelayMs, hangMs: settings.hangMs }
+      limits: { maxForcedDelayMs: this.#options.maxForcedDelayMs, hangMs: settings.hangMs }
     })
   }
 
@@ -87,13 +111,14 @@ export class Fire {
     // Every replica runs with the same settings: the first to start sets them.
     await shareSettings(fire.chain, fire.settings)
     // Replicas run the same scenario: one that starts later joins it where it is.
-    await joinScenario(fire.chain, fire.scenarios)
+    if (fire.chain.replicated) await joinScenario(fire.chain, fire.scenarios)
     return fire
   }
 
   /** A change from PATCH /admin/chaos or a scenario's step, on every replica. */
-  changeSettings (patch: Partial<LiveSettings>): Promise<void> {
-    return changeSharedSettings(this.chain, this.settings, patch)
+  async changeSettings (patch: Partial<LiveSettings>): Promise<void> {
+    await changeSharedSettings(this.chain, this.settings, patch)
+    this.#shownSettings = undefined
   }
 
   burn (reason: BurnReason): number | Promise<number> {
@@ -108,7 +133,7 @@ export class Fire {
 
   /** The running scenario's current step, for GET / and the page. */
   runningScenario (): ServiceFacts['scenario'] {
-    const view = this.scenarios.view()
+    const view = this.#scenarios?.view()
     return view === undefined || view.ended ? undefined : { name: view.name, step: view.step, of: view.of, description: view.description }
   }
 
@@ -130,7 +155,7 @@ export class Fire {
   async close (): Promise<void> {
     this.closeViewers()
     this.#stopScorekeeping()
-    this.scenarios.leave()
+    this.#scenarios?.leave()
     await this.chain.close()
   }
 }

@@ -52,7 +52,7 @@ export class StreamIntake {
     const { settings } = this.#options.fire
     // The roll is drawn either way: a scenario shifts no later message's fate.
     const rolled = rollStreamFate(this.#options.fire.draws(request), settings)
-    const decided = this.#options.fire.scenarios.decideMessage({ protocol })
+    const decided = this.#options.fire.decideMessage({ protocol })
     if (decided instanceof Promise) return decided.then((fate) => ({ request, fate: fate ?? rolled }))
     return { request, fate: decided ?? rolled }
   }
