@@ -84,35 +84,26 @@ export async function buildApp (options: AppOptions) {
   const without = new Set(options.without)
   // For work started in the background: a failure is the operator's to read, not a client's.
   const logFailure = (what: string) => (error: unknown) => { logger?.error({ err: error }, what) }
-  const publicFire = await Fire.kindle({
-    id: PUBLIC_FIRE,
-    chain,
+  // The public fire and every created one: the same settings to start with, the same parts.
+  const kindle = async (id: string, fireChain: Chain, fireSeed: string, maxViewers: number) => await Fire.kindle({
+    id,
+    chain: fireChain,
     settings: initialSettings(config),
-    seed,
+    seed: fireSeed,
     clock,
     maxCanaryRuns: config.memory.maxCanaryRuns,
-    maxViewers: config.memory.maxStreamClients,
+    maxViewers,
     maxForcedDelayMs: config.maxForcedDelayMs,
     keepScore: !without.has('scorecard'),
     logFailure
   })
+  const publicFire = await kindle(PUBLIC_FIRE, chain, seed, config.memory.maxStreamClients)
   // In open mode, anyone may create a fire of their own: a chain in this process's memory, within its own budget.
   const randomBytes = options.randomBytes ?? cryptoRandomBytes
   const fires = new Fires(publicFire, config.fires.mode === 'single'
     ? undefined
     : {
-        kindle: async (id, seed) => await Fire.kindle({
-          id,
-          chain: new Chain(new MemoryBackend(new ChainStore({ maxSpareBytes: 0, firstSegmentBytes: 1024 }), { maxBlocks: config.maxBlocks, maxBytes: config.fires.maxBytes })),
-          settings: initialSettings(config),
-          seed,
-          clock,
-          maxCanaryRuns: config.memory.maxCanaryRuns,
-          maxViewers: config.fires.maxViewers,
-          maxForcedDelayMs: config.maxForcedDelayMs,
-          keepScore: !without.has('scorecard'),
-          logFailure
-        }),
+        kindle: async (id, fireSeed) => await kindle(id, new Chain(new MemoryBackend(new ChainStore({ maxSpareBytes: 0, firstSegmentBytes: 1024 }), { maxBlocks: config.maxBlocks, maxBytes: config.fires.maxBytes })), fireSeed, config.fires.maxViewers),
         maxFires: config.fires.maxFires,
         idleMs: config.fires.idleMs,
         clock,

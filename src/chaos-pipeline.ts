@@ -32,6 +32,20 @@ export interface ChaosPipelineOptions {
 }
 
 /**
+ * Open mode: each created fire has one limit for all its clients, so that a
+ * noisy fire burns its own budget and nobody else's; the public fire keeps
+ * the limit per client.
+ */
+function perFire ({ rateLimit, fires }: Config) {
+  const limitOf = (request: FastifyRequest) => request.fire.isPublic ? rateLimit : fires.rateLimit
+  return {
+    max: limitOf,
+    keyGenerator: (request: FastifyRequest) => request.fire.isPublic ? request.ip : `fire:${request.fire.id}`,
+    allowList: (request: FastifyRequest) => limitOf(request) === 0
+  }
+}
+
+/**
  * The chaos, in the order a request to an ingest route or a read of the
  * chain meets it. Each step can end the request; a refused request stores
  * nothing.
@@ -65,19 +79,6 @@ export interface ChaosPipelineOptions {
  * is what makes it so. Steps 10 to 13 are ingest/append.ts, shared by every
  * ingest route. Reads of the chain meet steps 0 to 7 and 14.
  */
-/**
- * Open mode: each created fire has one limit for all its clients, so that a
- * noisy fire burns its own budget and nobody else's; the public fire keeps
- * the limit per client.
- */
-function perFire ({ rateLimit, fires }: Config) {
-  return {
-    max: (request: FastifyRequest) => request.fire.isPublic ? rateLimit : fires.rateLimit,
-    keyGenerator: (request: FastifyRequest) => request.fire.isPublic ? request.ip : `fire:${request.fire.id}`,
-    allowList: (request: FastifyRequest) => (request.fire.isPublic ? rateLimit : fires.rateLimit) === 0
-  }
-}
-
 export async function chaosPipeline (app: FastifyInstance, options: ChaosPipelineOptions): Promise<void> {
   const { config } = options
   const uploads = new UploadBudget({ maxInflightBytes: config.memory.maxInflightBytes, maxBodyBytes: config.maxBodyBytes })

@@ -16,9 +16,10 @@ class BackendSharedState implements SharedState {
 
 /**
  * The chain: the one object every route appends to, reads from, burns and
- * watches. What its replicas share beside the blocks is `shared`; the alert
- * rules' windows, `windows`. It owns its backend (where the blocks live) and its event bus;
- * every operation publishes its own events, so no caller has to.
+ * watches. It owns its backend (where the blocks live) and its event bus;
+ * every operation publishes its own events, so no caller has to. What its
+ * replicas share beside the blocks is `shared`; the alert rules' windows,
+ * `windows`.
  */
 export class Chain {
   readonly #backend: ChainBackend

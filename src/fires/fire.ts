@@ -28,15 +28,15 @@ export interface FireOptions {
   logFailure: (what: string) => (error: unknown) => void
 }
 
+/** The id of the fire every instance has: a request with no fire's token goes there. */
+export const PUBLIC_FIRE = 'public'
+
 /**
  * One fire: a chain and everything that burns with it. Its chaos settings,
  * seed and request numbering (so replay holds per fire), its scenario, its
  * scorecard and its viewers. Every route and hook reads the fire its request
  * carries (`request.fire`), never one of its own.
  */
-/** The id of the fire every instance has: a request with no fire's token goes there. */
-export const PUBLIC_FIRE = 'public'
-
 export class Fire {
   readonly id: string
   readonly maxViewers: number

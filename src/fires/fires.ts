@@ -99,12 +99,6 @@ export class Fires {
     return { fire: created.fire, scope }
   }
 
-  /** When a fire unused for its idle time goes out, if nothing uses it first. */
-  expiresAt (id: string): number | undefined {
-    const created = this.#created.get(id)
-    return created === undefined || this.#options === undefined ? undefined : created.lastUsed + this.#options.idleMs
-  }
-
   /** Puts out every fire idle for too long; how many went out. */
   sweep (): number {
     const options = this.#options

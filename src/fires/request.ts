@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { FireTokenRefused, withExtras } from '../errors.js'
-import { basicPassword } from '../http/tokens.js'
+import { basicPassword, schemeCredentials } from '../http/tokens.js'
 import type { Fire } from './fire.js'
 import type { Fires } from './fires.js'
 import { FIRE_TOKEN_MARK, type Scope } from './tokens.js'
@@ -54,9 +54,8 @@ export function routeScope (route: Pick<RouteOptions, 'schema' | 'config'>): Rou
 export function fireToken (headers: IncomingHttpHeaders): string | undefined {
   const { authorization } = headers
   if (authorization !== undefined) {
-    const space = authorization.search(/[ \t]/)
-    const credentials = space === -1 ? undefined : authorization.slice(space).trim()
-    const token = authorization.slice(0, space).toLowerCase() === 'basic' ? basicPassword(authorization) : credentials
+    const scheme = /^[^ \t]*/.exec(authorization)?.[0] ?? ''
+    const token = scheme.toLowerCase() === 'basic' ? basicPassword(authorization) : schemeCredentials(authorization, scheme)
     if (token?.startsWith(FIRE_TOKEN_MARK) === true) return token
   }
   const apiKey = headers['dd-api-key']

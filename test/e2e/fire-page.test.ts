@@ -1,24 +1,20 @@
-import type { Browser } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { buildTestApp, testConfig } from '../helpers.js'
-import { hasChromium, launchChromium, watchedPage } from './browser.js'
+import { hasChromium, watchedPage } from './browser.js'
+import { chromiumPerBlock } from './chromium-block.js'
 
 const title = hasChromium
   ? 'a fire\'s own page in Chromium'
   : 'a fire\'s own page in Chromium (skipped: no /usr/bin/chromium here; `apt-get install -y chromium` brings it, and .ci/run always does)'
 
 describe.skipIf(!hasChromium)(title, () => {
-  let browser: Browser
-  const cleanups: Array<() => Promise<unknown>> = []
-  beforeAll(async () => { browser = await launchChromium() })
-  afterAll(async () => { await browser?.close() })
-  afterEach(async () => { for (const cleanup of cleanups.splice(0).reverse()) await cleanup() })
+  const { browser, cleanups } = chromiumPerBlock()
 
   async function openInstance () {
     const app = await buildTestApp({ fires: { ...testConfig().fires, mode: 'open', createRateLimit: 0 } })
     const base = await app.listen({ port: 0, host: '127.0.0.1' })
     cleanups.push(() => app.close())
-    const watched = await watchedPage(browser)
+    const watched = await watchedPage(browser())
     cleanups.push(watched.close)
     return { ...watched, base }
   }

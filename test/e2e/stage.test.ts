@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import type { Browser } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.js'
 import { buildTestApp } from '../helpers.js'
 import { rawClient, startListening, syslogLine } from '../listeners/listening.js'
 import { NaivechainNode } from '../peers/naivechain-node.js'
 import { openStream } from '../sse-client.js'
-import { hasChromium, launchChromium, watchedPage } from './browser.js'
+import { hasChromium, watchedPage } from './browser.js'
+import { chromiumPerBlock } from './chromium-block.js'
 
 const title = hasChromium
   ? 'the fire page in Chromium'
@@ -48,17 +48,13 @@ function lowContrastText (): string[] {
 }
 
 describe.skipIf(!hasChromium)(title, () => {
-  let browser: Browser
-  const cleanups: Array<() => Promise<unknown>> = []
-  beforeAll(async () => { browser = await launchChromium() })
-  afterAll(async () => { await browser?.close() })
-  afterEach(async () => { for (const cleanup of cleanups.splice(0).reverse()) await cleanup() })
+  const { browser, cleanups } = chromiumPerBlock()
 
   async function stage (overrides: Parameters<typeof buildTestApp>[0] = {}, options: { reducedMotion?: 'reduce' } = {}) {
     const app = await buildTestApp(overrides)
     const base = await app.listen({ port: 0, host: '127.0.0.1' })
     cleanups.push(() => app.close())
-    const watched = await watchedPage(browser, options)
+    const watched = await watchedPage(browser(), options)
     cleanups.push(watched.close)
     await watched.page.goto(base)
     await watched.page.locator('#connection[data-state="live"]').waitFor({ timeout: 5000 })
@@ -141,7 +137,7 @@ describe.skipIf(!hasChromium)(title, () => {
     cleanups.push(() => app.close())
     const node = new NaivechainNode()
     cleanups.push(() => node.close())
-    const watched = await watchedPage(browser)
+    const watched = await watchedPage(browser())
     cleanups.push(watched.close)
     await fetch(`${base}/logs`, { method: 'POST', body: 'one\ntwo', headers: { 'x-logfire-chaos': 'off' } })
     await node.connect(`ws://127.0.0.1:${port}`)
@@ -157,7 +153,7 @@ describe.skipIf(!hasChromium)(title, () => {
     const l = await startListening()
     cleanups.push(l.close)
     const base = await l.app.listen({ port: 0, host: '127.0.0.1' })
-    const watched = await watchedPage(browser)
+    const watched = await watchedPage(browser())
     cleanups.push(watched.close)
     await watched.page.goto(base)
     await l.scenario([{ messages: 2 }, { messages: 1, chaos: 'fire' }, { messages: 1, chaos: 'reset' }])
@@ -327,7 +323,7 @@ describe.skipIf(!hasChromium)(title, () => {
     const other = openStream(`${base}/logs/stream`)
     cleanups.push(async () => { other.close() })
     await other.connected()
-    const { page, close } = await watchedPage(browser)
+    const { page, close } = await watchedPage(browser())
     cleanups.push(close)
     await page.goto(base)
     await page.locator('#connection[data-state="connecting"]').waitFor({ timeout: 3000 })
