@@ -77,9 +77,11 @@ export async function buildApp (options: AppOptions) {
   const limits = { maxBlocks: config.maxBlocks, maxBytes: config.memory.maxChainBytes }
   const logger = options.logger
   // Loaded only when asked for: in memory, Redis's client is not in the process at all.
-  const redis: RedisBackend | undefined = options.backend === undefined && config.redis !== undefined
-    ? await (await import('./chain/redis-backend.js')).RedisBackend.connect({ ...config.redis, store, limits, log: (level, fields, message) => logger?.[level](fields, message) })
-    : undefined
+  const redisLog = (level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, message: string) => logger?.[level](fields, message)
+  const redisConfig = options.backend === undefined ? config.redis : undefined
+  const redis: RedisBackend | undefined = redisConfig === undefined
+    ? undefined
+    : await (await import('./chain/redis-backend.js')).RedisBackend.connect({ ...redisConfig, store, limits, log: redisLog })
   const chain = new Chain(options.backend ?? redis ?? new MemoryBackend(store, limits))
   const without = new Set(options.without)
   // For work started in the background: a failure is the operator's to read, not a client's.
@@ -98,16 +100,29 @@ export async function buildApp (options: AppOptions) {
     logFailure
   })
   const publicFire = await kindle(PUBLIC_FIRE, chain, seed, config.memory.maxStreamClients)
-  // In open mode, anyone may create a fire of their own: a chain in this process's memory, within its own budget.
-  const randomBytes = options.randomBytes ?? cryptoRandomBytes
-  const fires = new Fires(publicFire, config.fires.mode === 'single'
+  // In open mode, anyone may create a fire of their own, within its own
+  // budget: its chain in this process's memory, or with replicas in Redis,
+  // under its own hash tag, where every replica finds it.
+  const fireChain = async (id: string): Promise<Chain> => {
+    const fireStore = new ChainStore({ maxSpareBytes: 0, firstSegmentBytes: 1024 })
+    const fireLimits = { maxBlocks: config.maxBlocks, maxBytes: config.fires.maxBytes }
+    if (redisConfig === undefined) return new Chain(new MemoryBackend(fireStore, fireLimits))
+    const [{ RedisBackend }, { fireNamespace }] = await Promise.all([import('./chain/redis-backend.js'), import('./fires/redis-registry.js')])
+    return new Chain(await RedisBackend.connect({ ...redisConfig, namespace: fireNamespace(redisConfig.namespace, id), store: fireStore, limits: fireLimits, log: redisLog }))
+  }
+  const open = config.fires.mode === 'open'
+  const shared = open && redisConfig !== undefined
+    ? await (await import('./fires/redis-registry.js')).RedisFireRegistry.connect(redisConfig.url, redisConfig.namespace)
+    : undefined
+  const fires = new Fires(publicFire, !open
     ? undefined
     : {
-        kindle: async (id, fireSeed) => await kindle(id, new Chain(new MemoryBackend(new ChainStore({ maxSpareBytes: 0, firstSegmentBytes: 1024 }), { maxBlocks: config.maxBlocks, maxBytes: config.fires.maxBytes })), fireSeed, config.fires.maxViewers),
+        kindle: async (id, fireSeed) => await kindle(id, await fireChain(id), fireSeed, config.fires.maxViewers),
         maxFires: config.fires.maxFires,
         idleMs: config.fires.idleMs,
         clock,
-        randomBytes
+        randomBytes: options.randomBytes ?? cryptoRandomBytes,
+        shared
       })
 
   const app = Fastify({
@@ -237,7 +252,7 @@ export async function buildApp (options: AppOptions) {
     await admin.register(peerAdminRoutes, { network: peers, allowPublic: config.p2p.allowPublic, adminToken: config.adminToken })
   })
 
-  if (fires.open) await app.register(fireRoutes, { fires, createRateLimit: config.fires.createRateLimit })
+  if (fires.open) await app.register(fireRoutes, { fires, createRateLimit: config.fires.createRateLimit, rateLimitStore: redis?.rateLimitStore('fires') })
 
   await app.register(async function logs (logs) {
     await chaosPipeline(logs, { config, clock, held, rateLimitStore: redis?.rateLimitStore('logs') })

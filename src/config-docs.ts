@@ -27,7 +27,7 @@ export const VARIABLE_DOCS: Record<Variable, { meaning: string, default?: string
   LOGFIRE_MAX_BODY_BYTES: { meaning: 'Largest body, raw or decoded.' },
   LOGFIRE_MAX_ENTRY_BYTES: { meaning: 'Largest single entry, in UTF-8 bytes.' },
   LOGFIRE_RATE_LIMIT: { meaning: 'Requests per minute per client on ingest and read routes; `0` turns the limit off.' },
-  LOGFIRE_FIRES: { meaning: '`single`: one fire, the public one, as logfire always was. `open`: anyone may create a fire of their own with `POST /fires`, and a request without a fire\'s token goes to the public fire (docs/fires.md). Not yet with `LOGFIRE_REDIS_URL`.' },
+  LOGFIRE_FIRES: { meaning: '`single`: one fire, the public one, as logfire always was. `open`: anyone may create a fire of their own with `POST /fires`, and a request without a fire\'s token goes to the public fire (docs/fires.md). With `LOGFIRE_REDIS_URL`, the fires live in Redis and every replica serves them.' },
   LOGFIRE_MAX_FIRES: { meaning: 'Open mode: fires created and not yet expired; past it `POST /fires` is `503 LOGFIRE_FIRES_FULL` (none is evicted). Times `LOGFIRE_FIRE_MAX_BYTES`, it is set aside from `LOGFIRE_MAX_CHAIN_BYTES`; the public fire keeps the rest.' },
   LOGFIRE_FIRE_MAX_BYTES: { meaning: 'Open mode: one created fire\'s chain as JSON; an append past it burns that fire ("memory budget").' },
   LOGFIRE_FIRE_IDLE_SECONDS: { meaning: 'Open mode: a created fire that no token has been used for (and nobody watches) for this long goes out, tokens and all. Each use starts the count again.' },

@@ -373,9 +373,6 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
   }
   const maxChainBytes = e.LOGFIRE_MAX_CHAIN_BYTES ?? defaults.maxChainBytes
   if (e.LOGFIRE_FIRES === 'open') {
-    if (e.LOGFIRE_REDIS_URL !== undefined) {
-      throw new ConfigError('invalid configuration: LOGFIRE_FIRES=open keeps its fires in this process\'s memory for now; it does not work with LOGFIRE_REDIS_URL yet')
-    }
     // Every created fire's budget is set aside from the chain's, so that a full house fits too.
     if (e.LOGFIRE_MAX_FIRES * e.LOGFIRE_FIRE_MAX_BYTES > maxChainBytes - 64 * 1024) {
       throw new ConfigError(`invalid configuration: LOGFIRE_MAX_FIRES (${e.LOGFIRE_MAX_FIRES}) times LOGFIRE_FIRE_MAX_BYTES (${e.LOGFIRE_FIRE_MAX_BYTES}) must leave at least 65536 bytes of LOGFIRE_MAX_CHAIN_BYTES (${maxChainBytes}) to the public fire`)

@@ -15,6 +15,8 @@ export interface RedisBackendOptions {
   namespace: string
   store: ChainStore
   limits: ChainLimits
+  /** This replica's name (LOGFIRE_REPLICA_NAME): with the namespace, what CLIENT LIST shows for its connections. */
+  replica?: string
   /** Told once when Redis goes away, once when it is back. */
   log: (level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, message: string) => void
 }
@@ -47,6 +49,20 @@ interface Planned { request: Pending, prepared: PreparedAppend, first: number }
 
 type StreamEntries = Array<[id: string, fields: string[]]>
 
+export interface ChainKeys { head: string, chain: string, events: string, requests: string, shared: (name: string) => string }
+
+/** A chain's keys in Redis, all under one hash tag, so that they live on one shard. */
+export function chainKeys (namespace: string): ChainKeys {
+  const tag = `{${namespace}}`
+  return {
+    head: `${tag}:head`,
+    chain: `${tag}:chain`,
+    events: `${tag}:events`,
+    requests: `${tag}:requests`,
+    shared: (name) => `${tag}:shared:${name}`
+  }
+}
+
 /** ioredis takes redis:// and rediss:// itself; a socket is a path. */
 export function redisOptions (url: string): RedisOptions & { path?: string } {
   const parsed = new URL(url)
@@ -73,7 +89,7 @@ export class RedisBackend implements ChainBackend {
   readonly #options: RedisBackendOptions
   readonly #client: Redis
   readonly #reader: Redis
-  readonly #keys: { head: string, chain: string, events: string, requests: string, shared: (name: string) => string }
+  readonly #keys: ChainKeys
   readonly #replica = randomBytes(6).toString('hex')
   #emit: (event: ChainEvent, origin: Origin) => void = () => {}
   #queue: Pending[] = []
@@ -97,14 +113,7 @@ export class RedisBackend implements ChainBackend {
   private constructor (options: RedisBackendOptions) {
     this.#options = options
     this.store = options.store
-    const ns = `{${options.namespace}}`
-    this.#keys = {
-      head: `${ns}:head`,
-      chain: `${ns}:chain`,
-      events: `${ns}:events`,
-      requests: `${ns}:requests`,
-      shared: (name) => `${ns}:shared:${name}`
-    }
+    this.#keys = chainKeys(options.namespace)
     const common: RedisOptions = {
       ...redisOptions(options.url),
       lazyConnect: true,
@@ -112,7 +121,9 @@ export class RedisBackend implements ChainBackend {
       // queueing in memory; ioredis keeps reconnecting by itself.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
-      retryStrategy: (times) => Math.min(50 * times, 1000)
+      retryStrategy: (times) => Math.min(50 * times, 1000),
+      // Which replica follows which fire, for whoever reads CLIENT LIST.
+      ...(options.replica === undefined ? {} : { connectionName: `logfire:${options.replica}:${options.namespace}` })
     }
     const url = new URL(options.url).protocol === 'unix:' ? undefined : options.url
     // Two connections: XREAD BLOCK holds one. No auto-pipelining: commands
@@ -522,7 +533,7 @@ interface Scripts {
 }
 
 /** Any failure to talk to Redis is the same to a client: the store is unavailable. */
-async function unavailableOnError<T> (command: Promise<T>): Promise<T> {
+export async function unavailableOnError<T> (command: Promise<T>): Promise<T> {
   try {
     return await command
   } catch (error) {
@@ -530,7 +541,7 @@ async function unavailableOnError<T> (command: Promise<T>): Promise<T> {
   }
 }
 
-function ready (connection: Redis, timeoutMs: number): Promise<void> {
+export function ready (connection: Redis, timeoutMs: number): Promise<void> {
   if (connection.status === 'ready') return Promise.resolve()
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -1,10 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { FireTokenRefused, withExtras } from '../errors.js'
 import { basicPassword, schemeCredentials } from '../http/tokens.js'
 import type { Fire } from './fire.js'
-import type { Fires } from './fires.js'
+import type { Access, Fires } from './fires.js'
 import { FIRE_TOKEN_MARK, type Scope } from './tokens.js'
 
 /** What a route asks of a fire's token: a scope, nothing (any fire's token will do), or the operator's own token. */
@@ -75,7 +75,7 @@ const refused = () => withExtras(new FireTokenRefused(), { headers: { 'www-authe
  * without one goes to the public fire, and the operator's tokens are checked
  * there as they always were.
  */
-export const carryFire = fp(async function carryFire (app: FastifyInstance, { fires, sweepMs }: { fires: Fires, sweepMs?: number }) {
+export const carryFire = fp(async function carryFire (app: FastifyInstance, { fires }: { fires: Fires }) {
   const publicFire = fires.public
   app.decorateRequest('fireAccess', null)
   app.addHook('preClose', async () => { fires.closeViewers() })
@@ -98,25 +98,34 @@ export const carryFire = fp(async function carryFire (app: FastifyInstance, { fi
       return
     }
     const access = fires.find(token)
-    if (access === undefined || !opens(access.scope, request.routeOptions.config.fireScope ?? 'any')) {
-      done(refused())
+    if (access instanceof Promise) {
+      // With replicas: asked of the shared registry now and then.
+      access.then((opened) => { carry(request, reply, opened, done) }, done)
       return
     }
-    // What one fire shows is that fire's holders' alone: no shared cache keeps it.
-    reply.header('cache-control', 'private, no-store')
-    const { fire, scope } = access
-    if (!(fire instanceof Promise)) {
-      request.fireAccess = { fire, scope }
-      done()
-      return
-    }
-    // Its first use: the fire is kindled now.
-    fire.then((kindled) => {
-      request.fireAccess = { fire: kindled, scope }
-      done()
-    }, done)
+    carry(request, reply, access, done)
   })
-  const sweeping = setInterval(() => { fires.sweep() }, sweepMs ?? 60_000)
+  const sweeping = setInterval(() => { fires.sweep() }, fires.sweepMs)
   sweeping.unref()
   app.addHook('onClose', async () => { clearInterval(sweeping) })
 }, { name: 'logfire-fires' })
+
+function carry (request: FastifyRequest, reply: FastifyReply, access: Access | undefined, done: (error?: Error) => void): void {
+  if (access === undefined || !opens(access.scope, request.routeOptions.config.fireScope ?? 'any')) {
+    done(refused())
+    return
+  }
+  // What one fire shows is that fire's holders' alone: no shared cache keeps it.
+  reply.header('cache-control', 'private, no-store')
+  const { fire, scope } = access
+  if (!(fire instanceof Promise)) {
+    request.fireAccess = { fire, scope }
+    done()
+    return
+  }
+  // Its first use here: the fire is kindled now.
+  fire.then((kindled) => {
+    request.fireAccess = { fire: kindled, scope }
+    done()
+  }, done)
+}

@@ -42,7 +42,7 @@ export const fireRoutes: FastifyPluginAsyncZod<FireRouteOptions> = async (app, {
       }
     }
   }, async (request, reply) => {
-    const { id, tokens, expiresAt } = fires.create()
+    const { id, tokens, expiresAt } = await fires.create()
     // Its id only: a token in a log is a token leaked.
     request.log.info({ fire: id }, 'fire created')
     reply.code(201).header('cache-control', 'no-store')
