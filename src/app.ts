@@ -143,7 +143,7 @@ export async function buildApp (options: AppOptions) {
   app.server.maxConnections = config.memory.maxConnections
   await app.register(carryFire, { fires })
   // Hung and slowed connections end at once on close: nothing waits for them.
-  const held = new HeldConnections(config.memory.maxHeldConnections)
+  const held = new HeldConnections(config.memory.maxHeldConnections, open ? config.fires.maxHeldConnections : undefined)
   app.addHook('preClose', async () => { held.endAll() })
   // GET / lists every documented route, as it was registered.
   // swagger-ui hides its own routes; its page is listed by hand.

@@ -34,6 +34,7 @@ export const VARIABLE_DOCS: Record<Variable, { meaning: string, default?: string
   LOGFIRE_FIRE_CREATE_RATE_LIMIT: { meaning: 'Open mode: fires one client (an IPv4 address, an IPv6 /64) may create a minute; `0` turns the limit off.' },
   LOGFIRE_FIRE_RATE_LIMIT: { meaning: 'Open mode: requests a minute to one created fire\'s ingest and read routes, all its clients together; `0` turns the limit off.' },
   LOGFIRE_FIRE_MAX_VIEWERS: { meaning: 'Open mode: event-stream viewers of one created fire at once; past it `503 LOGFIRE_STREAM_FULL`.' },
+  LOGFIRE_FIRE_MAX_HELD_CONNECTIONS: { meaning: 'Open mode: connections one fire\'s faults (delays, hangs, slow transfers) may hold open at once, within `LOGFIRE_MAX_HELD_CONNECTIONS`; past it that fire gets `503 LOGFIRE_FAULT_OVERFLOW`, and the other fires keep theirs.' },
   LOGFIRE_ADMIN_TOKEN: { meaning: 'Enables `DELETE /logs`, `/admin/chaos` and the page\'s stage controls for whoever presents it as a bearer token.' },
   LOGFIRE_INGEST_TOKEN: { meaning: 'Every ingest route requires it, in its ecosystem\'s form: `Authorization: Bearer` on `/logs` and OTLP, `Authorization: Splunk` on HEC, `DD-API-KEY` on Datadog, bearer or basic auth\'s password on Loki, and basic auth\'s password, `ApiKey` or bearer on Elasticsearch.' },
   LOGFIRE_READ_TOKEN: { meaning: '`GET /logs`, `/logs/:index`, `/logs/verify` and `/logs/stream` require `Authorization: Bearer <token>`. The fire page\'s live view cannot send it, so it stays empty.' },

@@ -165,6 +165,7 @@ export const ENVIRONMENT = z.object({
   LOGFIRE_FIRE_CREATE_RATE_LIMIT: integer(0, 1_000_000, 10),
   LOGFIRE_FIRE_RATE_LIMIT: integer(0, 100_000_000, 6000),
   LOGFIRE_FIRE_MAX_VIEWERS: integer(0, 10_000, 5),
+  LOGFIRE_FIRE_MAX_HELD_CONNECTIONS: integer(0, 1_000_000, 16),
   LOGFIRE_FLATLINE_SECONDS: optionalNumber(1, 86_400),
   LOGFIRE_ADMIN_ROLE_PATTERN: z.preprocess(unset, z.string().regex(/^[^"\\]{1,200}$/, { error: 'a role ARN pattern with * wildcards, no quotes' }).default('*Admin*')),
   LOGFIRE_HEADERS_TIMEOUT_MS: integer(100, 3_600_000, 10_000),
@@ -293,6 +294,8 @@ export interface FireLimits {
   rateLimit: number
   /** Event-stream viewers of one created fire at once. */
   maxViewers: number
+  /** Connections one fire's faults may hold open at once, within LOGFIRE_MAX_HELD_CONNECTIONS. */
+  maxHeldConnections: number
 }
 
 export interface MemoryBudgets {
@@ -448,7 +451,8 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
       idleMs: e.LOGFIRE_FIRE_IDLE_SECONDS * 1000,
       createRateLimit: e.LOGFIRE_FIRE_CREATE_RATE_LIMIT,
       rateLimit: e.LOGFIRE_FIRE_RATE_LIMIT,
-      maxViewers: e.LOGFIRE_FIRE_MAX_VIEWERS
+      maxViewers: e.LOGFIRE_FIRE_MAX_VIEWERS,
+      maxHeldConnections: e.LOGFIRE_FIRE_MAX_HELD_CONNECTIONS
     },
     adminRolePattern: e.LOGFIRE_ADMIN_ROLE_PATTERN,
     flatlineSeconds: e.LOGFIRE_FLATLINE_SECONDS,

@@ -30,7 +30,7 @@ export async function faultsBeforeBody (context: FaultContext, request: FastifyR
   // Every fault that waits holds the connection, so this default is never waited on.
   let signal = AbortSignal.abort()
   if (faults.some((fault) => HOLDING.has(fault.name))) {
-    const held = context.held.hold(socket)
+    const held = context.held.hold(socket, request.fire.id)
     if (held === undefined) {
       request.log.warn({ fault: { name: 'overflow', request: request.requestNumber } }, 'fault refused: held connections at their limit')
       throw faultOverflow()

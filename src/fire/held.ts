@@ -3,15 +3,19 @@ import type { Socket } from 'node:net'
 /**
  * The connections faults are holding open (delays, slow transfers, hangs),
  * bounded so that a flood of them cannot hold every socket the server has,
- * and ended all at once when the server closes. One per app.
+ * and ended all at once when the server closes. One per app; each fire may
+ * hold its share of them, so that one fire's hangs leave the others theirs.
  */
 export class HeldConnections {
   readonly #held = new Map<AbortController, Socket>()
+  readonly #byFire = new Map<string, number>()
   readonly #max: number
+  readonly #maxPerFire: number
   #overflows = 0
 
-  constructor (max: number) {
+  constructor (max: number, maxPerFire = max) {
     this.#max = max
+    this.#maxPerFire = maxPerFire
   }
 
   get size (): number {
@@ -24,20 +28,26 @@ export class HeldConnections {
   }
 
   /**
-   * Holds `socket` until `release` is called; undefined when the limit is
-   * reached. The signal aborts when the server ends every held connection,
-   * or when the socket closes: waits on it stop then.
+   * Holds `socket` for a fire until `release` is called; undefined when the
+   * limit, or the fire's share, is reached. The signal aborts when the
+   * server ends every held connection, or when the socket closes: waits on
+   * it stop then.
    */
-  hold (socket: Socket): { signal: AbortSignal, release: () => void } | undefined {
-    if (this.#held.size >= this.#max) {
+  hold (socket: Socket, fire: string): { signal: AbortSignal, release: () => void } | undefined {
+    const ofFire = this.#byFire.get(fire) ?? 0
+    if (this.#held.size >= this.#max || ofFire >= this.#maxPerFire) {
       this.#overflows += 1
       return undefined
     }
     const controller = new AbortController()
     this.#held.set(controller, socket)
+    this.#byFire.set(fire, ofFire + 1)
     const release = (): void => {
       socket.removeListener('close', abort)
-      this.#held.delete(controller)
+      if (!this.#held.delete(controller)) return
+      const left = (this.#byFire.get(fire) ?? 1) - 1
+      if (left === 0) this.#byFire.delete(fire)
+      else this.#byFire.set(fire, left)
     }
     const abort = (): void => {
       release()
@@ -54,5 +64,6 @@ export class HeldConnections {
       controller.abort()
       socket.destroy()
     }
+    this.#byFire.clear()
   }
 }

@@ -362,7 +362,7 @@ export class StreamConnection {
 
   /** Stops reading for `ms`, holding the connection; false when the held-connection limit refuses. */
   async #hold (ms: number): Promise<boolean> {
-    const held = this.#context.held.hold(this.#socket)
+    const held = this.#context.held.hold(this.#socket, this.#context.intake.fireId)
     if (held === undefined) return false
     this.#holds.add(held.release)
     this.#socket.pause()
@@ -381,7 +381,7 @@ export class StreamConnection {
     this.#context.intake.fault(request, this.#protocol, fault)
     this.report.faults['slow-read'] = (this.report.faults['slow-read'] ?? 0) + 1
     if (this.#slow !== undefined) return
-    const held = this.#context.held.hold(this.#socket)
+    const held = this.#context.held.hold(this.#socket, this.#context.intake.fireId)
     if (held === undefined) return
     this.#slow = { until: this.#context.clock() + fault.forMs, bytesPerSecond: fault.bytesPerSecond, budget: 0, timer: undefined, release: held.release }
     this.#slow.timer = setTimeout(() => { this.#tick() }, SLOW_TICK_MS)

@@ -42,6 +42,9 @@ export class StreamIntake {
 
   get log (): StreamLog { return this.#options.log }
 
+  /** The fire the streams feed: its faults hold connections within its share. */
+  get fireId (): string { return this.#options.fire.id }
+
   /** The message's number and fate: at once in memory, after a round trip on Redis. */
   number (protocol: StreamProtocol): Numbered | Promise<Numbered> {
     const numbered = this.#options.fire.chain.nextRequestNumber()

@@ -175,6 +175,17 @@ describe('held connections', () => {
     expect(metrics).toMatch(/^logfire_held_connections 0$/m)
   })
 
+  it('gives each fire its share (open mode): one fire\'s held connections past LOGFIRE_FIRE_MAX_HELD_CONNECTIONS overflow, and another fire still gets its own', async () => {
+    const { app, port } = await listening({ memory: { ...testMemory(), maxHeldConnections: 10 }, fires: { ...testConfig().fires, mode: 'open', createRateLimit: 0, maxHeldConnections: 2 } })
+    const create = async () => (await app.inject({ method: 'POST', url: '/fires' })).json<{ ingestToken: string }>()
+    const [greedy, other] = [await create(), await create()]
+    const held = (token: string, i: number) => exchange(port, { body: `held ${i}\n`, headers: { 'x-logfire-chaos': 'delay=1000', authorization: `Bearer ${token}` } })
+    const seen = await Promise.all([...Array.from({ length: 5 }, (_, i) => held(greedy.ingestToken, i)), held(other.ingestToken, 5), held(other.ingestToken, 6)])
+    const statuses = seen.map((exchanged) => statusOf(exchanged.bytes))
+    expect(statuses.slice(0, 5).sort()).toEqual([200, 200, 503, 503, 503])
+    expect(statuses.slice(5)).toEqual([200, 200])
+  })
+
   it('ends every held connection at once when the app closes', async () => {
     const { app, port } = await listening()
     const hung = exchange(port, chaos('hang'))
