@@ -35,7 +35,57 @@ const percentile = (values: number[], p: number): number => {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] as number
 }
 
+// Its own server, on a port of its own: its fire must be idle past the
+// shortest LOGFIRE_FIRE_IDLE_SECONDS (60) before F4 measures, while F1-F3 run.
+const REFUSALS_PORT_OFFSET = 30
+
+/**
+ * F4. One identical 401, in the same time: a token unknown, one of the wrong
+ * scope (a real fire's view token on POST), and one whose fire has gone out.
+ * The three are sent in turn, in a shuffled order each round, and their
+ * median times compared.
+ */
+async function refusalTimes (tools: FireBenchTools, server: Server, goneOut: NewFire): Promise<void> {
+  const [alight] = await createFires(server, 1) as [NewFire]
+  const kinds = {
+    unknown: `lf_ing_${'A'.repeat(32)}`,
+    'wrong scope': alight.viewToken,
+    'gone out': goneOut.ingestToken
+  }
+  const times = new Map<string, number[]>(Object.keys(kinds).map((kind) => [kind, []]))
+  const rounds = tools.quick ? 1000 : 5000
+  for (let round = 0; round < rounds + 100; round++) {
+    const order = Object.entries(kinds).sort(() => Math.random() - 0.5)
+    for (const [kind, token] of order) {
+      const at = performance.now()
+      const response = await fetch(`${server.url}/logs`, { method: 'POST', body: 'x', headers: { authorization: `Bearer ${token}` } })
+      await response.arrayBuffer()
+      if (response.status !== 401) throw new Error(`F4: ${kind} answered ${response.status}`)
+      // The first rounds warm the process up.
+      if (round >= 100) times.get(kind)?.push(performance.now() - at)
+    }
+  }
+  const medians = [...times].map(([kind, values]) => [kind, percentile(values, 0.5)] as const)
+  const unknown = medians[0]?.[1] as number
+  const worst = Math.max(...medians.map(([, median]) => Math.abs(median / unknown - 1)))
+  tools.record({ scenario: `F4. the 401's time: median of ${tools.fmt(rounds)} each, in a shuffled order`, logfire: medians.slice(1).map(([kind, median]) => `${kind} ${tools.fmt(median * 1000)} µs`).join(', '), baseline: `unknown ${tools.fmt(unknown * 1000)} µs`, ratio: tools.fmt(1 + worst, 3), target: 'within 5%', pass: worst <= 0.05 }, server)
+}
+
 export async function fireScenarios (tools: FireBenchTools, ports: [number, number]): Promise<void> {
+  const { startLogfire, stop } = tools
+  const refusals = await startLogfire({ ...OPEN, LOGFIRE_FIRE_IDLE_SECONDS: '60' }, ports[1] + REFUSALS_PORT_OFFSET)
+  const [goneOut] = await createFires(refusals, 1) as [NewFire]
+  const goesOutAt = Date.now() + 61_000
+  try {
+    await busyFires(tools, ports)
+    await sleep(Math.max(0, goesOutAt - Date.now()))
+    await refusalTimes(tools, refusals, goneOut)
+  } finally {
+    await stop(refusals)
+  }
+}
+
+async function busyFires (tools: FireBenchTools, ports: [number, number]): Promise<void> {
   const { startLogfire, stop, alternate, record, fmt, line } = tools
 
   // F1. A one-line POST to a created fire against the same POST in single mode.
