@@ -174,7 +174,7 @@ export async function buildApp (options: AppOptions) {
   // The stream listeners: built here, listening when server.ts (or a test) says so.
   const listeners = new StreamListeners({
     ports: listenerPorts,
-    intake: new StreamIntake({ fire: publicFire, log: app.log.child({ module: 'streams' }) }),
+    intake: new StreamIntake({ fires, log: app.log.child({ module: 'streams' }) }),
     held,
     clock,
     maxMessageBytes: config.maxEntryBytes,

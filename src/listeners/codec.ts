@@ -1,7 +1,7 @@
 import { SyslogFramer, type FramingError, type FramingMode } from './framing.js'
 
-/** What became of a unit, as its protocol's answer says it: stored, refused by the fire, or refused by a fault; or stored and answered wrongly (ack-wrong). */
-export type Answer = 'stored' | 'lp0' | 'gdpr' | 'burn' | 'nak' | 'wrong-ack'
+/** What became of a unit, as its protocol's answer says it: stored, refused by the fire, refused by a fault, or refused for a token that opens no fire; or stored and answered wrongly (ack-wrong). */
+export type Answer = 'stored' | 'lp0' | 'gdpr' | 'burn' | 'nak' | 'token' | 'wrong-ack'
 
 /** A protocol's answer: bytes to send, and whether the session ends after them (Forward has no way to say no but to hang up). */
 export interface Reply { bytes?: Buffer, close?: boolean }

@@ -4,7 +4,8 @@ import type { HeldConnections } from '../fire/held.js'
 import { CALM_STREAM, faultLabel, type StreamFault, type StreamProtocol } from '../fire/stream-faults.js'
 import type { Answer, Reply, StreamCodec, Unit } from './codec.js'
 import type { FramingError } from './framing.js'
-import type { MessageOutcome, Numbered, StreamIntake } from './intake.js'
+import type { Fire } from '../fires/fire.js'
+import type { MessageOutcome, Numbered, Routed, StreamIntake } from './intake.js'
 
 /** Why a stream connection ended. */
 export type Ending = 'client' | 'client-reset' | 'reset' | 'reset-after-append' | 'close' | 'stall, reset' | 'hang' | 'idle' | 'frame-too-long' | 'bad-octet-count' | 'bad-frame' | 'refused' | 'unauthenticated' | 'shutdown' | 'store-unavailable'
@@ -23,8 +24,8 @@ export interface ConnectionReport {
   messages: number
   /** Entries stored. */
   stored: number
-  /** Entries refused by logfire: lp0 on fire, GDPR, burned; on an acked protocol, refused by a fault (nak). */
-  refused: { lp0: number, gdpr: number, burn: number, nak: number }
+  /** Entries refused by logfire: lp0 on fire, GDPR, burned; on an acked protocol, refused by a fault (nak); a fire's token that opens no fire (token). */
+  refused: { lp0: number, gdpr: number, burn: number, nak: number, token: number }
   /** On an acked protocol: entries stored whose acknowledgement was withheld (ack-loss) or cut off (reset-after-append). */
   unacknowledged: number
   faults: Record<string, number>
@@ -68,6 +69,8 @@ export class StreamConnection {
   // A reply that ends the session (Forward's way of saying no): sent, then the connection closes.
   #closing = false
   #outbox: Buffer[] = []
+  // The batch's fire, and its last message's number: a batch is one fire's.
+  #batchFire: Fire | undefined
   #lastNumber = 0
   #busy = false
   // Waiting for the client to read the answers already sent.
@@ -90,7 +93,7 @@ export class StreamConnection {
       bytesRead: 0,
       messages: 0,
       stored: 0,
-      refused: { lp0: 0, gdpr: 0, burn: 0, nak: 0 },
+      refused: { lp0: 0, gdpr: 0, burn: 0, nak: 0, token: 0 },
       unacknowledged: 0,
       faults: {},
       discarded: 0,
@@ -177,10 +180,23 @@ export class StreamConnection {
 
   #entries (unit: Entries): Promise<unknown> | undefined {
     this.report.messages += 1
-    const numbered = this.#context.intake.number(this.#protocol)
+    const routed = this.#context.intake.route(unit.entries, this.#protocol)
+    return routed instanceof Promise
+      ? routed.then((settled) => this.#routed(unit, settled))
+      : this.#routed(unit, routed)
+  }
+
+  /** Numbered in its fire, then met by its fate; dropped (RELP: answered 500) when its token opens no fire. */
+  #routed (unit: Entries, routed: Routed | undefined): Promise<unknown> | undefined {
+    if (routed === undefined) {
+      this.report.refused.token += unit.entries.length
+      return this.#then(this.#flush(), () => { this.#answer(unit, 'token') })
+    }
+    const message = routed.entries === unit.entries ? unit : { ...unit, entries: routed.entries }
+    const numbered = this.#context.intake.number(this.#protocol, routed.fire)
     return numbered instanceof Promise
-      ? numbered.then((settled) => this.#meet(unit, settled))
-      : this.#meet(unit, numbered)
+      ? numbered.then((settled) => this.#meet(message, settled))
+      : this.#meet(message, numbered)
   }
 
   /** A frame of the protocol's own (RELP's open and close): answered in turn, after what came before it. */
@@ -247,7 +263,7 @@ export class StreamConnection {
     if (fate === CALM_STREAM) return this.#settle(unit, numbered)
     const fault = fate.fault
     if (fault === undefined || fault.name === 'slow-read') {
-      if (fault !== undefined) this.#startSlow(numbered.request, fault)
+      if (fault !== undefined) this.#startSlow(numbered, fault)
       return this.#settle(unit, numbered)
     }
     // Everything before it is stored and answered first: a fault meets this unit, not the ones before.
@@ -259,7 +275,7 @@ export class StreamConnection {
   #fault (unit: Entries, numbered: Numbered, fault: Exclude<StreamFault, { name: 'slow-read' }>): Promise<unknown> | undefined {
     if (this.ended) return undefined
     const { intake } = this.#context
-    intake.fault(numbered.request, this.#protocol, fault)
+    intake.fault(numbered, this.#protocol, fault)
     const label = faultLabel(fault)
     this.report.faults[label] = (this.report.faults[label] ?? 0) + 1
     switch (fault.name) {
@@ -276,7 +292,7 @@ export class StreamConnection {
       case 'nak':
         // Nothing stored; on a plain stream, nothing to say either: the message is simply dropped.
         this.report.refused.nak += unit.entries.length
-        this.#context.intake.refused(unit.entries, numbered.request, this.#protocol, 'nak')
+        this.#context.intake.refused(unit.entries, numbered.request, this.#protocol, 'nak', numbered.fire)
         this.#answer(unit, 'nak')
         return undefined
       case 'ack-loss':
@@ -287,7 +303,7 @@ export class StreamConnection {
       }
       case 'stall':
       case 'hang':
-        return this.#hold(fault.ms).then((waited) => {
+        return this.#hold(fault.ms, numbered.fire).then((waited) => {
           if (this.ended) return
           if (!waited) {
             // The held-connection limit is reached: the unit goes on as if calm.
@@ -317,13 +333,19 @@ export class StreamConnection {
       return this.#then(this.#flush(), () => { this.#answer(unit, refusal) })
     }
     if (numbered.fate.burn) {
-      const burn = () => this.#then(this.#counted(intake.append(unit.entries, this.#protocol, numbered.request, true), unit.entries.length), () => { this.#answer(unit, 'burn') })
+      const burn = () => this.#then(this.#counted(intake.append(unit.entries, this.#protocol, numbered, true), unit.entries.length), () => { this.#answer(unit, 'burn') })
       return this.#then(this.#flush(), burn)
     }
-    this.#batch.push(...unit.entries)
-    this.#batchAnswers.push(answered ? unit.answer : undefined)
-    if (!answered && unit.answer !== undefined) this.report.unacknowledged += unit.entries.length
-    this.#lastNumber = numbered.request
+    const batched = () => {
+      this.#batch.push(...unit.entries)
+      this.#batchAnswers.push(answered ? unit.answer : undefined)
+      if (!answered && unit.answer !== undefined) this.report.unacknowledged += unit.entries.length
+      this.#batchFire = numbered.fire
+      this.#lastNumber = numbered.request
+    }
+    // Another fire's message: the batch so far is stored in its own fire first.
+    if (this.#batchFire !== undefined && this.#batchFire !== numbered.fire) return this.#then(this.#flush(), batched)
+    batched()
     return undefined
   }
 
@@ -345,7 +367,7 @@ export class StreamConnection {
       for (const build of answers) if (build !== undefined) this.#reply(build(outcome))
       this.#send()
     }
-    const outcome = this.#context.intake.append(batch, this.#protocol, this.#lastNumber)
+    const outcome = this.#context.intake.append(batch, this.#protocol, { request: this.#lastNumber, fire: this.#batchFire as Fire })
     return this.#counted(outcome, batch.length, answer)
   }
 
@@ -360,9 +382,9 @@ export class StreamConnection {
     return undefined
   }
 
-  /** Stops reading for `ms`, holding the connection; false when the held-connection limit refuses. */
-  async #hold (ms: number): Promise<boolean> {
-    const held = this.#context.held.hold(this.#socket, this.#context.intake.fireId)
+  /** Stops reading for `ms`, holding the connection within the fire's share; false when the held-connection limit refuses. */
+  async #hold (ms: number, fire: Fire): Promise<boolean> {
+    const held = this.#context.held.hold(this.#socket, fire.id)
     if (held === undefined) return false
     this.#holds.add(held.release)
     this.#socket.pause()
@@ -377,11 +399,11 @@ export class StreamConnection {
     return true
   }
 
-  #startSlow (request: number, fault: Extract<StreamFault, { name: 'slow-read' }>): void {
-    this.#context.intake.fault(request, this.#protocol, fault)
+  #startSlow (numbered: Numbered, fault: Extract<StreamFault, { name: 'slow-read' }>): void {
+    this.#context.intake.fault(numbered, this.#protocol, fault)
     this.report.faults['slow-read'] = (this.report.faults['slow-read'] ?? 0) + 1
     if (this.#slow !== undefined) return
-    const held = this.#context.held.hold(this.#socket, this.#context.intake.fireId)
+    const held = this.#context.held.hold(this.#socket, numbered.fire.id)
     if (held === undefined) return
     this.#slow = { until: this.#context.clock() + fault.forMs, bytesPerSecond: fault.bytesPerSecond, budget: 0, timer: undefined, release: held.release }
     this.#slow.timer = setTimeout(() => { this.#tick() }, SLOW_TICK_MS)

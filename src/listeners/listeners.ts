@@ -12,7 +12,7 @@ import { forwardCodec, HEARTBEAT } from './forward.js'
 import type { ForwardHandshake } from './forward-handshake.js'
 import { GelfChunks, gelfPayload, gelfTcpCodec } from './gelf.js'
 import { relpCodec, RELP_MAX_DATA_BYTES } from './relp.js'
-import type { StreamIntake } from './intake.js'
+import type { Numbered, Routed, StreamIntake } from './intake.js'
 
 /** Where each stream listener listens: a protocol is on when its port is set. */
 export interface ListenerPorts {
@@ -219,15 +219,21 @@ export class StreamListeners {
 
   #datagram (text: string, protocol: StreamProtocol): void {
     const { intake } = this.#options
-    const meet = ({ request, fate }: Awaited<ReturnType<StreamIntake['number']>>): void => {
+    const meet = (entries: string[], numbered: Numbered): void => {
       // No connection to fault: a datagram meets lp0, GDPR and the burn only.
-      if (intake.refusal([text], { request, fate }, protocol) !== undefined) return
-      const appended = intake.append([text], protocol, request, fate.burn)
+      if (intake.refusal(entries, numbered, protocol) !== undefined) return
+      const appended = intake.append(entries, protocol, numbered, numbered.fate.burn)
       if (appended instanceof Promise) appended.catch(() => {})
     }
-    const numbered = intake.number(protocol)
-    if (numbered instanceof Promise) numbered.then(meet, () => {})
-    else meet(numbered)
+    const number = (routed: Routed | undefined): void => {
+      if (routed === undefined) return
+      const numbered = intake.number(protocol, routed.fire)
+      if (numbered instanceof Promise) numbered.then((settled) => { meet(routed.entries, settled) }, () => {})
+      else meet(routed.entries, numbered)
+    }
+    const routed = intake.route([text], protocol)
+    if (routed instanceof Promise) routed.then(number, () => {})
+    else number(routed)
   }
 
   /** Every listener stops and every connection is cut: the server is closing. */

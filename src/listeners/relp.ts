@@ -105,7 +105,8 @@ const REASONS: Record<Exclude<Answer, 'stored' | 'wrong-ack'>, string> = {
   lp0: '500 lp0 on fire',
   gdpr: '500 451 mentions the EU, the UK or Europe: not processed here',
   burn: '500 410 the chain burned down: not stored',
-  nak: '500 refused by logfire\'s chaos (nak)'
+  nak: '500 refused by logfire\'s chaos (nak)',
+  token: '500 401 this fire\'s token opens no fire: not stored'
 }
 
 /**

@@ -14,7 +14,7 @@ const connection = z.object({
   bytesRead: z.number().int(),
   messages: z.number().int().describe('Whole messages framed: syslog messages, RELP syslog frames'),
   stored: z.number().int().describe('Entries stored'),
-  refused: z.object({ lp0: z.number().int(), gdpr: z.number().int(), burn: z.number().int(), nak: z.number().int() })
+  refused: z.object({ lp0: z.number().int(), gdpr: z.number().int(), burn: z.number().int(), nak: z.number().int(), token: z.number().int().describe('Open mode: a fire\'s token that opens no fire (unknown, gone out, not an ingest token)') })
     .describe('Entries refused by logfire: a plain stream drops them, RELP answers rsp 500'),
   unacknowledged: z.number().int().describe('On RELP: entries stored whose rsp was withheld (ack-loss) or cut off (reset-after-append)'),
   faults: z.record(z.string(), z.number().int()).describe('Stream faults met, by name'),

@@ -54,7 +54,7 @@ export interface Shipper {
  * `destination` (a whole destination driver, e.g. network("127.0.0.1"
  * port(514) transport("tcp"))). time-reopen(1): it reconnects after a second.
  */
-export async function startSyslogNgStream (destination: string): Promise<Shipper & { stats: () => Promise<Record<string, number>> }> {
+export async function startSyslogNgStream (destination: string, rewrite?: string): Promise<Shipper & { stats: () => Promise<Record<string, number>> }> {
   const dir = mkdtempSync(join(tmpdir(), 'logfire-syslog-ng-stream-'))
   const file = join(dir, 'canary.log')
   writeFileSync(file, '')
@@ -65,7 +65,8 @@ export async function startSyslogNgStream (destination: string): Promise<Shipper
     'options { time-reopen(1); stats-freq(0); log-fifo-size(100000); };',
     `source s_file { file("${file}" follow-freq(0.1) flags(no-parse)); };`,
     `destination d_logfire { ${destination}; };`,
-    'log { source(s_file); destination(d_logfire); };',
+    ...(rewrite === undefined ? [] : [`rewrite r_logfire { ${rewrite}; };`]),
+    `log { source(s_file); ${rewrite === undefined ? '' : 'rewrite(r_logfire); '}destination(d_logfire); };`,
     ''
   ].join('\n'))
   const child = spawn('syslog-ng', ['-F', '--no-caps', '-f', config, '-R', join(dir, 'persist'), '-c', ctl, '-p', join(dir, 'pid')], { stdio: ['ignore', 'ignore', 'pipe'] })

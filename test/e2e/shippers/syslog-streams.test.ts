@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
+import { chainEntries, testConfig } from '../../helpers.js'
 import { startListening, until, type Listening } from '../../listeners/listening.js'
 import { rsyslogStreamMissing, selfSignedPair, settled, startRsyslogForward, startSyslogNgStream, syslogNgStreamMissing, writeCanary } from './stream-shippers.js'
 
@@ -58,6 +59,39 @@ describe('syslog over streams, from real shippers', () => {
       await until(async () => (await l.entries()).length === 2)
       expect(tail(await l.entries())).toEqual(['secret one', 'secret two'])
       expect((await l.streams()).live[0]).toMatchObject({ protocol: 'syslog-tls', stored: 2 })
+    })
+
+    describe('to a fire of one\'s own (open mode), by its ingest token', () => {
+      async function openListening () {
+        const l = await listening({ fires: { ...testConfig().fires, mode: 'open', createRateLimit: 0 } })
+        const fire = (await l.app.inject({ method: 'POST', url: '/fires' })).json<{ ingestToken: string, viewToken: string }>()
+        const entries = () => chainEntries(l.app, { authorization: `Bearer ${fire.viewToken}`, 'x-logfire-chaos': 'off' })
+        return { l, fire, entries }
+      }
+
+      it('first in the line, from a template as Rapid7\'s token TCP asks: stored without it', async () => {
+        const { l, fire, entries } = await openListening()
+        const shipper = await startSyslogNgStream(`network("127.0.0.1" port(${l.tcp}) transport("tcp") template("${fire.ingestToken} <$PRI>$BSDDATE $HOST $MSGHDR$MSG\\n"))`)
+        cleanups.push(shipper.stop)
+        writeLines(shipper.file, ['token one', 'token two'])
+        await until(async () => (await entries()).length === 2)
+        expect(tail(await entries())).toEqual(['token one', 'token two'])
+        expect((await entries()).join('\n')).not.toContain(fire.ingestToken)
+        expect(await l.entries()).toEqual([])
+      })
+
+      it('in RFC 5424 structured data, set by a rewrite rule: the SD element taken out, the message kept', async () => {
+        const { l, fire, entries } = await openListening()
+        const shipper = await startSyslogNgStream(`syslog("127.0.0.1" port(${l.tcp}) transport("tcp"))`, `set("${fire.ingestToken}" value(".SDATA.logfire@32473.token"))`)
+        cleanups.push(shipper.stop)
+        writeLines(shipper.file, ['sdata one', 'sdata two'])
+        await until(async () => (await entries()).length === 2)
+        const stored = await entries()
+        expect(tail(stored)).toEqual(['sdata one', 'sdata two'])
+        expect(stored[0]).toMatch(/^<\d+>1 \S+ \S+ .*\[meta sequenceId="1"\] sdata one$/)
+        expect(stored.join('\n')).not.toContain(fire.ingestToken)
+        expect(await l.entries()).toEqual([])
+      })
     })
 
     // One line at a time, each in before the next is written: what each fault costs, line by line.
