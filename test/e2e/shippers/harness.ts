@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { pino } from 'pino'
+import type { AppOptions } from '../../../src/app.js'
 import type { Config } from '../../../src/config.js'
 import { buildTestApp, chainEntries } from '../../helpers.js'
 import { openStream } from '../../sse-client.js'
@@ -10,7 +11,7 @@ import { openStream } from '../../sse-client.js'
  * test needs to watch it: the chain, the requests it answered (from its own
  * request log) and the events of its stream.
  */
-export async function startLogfire (overrides: Partial<Config> = {}) {
+export async function startLogfire (overrides: Partial<Config> = {}, options: Pick<AppOptions, 'scenario'> = {}) {
   const requestLog: Array<{ method: string, url: string, statusCode: number }> = []
   const logStream = new Writable({
     write (chunk, _encoding, done) {
@@ -19,7 +20,7 @@ export async function startLogfire (overrides: Partial<Config> = {}) {
       done()
     }
   })
-  const app = await buildTestApp({ adminToken: 'admin-token', ...overrides }, { logger: pino({ level: 'info' }, logStream), clock: Date.now })
+  const app = await buildTestApp({ adminToken: 'admin-token', ...overrides }, { ...options, logger: pino({ level: 'info' }, logStream), clock: Date.now })
   const base = await app.listen({ port: 0, host: '127.0.0.1' })
   // The headers each request arrived with, from the socket's side of Fastify.
   const arrivals: Array<{ method: string, url: string, headers: Record<string, string | string[] | undefined> }> = []
