@@ -55,7 +55,9 @@ async function streamWriter (url: URL): Promise<LineWriter> {
       const message = Buffer.from(syslogMessage(line))
       if (!socket.write(`${message.length} ${message.toString()}`)) await Promise.race([once(socket, 'drain'), once(socket, 'close')])
     },
-    close: () => new Promise((resolve) => { socket.end(() => { resolve() }) })
+    // Once handed to the kernel, the bytes are the kernel's to deliver: a
+    // slow sink must not hold the canary's exit after its verdict.
+    close: () => new Promise((resolve) => { socket.end(() => { socket.unref(); resolve() }) })
   }
 }
 
