@@ -180,6 +180,7 @@ export async function buildApp (options: AppOptions) {
     maxMessageBytes: config.maxEntryBytes,
     maxChunkBytes: config.maxBodyBytes,
     forwardSharedKey: config.streams.forwardSharedKey,
+    fireTokens: open,
     software: `logfire,${options.version ?? '0.0.0-dev'}`,
     maxConnections: config.streams.maxConnections,
     idleMs: config.streams.idleMs,

@@ -76,7 +76,7 @@ export const VARIABLE_DOCS: Record<Variable, { meaning: string, default?: string
   LOGFIRE_SYSLOG_TLS_PORT: { meaning: 'Syslog over TLS (RFC 5425, octet counting); needs `LOGFIRE_TLS_CERT` and `LOGFIRE_TLS_KEY`.' },
   LOGFIRE_RELP_PORT: { meaning: 'RELP (rsyslog\'s `omrelp`): acknowledged syslog; unset, off. See [RELP](streams.md#relp-acknowledged-syslog).' },
   LOGFIRE_FORWARD_PORT: { meaning: 'Fluentd\'s Forward protocol v1 over TCP, with the UDP heartbeat on the same port; unset, off. See [shippers.md](shippers.md#fluentd-forward-tested-with-fluent-orglogger-and-fluent-logger).' },
-  LOGFIRE_FORWARD_SHARED_KEY: { meaning: 'A shared key Forward clients must prove they hold (HELO, PING, PONG) before they are read; a wrong one gets a `PONG` with the reason and a close.' },
+  LOGFIRE_FORWARD_SHARED_KEY: { meaning: 'A shared key Forward clients must prove they hold (HELO, PING, PONG) before they are read; a wrong one gets a `PONG` with the reason and a close. In open mode the handshake also asks for a username: a fire\'s ingest token there selects that fire (docs/fires.md).' },
   LOGFIRE_GELF_TCP_PORT: { meaning: 'GELF over UDP (plain, gzip, zlib, chunked) and over TCP (NUL-terminated); unset, off. `POST /gelf` is always on. See [shippers.md](shippers.md#gelf-tested-with-gelf-pro).' },
   LOGFIRE_GELF_UDP_PORT: { meaning: 'GELF over UDP (plain, gzip, zlib, chunked) and over TCP (NUL-terminated); unset, off. `POST /gelf` is always on. See [shippers.md](shippers.md#gelf-tested-with-gelf-pro).' },
   LOGFIRE_TLS_CERT: { meaning: 'PEM files: the TLS listener\'s certificate and key, read at start.' },

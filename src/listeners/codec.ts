@@ -13,7 +13,7 @@ export interface Reply { bytes?: Buffer, close?: boolean }
  */
 export type Unit =
   | { kind: 'entries', entries: string[], answer?: (answer: Answer) => Reply }
-  | { kind: 'control', reply: Buffer | undefined, end?: 'client' | 'unauthenticated' }
+  | { kind: 'control', reply: Buffer | undefined, end?: 'client' | 'unauthenticated', fireToken?: { token: string, refused: Buffer } }
 
 /**
  * A stream protocol, one per connection: bytes in, units out, bounded as

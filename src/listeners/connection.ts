@@ -69,6 +69,8 @@ export class StreamConnection {
   // A reply that ends the session (Forward's way of saying no): sent, then the connection closes.
   #closing = false
   #outbox: Buffer[] = []
+  // The fire a Forward handshake named, by its token: looked up for each message, which keeps the fire alight.
+  #fireToken: string | undefined
   // The batch's fire, and its last message's number: a batch is one fire's.
   #batchFire: Fire | undefined
   #lastNumber = 0
@@ -180,7 +182,7 @@ export class StreamConnection {
 
   #entries (unit: Entries): Promise<unknown> | undefined {
     this.report.messages += 1
-    const routed = this.#context.intake.route(unit.entries, this.#protocol)
+    const routed = this.#context.intake.route(unit.entries, this.#protocol, this.#fireToken)
     return routed instanceof Promise
       ? routed.then((settled) => this.#routed(unit, settled))
       : this.#routed(unit, routed)
@@ -199,19 +201,36 @@ export class StreamConnection {
       : this.#meet(message, numbered)
   }
 
-  /** A frame of the protocol's own (RELP's open and close): answered in turn, after what came before it. */
+  /** A frame of the protocol's own (RELP's open and close, Forward's PING): answered in turn, after what came before it. */
   #control (unit: Extract<Unit, { kind: 'control' }>): Promise<unknown> | undefined {
-    const answer = (): void => {
-      if (unit.reply !== undefined) this.#outbox.push(unit.reply)
+    const answer = (reply = unit.reply, end = unit.end): void => {
+      if (reply !== undefined) this.#outbox.push(reply)
       this.#send()
-      if (unit.end !== undefined) this.#end(unit.end, 'close')
+      if (end !== undefined) this.#end(end, 'close')
     }
-    const flushed = this.#flush()
-    if (flushed === undefined) {
+    const { fireToken } = unit
+    // A Forward client naming its fire: the PONG says whether its token opens one, and the fire is the connection's.
+    const named = (routed: Routed | undefined): void => {
+      if (fireToken === undefined) return
+      if (routed === undefined) {
+        answer(fireToken.refused, 'unauthenticated')
+        return
+      }
+      this.#fireToken = fireToken.token
       answer()
+    }
+    const respond = (): Promise<unknown> | undefined => {
+      if (fireToken === undefined) {
+        answer()
+        return undefined
+      }
+      const routed = this.#context.intake.route([], this.#protocol, fireToken.token)
+      if (routed instanceof Promise) return routed.then(named)
+      named(routed)
       return undefined
     }
-    return flushed.then(answer)
+    const flushed = this.#flush()
+    return flushed === undefined ? respond() : flushed.then(respond)
   }
 
   /** Queues a reply in turn. */

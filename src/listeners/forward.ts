@@ -170,7 +170,7 @@ export function forwardCodec (maxMessageBytes: number, handshake?: ForwardHandsh
       if (!authenticated && handshake !== undefined) {
         const answer = pong(handshake, value)
         authenticated = answer.ok
-        return { kind: 'control', reply: answer.reply, end: answer.ok ? undefined : 'unauthenticated' }
+        return { kind: 'control', reply: answer.reply, end: answer.ok ? undefined : 'unauthenticated', fireToken: answer.fireToken }
       }
       return unit(value, Array.isArray(value) && typeof value[1] === 'string' ? strPayload(slice) : undefined)
     },

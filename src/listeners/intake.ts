@@ -54,13 +54,21 @@ export class StreamIntake {
   /**
    * The fire a message goes to. In open mode, a syslog message (over TCP,
    * UDP, TLS or RELP) carrying a fire's ingest token goes to that fire, the
-   * token taken out; undefined for a token that opens none (unknown, gone
-   * out, not an ingest token), whose message is dropped and counted.
+   * token taken out; so does every message of a Forward connection whose
+   * handshake named one (`token`). Undefined for a token that opens no fire
+   * (unknown, gone out, not an ingest token): its message is refused, and
+   * counted.
    */
-  route (entries: string[], protocol: StreamProtocol): Routed | undefined | Promise<Routed | undefined> {
+  route (entries: string[], protocol: StreamProtocol, token?: string): Routed | undefined | Promise<Routed | undefined> {
     const { fires } = this.#options
-    const tokened = fires.open && SYSLOG.has(protocol) && entries.length === 1 ? fireTokenOf(entries[0] as string) : undefined
+    if (!fires.open) return { fire: fires.public, entries }
+    let tokened = token === undefined ? undefined : { token, entries }
+    if (tokened === undefined && SYSLOG.has(protocol) && entries.length === 1) {
+      const found = fireTokenOf(entries[0] as string)
+      if (found !== undefined) tokened = { token: found.token, entries: [found.message] }
+    }
     if (tokened === undefined) return { fire: fires.public, entries }
+    const stored = tokened.entries
     const access = fires.find(tokened.token)
     const routed = (opened: Awaited<typeof access>): Routed | undefined | Promise<Routed | undefined> => {
       if (opened === undefined || opened.scope !== 'ingest') {
@@ -68,7 +76,7 @@ export class StreamIntake {
         return undefined
       }
       const { fire } = opened
-      return fire instanceof Promise ? fire.then((kindled) => ({ fire: kindled, entries: [tokened.message] })) : { fire, entries: [tokened.message] }
+      return fire instanceof Promise ? fire.then((kindled) => ({ fire: kindled, entries: stored })) : { fire, entries: stored }
     }
     return access instanceof Promise ? access.then(routed) : routed(access)
   }

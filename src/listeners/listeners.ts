@@ -36,6 +36,8 @@ export interface ListenerOptions {
   maxChunkBytes: number
   /** LOGFIRE_FORWARD_SHARED_KEY: when set, a Forward client proves it holds the key before it is read. */
   forwardSharedKey: string | undefined
+  /** Open mode: the Forward handshake asks for a username, where a fire's token selects the fire. */
+  fireTokens: boolean
   /** What RELP's open answer names as relp_software. */
   software: string
   /** LOGFIRE_MAX_STREAM_CONNECTIONS: TCP and TLS together; past it, a new connection is closed at once. */
@@ -104,7 +106,7 @@ export class StreamListeners {
   #handshake (): ForwardHandshake | undefined {
     const sharedKey = this.#options.forwardSharedKey
     // A fixed name: a client on the same machine refuses a server that has its own hostname.
-    return sharedKey === undefined ? undefined : { sharedKey, nonce: randomBytes(16), hostname: 'logfire' }
+    return sharedKey === undefined ? undefined : { sharedKey, nonce: randomBytes(16), hostname: 'logfire', ...(this.#options.fireTokens ? { authSalt: randomBytes(16).toString('hex') } : {}) }
   }
 
   /** Starts every configured listener on `host`; TLS needs its certificate and key (PEM). */

@@ -1,16 +1,19 @@
 import { randomBytes } from 'node:crypto'
-import { describe, expect, inject, it } from 'vitest'
+import { beforeEach, describe, expect, inject, it } from 'vitest'
 import { loadRules } from '../../src/alerts/load.js'
 import { Chain } from '../../src/chain/chain.js'
 import { RedisBackend } from '../../src/chain/redis-backend.js'
 import { ChainStore } from '../../src/chain/store.js'
 import { canaryLine } from '../../src/scorecard/token.js'
 import type { Config } from '../../src/config.js'
-import { appsClosedAfterEach, chainEntries, post, type TestApp } from '../helpers.js'
+import { appsClosedAfterEach, chainEntries, post, testConfig, type TestApp } from '../helpers.js'
 import { privateRedis, redisMissing } from '../redis-server.js'
 import { openStream } from '../sse-client.js'
 
-const start = appsClosedAfterEach()
+const startApp = appsClosedAfterEach()
+// Every test runs in both modes: in open mode the public fire behaves on Redis as the only fire does.
+let firesMode: Config['fires']['mode'] = 'single'
+const start: typeof startApp = async (overrides = {}, options) => await startApp({ fires: { ...testConfig().fires, mode: firesMode }, ...overrides }, options)
 
 /** Replicas: apps on one Redis namespace, as several logfire processes behind a balancer would be. */
 async function replicas (count: number, overrides: Partial<Config> = {}, url = inject('redisUrl'), namespace = `http-${randomBytes(4).toString('hex')}`): Promise<TestApp[]> {
@@ -40,7 +43,9 @@ async function until<T> (read: () => Promise<T>, done: (value: T) => boolean, ms
 
 const read = (app: TestApp, url = '/logs', headers: Record<string, string> = {}) => app.inject({ method: 'GET', url, headers })
 
-describe.skipIf(redisMissing !== '')(`logfire on Redis, over HTTP${redisMissing}`, () => {
+describe.skipIf(redisMissing !== '').each(['single', 'open'] as const)(`logfire on Redis, over HTTP, LOGFIRE_FIRES=%s${redisMissing}`, (mode) => {
+  beforeEach(() => { firesMode = mode })
+
   it('answers the same chain, ETag and verdict from every replica', async () => {
     const [a, b] = await replicas(2) as [TestApp, TestApp]
     expect((await post(a, 'one\ntwo')).statusCode).toBe(200)

@@ -6,7 +6,9 @@ import { decodeMulti, encode, ExtData } from '@msgpack/msgpack'
 import { afterEach, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { forwardMessage } from '../../src/listeners/forward.js'
+import { pong } from '../../src/listeners/forward-handshake.js'
 import { msgpackExtent } from '../../src/listeners/msgpack-extent.js'
+import { chainEntries, testConfig } from '../helpers.js'
 import { rawClient, STREAMS, startListening, until, type Listening } from './listening.js'
 
 const eventTime = (seconds: number, nanos: number) => {
@@ -15,6 +17,8 @@ const eventTime = (seconds: number, nanos: number) => {
   new DataView(data.buffer).setUint32(4, nanos)
   return new ExtData(0, data)
 }
+const sha512 = (...parts: Array<string | Uint8Array>) => parts.reduce((hash, part) => hash.update(part), createHash('sha512')).digest('hex')
+
 const packed = (events: Array<[unknown, unknown]>) => Buffer.concat(events.map((event) => encode(event)))
 
 describe('MessagePack extents', () => {
@@ -134,7 +138,6 @@ describe('the Forward listener, from the client\'s side of the socket', () => {
 describe('the Forward handshake, with LOGFIRE_FORWARD_SHARED_KEY', () => {
   const running: Listening[] = []
   afterEach(async () => { await Promise.all(running.splice(0).map((l) => l.close())) })
-  const sha512 = (...parts: Array<string | Uint8Array>) => parts.reduce((hash, part) => hash.update(part), createHash('sha512')).digest('hex')
 
   /** A connection that has read the server's HELO. */
   async function greeted (l: Listening) {
@@ -183,6 +186,69 @@ describe('the Forward handshake, with LOGFIRE_FORWARD_SHARED_KEY', () => {
     expect(await l.entries()).toEqual([])
     await until(async () => (await l.streams()).recent.length === 3)
     expect((await l.streams()).recent.every((connection) => connection.endedBy === 'unauthenticated' && connection.messages === 0)).toBe(true)
+  })
+})
+
+describe('open mode: a Forward client names its fire with its ingest token as the handshake\'s username', () => {
+  const running: Listening[] = []
+  afterEach(async () => { await Promise.all(running.splice(0).map((l) => l.close())) })
+
+  async function openListening () {
+    const l = await startListening({ fires: { ...testConfig().fires, mode: 'open', createRateLimit: 0 }, streams: { ...STREAMS, syslogTcpPort: undefined, syslogUdpPort: undefined, forwardPort: 0, forwardSharedKey: 'k3y' } })
+    running.push(l)
+    const fire = (await l.app.inject({ method: 'POST', url: '/fires' })).json<{ ingestToken: string, viewToken: string }>()
+    return { l, fire, entriesOf: () => chainEntries(l.app, { authorization: `Bearer ${fire.viewToken}`, 'x-logfire-chaos': 'off' }) }
+  }
+
+  async function handshake (l: Listening, username: string) {
+    const client = await rawClient(l.forward)
+    const answers: unknown[] = []
+    client.socket.on('data', (chunk: Buffer) => { answers.push(...decodeMulti(chunk)) })
+    await until(() => answers.length === 1)
+    const [, options] = answers[0] as [string, { nonce: Uint8Array, auth: string }]
+    const passwordDigest = createHash('sha512').update(options.auth).update(username).update('anything').digest('hex')
+    await client.write(encode(['PING', 'shipper', 'salt', sha512('salt', 'shipper', options.nonce, 'k3y'), username, passwordDigest]))
+    await until(() => answers.length === 2)
+    return { client, answers, auth: options.auth }
+  }
+
+  it('asks for a username (HELO\'s auth salt); a fire\'s token there sends every message of the connection to that fire', async () => {
+    const { l, fire, entriesOf } = await openListening()
+    const { client, answers, auth } = await handshake(l, fire.ingestToken)
+    expect(auth).toMatch(/^[0-9a-f]{32}$/)
+    expect((answers[1] as unknown[]).slice(0, 4)).toEqual(['PONG', true, '', 'logfire'])
+    await client.write(encode(['app', 1, { n: 1 }, { chunk: 'c1' }]))
+    await until(() => answers.length === 3)
+    expect(answers[2]).toEqual({ ack: 'c1' })
+    expect(await entriesOf()).toEqual(['{"tag":"app","time":1,"record":{"n":1}}'])
+    expect(await l.entries()).toEqual([])
+    client.close()
+  })
+
+  it('answers any PING, whatever its username, with a PONG and never a throw; only a right shared key and a fire\'s token mark ask the fire', () => {
+    const handshake = { sharedKey: 'k3y', nonce: Buffer.alloc(16, 7), hostname: 'logfire', authSalt: 'salt' }
+    const username = fc.oneof(fc.string(), fc.constant(`lf_ing_${'a'.repeat(32)}`), fc.constant('lf_'), fc.integer(), fc.constant(null), fc.uint8Array({ maxLength: 8 }))
+    fc.assert(fc.property(fc.string(), username, fc.boolean(), (hostname, name, rightKey) => {
+      const answer = pong(handshake, ['PING', hostname, 'salt', rightKey ? sha512('salt', hostname, handshake.nonce, 'k3y') : 'x', name, 'whatever'])
+      expect(answer.reply[0]).toBeDefined()
+      if (answer.fireToken !== undefined) {
+        expect(answer.ok).toBe(true)
+        expect(name).toSatisfy((value: unknown) => typeof value === 'string' && value.startsWith('lf_'))
+      }
+    }), { numRuns: 5000 })
+  })
+
+  it('refuses a token that opens no fire in the PONG, and takes a client without a username to the public fire', async () => {
+    const { l } = await openListening()
+    const refused = await handshake(l, `lf_ing_${'Z'.repeat(32)}`)
+    expect(refused.answers[1]).toEqual(['PONG', false, 'username/password mismatch: this token opens no fire', 'logfire', ''])
+    await until(() => refused.client.ending !== undefined)
+    const anonymous = await handshake(l, '')
+    expect((anonymous.answers[1] as unknown[]).slice(0, 2)).toEqual(['PONG', true])
+    await anonymous.client.write(encode(['app', 1, { n: 2 }, { chunk: 'c2' }]))
+    await until(() => anonymous.answers.length === 3)
+    expect(await l.entries()).toEqual(['{"tag":"app","time":1,"record":{"n":2}}'])
+    anonymous.client.close()
   })
 })
 

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { FluentSocketEvent } from '@fluent-org/logger'
 import { afterEach, describe, expect, it } from 'vitest'
 import { canaryLine } from '../../../src/scorecard/token.js'
+import { chainEntries, testConfig } from '../../helpers.js'
 import { STREAMS, startListening, until, type Listening } from '../../listeners/listening.js'
 import { fluentLoggerClient, fluentOrgClient } from './node-clients.js'
 
@@ -62,6 +63,18 @@ describe('Forward clients with acknowledgements, into logfire', () => {
     const client = fluentOrg(l, 'correct horse')
     expect(await Promise.all(range(1, 20).map((n) => client.emit('line', { n })))).toEqual(range(1, 20).map(() => undefined))
     expect((await stored(l)).sort((a, b) => a - b)).toEqual(range(1, 20))
+  })
+
+  it('@fluent-org/logger to a fire of its own (open mode): its ingest token as the username, its events in that fire alone', async () => {
+    const l = await startListening({ fires: { ...testConfig().fires, mode: 'open', createRateLimit: 0 }, streams: { ...STREAMS, syslogTcpPort: undefined, syslogUdpPort: undefined, forwardPort: 0, forwardSharedKey: 'correct horse' } })
+    cleanups.push(l.close)
+    const fire = (await l.app.inject({ method: 'POST', url: '/fires' })).json<{ ingestToken: string, viewToken: string }>()
+    const client = fluentOrgClient(l.forward, 'correct horse', { username: fire.ingestToken, password: 'not checked' })
+    cleanups.push(client.stop)
+    expect(await Promise.all(range(1, 20).map((n) => client.emit('line', { n })))).toEqual(range(1, 20).map(() => undefined))
+    const ofTheFire = await chainEntries(l.app, { authorization: `Bearer ${fire.viewToken}`, 'x-logfire-chaos': 'off' })
+    expect(ofTheFire.map((entry) => (JSON.parse(entry) as { record: { n: number } }).record.n).sort((a, b) => a - b)).toEqual(range(1, 20))
+    expect(await l.entries()).toEqual([])
   })
 
   it('@fluent-org/logger with the wrong shared key: told why, and nothing stored', async () => {

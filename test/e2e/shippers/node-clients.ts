@@ -18,10 +18,10 @@ export interface NodeClient {
 const settle = (sending: Promise<unknown>): Promise<Error | undefined> => sending.then(() => undefined, (error: unknown) => error instanceof Error ? error : new Error(String(error)))
 
 /** @fluent-org/logger: PackedForward, acks on, 20 events a chunk, every chunk resent until acknowledged (5 attempts). */
-export function fluentOrgClient (port: number, sharedKey?: string): NodeClient & { client: FluentClient } {
+export function fluentOrgClient (port: number, sharedKey?: string, user?: { username: string, password: string }): NodeClient & { client: FluentClient } {
   const client = new FluentClient('app', {
     socket: { host: '127.0.0.1', port, timeout: 3000 },
-    security: sharedKey === undefined ? undefined : { clientHostname: 'shipper', sharedKey },
+    security: sharedKey === undefined ? undefined : { clientHostname: 'shipper', sharedKey, ...user },
     ack: { ackTimeout: 500 },
     eventRetry: { attempts: 5, delay: 100, backoff: 1 },
     flushInterval: 20,
