@@ -258,8 +258,11 @@ export class RedisBackend implements ChainBackend {
   async tally (rule: string, group: string, time: number, window: FrequencyWindow): Promise<number> {
     const prefix = this.#keys.shared(`tally:${rule}:`)
     const member = `${this.#replica}:${++this.#tallied}`
-    return await unavailableOnError((this.#client as unknown as Scripts).logfireTally(`${prefix}groups`, `${prefix}g:${group}`,
-      String(time), String(window.withinMs), String(window.threshold), String(window.maxGroups), member, group, `${prefix}g:`))
+    const [count, pushedOut] = await unavailableOnError((this.#client as unknown as Scripts).logfireTally(`${prefix}groups`, `${prefix}g:${group}`,
+      String(time), String(window.withinMs), String(window.threshold), String(window.maxGroups), member, group))
+    // Its matches would expire with the window anyway; deleted now, they hold no memory past the rule's maxGroups.
+    if (pushedOut !== '') await unavailableOnError(this.#client.del(`${prefix}g:${pushedOut}`))
+    return count
   }
 
   async flatlineMatch (rule: string, time: number, window: FlatlineWindow): Promise<number | undefined> {
@@ -527,7 +530,7 @@ interface Scripts {
   logfireInit: (head: string, chain: string, ...args: string[]) => Promise<number>
   logfireAppend: (head: string, chain: string, ...args: string[]) => Promise<[number, string?, string?]>
   logfireBurn: (head: string, chain: string, ...args: string[]) => Promise<[number, string?, string?]>
-  logfireTally: (groups: string, matches: string, ...args: string[]) => Promise<number>
+  logfireTally: (groups: string, matches: string, ...args: string[]) => Promise<[number, string]>
   logfireFlatlineMatch: (matches: string, state: string, ...args: string[]) => Promise<number>
   logfireFlatlineLook: (matches: string, state: string, ...args: string[]) => Promise<[number, number?]>
 }

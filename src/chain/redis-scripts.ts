@@ -12,7 +12,7 @@
  */
 
 /** ARGV: epoch, genesis text, genesis hash, genesis bytes. Creates the chain if there is none. */
-export const INIT = `
+export const INIT = `#!lua
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('DEL', KEYS[2])
 redis.call('XADD', KEYS[2], (tonumber(ARGV[1]) + 1) .. '-0', 'b', ARGV[2])
@@ -27,7 +27,7 @@ return 1
  * script call costs Redis one XADD, however many blocks it carries. Returns
  * {1} when appended, or {0, epoch, length} of the head that moved.
  */
-export const APPEND = `
+export const APPEND = `#!lua
 local head = redis.call('HMGET', KEYS[1], 'epoch', 'length', 'hash')
 if head[1] ~= ARGV[1] or head[2] ~= ARGV[2] or head[3] ~= ARGV[3] then
   return {0, head[1] or '', head[2] or ''}
@@ -46,7 +46,7 @@ return {1}
  * and bytes. Returns {1, burned, new epoch}, or {0, epoch, length} of the
  * head that moved.
  */
-export const BURN = `
+export const BURN = `#!lua
 local head = redis.call('HMGET', KEYS[1], 'epoch', 'length', 'hash')
 if (ARGV[1] ~= '' and head[1] ~= ARGV[1]) or (ARGV[2] ~= '' and (head[2] ~= ARGV[2] or head[3] ~= ARGV[3])) then
   return {0, head[1] or '', head[2] or ''}
@@ -63,11 +63,13 @@ return {1, burned, epoch}
  * A frequency alert rule's window, shared by every replica. KEYS[1] the
  * rule's groups (a sorted set: group, scored by its last match), KEYS[2]
  * this group's matches (a sorted set scored by time). ARGV: time, window
- * (ms), threshold, most groups, a unique member for this match, the group,
- * the prefix of a group's key. Returns the matches within the window; at the
- * threshold the group's window empties, so one replica alone sees it reached.
+ * (ms), threshold, most groups, a unique member for this match, the group.
+ * Returns {the matches within the window, the group pushed out or ''}; at
+ * the threshold the group's window empties, so one replica alone sees it
+ * reached. The group pushed out has its matches deleted by the caller: a
+ * script touches only the keys it is given, as a cluster requires.
  */
-export const TALLY = `
+export const TALLY = `#!lua
 local time = tonumber(ARGV[1])
 local within = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', time - within)
@@ -76,16 +78,15 @@ local count = redis.call('ZCARD', KEYS[2])
 if count >= tonumber(ARGV[3]) then
   redis.call('DEL', KEYS[2])
   redis.call('ZREM', KEYS[1], ARGV[6])
-  return count
+  return {count, ''}
 end
 redis.call('PEXPIRE', KEYS[2], within)
 redis.call('ZADD', KEYS[1], time, ARGV[6])
 redis.call('PEXPIRE', KEYS[1], within)
 if redis.call('ZCARD', KEYS[1]) > tonumber(ARGV[4]) then
-  local oldest = redis.call('ZPOPMIN', KEYS[1])
-  redis.call('DEL', ARGV[7] .. oldest[1])
+  return {count, redis.call('ZPOPMIN', KEYS[1])[1]}
 end
-return count
+return {count, ''}
 `
 
 /**
@@ -97,7 +98,7 @@ return count
  * FLATLINE_MATCH, ARGV: time, threshold, window (ms). Returns the id of the
  * alert this match resolves, or -1.
  */
-export const FLATLINE_MATCH = `
+export const FLATLINE_MATCH = `#!lua
 local time = tonumber(ARGV[1])
 local threshold = tonumber(ARGV[2])
 local within = tonumber(ARGV[3])
@@ -121,7 +122,7 @@ return tonumber(fired)
  * matches left} when it fires now: then "fired" is "pending", so no other
  * replica fires it too.
  */
-export const FLATLINE_LOOK = `
+export const FLATLINE_LOOK = `#!lua
 local time = tonumber(ARGV[1])
 local threshold = tonumber(ARGV[2])
 local within = tonumber(ARGV[3])
