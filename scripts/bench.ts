@@ -714,13 +714,18 @@ async function redisScenarios (): Promise<void> {
       }
     }
 
-    await resetChain(one)
+    // Batches against the memory backend in the same run (issue 31 asks 0.5×). Each slice starts from a
+    // fresh chain, so that neither side's chain reaches its budget and burns mid-slice.
     const body = Array.from({ length: 1000 }, (_, i) => `{"level":30,"i":${i},"msg":"batch line"}`.padEnd(100, ' ')).join('\n')
-    const batches = { url: `${one.url}/logs`, method: 'POST' as const, body, headers: { 'content-type': 'application/x-ndjson' }, connections: 10 }
-    await autocannon({ ...batches, duration: WARM_UP_SECONDS })
-    const result = await autocannon({ ...batches, duration: SECONDS })
-    const appended = (result['2xx'] * 1000) / result.duration
-    record({ scenario: '10. Batch ingest on Redis, NDJSON 1,000 × 100 B, 10 conn', logfire: `${fmt(appended)} lines/s, p99 ${result.latency.p99} ms`, baseline: '', ratio: '', target: '', pass: undefined }, one)
+    const batch = async (server: Server, seconds: number): Promise<Load> => {
+      await resetChain(server)
+      const result = await autocannon({ url: `${server.url}/logs`, method: 'POST', body, headers: { 'content-type': 'application/x-ndjson' }, connections: 10, duration: seconds })
+      return { rps: (result['2xx'] * 1000) / result.duration, p99: result.latency.p99, non2xx: result.non2xx }
+    }
+    await batch(one, WARM_UP_SECONDS)
+    await batch(memory, WARM_UP_SECONDS)
+    const batched = await alternate(batch, one, memory)
+    record({ scenario: '10. Batch ingest, NDJSON 1,000 × 100 B, 10 conn: 1 replica on Redis vs the memory backend', logfire: `${fmt(batched.ours.rps)} lines/s, p99 ${fmt(batched.ours.p99)} ms`, baseline: `${fmt(batched.bare.rps)} lines/s`, ratio: fmt(batched.ratio, 2), target: '≥ 0.5', pass: batched.ratio >= 0.5 }, one)
 
     // One full read at 100k blocks: served from the replica's own copy.
     await resetChain(one)
