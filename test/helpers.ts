@@ -63,3 +63,14 @@ export function captureLogs () {
   })
   return { lines, logger: pino({ level: 'info' }, stream), text: () => JSON.stringify(lines) }
 }
+
+/** Reads until `done` holds of what it read, and answers that; throws after `ms`. */
+export async function readUntil<T> (read: () => Promise<T>, done: (value: T) => boolean, ms = 5000): Promise<T> {
+  const began = Date.now()
+  for (;;) {
+    const value = await read()
+    if (done(value)) return value
+    if (Date.now() - began > ms) throw new Error(`timed out; last ${JSON.stringify(value)}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}

@@ -63,6 +63,25 @@ export function chainKeys (namespace: string): ChainKeys {
   }
 }
 
+/**
+ * One connection to Redis, not yet connected, as logfire uses them: while
+ * Redis is away, commands fail at once (a clear 503) instead of queueing in
+ * memory, and ioredis keeps reconnecting by itself. No auto-pipelining:
+ * commands are few (a number per turn, a script per batch), and it cost a
+ * third of the throughput.
+ */
+export function redisConnection (url: string, connectionName?: string): Redis {
+  const options: RedisOptions = {
+    ...redisOptions(url),
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: (times) => Math.min(50 * times, 1000),
+    ...(connectionName === undefined ? {} : { connectionName })
+  }
+  return new URL(url).protocol === 'unix:' ? new Redis(options) : new Redis(url, options)
+}
+
 /** ioredis takes redis:// and rediss:// itself; a socket is a path. */
 export function redisOptions (url: string): RedisOptions & { path?: string } {
   const parsed = new URL(url)
@@ -114,22 +133,9 @@ export class RedisBackend implements ChainBackend {
     this.#options = options
     this.store = options.store
     this.#keys = chainKeys(options.namespace)
-    const common: RedisOptions = {
-      ...redisOptions(options.url),
-      lazyConnect: true,
-      // While Redis is away, commands fail at once (a clear 503) instead of
-      // queueing in memory; ioredis keeps reconnecting by itself.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: (times) => Math.min(50 * times, 1000),
-      // Which replica follows which fire, for whoever reads CLIENT LIST.
-      ...(options.replica === undefined ? {} : { connectionName: `logfire:${options.replica}:${options.namespace}` })
-    }
-    const url = new URL(options.url).protocol === 'unix:' ? undefined : options.url
-    // Two connections: XREAD BLOCK holds one. No auto-pipelining: commands
-    // are few (a number per turn, a script per batch), and it cost a third
-    // of the throughput.
-    const connection = () => url === undefined ? new Redis(common) : new Redis(url, common)
+    // Two connections: XREAD BLOCK holds one. Which replica follows which fire shows in CLIENT LIST.
+    const name = options.replica === undefined ? undefined : `logfire:${options.replica}:${options.namespace}`
+    const connection = () => redisConnection(options.url, name)
     this.#client = connection()
     this.#reader = connection()
     for (const [name, script] of [['logfireInit', INIT], ['logfireAppend', APPEND], ['logfireBurn', BURN], ['logfireTally', TALLY], ['logfireFlatlineMatch', FLATLINE_MATCH], ['logfireFlatlineLook', FLATLINE_LOOK]] as const) {
@@ -149,7 +155,7 @@ export class RedisBackend implements ChainBackend {
     try {
       await Promise.all([backend.#client, backend.#reader].map(async (connection) => {
         connection.connect().catch(() => {})
-        await ready(connection, CONNECT_MS)
+        await ready(connection)
       }))
     } catch (error) {
       await backend.close()
@@ -544,7 +550,7 @@ export async function unavailableOnError<T> (command: Promise<T>): Promise<T> {
   }
 }
 
-export function ready (connection: Redis, timeoutMs: number): Promise<void> {
+export function ready (connection: Redis, timeoutMs = CONNECT_MS): Promise<void> {
   if (connection.status === 'ready') return Promise.resolve()
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

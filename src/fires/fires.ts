@@ -153,7 +153,7 @@ export class Fires {
     let gone = 0
     for (const known of this.#known.values()) {
       // Someone watching keeps a fire alight.
-      if (known.fire !== undefined && !(known.fire instanceof Promise) && known.fire.watched) known.lastUsed = now
+      if (watched(known)) known.lastUsed = now
       if (now - known.lastUsed > (shared === undefined ? idleMs : this.#followMs)) {
         if (shared !== undefined) shared.touch(known.record, known.lastUsed + idleMs - now).catch(() => {})
         this.#forget(known)
@@ -225,8 +225,7 @@ export class Fires {
 
   // Someone watching keeps a fire alight.
   #idle (known: Known, now: number): boolean {
-    const watched = known.fire !== undefined && !(known.fire instanceof Promise) && known.fire.watched
-    return now - known.lastUsed > (this.#options?.idleMs ?? Infinity) && !watched
+    return now - known.lastUsed > (this.#options?.idleMs ?? Infinity) && !watched(known)
   }
 
   #forget (known: Known): void {
@@ -252,5 +251,7 @@ export class Fires {
     await Promise.all([...fires.map(async (fire) => { await fire.close() }), this.#options?.shared?.close()])
   }
 }
+
+const watched = (known: Known): boolean => known.fire !== undefined && !(known.fire instanceof Promise) && known.fire.watched
 
 const full = () => withExtras(new FiresFull(), { headers: { 'retry-after': '60' } })

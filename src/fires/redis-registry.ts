@@ -1,9 +1,7 @@
-import { Redis, type RedisOptions } from 'ioredis'
-import { chainKeys, ready, redisOptions, unavailableOnError } from '../chain/redis-backend.js'
+import type { Redis } from 'ioredis'
+import { chainKeys, ready, redisConnection, unavailableOnError } from '../chain/redis-backend.js'
 import type { FireRecord, SharedRegistry } from './fires.js'
 import type { Scope } from './tokens.js'
-
-const CONNECT_MS = 30_000
 
 /*
  * Keys, for LOGFIRE_REDIS_NAMESPACE `ns` (the public chain is `{ns}:*`):
@@ -76,8 +74,7 @@ export class RedisFireRegistry implements SharedRegistry {
 
   private constructor (url: string, namespace: string) {
     this.#namespace = namespace
-    const options: RedisOptions = { ...redisOptions(url), lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: (times) => Math.min(50 * times, 1000) }
-    this.#client = new URL(url).protocol === 'unix:' ? new Redis(options) : new Redis(url, options)
+    this.#client = redisConnection(url)
     // Outages are reported by the chain's own connections, once.
     this.#client.on('error', () => {})
     this.#client.defineCommand('logfireFireAdd', { numberOfKeys: 5, lua: ADD })
@@ -88,7 +85,7 @@ export class RedisFireRegistry implements SharedRegistry {
     const registry = new RedisFireRegistry(url, namespace)
     registry.#client.connect().catch(() => {})
     try {
-      await ready(registry.#client, CONNECT_MS)
+      await ready(registry.#client)
     } catch (error) {
       registry.#client.disconnect()
       throw error

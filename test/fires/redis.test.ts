@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import type { Config } from '../../src/config.js'
-import { appsClosedAfterEach, testConfig, type TestApp } from '../helpers.js'
+import { appsClosedAfterEach, readUntil, testConfig, type TestApp } from '../helpers.js'
 import { privateRedis, redisMissing } from '../redis-server.js'
 
 const start = appsClosedAfterEach()
@@ -37,16 +37,6 @@ const readFrom = async (app: TestApp, token: string) => {
   return response.statusCode === 200 ? response.json<Array<{ data: string }>>().map((block) => block.data) : response.statusCode
 }
 
-async function until<T> (read: () => Promise<T>, done: (value: T) => boolean, ms = 5000): Promise<T> {
-  const began = Date.now()
-  for (;;) {
-    const value = await read()
-    if (done(value)) return value
-    if (Date.now() - began > ms) throw new Error(`timed out; last ${JSON.stringify(value)}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
-
 const keysOf = async (namespace: string) => (await (redis as Redis).keys(`*${namespace}*`)).sort()
 /** Which replicas hold connections for a fire's chain, from CLIENT LIST. */
 const followers = async (namespace: string, id: string) => {
@@ -60,7 +50,7 @@ describe.skipIf(redisMissing !== '')(`fires on Redis, shared by replicas${redisM
     const [a, b] = apps as [TestApp, TestApp]
     const fire = await createFire(a)
     expect((await postTo(b, fire.ingestToken, 'written on b')).statusCode).toBe(200)
-    expect(await until(() => readFrom(a, fire.viewToken), (data) => Array.isArray(data) && data.length === 2)).toEqual(['my genesis block!!', 'written on b'])
+    expect(await readUntil(() => readFrom(a, fire.viewToken), (data) => Array.isArray(data) && data.length === 2)).toEqual(['my genesis block!!', 'written on b'])
     // Scopes hold on every replica, and the public fire stays apart.
     expect((await postTo(a, fire.viewToken, 'not with a view token')).statusCode).toBe(401)
     expect((await a.inject({ url: '/logs' })).json()).toHaveLength(1)
@@ -103,7 +93,7 @@ describe.skipIf(redisMissing !== '')(`fires on Redis, shared by replicas${redisM
     expect(await readFrom(a, fire.viewToken)).toBe(401)
     expect(await readFrom(b, fire.viewToken)).toBe(401)
     expect((await postTo(b, fire.ingestToken, 'too late')).statusCode).toBe(401)
-    await until(() => keysOf(`${namespace}:${fire.id}`), (keys) => keys.length === 0)
+    await readUntil(() => keysOf(`${namespace}:${fire.id}`), (keys) => keys.length === 0)
     expect((await keysOf(namespace)).filter((key) => key.includes(':token:'))).toEqual([])
   })
 
@@ -145,13 +135,13 @@ describe.skipIf(redisMissing !== '')(`fires on Redis, shared by replicas${redisM
       const fire = await createFire(a)
       expect((await postTo(a, fire.ingestToken, 'before')).statusCode).toBe(200)
       await server.stop()
-      for (const answer of [await a.inject({ method: 'POST', url: '/fires' }), await until(() => postTo(a, fire.ingestToken, 'during'), (r) => r.statusCode === 503), await postTo(b, fire.ingestToken, 'during')]) {
+      for (const answer of [await a.inject({ method: 'POST', url: '/fires' }), await readUntil(() => postTo(a, fire.ingestToken, 'during'), (r) => r.statusCode === 503), await postTo(b, fire.ingestToken, 'during')]) {
         expect(answer.statusCode).toBe(503)
         expect(answer.json()).toMatchObject({ code: 'LOGFIRE_STORE_UNAVAILABLE' })
       }
       await server.start()
-      await until(() => postTo(b, fire.ingestToken, 'after'), (r) => r.statusCode === 200, 10_000)
-      expect(await until(() => readFrom(a, fire.viewToken), (data) => Array.isArray(data) && data.includes('after'))).toEqual(['my genesis block!!', 'before', 'after'])
+      await readUntil(() => postTo(b, fire.ingestToken, 'after'), (r) => r.statusCode === 200, 10_000)
+      expect(await readUntil(() => readFrom(a, fire.viewToken), (data) => Array.isArray(data) && data.includes('after'))).toEqual(['my genesis block!!', 'before', 'after'])
     } finally {
       await server.remove()
     }

@@ -6,7 +6,7 @@ import { RedisBackend } from '../../src/chain/redis-backend.js'
 import { ChainStore } from '../../src/chain/store.js'
 import { canaryLine } from '../../src/scorecard/token.js'
 import type { Config } from '../../src/config.js'
-import { appsClosedAfterEach, chainEntries, post, testConfig, type TestApp } from '../helpers.js'
+import { appsClosedAfterEach, chainEntries, post, readUntil, testConfig, type TestApp } from '../helpers.js'
 import { privateRedis, redisMissing } from '../redis-server.js'
 import { openStream } from '../sse-client.js'
 
@@ -31,16 +31,6 @@ async function replicasWithRules (rules: string): Promise<[TestApp, TestApp]> {
   return [a, b]
 }
 
-async function until<T> (read: () => Promise<T>, done: (value: T) => boolean, ms = 5000): Promise<T> {
-  const began = Date.now()
-  for (;;) {
-    const value = await read()
-    if (done(value)) return value
-    if (Date.now() - began > ms) throw new Error(`timed out; last ${JSON.stringify(value)}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
-
 const read = (app: TestApp, url = '/logs', headers: Record<string, string> = {}) => app.inject({ method: 'GET', url, headers })
 
 describe.skipIf(redisMissing !== '').each(['single', 'open'] as const)(`logfire on Redis, over HTTP, LOGFIRE_FIRES=%s${redisMissing}`, (mode) => {
@@ -50,7 +40,7 @@ describe.skipIf(redisMissing !== '').each(['single', 'open'] as const)(`logfire 
     const [a, b] = await replicas(2) as [TestApp, TestApp]
     expect((await post(a, 'one\ntwo')).statusCode).toBe(200)
     expect((await post(b, 'three')).statusCode).toBe(200)
-    const fromB = await until(() => read(b), (r) => r.json().length === 4)
+    const fromB = await readUntil(() => read(b), (r) => r.json().length === 4)
     const fromA = await read(a)
     expect(fromA.body).toBe(fromB.body)
     expect(fromA.headers.etag).toBe(fromB.headers.etag)
@@ -65,7 +55,7 @@ describe.skipIf(redisMissing !== '').each(['single', 'open'] as const)(`logfire 
     expect((await post(a, [1, 2, 3].map((seq) => canaryLine('shared', seq, 0)).join('\n'))).statusCode).toBe(200)
     expect((await post(b, [3, 4].map((seq) => canaryLine('shared', seq, 0)).join('\n'))).statusCode).toBe(200)
     for (const replica of [a, b]) {
-      const report = await until(() => read(replica, '/scorecard/shared'), (r) => r.statusCode === 200 && r.json().delivered === 5)
+      const report = await readUntil(() => read(replica, '/scorecard/shared'), (r) => r.statusCode === 200 && r.json().delivered === 5)
       expect(report.json()).toMatchObject({ delivered: 5, unique: 4, duplicates: 1, missing: 0 })
     }
   })
@@ -92,7 +82,7 @@ describe.skipIf(redisMissing !== '').each(['single', 'open'] as const)(`logfire 
     const [a, b] = await replicas(2, { adminToken: 's3cret' }, inject('redisUrl'), namespace) as [TestApp, TestApp]
     const patch = await a.inject({ method: 'PATCH', url: '/admin/chaos', headers: { authorization: 'Bearer s3cret' }, payload: { fireRate: 1 } })
     expect(patch.statusCode).toBe(200)
-    await until(() => post(b, 'x'), (r) => r.statusCode === 503)
+    await readUntil(() => post(b, 'x'), (r) => r.statusCode === 503)
     expect((await post(b, 'x')).headers['x-logfire-settings']).toBe('fire=1; burn=0; gdpr=on; override=on')
     // A replica that starts now runs with them too, whatever its own environment says.
     const [late] = await replicas(1, { fireRate: 0 }, inject('redisUrl'), namespace) as [TestApp]
@@ -102,7 +92,7 @@ describe.skipIf(redisMissing !== '').each(['single', 'open'] as const)(`logfire 
   it('keeps metrics per replica, labelled with its name', async () => {
     const [a, b] = await replicas(2) as [TestApp, TestApp]
     await post(a, 'counted by a')
-    await until(() => read(b, '/logs'), (r) => r.json().length === 2)
+    await readUntil(() => read(b, '/logs'), (r) => r.json().length === 2)
     const metrics = async (app: TestApp) => (await read(app, '/metrics')).body
     expect(await metrics(a)).toMatch(/^logfire_blocks_appended_total\{replica="replica-0"\} 1$/m)
     expect(await metrics(b)).toMatch(/^logfire_blocks_appended_total\{replica="replica-1"\} 0$/m)
@@ -147,8 +137,8 @@ describe.skipIf(redisMissing !== '').each(['single', 'open'] as const)(`logfire 
     await viewer.connected()
 
     expect((await admin(a, 'PUT', '/admin/scenario', { name: 'six', steps: [{ requests: 6, chaos: 'fire' }, { pause: true, set: { fireRate: 0 } }] })).statusCode).toBe(200)
-    await until(() => admin(b, 'GET', '/admin/scenario'), (r) => r.json().scenario?.name === 'six')
-    await until(() => admin(c, 'GET', '/admin/scenario'), (r) => r.json().scenario?.name === 'six')
+    await readUntil(() => admin(b, 'GET', '/admin/scenario'), (r) => r.json().scenario?.name === 'six')
+    await readUntil(() => admin(c, 'GET', '/admin/scenario'), (r) => r.json().scenario?.name === 'six')
 
     // Twelve requests at once, four to each replica: six are the step's.
     const statuses = await Promise.all([a, b, c, a, b, c, a, b, c, a, b, c].map(async (app, i) => (await post(app, `line ${i}`, { 'content-type': 'text/plain' })).statusCode))
@@ -160,18 +150,18 @@ describe.skipIf(redisMissing !== '').each(['single', 'open'] as const)(`logfire 
     const steps = viewer.events.filter((event) => event.event === 'scenario').map((event) => (event.data as { step: number }).step)
     expect(steps).toEqual([1, 2])
     for (const app of [a, b, c]) {
-      const now = await until(() => admin(app, 'GET', '/admin/scenario'), (r) => r.json().scenario?.step === 2)
+      const now = await readUntil(() => admin(app, 'GET', '/admin/scenario'), (r) => r.json().scenario?.step === 2)
       expect(now.json().scenario).toMatchObject({ name: 'six', step: 2, of: 2 })
     }
-    await until(() => admin(b, 'GET', '/admin/chaos'), (r) => r.json().fireRate === 0)
+    await readUntil(() => admin(b, 'GET', '/admin/chaos'), (r) => r.json().fireRate === 0)
 
     // A replica started now joins it where it is, and stepping it on any replica ends it on all, settings restored.
     // ...even one whose LOGFIRE_SCENARIO names another.
     const late = await start({ redis: { url: inject('redisUrl'), namespace, replica: 'late' }, adminToken: 's3cret' }, { scenario: { name: 'own', steps: [{ pause: true }] } })
     expect((await admin(late, 'GET', '/admin/scenario')).json().scenario).toMatchObject({ name: 'six', step: 2 })
     expect((await admin(c, 'POST', '/admin/scenario/next')).json()).toMatchObject({ scenario: { step: 0, ended: true } })
-    for (const app of [a, b]) await until(() => admin(app, 'GET', '/admin/scenario'), (r) => r.json().scenario?.ended === true)
-    await until(() => admin(a, 'GET', '/admin/chaos'), (r) => r.json().fireRate === 0.05)
+    for (const app of [a, b]) await readUntil(() => admin(app, 'GET', '/admin/scenario'), (r) => r.json().scenario?.ended === true)
+    await readUntil(() => admin(a, 'GET', '/admin/chaos'), (r) => r.json().fireRate === 0.05)
     viewer.close()
   })
 
@@ -203,7 +193,7 @@ describe.skipIf(redisMissing !== '').each(['single', 'open'] as const)(`logfire 
     for (const app of [a, b, a, b, a]) expect((await post(app, failed('203.0.113.9'), { 'content-type': 'application/json' })).statusCode).toBe(200)
     await post(b, failed('198.51.100.7'), { 'content-type': 'application/json' })
     const alerts = (app: TestApp) => app.inject({ method: 'GET', url: '/alerts', headers: { authorization: 'Bearer s3cret' } })
-    const seen = await until(() => alerts(b), (r) => r.json().alerts.length > 0)
+    const seen = await readUntil(() => alerts(b), (r) => r.json().alerts.length > 0)
     await new Promise((resolve) => setTimeout(resolve, 200))
     expect((await alerts(a)).json().alerts).toEqual([expect.objectContaining({ rule: 'console-login-burst', group: '203.0.113.9', count: 4 })])
     expect((await alerts(b)).json().alerts).toHaveLength(1)
@@ -227,13 +217,13 @@ describe.skipIf(redisMissing !== '').each(['single', 'open'] as const)(`logfire 
     }
     expect([...await alerts(a), ...await alerts(b)]).toEqual([])
 
-    const fired = await until(() => alerts(b), (list) => list.length > 0)
+    const fired = await readUntil(() => alerts(b), (list) => list.length > 0)
     await new Promise((resolve) => setTimeout(resolve, 1500))
     expect(await alerts(a)).toHaveLength(1)
     expect(await alerts(b)).toHaveLength(1)
 
     await post(b, 'heartbeat')
-    const after = await until(() => alerts(a), (list) => list.length === 2)
+    const after = await readUntil(() => alerts(a), (list) => list.length === 2)
     expect(after[0]?.resolves).toBe(fired[0]?.id)
   })
 
@@ -242,7 +232,7 @@ describe.skipIf(redisMissing !== '').each(['single', 'open'] as const)(`logfire 
     const alerts = (app: TestApp) => app.inject({ method: 'GET', url: '/alerts', headers: { authorization: 'Bearer s3cret' } })
     const rootLogin = JSON.stringify({ eventName: 'ConsoleLogin', userIdentity: { type: 'Root' }, eventType: 'AwsConsoleSignIn', responseElements: { ConsoleLogin: 'Success' } })
     expect((await post(a, rootLogin, { 'content-type': 'application/json' })).statusCode).toBe(200)
-    const onB = await until(() => alerts(b), (r) => r.json().alerts.length > 0)
+    const onB = await readUntil(() => alerts(b), (r) => r.json().alerts.length > 0)
     await new Promise((resolve) => setTimeout(resolve, 200))
     const onA = await alerts(a)
     expect(onA.json().alerts).toEqual(onB.json().alerts)
@@ -261,9 +251,9 @@ describe.skipIf(redisMissing !== '')(`when Redis goes away${redisMissing}`, () =
     try {
       await redis.stop()
       for (let i = 0; i < 20; i++) await Promise.resolve(chain.nextRequestNumber()).catch(() => {})
-      await until(async () => said.length, (n) => n >= 1)
+      await readUntil(async () => said.length, (n) => n >= 1)
       await redis.start()
-      await until(async () => chain.available, (up) => up, 10_000)
+      await readUntil(async () => chain.available, (up) => up, 10_000)
       expect(said).toEqual(['redis unreachable: answering 503 until it is back', 'redis reachable again'])
     } finally {
       await chain.close()
@@ -279,7 +269,7 @@ describe.skipIf(redisMissing !== '')(`when Redis goes away${redisMissing}`, () =
       expect((await read(a, '/readyz')).statusCode).toBe(200)
 
       await redis.stop()
-      const during = await until(() => post(a, 'during'), (r) => r.statusCode === 503)
+      const during = await readUntil(() => post(a, 'during'), (r) => r.statusCode === 503)
       expect(during.json()).toMatchObject({ statusCode: 503, code: 'LOGFIRE_STORE_UNAVAILABLE' })
       expect(during.headers['retry-after']).toBe('1')
       expect((await read(a)).json()).toMatchObject({ code: 'LOGFIRE_STORE_UNAVAILABLE' })
@@ -292,7 +282,7 @@ describe.skipIf(redisMissing !== '')(`when Redis goes away${redisMissing}`, () =
       expect(patch.json()).toMatchObject({ statusCode: 503, code: 'LOGFIRE_STORE_UNAVAILABLE' })
 
       await redis.start()
-      await until(() => read(a, '/readyz'), (r) => r.statusCode === 200, 10_000)
+      await readUntil(() => read(a, '/readyz'), (r) => r.statusCode === 200, 10_000)
       expect((await post(a, 'after')).statusCode).toBe(200)
       expect(await chainEntries(a)).toEqual(['before', 'after'])
       expect((await a.inject({ method: 'GET', url: '/admin/chaos', headers: { authorization: 'Bearer s3cret' } })).json()).toMatchObject({ fireRate: 0 })
@@ -326,8 +316,8 @@ describe.skipIf(redisMissing !== '')(`when Redis goes away${redisMissing}`, () =
         await redis.stop()
         await new Promise((resolve) => setTimeout(resolve, 300))
         await redis.start()
-        await until(async () => a.inject({ method: 'GET', url: '/readyz' }), (r) => r.statusCode === 200, 10_000)
-        await until(async () => b.inject({ method: 'GET', url: '/readyz' }), (r) => r.statusCode === 200, 10_000)
+        await readUntil(async () => a.inject({ method: 'GET', url: '/readyz' }), (r) => r.statusCode === 200, 10_000)
+        await readUntil(async () => b.inject({ method: 'GET', url: '/readyz' }), (r) => r.statusCode === 200, 10_000)
         await new Promise((resolve) => setTimeout(resolve, 150))
       } finally {
         load.running = false
@@ -337,8 +327,8 @@ describe.skipIf(redisMissing !== '')(`when Redis goes away${redisMissing}`, () =
       const statuses = [...outcomes.values()]
       expect(statuses.filter((status) => status === 503).length).toBeGreaterThan(0)
       expect(statuses.filter((status) => status === 200).length).toBeGreaterThan(10)
-      const fromA = await until(() => read(a), (r) => r.body === '' ? false : r.json().length > 1)
-      await until(() => read(b), (r) => r.body === fromA.body)
+      const fromA = await readUntil(() => read(a), (r) => r.body === '' ? false : r.json().length > 1)
+      await readUntil(() => read(b), (r) => r.body === fromA.body)
       const stored = (fromA.json() as Array<{ data: string }>).slice(1).map((block) => block.data)
       const byRequest = new Map<string, string[]>()
       for (const line of stored) {
