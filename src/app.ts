@@ -79,9 +79,16 @@ export async function buildApp (options: AppOptions) {
   // Loaded only when asked for: in memory, Redis's client is not in the process at all.
   const redisLog = (level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, message: string) => logger?.[level](fields, message)
   const redisConfig = options.backend === undefined ? config.redis : undefined
-  const redis: RedisBackend | undefined = redisConfig === undefined
+  // One set of connections for the process, however many fires it follows.
+  const link = redisConfig === undefined
     ? undefined
-    : await (await import('./chain/redis-backend.js')).RedisBackend.connect({ ...redisConfig, store, limits, log: redisLog })
+    : await (await import('./chain/redis-link.js')).RedisLink.connect({ servers: redisConfig, name: `logfire:${redisConfig.replica}:${redisConfig.namespace}`, log: redisLog })
+  const redis: RedisBackend | undefined = link === undefined || redisConfig === undefined
+    ? undefined
+    : await (await import('./chain/redis-backend.js')).RedisBackend.connect({ link, namespace: redisConfig.namespace, store, limits }).catch(async (error: unknown) => {
+      await link.close()
+      throw error
+    })
   const chain = new Chain(options.backend ?? redis ?? new MemoryBackend(store, limits))
   const without = new Set(options.without)
   // For work started in the background: a failure is the operator's to read, not a client's.
@@ -106,13 +113,13 @@ export async function buildApp (options: AppOptions) {
   const fireChain = async (id: string): Promise<Chain> => {
     const fireStore = new ChainStore({ maxSpareBytes: 0, firstSegmentBytes: 1024 })
     const fireLimits = { maxBlocks: config.maxBlocks, maxBytes: config.fires.maxBytes }
-    if (redisConfig === undefined) return new Chain(new MemoryBackend(fireStore, fireLimits))
+    if (link === undefined || redisConfig === undefined) return new Chain(new MemoryBackend(fireStore, fireLimits))
     const [{ RedisBackend }, { fireNamespace }] = await Promise.all([import('./chain/redis-backend.js'), import('./fires/redis-registry.js')])
-    return new Chain(await RedisBackend.connect({ ...redisConfig, namespace: fireNamespace(redisConfig.namespace, id), store: fireStore, limits: fireLimits, log: redisLog }))
+    return new Chain(await RedisBackend.connect({ link, namespace: fireNamespace(redisConfig.namespace, id), store: fireStore, limits: fireLimits }))
   }
   const open = config.fires.mode === 'open'
-  const shared = open && redisConfig !== undefined
-    ? await (await import('./fires/redis-registry.js')).RedisFireRegistry.connect(redisConfig.url, redisConfig.namespace)
+  const shared = open && link !== undefined && redisConfig !== undefined
+    ? new (await import('./fires/redis-registry.js')).RedisFireRegistry(link, redisConfig.namespace)
     : undefined
   const fires = new Fires(publicFire, !open
     ? undefined
@@ -141,6 +148,8 @@ export async function buildApp (options: AppOptions) {
   // Past this many sockets Node closes new connections at once: each costs
   // memory whether or not it ever sends a request.
   app.server.maxConnections = config.memory.maxConnections
+  // Closed after every fire has let go of its chain.
+  if (link !== undefined) app.addHook('onClose', async () => { await link.close() })
   await app.register(carryFire, { fires })
   // Hung and slowed connections end at once on close: nothing waits for them.
   const held = new HeldConnections(config.memory.maxHeldConnections, open ? config.fires.maxHeldConnections : undefined)

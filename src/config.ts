@@ -1,5 +1,6 @@
 import { hostname, totalmem } from 'node:os'
 import { z } from 'zod'
+import type { RedisServers } from './chain/redis-link.js'
 import { ITEM_REJECT_STATUSES, NO_BATCH_CHAOS, type BatchSettings, type ItemRejectStatus } from './fire/batches.js'
 import { CHAOS_PRESETS, NO_FAULT_SETTINGS, type ChaosPreset, type FaultSettings } from './fire/faults.js'
 
@@ -155,6 +156,11 @@ export const ENVIRONMENT = z.object({
   LOGFIRE_REDIS_URL: z.preprocess(unset, z.string()
     .regex(/^(rediss?:\/\/\S+|unix:\/\/\/\S+)$/, { error: 'a redis://, rediss:// or unix:///path URL' })
     .optional()),
+  // Seed nodes of a Redis Cluster, comma-separated: the others are found from them.
+  LOGFIRE_REDIS_CLUSTER: z.preprocess(unset, z.string()
+    .regex(/^rediss?:\/\/[^\s,]+(,rediss?:\/\/[^\s,]+)*$/, { error: 'redis:// or rediss:// URLs of seed nodes, comma-separated' })
+    .transform((list) => list.split(','))
+    .optional()),
   // Unset: the host's name, which a container runtime sets per container.
   LOGFIRE_REPLICA_NAME: z.preprocess(unset, z.string().regex(/^[\w.:-]{1,128}$/, { error: 'letters, digits, _ . : or -, at most 128' }).optional()),
   LOGFIRE_REDIS_NAMESPACE: z.preprocess(unset, z.string().regex(/^[\w.-]{1,64}$/, { error: 'letters, digits, _ . or -, at most 64' }).default('logfire')),
@@ -219,12 +225,11 @@ export interface Config {
   /** A scenario run from the start: a built-in's name, or a YAML or JSON file. */
   scenario: string | undefined
   /** The shared store, when replicas share one chain; in memory when undefined. */
-  redis: {
-    url: string
+  redis: (RedisServers & {
     namespace: string
     /** This replica's name in its metrics' `replica` label. */
     replica: string
-  } | undefined
+  }) | undefined
   /** naivechain's peer-to-peer network: off unless `port` is set. */
   p2p: {
     port: number | undefined
@@ -368,7 +373,10 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
     // Node refuses to start with headers allowed longer than the whole request.
     throw new ConfigError(`invalid configuration: LOGFIRE_HEADERS_TIMEOUT_MS (${e.LOGFIRE_HEADERS_TIMEOUT_MS}) must not be over LOGFIRE_REQUEST_TIMEOUT_MS (${e.LOGFIRE_REQUEST_TIMEOUT_MS})`)
   }
-  if (e.LOGFIRE_P2P_ACCEPT === 'longest' && e.LOGFIRE_REDIS_URL !== undefined) {
+  if (e.LOGFIRE_REDIS_URL !== undefined && e.LOGFIRE_REDIS_CLUSTER !== undefined) {
+    throw new ConfigError('invalid configuration: set LOGFIRE_REDIS_URL (one Redis) or LOGFIRE_REDIS_CLUSTER (a cluster\'s seed nodes), not both')
+  }
+  if (e.LOGFIRE_P2P_ACCEPT === 'longest' && (e.LOGFIRE_REDIS_URL !== undefined || e.LOGFIRE_REDIS_CLUSTER !== undefined)) {
     throw new ConfigError('invalid configuration: LOGFIRE_P2P_ACCEPT=longest needs the in-memory chain: replicas on Redis share one chain of record')
   }
   if (e.LOGFIRE_SYSLOG_TLS_PORT !== undefined && (e.LOGFIRE_TLS_CERT === undefined || e.LOGFIRE_TLS_KEY === undefined)) {
@@ -430,7 +438,11 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
     trustProxy: e.LOGFIRE_TRUST_PROXY,
     rulesFile: e.LOGFIRE_RULES,
     scenario: e.LOGFIRE_SCENARIO,
-    redis: e.LOGFIRE_REDIS_URL === undefined ? undefined : { url: e.LOGFIRE_REDIS_URL, namespace: e.LOGFIRE_REDIS_NAMESPACE, replica: e.LOGFIRE_REPLICA_NAME ?? hostname() },
+    redis: e.LOGFIRE_REDIS_URL !== undefined
+      ? { url: e.LOGFIRE_REDIS_URL, namespace: e.LOGFIRE_REDIS_NAMESPACE, replica: e.LOGFIRE_REPLICA_NAME ?? hostname() }
+      : e.LOGFIRE_REDIS_CLUSTER !== undefined
+        ? { cluster: e.LOGFIRE_REDIS_CLUSTER, namespace: e.LOGFIRE_REDIS_NAMESPACE, replica: e.LOGFIRE_REPLICA_NAME ?? hostname() }
+        : undefined,
     streams: {
       syslogTcpPort: e.LOGFIRE_SYSLOG_TCP_PORT,
       syslogUdpPort: e.LOGFIRE_SYSLOG_UDP_PORT,
@@ -516,7 +528,7 @@ function faultSettings (e: z.infer<typeof ENVIRONMENT>): FaultSettings {
 // Secrets never reach the terminal, and a pasted novel is cut short.
 function describeValue (name: string, value: string | undefined): string {
   // A Redis URL may carry its password.
-  if (name.endsWith('_TOKEN') || name === 'LOGFIRE_REDIS_URL') return 'a value that is not shown'
+  if (name.endsWith('_TOKEN') || name === 'LOGFIRE_REDIS_URL' || name === 'LOGFIRE_REDIS_CLUSTER') return 'a value that is not shown'
   const shown = value !== undefined && value.length > 40 ? value.slice(0, 40) + '…' : value
   return JSON.stringify(shown)
 }

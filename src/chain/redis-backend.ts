@@ -1,24 +1,21 @@
 import { randomBytes } from 'node:crypto'
-import { Redis, type RedisOptions } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import { BackendUnavailable, type AppendOutcome, type ChainBackend } from './backend.js'
 import { GENESIS } from './block.js'
 import { burnReason, type ChainLimits } from './budget.js'
 import type { BurnReason, ChainEvent, Origin } from './events.js'
-import { APPEND, BURN, FLATLINE_LOOK, FLATLINE_MATCH, INIT, TALLY } from './redis-scripts.js'
+import { ready, unavailableOnError, type RedisLink } from './redis-link.js'
+import { APPEND, BURN, FLATLINE_LOOK, FLATLINE_MATCH, INIT, SHARE, TALLY } from './redis-scripts.js'
 import type { FlatlineLook, FlatlineWindow, FrequencyWindow } from './windows.js'
 import { GENESIS_BYTES, GENESIS_JSON, prepareBlocks, type ChainStore, type PreparedAppend } from './store.js'
 
 export interface RedisBackendOptions {
-  /** redis://, rediss:// or unix:///path/to/redis.sock */
-  url: string
-  /** Every key starts with {namespace}: one chain per namespace, on one shard. */
+  /** This process's connections to Redis, shared by every chain it follows. */
+  link: RedisLink
+  /** Every key starts with {namespace}: one chain per namespace, in one slot. */
   namespace: string
   store: ChainStore
   limits: ChainLimits
-  /** This replica's name (LOGFIRE_REPLICA_NAME): with the namespace, what CLIENT LIST shows for its connections. */
-  replica?: string
-  /** Told once when Redis goes away, once when it is back. */
-  log: (level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, message: string) => void
 }
 
 // Entries read per XREAD: a replica loading a long chain takes it in pages.
@@ -26,14 +23,13 @@ export interface RedisBackendOptions {
 const PAGE = 256
 // A batch stops taking queued requests past this: it bounds one stream entry.
 const BATCH_BYTES = 1024 * 1024
-// A blocked read returns this often, so a closed backend stops soon.
-const BLOCK_MS = 1000
 // Waiting for this replica's copy to reach a head another replica wrote.
 const CATCH_UP_MS = 5000
+// A tick can be lost (the subscriber reconnecting, a slot moving): a chain
+// that has read nothing for this long reads anyway.
+const POLL_MS = 5000
 const EVENTS_KEPT = 10_000
 const COUNTER_TTL_MS = 24 * 3600 * 1000
-// How long a starting replica waits for Redis before it gives up.
-const CONNECT_MS = 30_000
 
 interface Pending {
   entries: readonly string[]
@@ -49,7 +45,7 @@ interface Planned { request: Pending, prepared: PreparedAppend, first: number }
 
 type StreamEntries = Array<[id: string, fields: string[]]>
 
-export interface ChainKeys { head: string, chain: string, events: string, requests: string, shared: (name: string) => string }
+export interface ChainKeys { head: string, chain: string, events: string, requests: string, tick: string, shared: (name: string) => string }
 
 /** A chain's keys in Redis, all under one hash tag, so that they live on one shard. */
 export function chainKeys (namespace: string): ChainKeys {
@@ -59,35 +55,10 @@ export function chainKeys (namespace: string): ChainKeys {
     chain: `${tag}:chain`,
     events: `${tag}:events`,
     requests: `${tag}:requests`,
+    /** Not a key: the sharded channel on which the chain's scripts say it grew. */
+    tick: `${tag}:tick`,
     shared: (name) => `${tag}:shared:${name}`
   }
-}
-
-/**
- * One connection to Redis, not yet connected, as logfire uses them: while
- * Redis is away, commands fail at once (a clear 503) instead of queueing in
- * memory, and ioredis keeps reconnecting by itself. No auto-pipelining:
- * commands are few (a number per turn, a script per batch), and it cost a
- * third of the throughput.
- */
-export function redisConnection (url: string, connectionName?: string): Redis {
-  const options: RedisOptions = {
-    ...redisOptions(url),
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: (times) => Math.min(50 * times, 1000),
-    ...(connectionName === undefined ? {} : { connectionName })
-  }
-  return new URL(url).protocol === 'unix:' ? new Redis(options) : new Redis(url, options)
-}
-
-/** ioredis takes redis:// and rediss:// itself; a socket is a path. */
-export function redisOptions (url: string): RedisOptions & { path?: string } {
-  const parsed = new URL(url)
-  if (parsed.protocol !== 'unix:') return {}
-  const db = parsed.searchParams.get('db')
-  return { path: decodeURIComponent(parsed.pathname), ...(db === null ? {} : { db: Number(db) }) }
 }
 
 /**
@@ -101,14 +72,20 @@ export function redisOptions (url: string): RedisOptions & { path?: string } {
  * if another replica got there first, this replica catches up and hashes
  * them again. Each request keeps its own outcome: a batch stops at a
  * request that burns the chain, which burns it alone.
+ *
+ * Following costs no connection of its own: the scripts publish a tick on
+ * the chain's channel, and each replica then reads what is new with one
+ * XREAD on the shared connection (a blocking read cannot span a cluster's
+ * slots, and would hold a connection per chain).
  */
 export class RedisBackend implements ChainBackend {
   readonly store: ChainStore
   readonly replicated = true
   readonly #options: RedisBackendOptions
-  readonly #client: Redis
-  readonly #reader: Redis
+  readonly #client: Redis | Cluster
   readonly #keys: ChainKeys
+  readonly #unwatch: () => void
+  readonly #poll: NodeJS.Timeout
   readonly #replica = randomBytes(6).toString('hex')
   #emit: (event: ChainEvent, origin: Origin) => void = () => {}
   #queue: Pending[] = []
@@ -125,6 +102,10 @@ export class RedisBackend implements ChainBackend {
   #loaded = false
   #reachable = false
   #closed = false
+  /** A read of what is new is under way; another tick came meanwhile. */
+  #reading = false
+  #readAgain = false
+  #lastRead = 0
   #waiters: Array<{ epoch: number, length: number, done: () => void }> = []
   /** Matches this replica added to frequency windows: each its own member. */
   #tallied = 0
@@ -133,41 +114,38 @@ export class RedisBackend implements ChainBackend {
     this.#options = options
     this.store = options.store
     this.#keys = chainKeys(options.namespace)
-    // Two connections: XREAD BLOCK holds one. Which replica follows which fire shows in CLIENT LIST.
-    const name = options.replica === undefined ? undefined : `logfire:${options.replica}:${options.namespace}`
-    const connection = () => redisConnection(options.url, name)
-    this.#client = connection()
-    this.#reader = connection()
+    const { link } = options
+    this.#client = link.client
     for (const [name, script] of [['logfireInit', INIT], ['logfireAppend', APPEND], ['logfireBurn', BURN], ['logfireTally', TALLY], ['logfireFlatlineMatch', FLATLINE_MATCH], ['logfireFlatlineLook', FLATLINE_LOOK]] as const) {
-      this.#client.defineCommand(name, { numberOfKeys: 2, lua: script })
+      link.define(name, script, 2)
     }
-    for (const connection of [this.#client, this.#reader]) {
-      // ioredis reports every failed reconnection; the outage is logged once, below.
-      connection.on('error', () => {})
-      connection.on('close', () => { this.#unreachable() })
-    }
-    this.#client.on('ready', () => { this.#onReady().catch(() => {}) })
+    link.define('logfireShare', SHARE, 1)
+    this.#unwatch = link.watch({
+      down: () => { this.#reachable = false },
+      up: () => { this.#onReady().catch(() => {}) }
+    })
+    this.#poll = setInterval(() => {
+      if (Date.now() - this.#lastRead >= POLL_MS) this.#read()
+    }, POLL_MS).unref()
   }
 
   /** Connects, creates the chain if Redis has none, and starts following it. */
   static async connect (options: RedisBackendOptions): Promise<RedisBackend> {
     const backend = new RedisBackend(options)
     try {
-      await Promise.all([backend.#client, backend.#reader].map(async (connection) => {
-        connection.connect().catch(() => {})
-        await ready(connection)
-      }))
+      await ready(backend.#client)
+      await options.link.follow(backend.#keys.tick, () => { backend.#read() })
+      await backend.#ensureChain()
+      // Shared events from now on: the last one's id, so none is missed between reads.
+      const last = await backend.#client.xrevrange(backend.#keys.events, '+', '-', 'COUNT', 1)
+      backend.#eventsId = last[0]?.[0] ?? '0-0'
+      backend.#reachable = true
+      backend.#read()
+      await backend.#caughtUpWithRedis()
     } catch (error) {
       await backend.close()
-      throw error
+      throw error instanceof BackendUnavailable ? error : new BackendUnavailable((error as Error).message)
     }
-    await backend.#ensureChain()
-    // Shared events from now on: the last one's id, so none is missed between reads.
-    const last = await backend.#client.xrevrange(backend.#keys.events, '+', '-', 'COUNT', 1)
-    backend.#eventsId = last[0]?.[0] ?? '0-0'
-    backend.#reachable = true
-    backend.#follow()
-    await backend.#caughtUpWithRedis()
     return backend
   }
 
@@ -176,12 +154,13 @@ export class RedisBackend implements ChainBackend {
    * across replicas. While Redis is away the limit lets requests by: they
    * meet LOGFIRE_STORE_UNAVAILABLE instead of a 500 from the limit.
    */
-  rateLimitStore (name: string): { redis: Redis, nameSpace: string, skipOnError: boolean } {
-    return { redis: this.#client, nameSpace: `{${this.#options.namespace}}:rate:${name}:`, skipOnError: true }
+  rateLimitStore (name: string): { redis: Redis | Cluster, nameSpace: string, skipOnError: boolean } {
+    // No hash tag: each client's counter hashes whole, so a cluster spreads them over its slots.
+    return { redis: this.#client, nameSpace: `${this.#options.namespace}:rate:${name}:`, skipOnError: true }
   }
 
   get available (): boolean {
-    return this.#loaded && this.#reachable && this.#client.status === 'ready' && this.#reader.status === 'ready'
+    return this.#loaded && this.#reachable && this.#options.link.reachable
   }
 
   attach (emit: (event: ChainEvent, origin: Origin) => void): void {
@@ -234,7 +213,7 @@ export class RedisBackend implements ChainBackend {
   }
 
   share (event: ChainEvent): void {
-    this.#client.xadd(this.#keys.events, 'MAXLEN', '~', String(EVENTS_KEPT), '*', 'r', this.#replica, 'e', JSON.stringify(event))
+    (this.#client as unknown as Scripts).logfireShare(this.#keys.events, String(EVENTS_KEPT), this.#replica, JSON.stringify(event), this.#keys.tick)
       .catch(() => {})
   }
 
@@ -292,9 +271,10 @@ export class RedisBackend implements ChainBackend {
 
   async close (): Promise<void> {
     this.#closed = true
+    clearInterval(this.#poll)
+    this.#unwatch()
+    this.#options.link.unfollow(this.#keys.tick)
     for (const request of this.#queue.splice(0)) request.reject(new BackendUnavailable('closing'))
-    this.#reader.disconnect()
-    await this.#client.quit().catch(() => { this.#client.disconnect() })
   }
 
   // ---- appends
@@ -348,7 +328,7 @@ export class RedisBackend implements ChainBackend {
       let reply: [number, string?, string?]
       try {
         reply = await (this.#client as unknown as Scripts).logfireAppend(this.#keys.head, this.#keys.chain,
-          String(epoch), String(base.length), base.hash, head.hash, String(bytes - store.byteLength), String(texts.length), texts.join('\n'))
+          String(epoch), String(base.length), base.hash, head.hash, String(bytes - store.byteLength), String(texts.length), texts.join('\n'), this.#keys.tick)
       } catch (error) {
         const unavailable = new BackendUnavailable((error as Error).message)
         for (const request of unsent()) request.reject(unavailable)
@@ -375,7 +355,7 @@ export class RedisBackend implements ChainBackend {
       let reply: [number, string?, string?]
       try {
         reply = await (this.#client as unknown as Scripts).logfireBurn(this.#keys.head, this.#keys.chain,
-          ...decidedOn, burning.reason, GENESIS_JSON, GENESIS.hash, String(GENESIS_BYTES))
+          ...decidedOn, burning.reason, GENESIS_JSON, GENESIS.hash, String(GENESIS_BYTES), this.#keys.tick)
       } catch (error) {
         burning.request.reject(new BackendUnavailable((error as Error).message))
         return
@@ -405,6 +385,7 @@ export class RedisBackend implements ChainBackend {
   #catchUp (epoch: number, length: number): Promise<void> {
     this.#release()
     if (this.#reached(epoch, length)) return Promise.resolve()
+    this.#read()
     return new Promise((resolve) => {
       const waiter = { epoch, length, done: resolve }
       this.#waiters.push(waiter)
@@ -421,31 +402,36 @@ export class RedisBackend implements ChainBackend {
 
   // ---- following Redis
 
-  /** Reads the chain's stream and the shared events, for as long as the backend is open. */
-  #follow (): void {
-    const loop = async (): Promise<void> => {
-      while (!this.#closed) {
-        try {
-          const reply = await this.#reader.xread('COUNT', PAGE, 'BLOCK', BLOCK_MS, 'STREAMS', this.#keys.chain, this.#keys.events, this.#chainId, this.#eventsId) as Array<[string, StreamEntries]> | null
-          if (!this.#loaded && (reply === null || !reply.some(([key, entries]) => key === this.#keys.chain && entries.length === PAGE))) this.#loaded = true
-          for (const [key, entries] of reply ?? []) {
-            if (entries.length === 0) continue
-            if (key === this.#keys.chain) {
-              this.#chainId = (entries.at(-1) as [string, string[]])[0]
-              if (this.#holding) this.#held.push(...entries)
-              else this.#applyChain(entries)
-            } else {
-              this.#eventsId = (entries.at(-1) as [string, string[]])[0]
-              this.#applyEvents(entries)
-            }
-          }
-        } catch {
-          if (this.#closed) return
-          await new Promise((resolve) => setTimeout(resolve, 100))
-        }
-      }
+  /** Reads what is new in the chain's stream and the shared events: once per tick, however many came during a read. */
+  #read (): void {
+    if (this.#closed) return
+    if (this.#reading) {
+      this.#readAgain = true
+      return
     }
-    loop().catch(() => {})
+    this.#reading = true
+    const loop = async (): Promise<void> => {
+      do {
+        this.#readAgain = false
+        const reply = await this.#client.xread('COUNT', PAGE, 'STREAMS', this.#keys.chain, this.#keys.events, this.#chainId, this.#eventsId) as Array<[string, StreamEntries]> | null
+        this.#lastRead = Date.now()
+        for (const [key, entries] of reply ?? []) {
+          if (entries.length === 0) continue
+          // A full page: there may be more.
+          if (entries.length === PAGE) this.#readAgain = true
+          if (key === this.#keys.chain) {
+            this.#chainId = (entries.at(-1) as [string, string[]])[0]
+            if (this.#holding) this.#held.push(...entries)
+            else this.#applyChain(entries)
+          } else {
+            this.#eventsId = (entries.at(-1) as [string, string[]])[0]
+            this.#applyEvents(entries)
+          }
+        }
+        if (!this.#readAgain) this.#loaded = true
+      } while (this.#readAgain && !this.#closed)
+    }
+    loop().catch(() => {}).finally(() => { this.#reading = false })
   }
 
   /** Stores blocks another replica appended, and burns with it; skips what this replica already has. */
@@ -515,20 +501,14 @@ export class RedisBackend implements ChainBackend {
     // restarted without persistence) comes back as a new epoch, so every
     // replica burns its copy rather than keep blocks Redis no longer has.
     const epoch = this.store.length > 1 ? this.store.epoch + 1 : this.store.epoch
-    await (this.#client as unknown as Scripts).logfireInit(this.#keys.head, this.#keys.chain, String(epoch), GENESIS_JSON, GENESIS.hash, String(GENESIS_BYTES))
-  }
-
-  #unreachable (): void {
-    if (!this.#reachable || this.#closed) return
-    this.#reachable = false
-    this.#options.log('warn', { redis: 'unreachable' }, 'redis unreachable: answering 503 until it is back')
+    await (this.#client as unknown as Scripts).logfireInit(this.#keys.head, this.#keys.chain, String(epoch), GENESIS_JSON, GENESIS.hash, String(GENESIS_BYTES), this.#keys.tick)
   }
 
   async #onReady (): Promise<void> {
     if (this.#reachable || this.#closed || !this.#loaded) return
     await this.#ensureChain()
     this.#reachable = true
-    this.#options.log('info', { redis: 'reachable' }, 'redis reachable again')
+    this.#read()
   }
 }
 
@@ -539,30 +519,7 @@ interface Scripts {
   logfireTally: (groups: string, matches: string, ...args: string[]) => Promise<[number, string]>
   logfireFlatlineMatch: (matches: string, state: string, ...args: string[]) => Promise<number>
   logfireFlatlineLook: (matches: string, state: string, ...args: string[]) => Promise<[number, number?]>
-}
-
-/** Any failure to talk to Redis is the same to a client: the store is unavailable. */
-export async function unavailableOnError<T> (command: Promise<T>): Promise<T> {
-  try {
-    return await command
-  } catch (error) {
-    throw new BackendUnavailable((error as Error).message)
-  }
-}
-
-export function ready (connection: Redis, timeoutMs = CONNECT_MS): Promise<void> {
-  if (connection.status === 'ready') return Promise.resolve()
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      connection.off('ready', onReady)
-      reject(new BackendUnavailable(`redis not reachable after ${timeoutMs / 1000} s`))
-    }, timeoutMs)
-    const onReady = () => {
-      clearTimeout(timer)
-      resolve()
-    }
-    connection.once('ready', onReady)
-  })
+  logfireShare: (events: string, ...args: string[]) => Promise<null>
 }
 
 function field (fields: string[], name: string): string | undefined {

@@ -9,21 +9,26 @@
  * chain (a stream, one entry per append, field b its blocks' JSON text,
  * one per line, with ids "<epoch + 1>-<index of its first block>": they keep
  * increasing across burns, and 0-0 is not a legal id).
+ *
+ * A script that grows a chain's streams publishes a tick on the chain's
+ * sharded channel (its last ARGV, in the chain's slot), so that every
+ * replica following it reads what is new (redis-link.ts).
  */
 
-/** ARGV: epoch, genesis text, genesis hash, genesis bytes. Creates the chain if there is none. */
+/** ARGV: epoch, genesis text, genesis hash, genesis bytes, the tick's channel. Creates the chain if there is none. */
 export const INIT = `#!lua
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('DEL', KEYS[2])
 redis.call('XADD', KEYS[2], (tonumber(ARGV[1]) + 1) .. '-0', 'b', ARGV[2])
 redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'length', 1, 'hash', ARGV[3], 'bytes', ARGV[4])
+redis.call('SPUBLISH', ARGV[5], '')
 return 1
 `
 
 /**
  * ARGV: epoch, length, head hash (what the blocks were hashed on), the new
- * head hash, the bytes added, how many blocks, then their texts, one per
- * line (JSON text never holds a raw newline). The batch is one stream entry, whose id is its first block's: a
+ * head hash, the bytes added, how many blocks, their texts, one per
+ * line (JSON text never holds a raw newline), the tick's channel. The batch is one stream entry, whose id is its first block's: a
  * script call costs Redis one XADD, however many blocks it carries. Returns
  * {1} when appended, or {0, epoch, length} of the head that moved.
  */
@@ -36,6 +41,7 @@ if tonumber(ARGV[6]) == 0 then return {1} end
 redis.call('XADD', KEYS[2], (tonumber(ARGV[1]) + 1) .. '-' .. ARGV[2], 'b', ARGV[7])
 redis.call('HSET', KEYS[1], 'length', tonumber(ARGV[2]) + tonumber(ARGV[6]), 'hash', ARGV[4])
 redis.call('HINCRBY', KEYS[1], 'bytes', ARGV[5])
+redis.call('SPUBLISH', ARGV[8], '')
 return {1}
 `
 
@@ -56,7 +62,18 @@ local epoch = tonumber(head[1]) + 1
 redis.call('DEL', KEYS[2])
 redis.call('XADD', KEYS[2], (epoch + 1) .. '-0', 'b', ARGV[5], 'reason', ARGV[4], 'burned', burned)
 redis.call('HSET', KEYS[1], 'epoch', epoch, 'length', 1, 'hash', ARGV[6], 'bytes', ARGV[7])
+redis.call('SPUBLISH', ARGV[8], '')
 return {1, burned, epoch}
+`
+
+/**
+ * An event every replica shows (an alert, a setting changed). KEYS[1] the
+ * events stream. ARGV: how many to keep, the replica, the event's JSON, the
+ * tick's channel.
+ */
+export const SHARE = `#!lua
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'r', ARGV[2], 'e', ARGV[3])
+redis.call('SPUBLISH', ARGV[4], '')
 `
 
 /**

@@ -21,7 +21,6 @@ export interface SharedRegistry {
   open: (digest: string, idleMs: number) => Promise<{ fire: FireRecord, scope: Scope } | undefined>
   /** Keeps a fire alight for at least ms more; false when it has gone out. */
   touch: (fire: FireRecord, ms: number) => Promise<boolean>
-  close: () => Promise<void>
 }
 
 /**
@@ -248,7 +247,7 @@ export class Fires {
     const fires = [this.public, ...this.#kindled()]
     this.#known.clear()
     this.#byDigest.clear()
-    await Promise.all([...fires.map(async (fire) => { await fire.close() }), this.#options?.shared?.close()])
+    await Promise.all(fires.map(async (fire) => { await fire.close() }))
   }
 }
 

@@ -5,12 +5,10 @@ import { GENESIS } from '../../src/chain/block.js'
 import type { ChainLimits } from '../../src/chain/budget.js'
 import { Chain } from '../../src/chain/chain.js'
 import type { ChainEvent, Origin } from '../../src/chain/events.js'
-import { RedisBackend } from '../../src/chain/redis-backend.js'
 import { ChainStore } from '../../src/chain/store.js'
-import { redisMissing } from '../redis-server.js'
+import { redisBackend, redisMissing } from '../redis-server.js'
 
 const ROOMY: ChainLimits = { maxBlocks: 100_000, maxBytes: 64 * 1024 * 1024 }
-const quiet = () => {}
 
 type Factory = (limits?: ChainLimits) => Promise<Chain>
 
@@ -28,7 +26,7 @@ function memory (): Factory {
 /** Each chain its own namespace, unless a test asks for a second replica of one. */
 function redis (namespace = `test-${randomBytes(4).toString('hex')}`): Factory {
   return async (limits = ROOMY) => {
-    const chain = new Chain(await RedisBackend.connect({ url: inject('redisUrl'), namespace, store: new ChainStore(), limits, log: quiet }))
+    const chain = new Chain(await redisBackend({ url: inject('redisUrl'), namespace, store: new ChainStore(), limits }))
     open.push(chain)
     return chain
   }

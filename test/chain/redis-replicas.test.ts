@@ -3,9 +3,9 @@ import { afterEach, describe, expect, inject, it } from 'vitest'
 import { Chain } from '../../src/chain/chain.js'
 import type { ChainEvent, Origin } from '../../src/chain/events.js'
 import { Redis } from 'ioredis'
-import { RedisBackend, redisOptions } from '../../src/chain/redis-backend.js'
+import { redisOptions } from '../../src/chain/redis-link.js'
 import { ChainStore } from '../../src/chain/store.js'
-import { redisMissing } from '../redis-server.js'
+import { redisBackend, redisMissing } from '../redis-server.js'
 
 const LIMITS = { maxBlocks: 100_000, maxBytes: 64 * 1024 * 1024 }
 const open: Chain[] = []
@@ -15,7 +15,7 @@ afterEach(async () => { await Promise.all(open.splice(0).map((chain) => chain.cl
 async function replicas (count: number, namespace = `replicas-${randomBytes(4).toString('hex')}`): Promise<Chain[]> {
   const chains: Chain[] = []
   for (let i = 0; i < count; i++) {
-    const chain = new Chain(await RedisBackend.connect({ url: inject('redisUrl'), namespace, store: new ChainStore(), limits: LIMITS, log: () => {} }))
+    const chain = new Chain(await redisBackend({ url: inject('redisUrl'), namespace, store: new ChainStore(), limits: LIMITS }))
     open.push(chain)
     chains.push(chain)
   }

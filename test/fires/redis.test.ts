@@ -38,10 +38,20 @@ const readFrom = async (app: TestApp, token: string) => {
 }
 
 const keysOf = async (namespace: string) => (await (redis as Redis).keys(`*${namespace}*`)).sort()
-/** Which replicas hold connections for a fire's chain, from CLIENT LIST. */
+/** How many replicas follow a fire's chain: its tick's subscribers. */
 const followers = async (namespace: string, id: string) => {
-  const names = (await (redis as Redis).client('LIST') as string).split('\n').map((line) => /name=(\S*)/.exec(line)?.[1] ?? '')
-  return [...new Set(names.filter((name) => name.endsWith(`:${namespace}:${id}`)).map((name) => name.split(':')[1]))].sort()
+  const [, count] = await (redis as Redis).call('PUBSUB', 'SHARDNUMSUB', `{${namespace}:${id}}:tick`) as [string, number]
+  return count
+}
+/** How many chains each replica follows (the public one included), from CLIENT LIST: no connection of their own. */
+const following = async (namespace: string) => {
+  const clients = (await (redis as Redis).client('LIST') as string).split('\n').filter((line) => line.includes('name=logfire:') && line.includes(`:${namespace} `))
+  const counts: Record<string, number> = {}
+  for (const line of clients) {
+    const replica = /name=logfire:([^:]+):/.exec(line)?.[1] ?? ''
+    counts[replica] = (counts[replica] ?? 0) + Number(/ ssub=(\d+)/.exec(line)?.[1] ?? 0)
+  }
+  return counts
 }
 
 describe.skipIf(redisMissing !== '')(`fires on Redis, shared by replicas${redisMissing}`, () => {
@@ -58,9 +68,10 @@ describe.skipIf(redisMissing !== '')(`fires on Redis, shared by replicas${redisM
     const keys = await keysOf(namespace)
     const ofTheFire = keys.filter((key) => key.startsWith(`{${namespace}:${fire.id}}:`))
     expect(ofTheFire).toEqual(expect.arrayContaining([`{${namespace}:${fire.id}}:fire`, `{${namespace}:${fire.id}}:head`, `{${namespace}:${fire.id}}:chain`]))
-    // Besides the public chain's, the registry's: the fires alight, and the three tokens' digests, never a token.
-    const registry = keys.filter((key) => !ofTheFire.includes(key) && !/^\{[^}:]+\}:(head|chain|events|requests|shared:|rate:)/.test(key))
-    expect(registry.map((key) => key.replace(/token:[\w-]{43}$/, 'token:<digest>'))).toEqual([`{${namespace}}:fires`, ...Array(3).fill(`{${namespace}}:token:<digest>`)])
+    // Besides the public chain's, the registry's: the fire's part of the count, and the three tokens' digests, never a token.
+    // They have no hash tag: in a cluster they spread over the slots.
+    const registry = keys.filter((key) => !ofTheFire.includes(key) && !/^\{[^}:]+\}:(head|chain|events|requests|shared:)/.test(key) && !key.includes(':rate:'))
+    expect(registry.map((key) => key.replace(/token:[\w-]{43}$/, 'token:<digest>').replace(/alight:\d+$/, 'alight:<part>')).sort()).toEqual([`${namespace}:alight:<part>`, ...Array(3).fill(`${namespace}:token:<digest>`)])
     for (const token of [fire.ingestToken, fire.viewToken, fire.adminToken]) {
       for (const key of keys) expect(`${key} ${await (redis as Redis).type(key) === 'string' ? await (redis as Redis).get(key) : ''}`).not.toContain(token)
     }
@@ -102,12 +113,14 @@ describe.skipIf(redisMissing !== '')(`fires on Redis, shared by replicas${redisM
     const [a, b, c] = apps as [TestApp, TestApp, TestApp]
     const fire = await createFire(a)
     const other = await createFire(a)
-    // Created, never used: no replica holds its chain.
-    expect(await followers(namespace, fire.id)).toEqual([])
+    // Created, never used: no replica follows its chain.
+    expect(await followers(namespace, fire.id)).toBe(0)
     expect((await postTo(b, fire.ingestToken, 'through b')).statusCode).toBe(200)
     expect(await readFrom(c, fire.viewToken)).toEqual(['my genesis block!!', 'through b'])
-    expect(await followers(namespace, fire.id)).toEqual(['replica-1', 'replica-2'])
-    expect(await followers(namespace, other.id)).toEqual([])
+    expect(await followers(namespace, fire.id)).toBe(2)
+    expect(await followers(namespace, other.id)).toBe(0)
+    // B and C follow it besides the public chain; A, where it was created, does not. Each with its one subscriber.
+    expect(await following(namespace)).toEqual({ 'replica-0': 1, 'replica-1': 2, 'replica-2': 2 })
   })
 
   it('lets go of a fire no one uses through it, and still serves it when asked again', async () => {
@@ -116,14 +129,14 @@ describe.skipIf(redisMissing !== '')(`fires on Redis, shared by replicas${redisM
     const fire = await createFire(a)
     expect((await postTo(a, fire.ingestToken, 'once')).statusCode).toBe(200)
     expect(await readFrom(b, fire.viewToken)).toEqual(['my genesis block!!', 'once'])
-    expect(await followers(namespace, fire.id)).toEqual(['replica-0', 'replica-1'])
+    expect(await following(namespace)).toEqual({ 'replica-0': 2, 'replica-1': 2 })
     // Used through A only: B stops following it, A does not.
     const began = Date.now()
     while (Date.now() - began < 2500) {
       expect((await postTo(a, fire.ingestToken, 'again')).statusCode).toBe(200)
       await new Promise((resolve) => setTimeout(resolve, 200))
     }
-    expect(await followers(namespace, fire.id)).toEqual(['replica-0'])
+    expect(await following(namespace)).toEqual({ 'replica-0': 2, 'replica-1': 1 })
     expect(await readFrom(b, fire.viewToken)).toEqual(expect.arrayContaining(['once', 'again']))
   })
 

@@ -2,12 +2,11 @@ import { randomBytes } from 'node:crypto'
 import { beforeEach, describe, expect, inject, it } from 'vitest'
 import { loadRules } from '../../src/alerts/load.js'
 import { Chain } from '../../src/chain/chain.js'
-import { RedisBackend } from '../../src/chain/redis-backend.js'
 import { ChainStore } from '../../src/chain/store.js'
 import { canaryLine } from '../../src/scorecard/token.js'
 import type { Config } from '../../src/config.js'
 import { appsClosedAfterEach, chainEntries, post, readUntil, testConfig, type TestApp } from '../helpers.js'
-import { privateRedis, redisMissing } from '../redis-server.js'
+import { privateRedis, redisBackend, redisMissing } from '../redis-server.js'
 import { openStream } from '../sse-client.js'
 
 const startApp = appsClosedAfterEach()
@@ -246,7 +245,7 @@ describe.skipIf(redisMissing !== '')(`when Redis goes away${redisMissing}`, () =
   it('says so in the log once per outage, not once per request', async () => {
     const redis = await privateRedis()
     const said: string[] = []
-    const backend = await RedisBackend.connect({ url: redis.url, namespace: 'outage', store: new ChainStore(), limits: { maxBlocks: 100, maxBytes: 1e6 }, log: (_level, _fields, message) => { said.push(message) } })
+    const backend = await redisBackend({ url: redis.url, namespace: 'outage', store: new ChainStore(), limits: { maxBlocks: 100, maxBytes: 1e6 }, log: (_level, _fields, message) => { said.push(message) } })
     const chain = new Chain(backend)
     try {
       await redis.stop()
