@@ -134,7 +134,10 @@ export class RedisBackend implements ChainBackend {
     const backend = new RedisBackend(options)
     try {
       await ready(backend.#client)
-      await options.link.follow(backend.#keys.tick, () => { backend.#read() })
+      await options.link.follow(backend.#keys.tick, (tick) => {
+        // This replica's own append: it holds the entry already.
+        if (tick === '' || later(tick, backend.#chainId)) backend.#read()
+      })
       await backend.#ensureChain()
       // Shared events from now on: the last one's id, so none is missed between reads.
       const last = await backend.#client.xrevrange(backend.#keys.events, '+', '-', 'COUNT', 1)
@@ -340,6 +343,8 @@ export class RedisBackend implements ChainBackend {
         await this.#catchUp(Number(reply[1]), Number(reply[2]))
         return
       }
+      // Every entry up to this one is in this replica's copy now: none is read back.
+      this.#chainId = latest(this.#chainId, `${epoch + 1}-${base.length}`)
       for (const { request, prepared, first } of planned) {
         const { blocks, slice } = store.commit(prepared)
         this.#emit({ type: 'append', count: request.entries.length, first, epoch, entries: request.entries }, 'local')
@@ -367,6 +372,7 @@ export class RedisBackend implements ChainBackend {
       }
       const burned = Number(reply[1])
       this.store.burnTo(Number(reply[2]))
+      this.#chainId = latest(this.#chainId, `${Number(reply[2]) + 1}-0`)
       this.#emit({ type: 'burn', epoch: this.store.epoch, burned, reason: burning.reason }, 'local')
       burning.request.resolve({ appended: false, burned, reason: burning.reason })
     }
@@ -420,7 +426,7 @@ export class RedisBackend implements ChainBackend {
           // A full page: there may be more.
           if (entries.length === PAGE) this.#readAgain = true
           if (key === this.#keys.chain) {
-            this.#chainId = (entries.at(-1) as [string, string[]])[0]
+            this.#chainId = latest(this.#chainId, (entries.at(-1) as [string, string[]])[0])
             if (this.#holding) this.#held.push(...entries)
             else this.#applyChain(entries)
           } else {
@@ -521,6 +527,15 @@ interface Scripts {
   logfireFlatlineLook: (matches: string, state: string, ...args: string[]) => Promise<[number, number?]>
   logfireShare: (events: string, ...args: string[]) => Promise<null>
 }
+
+/** Whether stream id a comes after b. */
+function later (a: string, b: string): boolean {
+  const [aMs = 0, aSeq = 0] = a.split('-').map(Number)
+  const [bMs = 0, bSeq = 0] = b.split('-').map(Number)
+  return aMs > bMs || (aMs === bMs && aSeq > bSeq)
+}
+
+const latest = (a: string, b: string): string => later(b, a) ? b : a
 
 function field (fields: string[], name: string): string | undefined {
   for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return fields[i + 1]

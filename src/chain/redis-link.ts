@@ -31,7 +31,7 @@ export class RedisLink {
   readonly client: Redis | Cluster
   readonly #subscriber: Redis | Cluster
   readonly #options: RedisLinkOptions
-  readonly #ticks = new Map<string, () => void>()
+  readonly #ticks = new Map<string, (tick: string) => void>()
   readonly #watchers = new Set<RedisWatcher>()
   readonly #defined = new Set<string>()
   /** Connecting until connect() returns; then up, or down while Redis is away. */
@@ -48,7 +48,7 @@ export class RedisLink {
       each.on('close', () => { this.#down() })
       each.on('ready', () => { this.#up() })
     }
-    this.#subscriber.on('smessage', (channel: string) => { this.#ticks.get(channel)?.() })
+    this.#subscriber.on('smessage', (channel: string, tick: string) => { this.#ticks.get(channel)?.(tick) })
   }
 
   static async connect (options: RedisLinkOptions): Promise<RedisLink> {
@@ -80,7 +80,7 @@ export class RedisLink {
   }
 
   /** Calls onTick whenever a tick is published on channel, until unfollow. */
-  async follow (channel: string, onTick: () => void): Promise<void> {
+  async follow (channel: string, onTick: (tick: string) => void): Promise<void> {
     this.#ticks.set(channel, onTick)
     await unavailableOnError(this.#subscriber.ssubscribe(channel))
   }

@@ -12,7 +12,9 @@
  *
  * A script that grows a chain's streams publishes a tick on the chain's
  * sharded channel (its last ARGV, in the chain's slot), so that every
- * replica following it reads what is new (redis-link.ts).
+ * replica following it reads what is new (redis-link.ts). The tick is the
+ * id of the chain's new entry, or empty for a shared event: a replica that
+ * already holds that entry (its own append) need not read it back.
  */
 
 /** ARGV: epoch, genesis text, genesis hash, genesis bytes, the tick's channel. Creates the chain if there is none. */
@@ -21,7 +23,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('DEL', KEYS[2])
 redis.call('XADD', KEYS[2], (tonumber(ARGV[1]) + 1) .. '-0', 'b', ARGV[2])
 redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'length', 1, 'hash', ARGV[3], 'bytes', ARGV[4])
-redis.call('SPUBLISH', ARGV[5], '')
+redis.call('SPUBLISH', ARGV[5], (tonumber(ARGV[1]) + 1) .. '-0')
 return 1
 `
 
@@ -41,7 +43,7 @@ if tonumber(ARGV[6]) == 0 then return {1} end
 redis.call('XADD', KEYS[2], (tonumber(ARGV[1]) + 1) .. '-' .. ARGV[2], 'b', ARGV[7])
 redis.call('HSET', KEYS[1], 'length', tonumber(ARGV[2]) + tonumber(ARGV[6]), 'hash', ARGV[4])
 redis.call('HINCRBY', KEYS[1], 'bytes', ARGV[5])
-redis.call('SPUBLISH', ARGV[8], '')
+redis.call('SPUBLISH', ARGV[8], (tonumber(ARGV[1]) + 1) .. '-' .. ARGV[2])
 return {1}
 `
 
@@ -62,7 +64,7 @@ local epoch = tonumber(head[1]) + 1
 redis.call('DEL', KEYS[2])
 redis.call('XADD', KEYS[2], (epoch + 1) .. '-0', 'b', ARGV[5], 'reason', ARGV[4], 'burned', burned)
 redis.call('HSET', KEYS[1], 'epoch', epoch, 'length', 1, 'hash', ARGV[6], 'bytes', ARGV[7])
-redis.call('SPUBLISH', ARGV[8], '')
+redis.call('SPUBLISH', ARGV[8], (epoch + 1) .. '-0')
 return {1, burned, epoch}
 `
 
