@@ -1,0 +1,108 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { REDIS_SERVER } from './redis-server.js'
+
+const run = promisify(execFile)
+export const REDIS_CLI = '/usr/bin/redis-cli'
+
+export interface ClusterNode {
+  port: number
+  /** Kills the process at once (SIGKILL): a machine lost, not a shutdown. */
+  kill: () => void
+  /** Starts it again, with its cluster config: it rejoins, as a replica if it was failed over. */
+  start: () => Promise<void>
+  /** Any command on this node, through redis-cli: its answer's text. */
+  cli: (...args: string[]) => Promise<string>
+}
+
+export interface PrivateCluster {
+  /** redis://127.0.0.1:<port> of every node, for LOGFIRE_REDIS_CLUSTER. */
+  seeds: string[]
+  nodes: ClusterNode[]
+  nodeTimeoutMs: number
+  /** Stops every node and removes their folders. */
+  remove: () => Promise<void>
+}
+
+/**
+ * A real Redis Cluster of our own, on loopback, for the tests and the
+ * bench: `masters` masters, each with `replicas` replicas, built with
+ * `redis-cli --cluster create` as an operator would.
+ */
+export async function privateCluster (options: { masters?: number, replicas?: number, nodeTimeoutMs?: number } = {}): Promise<PrivateCluster> {
+  const masters = options.masters ?? 3
+  const replicas = options.replicas ?? 0
+  const nodeTimeoutMs = options.nodeTimeoutMs ?? 2000
+  const dir = mkdtempSync(join(tmpdir(), 'logfire-cluster-'))
+  const nodes: ClusterNode[] = []
+  const children: Array<ChildProcess | undefined> = []
+  for (let i = 0; i < masters * (1 + replicas); i++) {
+    const [port, busPort] = [await freePort(), await freePort()]
+    const home = join(dir, String(port))
+    mkdirSync(home)
+    const start = async () => {
+      const child = spawn(REDIS_SERVER, [
+        '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-port', String(busPort),
+        '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeoutMs),
+        '--save', '', '--appendonly', 'no', '--dir', home, '--maxmemory-policy', 'noeviction'
+      ], { stdio: ['ignore', 'pipe', 'inherit'] })
+      children[i] = child
+      await new Promise<void>((resolve, reject) => {
+        let seen = ''
+        child.stdout?.on('data', (chunk: Buffer) => {
+          seen += chunk.toString()
+          if (seen.includes('Ready to accept connections')) resolve()
+        })
+        child.once('exit', (code) => { reject(new Error(`redis-server exited with ${code}: ${seen.slice(-500)}`)) })
+      })
+      child.stdout?.resume()
+    }
+    await start()
+    nodes.push({
+      port,
+      kill: () => { children[i]?.kill('SIGKILL') },
+      start,
+      cli: async (...args) => (await run(REDIS_CLI, ['-p', String(port), ...args])).stdout.trim()
+    })
+  }
+  await run(REDIS_CLI, ['--cluster', 'create', ...nodes.map(({ port }) => `127.0.0.1:${port}`), '--cluster-replicas', String(replicas), '--cluster-yes'])
+  // Created: every node must also know every other, and say the cluster is ok.
+  const began = Date.now()
+  for (const node of nodes) {
+    while (!(await node.cli('CLUSTER', 'INFO')).includes('cluster_state:ok') || (await node.cli('CLUSTER', 'NODES')).split('\n').length < nodes.length) {
+      if (Date.now() - began > 30_000) throw new Error('the cluster did not come up')
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
+  return {
+    seeds: nodes.map(({ port }) => `redis://127.0.0.1:${port}`),
+    nodes,
+    nodeTimeoutMs,
+    remove: async () => {
+      await Promise.all(children.map(async (child) => {
+        if (child === undefined || child.exitCode !== null || child.signalCode !== null) return
+        await new Promise<void>((resolve) => {
+          child.once('exit', () => { resolve() })
+          child.kill('SIGKILL')
+        })
+      }))
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}
+
+/** A port nothing listens on now: the kernel's choice, released at once. */
+async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => { resolve(port) })
+    })
+  })
+}
