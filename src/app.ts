@@ -85,7 +85,7 @@ export async function buildApp (options: AppOptions) {
     : await (await import('./chain/redis-link.js')).RedisLink.connect({ servers: redisConfig, name: `logfire:${redisConfig.replica}:${redisConfig.namespace}`, log: redisLog })
   const redis: RedisBackend | undefined = link === undefined || redisConfig === undefined
     ? undefined
-    : await (await import('./chain/redis-backend.js')).RedisBackend.connect({ link, namespace: redisConfig.namespace, store, limits }).catch(async (error: unknown) => {
+    : await (await import('./chain/redis-backend.js')).RedisBackend.connect({ link, namespace: redisConfig.namespace, store, limits, waitReplicas: redisConfig.waitReplicas }).catch(async (error: unknown) => {
       await link.close()
       throw error
     })
@@ -115,7 +115,7 @@ export async function buildApp (options: AppOptions) {
     const fireLimits = { maxBlocks: config.maxBlocks, maxBytes: config.fires.maxBytes }
     if (link === undefined || redisConfig === undefined) return new Chain(new MemoryBackend(fireStore, fireLimits))
     const [{ RedisBackend }, { fireNamespace }] = await Promise.all([import('./chain/redis-backend.js'), import('./fires/redis-registry.js')])
-    return new Chain(await RedisBackend.connect({ link, namespace: fireNamespace(redisConfig.namespace, id), store: fireStore, limits: fireLimits }))
+    return new Chain(await RedisBackend.connect({ link, namespace: fireNamespace(redisConfig.namespace, id), store: fireStore, limits: fireLimits, waitReplicas: redisConfig.waitReplicas }))
   }
   const open = config.fires.mode === 'open'
   const shared = open && link !== undefined && redisConfig !== undefined
@@ -197,9 +197,9 @@ export async function buildApp (options: AppOptions) {
   })
   app.decorate('listeners', listeners)
   app.addHook('preClose', async () => { await listeners.close() })
-  if (!without.has('metrics')) await app.register(metricsRoutes, { metrics: createMetrics(chain, held, publicFire.scorecard, config.redis?.replica, peers, listeners), metricsToken: config.metricsToken })
+  if (!without.has('metrics')) await app.register(metricsRoutes, { metrics: createMetrics(chain, held, publicFire.scorecard, config.redis?.replica, peers, listeners, link), metricsToken: config.metricsToken })
   await app.register(answerHeaders)
-  await app.register(healthRoutes, { ready: () => chain.available })
+  await app.register(healthRoutes, { ready: () => chain.available, ...(link?.cluster === true ? { masters: () => link.masters() } : {}) })
   await app.register(hecHealthRoutes)
   await app.register(esClusterRoutes, { prefix: ES_PREFIX, seed, clock })
   await app.register(catHealth, { clock })

@@ -161,6 +161,8 @@ export const ENVIRONMENT = z.object({
     .regex(/^rediss?:\/\/[^\s,]+(,rediss?:\/\/[^\s,]+)*$/, { error: 'redis:// or rediss:// URLs of seed nodes, comma-separated' })
     .transform((list) => list.split(','))
     .optional()),
+  // Replicas of Redis that must hold an append before its 200 (WAIT).
+  LOGFIRE_REDIS_WAIT: integer(0, 16, 0),
   // Unset: the host's name, which a container runtime sets per container.
   LOGFIRE_REPLICA_NAME: z.preprocess(unset, z.string().regex(/^[\w.:-]{1,128}$/, { error: 'letters, digits, _ . : or -, at most 128' }).optional()),
   LOGFIRE_REDIS_NAMESPACE: z.preprocess(unset, z.string().regex(/^[\w.-]{1,64}$/, { error: 'letters, digits, _ . or -, at most 64' }).default('logfire')),
@@ -229,6 +231,8 @@ export interface Config {
     namespace: string
     /** This replica's name in its metrics' `replica` label. */
     replica: string
+    /** Redis replicas that must hold an append before its 200: 0 answers once the master has it. */
+    waitReplicas?: number
   }) | undefined
   /** naivechain's peer-to-peer network: off unless `port` is set. */
   p2p: {
@@ -439,9 +443,9 @@ export function loadConfig (env: Record<string, string | undefined>, memoryLimit
     rulesFile: e.LOGFIRE_RULES,
     scenario: e.LOGFIRE_SCENARIO,
     redis: e.LOGFIRE_REDIS_URL !== undefined
-      ? { url: e.LOGFIRE_REDIS_URL, namespace: e.LOGFIRE_REDIS_NAMESPACE, replica: e.LOGFIRE_REPLICA_NAME ?? hostname() }
+      ? { url: e.LOGFIRE_REDIS_URL, namespace: e.LOGFIRE_REDIS_NAMESPACE, replica: e.LOGFIRE_REPLICA_NAME ?? hostname(), waitReplicas: e.LOGFIRE_REDIS_WAIT }
       : e.LOGFIRE_REDIS_CLUSTER !== undefined
-        ? { cluster: e.LOGFIRE_REDIS_CLUSTER, namespace: e.LOGFIRE_REDIS_NAMESPACE, replica: e.LOGFIRE_REPLICA_NAME ?? hostname() }
+        ? { cluster: e.LOGFIRE_REDIS_CLUSTER, namespace: e.LOGFIRE_REDIS_NAMESPACE, replica: e.LOGFIRE_REPLICA_NAME ?? hostname(), waitReplicas: e.LOGFIRE_REDIS_WAIT }
         : undefined,
     streams: {
       syslogTcpPort: e.LOGFIRE_SYSLOG_TCP_PORT,

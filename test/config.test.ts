@@ -67,6 +67,7 @@ describe('loadConfig', () => {
       LOGFIRE_SEED: 'demo seed',
       LOGFIRE_REDIS_URL: 'unix:///run/redis/redis.sock',
       LOGFIRE_REDIS_NAMESPACE: 'staging',
+      LOGFIRE_REDIS_WAIT: '1',
       LOGFIRE_REPLICA_NAME: 'logfire-2',
       LOGFIRE_GDPR: 'false',
       LOGFIRE_MAX_BLOCKS: '10',
@@ -235,7 +236,7 @@ describe('loadConfig', () => {
       trustProxy: true,
       rulesFile: 'rules.yaml',
       scenario: 'flaky',
-      redis: { url: 'unix:///run/redis/redis.sock', namespace: 'staging', replica: 'logfire-2' },
+      redis: { url: 'unix:///run/redis/redis.sock', namespace: 'staging', replica: 'logfire-2', waitReplicas: 1 },
       fires: { mode: 'single', maxFires: 7, maxBytes: 70_000, idleMs: 600_000, createRateLimit: 3, rateLimit: 120, maxViewers: 2, maxHeldConnections: 3 },
       adminRolePattern: '*:role/Break*Glass',
       flatlineSeconds: 300,
@@ -309,8 +310,13 @@ describe('loadConfig', () => {
 
   it('takes redis://, rediss:// and unix:// URLs for Redis, and never prints one it refuses (it may hold a password)', () => {
     for (const url of ['redis://localhost:6379', 'rediss://:pw@redis.example:6380/2', 'unix:///tmp/redis.sock']) {
-      expect(loadConfig({ LOGFIRE_REDIS_URL: url }).redis).toEqual({ url, namespace: 'logfire', replica: hostname() })
+      expect(loadConfig({ LOGFIRE_REDIS_URL: url }).redis).toEqual({ url, namespace: 'logfire', replica: hostname(), waitReplicas: 0 })
     }
+    // A cluster: its seed nodes; never both.
+    expect(loadConfig({ LOGFIRE_REDIS_CLUSTER: 'redis://a:7000,rediss://:pw@b:7001' }).redis).toEqual({ cluster: ['redis://a:7000', 'rediss://:pw@b:7001'], namespace: 'logfire', replica: hostname(), waitReplicas: 0 })
+    expect(() => loadConfig({ LOGFIRE_REDIS_CLUSTER: 'redis://a:7000, http://:hunter2@b' })).toThrow(/LOGFIRE_REDIS_CLUSTER must be redis:\/\/ or rediss:\/\/ URLs of seed nodes, comma-separated, got a value that is not shown/)
+    expect(() => loadConfig({ LOGFIRE_REDIS_CLUSTER: 'redis://a:7000', LOGFIRE_REDIS_URL: 'redis://b' })).toThrow(/LOGFIRE_REDIS_URL .*or LOGFIRE_REDIS_CLUSTER.*not both/)
+    expect(() => loadConfig({ LOGFIRE_REDIS_WAIT: '17' })).toThrow(/LOGFIRE_REDIS_WAIT/)
     expect(loadConfig({}).redis).toBeUndefined()
     expect(() => loadConfig({ LOGFIRE_REDIS_URL: 'http://:hunter2@redis' })).toThrow(/LOGFIRE_REDIS_URL must be a redis:\/\/, rediss:\/\/ or unix:\/\/\/path URL, got a value that is not shown/)
     expect(() => loadConfig({ LOGFIRE_REDIS_NAMESPACE: 'a b' })).toThrow(/LOGFIRE_REDIS_NAMESPACE/)

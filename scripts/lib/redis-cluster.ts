@@ -48,7 +48,11 @@ export async function privateCluster (options: { masters?: number, replicas?: nu
       const child = spawn(REDIS_SERVER, [
         '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-port', String(busPort),
         '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeoutMs),
-        '--save', '', '--appendonly', 'no', '--dir', home, '--maxmemory-policy', 'noeviction'
+        '--save', '', '--appendonly', 'no', '--dir', home, '--maxmemory-policy', 'noeviction',
+        // A master down stops only its own slots: the other fires go on (docs/scaling.md).
+        '--cluster-require-full-coverage', 'no',
+        // A new replica syncs at once, not after the default 5 s wait for others to share the transfer.
+        '--repl-diskless-sync-delay', '0'
       ], { stdio: ['ignore', 'pipe', 'inherit'] })
       children[i] = child
       await new Promise<void>((resolve, reject) => {
@@ -70,10 +74,13 @@ export async function privateCluster (options: { masters?: number, replicas?: nu
     })
   }
   await run(REDIS_CLI, ['--cluster', 'create', ...nodes.map(({ port }) => `127.0.0.1:${port}`), '--cluster-replicas', String(replicas), '--cluster-yes'])
-  // Created: every node must also know every other, and say the cluster is ok.
+  // Created: every node must also know every other, say the cluster is ok, and each replica hold its master's data.
   const began = Date.now()
+  const settled = async (node: ClusterNode) => (await node.cli('CLUSTER', 'INFO')).includes('cluster_state:ok') &&
+    (await node.cli('CLUSTER', 'NODES')).split('\n').length >= nodes.length &&
+    !/role:slave[\s\S]*master_link_status:down/.test(await node.cli('INFO', 'replication'))
   for (const node of nodes) {
-    while (!(await node.cli('CLUSTER', 'INFO')).includes('cluster_state:ok') || (await node.cli('CLUSTER', 'NODES')).split('\n').length < nodes.length) {
+    while (!await settled(node)) {
       if (Date.now() - began > 30_000) throw new Error('the cluster did not come up')
       await new Promise((resolve) => setTimeout(resolve, 100))
     }

@@ -16,6 +16,11 @@ export interface RedisBackendOptions {
   namespace: string
   store: ChainStore
   limits: ChainLimits
+  /**
+   * LOGFIRE_REDIS_WAIT: how many Redis replicas must hold an append before
+   * its requests get their 200 (WAIT). 0: answered once the master has it.
+   */
+  waitReplicas?: number
 }
 
 // Entries read per XREAD: a replica loading a long chain takes it in pages.
@@ -25,9 +30,12 @@ const PAGE = 256
 const BATCH_BYTES = 1024 * 1024
 // Waiting for this replica's copy to reach a head another replica wrote.
 const CATCH_UP_MS = 5000
-// A tick can be lost (the subscriber reconnecting, a slot moving): a chain
-// that has read nothing for this long reads anyway.
+// A tick can be lost (the subscriber reconnecting, a slot moving, a
+// failover): a chain that has read nothing for this long reads anyway, and
+// compares its head with Redis's.
 const POLL_MS = 5000
+// How long an append waits for LOGFIRE_REDIS_WAIT replicas before its requests get a 503.
+const WAIT_MS = 1000
 const EVENTS_KEPT = 10_000
 const COUNTER_TTL_MS = 24 * 3600 * 1000
 
@@ -125,7 +133,9 @@ export class RedisBackend implements ChainBackend {
       up: () => { this.#onReady().catch(() => {}) }
     })
     this.#poll = setInterval(() => {
-      if (Date.now() - this.#lastRead >= POLL_MS) this.#read()
+      if (Date.now() - this.#lastRead < POLL_MS) return
+      this.#read()
+      this.#checkHead().catch(() => {})
     }, POLL_MS).unref()
   }
 
@@ -135,8 +145,11 @@ export class RedisBackend implements ChainBackend {
     try {
       await ready(backend.#client)
       await options.link.follow(backend.#keys.tick, (tick) => {
-        // This replica's own append: it holds the entry already.
-        if (tick === '' || later(tick, backend.#chainId)) backend.#read()
+        const [id = '', by] = tick.split(' ')
+        if (by === backend.#replica) return
+        if (id === '' || later(id, backend.#chainId)) backend.#read()
+        // Another replica's entry, at or before what this copy holds: Redis lost what came after it.
+        else backend.#checkHead().catch(() => {})
       })
       await backend.#ensureChain()
       // Shared events from now on: the last one's id, so none is missed between reads.
@@ -329,9 +342,21 @@ export class RedisBackend implements ChainBackend {
       // replica's copy must still be the head the blocks were hashed on.
       this.#holding = true
       let reply: [number, string?, string?]
+      // With LOGFIRE_REDIS_WAIT, WAIT rides in the same round trip, to the same node.
+      let unconfirmed: BackendUnavailable | undefined
       try {
-        reply = await (this.#client as unknown as Scripts).logfireAppend(this.#keys.head, this.#keys.chain,
-          String(epoch), String(base.length), base.hash, head.hash, String(bytes - store.byteLength), String(texts.length), texts.join('\n'), this.#keys.tick)
+        const args = [this.#keys.head, this.#keys.chain, String(epoch), String(base.length), base.hash, head.hash, String(bytes - store.byteLength), String(texts.length), texts.join('\n'), this.#keys.tick, this.#replica]
+        const wait = this.#options.waitReplicas ?? 0
+        if (wait === 0) reply = await (this.#client as unknown as Scripts).logfireAppend(...args as [string, string, ...string[]])
+        else {
+          const pipeline = this.#client.pipeline() as unknown as Scripts & { wait: (n: number, ms: number) => unknown, exec: () => Promise<Array<[Error | null, unknown]>> }
+          pipeline.logfireAppend(...args as [string, string, ...string[]])
+          pipeline.wait(wait, WAIT_MS)
+          const [[appendError, appendReply], [waitError, replicas]] = await pipeline.exec() as [[Error | null, [number, string?, string?]], [Error | null, number]]
+          if (appendError !== null) throw appendError
+          reply = appendReply
+          if (waitError !== null || replicas < wait) unconfirmed = new BackendUnavailable(`not confirmed by ${wait} Redis replica(s) within ${WAIT_MS} ms`)
+        }
       } catch (error) {
         const unavailable = new BackendUnavailable((error as Error).message)
         for (const request of unsent()) request.reject(unavailable)
@@ -348,7 +373,9 @@ export class RedisBackend implements ChainBackend {
       for (const { request, prepared, first } of planned) {
         const { blocks, slice } = store.commit(prepared)
         this.#emit({ type: 'append', count: request.entries.length, first, epoch, entries: request.entries }, 'local')
-        request.resolve({ appended: true, blocks, slice, length: first + request.entries.length })
+        // In the chain, but not known to be on a replica: no 200, so the client sends it again (a duplicate, never a loss).
+        if (unconfirmed !== undefined) request.reject(unconfirmed)
+        else request.resolve({ appended: true, blocks, slice, length: first + request.entries.length })
       }
       this.#release()
     }
@@ -388,7 +415,9 @@ export class RedisBackend implements ChainBackend {
   }
 
   /** Resolves once this replica's copy has reached a head Redis reported. */
-  #catchUp (epoch: number, length: number): Promise<void> {
+  async #catchUp (epoch: number, length: number): Promise<void> {
+    // A head that moved, yet is not ahead of this copy: Redis lost blocks.
+    if (this.#reached(epoch, length)) await this.#resync().catch(() => {})
     this.#release()
     if (this.#reached(epoch, length)) return Promise.resolve()
     this.#read()
@@ -400,6 +429,40 @@ export class RedisBackend implements ChainBackend {
         resolve()
       }, CATCH_UP_MS).unref()
     })
+  }
+
+  /**
+   * Redis no longer holds blocks this replica has: a failover lost writes
+   * its master had acknowledged (Redis replicates asynchronously). Redis is
+   * the chain of record: this copy starts again from it, and says how much
+   * was lost.
+   */
+  async #resync (): Promise<void> {
+    const entries = await this.#client.xrange(this.#keys.chain, '-', '+') as StreamEntries
+    const first = entries[0]?.[0]
+    if (first === undefined) return
+    const held = Array.from({ length: this.store.length }, (_, index) => this.store.at(index)?.hash)
+    const heldEpoch = this.store.epoch
+    this.#held = []
+    this.store.burnTo(Number(first.slice(0, first.indexOf('-'))) - 1)
+    this.#chainId = '0-0'
+    this.#applyChain(entries)
+    this.#chainId = latest(this.#chainId, (entries.at(-1) as [string, string[]])[0])
+    // Lost: every block this copy held that is not in Redis's chain at its place.
+    const lost = held.filter((hash, index) => index > 0 && (this.store.epoch !== heldEpoch || this.store.at(index)?.hash !== hash)).length
+    this.#options.link.lostBlocks += lost
+    this.#options.link.log('error', { redis: 'lost', lostBlocks: lost, namespace: this.#options.namespace }, 'redis lost blocks this replica had acknowledged (a failover without LOGFIRE_REDIS_WAIT): reloaded the chain from it')
+  }
+
+  /** Asks Redis for its head: reads on when it is ahead, reloads when it lost what this copy holds. */
+  async #checkHead (): Promise<void> {
+    const [epoch, length, hash] = await this.#client.hmget(this.#keys.head, 'epoch', 'length', 'hash')
+    this.#lastRead = Date.now()
+    if (epoch === null || length === null || this.#holding || this.#closed) return
+    const same = Number(epoch) === this.store.epoch && Number(length) === this.store.length && hash === this.store.head.hash
+    if (same) return
+    if (this.#reached(Number(epoch), Number(length))) await this.#resync()
+    else this.#read()
   }
 
   #reached (epoch: number, length: number): boolean {

@@ -37,6 +37,8 @@ export class RedisLink {
   /** Connecting until connect() returns; then up, or down while Redis is away. */
   #state: 'connecting' | 'up' | 'down' = 'connecting'
   #closed = false
+  /** Blocks the chains held that Redis no longer had: acknowledged writes a failover lost. */
+  lostBlocks = 0
 
   private constructor (options: RedisLinkOptions) {
     this.#options = options
@@ -67,6 +69,19 @@ export class RedisLink {
   }
 
   get cluster (): boolean { return 'cluster' in this.#options.servers }
+
+  get log (): RedisLinkOptions['log'] { return this.#options.log }
+
+  /** In a cluster, the masters this replica knows, and how many of them it cannot reach now. */
+  masters (): { known: number, unreachable: number } {
+    if (!(this.client instanceof Cluster)) return { known: 1, unreachable: this.reachable ? 0 : 1 }
+    // The masters that serve slots, as the cluster last said; ioredis drops a node it cannot reach from its pool.
+    const serving = new Set(this.client.slots.flatMap((nodes) => nodes?.[0] ?? []))
+    const reachable = new Set(this.client.nodes('master')
+      .filter((node) => ['ready', 'wait', 'connect', 'connecting'].includes(node.status))
+      .map(({ options }) => `${options.host ?? ''}:${options.port ?? ''}`))
+    return { known: serving.size, unreachable: [...serving].filter((key) => !reachable.has(key)).length }
+  }
 
   get reachable (): boolean {
     return this.#state === 'up' && this.client.status === 'ready' && this.#subscriber.status === 'ready'
@@ -142,6 +157,8 @@ function connection (servers: RedisServers, connectionName: string | undefined, 
       enableOfflineQueue,
       redisOptions: tls ? { ...redisOptions, tls: {} } : redisOptions,
       shardedSubscribers: subscriber,
+      // A command to a master that died fails without asking where its slots went: the map is asked for again every second, so a failover is seen within one.
+      slotsRefreshInterval: 1000,
       clusterRetryStrategy: (times) => Math.min(50 * times, 1000)
     }
     return new Cluster(servers.cluster.map((url) => {

@@ -13,8 +13,8 @@
  * A script that grows a chain's streams publishes a tick on the chain's
  * sharded channel (its last ARGV, in the chain's slot), so that every
  * replica following it reads what is new (redis-link.ts). The tick is the
- * id of the chain's new entry, or empty for a shared event: a replica that
- * already holds that entry (its own append) need not read it back.
+ * id of the chain's new entry and the replica that wrote it, or empty for a
+ * shared event: a replica never reads its own append back.
  */
 
 /** ARGV: epoch, genesis text, genesis hash, genesis bytes, the tick's channel. Creates the chain if there is none. */
@@ -30,7 +30,7 @@ return 1
 /**
  * ARGV: epoch, length, head hash (what the blocks were hashed on), the new
  * head hash, the bytes added, how many blocks, their texts, one per
- * line (JSON text never holds a raw newline), the tick's channel. The batch is one stream entry, whose id is its first block's: a
+ * line (JSON text never holds a raw newline), the tick's channel, the replica. The batch is one stream entry, whose id is its first block's: a
  * script call costs Redis one XADD, however many blocks it carries. Returns
  * {1} when appended, or {0, epoch, length} of the head that moved.
  */
@@ -43,7 +43,7 @@ if tonumber(ARGV[6]) == 0 then return {1} end
 redis.call('XADD', KEYS[2], (tonumber(ARGV[1]) + 1) .. '-' .. ARGV[2], 'b', ARGV[7])
 redis.call('HSET', KEYS[1], 'length', tonumber(ARGV[2]) + tonumber(ARGV[6]), 'hash', ARGV[4])
 redis.call('HINCRBY', KEYS[1], 'bytes', ARGV[5])
-redis.call('SPUBLISH', ARGV[8], (tonumber(ARGV[1]) + 1) .. '-' .. ARGV[2])
+redis.call('SPUBLISH', ARGV[8], (tonumber(ARGV[1]) + 1) .. '-' .. ARGV[2] .. ' ' .. ARGV[9])
 return {1}
 `
 

@@ -1,6 +1,6 @@
 import { FiresFull, withExtras } from '../errors.js'
 import type { Fire } from './fire.js'
-import { newToken, tokenDigest, type Scope } from './tokens.js'
+import { FIRE_ID_BYTES, fireIdOf, newToken, tokenDigest, type Scope } from './tokens.js'
 
 /** A created fire as every replica may know it: never its tokens, only their digests. */
 export interface FireRecord {
@@ -17,8 +17,8 @@ export interface FireRecord {
 export interface SharedRegistry {
   /** Records a new fire; false when LOGFIRE_MAX_FIRES are alight. */
   add: (fire: FireRecord, maxFires: number, idleMs: number) => Promise<boolean>
-  /** The fire a token's digest opens, kept alight for idleMs more; undefined when unknown or gone out. */
-  open: (digest: string, idleMs: number) => Promise<{ fire: FireRecord, scope: Scope } | undefined>
+  /** The fire a token opens (named by its id, checked by its digest), kept alight for idleMs more; undefined when unknown or gone out. */
+  open: (id: string, digest: string, idleMs: number) => Promise<{ fire: FireRecord, scope: Scope } | undefined>
   /** Keeps a fire alight for at least ms more; false when it has gone out. */
   touch: (fire: FireRecord, ms: number) => Promise<boolean>
 }
@@ -96,9 +96,10 @@ export class Fires {
     const options = this.#options
     if (options === undefined) throw new Error('fires are created in open mode only')
     const { randomBytes, shared, maxFires, idleMs } = options
-    const tokens: Record<Scope, string> = { ingest: newToken('ingest', randomBytes), view: newToken('view', randomBytes), admin: newToken('admin', randomBytes) }
+    const id = randomBytes(FIRE_ID_BYTES).toString('base64url')
+    const tokens: Record<Scope, string> = { ingest: newToken('ingest', id, randomBytes), view: newToken('view', id, randomBytes), admin: newToken('admin', id, randomBytes) }
     const record: FireRecord = {
-      id: randomBytes(12).toString('base64url'),
+      id,
       seed: randomBytes(4).toString('hex'),
       digests: { ingest: tokenDigest(tokens.ingest), view: tokenDigest(tokens.view), admin: tokenDigest(tokens.admin) }
     }
@@ -129,7 +130,7 @@ export class Fires {
     if (options.shared !== undefined) {
       return found !== undefined && now - found.known.checkedAt < this.#recheckMs
         ? this.#use(found.known, found.scope, now)
-        : this.#openShared(digest, options.shared)
+        : this.#openShared(token, digest, options.shared)
     }
     if (found === undefined) return undefined
     if (this.#idle(found.known, now)) {
@@ -196,14 +197,25 @@ export class Fires {
     return fire
   }
 
-  async #openShared (digest: string, shared: SharedRegistry): Promise<Access | undefined> {
+  async #openShared (token: string, digest: string, shared: SharedRegistry): Promise<Access | undefined> {
     const options = this.#options as FiresOptions
+    const id = fireIdOf(token)
+    if (id === undefined) return undefined
     let opening = this.#opening.get(digest)
     if (opening === undefined) {
-      opening = shared.open(digest, options.idleMs).finally(() => { this.#opening.delete(digest) })
+      opening = shared.open(id, digest, options.idleMs).finally(() => { this.#opening.delete(digest) })
       this.#opening.set(digest, opening)
     }
-    const opened = await opening
+    let opened: Awaited<typeof opening>
+    try {
+      opened = await opening
+    } catch (error) {
+      // The registry's keys are out of reach (in a cluster, on a node that
+      // is down): a fire this replica knows goes on, if its chain's node is up.
+      const known = this.#byDigest.get(digest)
+      if (known === undefined) throw error
+      return this.#use(known.known, known.scope, options.clock())
+    }
     const now = options.clock()
     if (opened === undefined) {
       const found = this.#byDigest.get(digest)

@@ -6,13 +6,14 @@ import type { Scope } from './tokens.js'
 /*
  * Keys, for LOGFIRE_REDIS_NAMESPACE `ns` (the public chain is `{ns}:*`):
  *   {ns:<id>}:fire             the fire's seed: while it exists, the fire is alight
+ *   {ns:<id>}:token:<digest>   "<scope> <ingest digest> <view digest> <admin digest>"
  *   {ns:<id>}:head, :chain...  its chain (chain/redis-backend.ts)
- *   ns:token:<digest>          "<id> <scope> <seed> <ingest digest> <view digest> <admin digest>"
  *   ns:alight:<0-15>           sorted sets: the fires alight, scored by when each goes out
- * A fire's own keys share its hash tag, so its scripts run on one node. The
- * others have none: each hashes whole, so that in a cluster the tokens and
- * the sixteen parts of the fires' count spread over the nodes, and no key
- * is touched by every fire.
+ * Everything of a fire shares its hash tag, so that in a cluster a fire
+ * lives on one node and its scripts run there whole; a token names its
+ * fire, so finding it asks that node alone. The count has no tag: its
+ * sixteen parts hash whole and spread over the nodes, so that no key is
+ * touched by every fire.
  */
 
 // The fires' count is kept in parts, so that no single key takes every fire's touches.
@@ -33,12 +34,19 @@ if ARGV[3] == 'NX' then return redis.call('ZADD', KEYS[1], 'NX', out, ARGV[1]) e
 return redis.call('ZADD', KEYS[1], 'XX', 'GT', out, ARGV[1])
 `
 
+/** KEYS: the fire's marker, its three tokens. ARGV: seed, ms alight, the three tokens' values. Returns 0 if the id is taken. */
+const ADD = `#!lua
+if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') == false then return 0 end
+for i = 2, 4 do redis.call('SET', KEYS[i], ARGV[i + 1], 'PX', ARGV[2]) end
+return 1
+`
+
 /**
- * KEYS: the fire's marker, then every other key of its chain. ARGV: ms it
+ * KEYS: the fire's marker, then every other key of the fire. ARGV: ms it
  * stays alight from now. Only ever lengthens a key's life (a replica
  * letting go must not cut short another's use), and gives one to a key made
  * since the last touch. A fire whose marker has expired is gone: whatever
- * of its chain is left goes too. Returns 1 while alight, else 0.
+ * of it is left goes too. Returns 1 while alight, else 0.
  */
 const TOUCH = `#!lua
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -56,6 +64,7 @@ return 1
 interface Scripts {
   logfireFiresCount: (part: string) => Promise<number>
   logfireFiresAlight: (part: string, id: string, ms: string, mode: 'NX' | 'GT') => Promise<number>
+  logfireFireAdd: (...keysAndArgs: string[]) => Promise<number>
   logfireFireTouch: (keyCount: number, ...keysAndArgs: string[]) => Promise<number>
 }
 
@@ -71,12 +80,9 @@ export function fireNamespace (namespace: string, id: string): string {
  * tokens on any, gone out everywhere when Redis's TTL ends them. Keeps no
  * token, only its SHA-256, as the in-memory registry does.
  *
- * A fire's keys sit in several slots (its own, its tokens', its part of the
- * count), so creating or touching one is several commands, not one script.
- * Each is safe alone: the marker is written first and is the fire's truth;
- * a token whose fire has gone out opens nothing; the count forgets what
- * has expired. Two replicas creating the last fires at the same moment may
- * both pass LOGFIRE_MAX_FIRES, by one each.
+ * Creating a fire counts the fires alight over the count's parts first:
+ * two replicas creating the last fires at the same moment may both pass
+ * LOGFIRE_MAX_FIRES, by one each.
  */
 export class RedisFireRegistry implements SharedRegistry {
   readonly #client: RedisLink['client']
@@ -87,6 +93,7 @@ export class RedisFireRegistry implements SharedRegistry {
     this.#client = link.client
     link.define('logfireFiresCount', COUNT, 1)
     link.define('logfireFiresAlight', ALIGHT, 1)
+    link.define('logfireFireAdd', ADD, 4)
     link.define('logfireFireTouch', TOUCH)
   }
 
@@ -94,20 +101,18 @@ export class RedisFireRegistry implements SharedRegistry {
     const scripts = this.#client as unknown as Scripts
     const counts = await unavailableOnError(Promise.all(Array.from({ length: ALIGHT_PARTS }, async (_, part) => await scripts.logfireFiresCount(this.#part(part)))))
     if (counts.reduce((sum, count) => sum + count, 0) >= maxFires) return false
-    const marked = await unavailableOnError(this.#client.set(this.#marker(fire.id), fire.seed, 'PX', idleMs, 'NX'))
-    if (marked !== 'OK') return false
-    const value = (scope: Scope) => [fire.id, scope, fire.seed, ...SCOPES.map((s) => fire.digests[s])].join(' ')
-    await unavailableOnError(Promise.all([
-      ...SCOPES.map(async (scope) => await this.#client.set(this.#token(fire.digests[scope]), value(scope), 'PX', idleMs)),
-      scripts.logfireFiresAlight(this.#partOf(fire.id), fire.id, String(idleMs), 'NX')
-    ]))
+    const value = (scope: Scope) => [scope, ...SCOPES.map((s) => fire.digests[s])].join(' ')
+    const added = await unavailableOnError(scripts.logfireFireAdd(this.#marker(fire.id), ...SCOPES.map((scope) => this.#token(fire.id, fire.digests[scope])),
+      fire.seed, String(idleMs), ...SCOPES.map(value)))
+    if (added !== 1) return false
+    await unavailableOnError(scripts.logfireFiresAlight(this.#partOf(fire.id), fire.id, String(idleMs), 'NX'))
     return true
   }
 
-  async open (digest: string, idleMs: number): Promise<{ fire: FireRecord, scope: Scope } | undefined> {
-    const value = await unavailableOnError(this.#client.get(this.#token(digest)))
-    if (value === null) return undefined
-    const [id, scope, seed, ingest, view, admin] = value.split(' ') as [string, Scope, string, string, string, string]
+  async open (id: string, digest: string, idleMs: number): Promise<{ fire: FireRecord, scope: Scope } | undefined> {
+    const [value, seed] = await unavailableOnError(this.#client.mget(this.#token(id, digest), this.#marker(id))) as [string | null, string | null]
+    if (value === null || seed === null) return undefined
+    const [scope, ingest, view, admin] = value.split(' ') as [Scope, string, string, string]
     const fire: FireRecord = { id, seed, digests: { ingest, view, admin } }
     return await this.touch(fire, idleMs) ? { fire, scope } : undefined
   }
@@ -115,18 +120,15 @@ export class RedisFireRegistry implements SharedRegistry {
   async touch (fire: FireRecord, ms: number): Promise<boolean> {
     const scripts = this.#client as unknown as Scripts
     const { head, chain, events, requests, shared } = chainKeys(fireNamespace(this.#namespace, fire.id))
-    const keys = [this.#marker(fire.id), head, chain, events, requests, shared('settings'), shared('scenario')]
+    const keys = [this.#marker(fire.id), ...SCOPES.map((scope) => this.#token(fire.id, fire.digests[scope])), head, chain, events, requests, shared('settings'), shared('scenario')]
     const left = String(Math.max(1, Math.round(ms)))
     const alight = await unavailableOnError(scripts.logfireFireTouch(keys.length, ...keys, left)) === 1
-    const tokens = SCOPES.map((scope) => this.#token(fire.digests[scope]))
-    await unavailableOnError(Promise.all(alight
-      ? [...tokens.map(async (token) => await this.#client.pexpire(token, left, 'GT')), scripts.logfireFiresAlight(this.#partOf(fire.id), fire.id, left, 'GT')]
-      : [...tokens.map(async (token) => await this.#client.del(token)), this.#client.zrem(this.#partOf(fire.id), fire.id)]))
+    await unavailableOnError(alight ? scripts.logfireFiresAlight(this.#partOf(fire.id), fire.id, left, 'GT') : this.#client.zrem(this.#partOf(fire.id), fire.id))
     return alight
   }
 
   #part (part: number): string { return `${this.#namespace}:alight:${part}` }
   #partOf (id: string): string { return this.#part((id.charCodeAt(0) + id.charCodeAt(id.length - 1)) % ALIGHT_PARTS) }
-  #token (digest: string): string { return `${this.#namespace}:token:${digest}` }
+  #token (id: string, digest: string): string { return `{${fireNamespace(this.#namespace, id)}}:token:${digest}` }
   #marker (id: string): string { return `{${fireNamespace(this.#namespace, id)}}:fire` }
 }

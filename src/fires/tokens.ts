@@ -13,11 +13,27 @@ export const TOKEN_PREFIXES: Record<Scope, string> = { ingest: 'lf_ing_', view: 
 /** Every fire token starts so; the operator's tokens (LOGFIRE_*_TOKEN) go on being checked as they always were. */
 export const FIRE_TOKEN_MARK = 'lf_'
 
-/** 192 random bits, base64url: 32 characters after the prefix. */
+/** A fire's id: 96 random bits, base64url, 16 characters. */
+export const FIRE_ID_BYTES = 12
+const FIRE_ID_LENGTH = 16
+/** 192 random bits, base64url: 32 characters after the prefix and the fire's id. */
 const TOKEN_RANDOM_BYTES = 24
 
-export function newToken (scope: Scope, randomBytes: (size: number) => Buffer): string {
-  return TOKEN_PREFIXES[scope] + randomBytes(TOKEN_RANDOM_BYTES).toString('base64url')
+/**
+ * The prefix, the fire's id, then the secret. The id is no secret; it lets
+ * a replica find the fire's keys (in a Redis Cluster, on the one node that
+ * holds the fire) without a lookup that could sit on another node.
+ */
+export function newToken (scope: Scope, fireId: string, randomBytes: (size: number) => Buffer): string {
+  return TOKEN_PREFIXES[scope] + fireId + randomBytes(TOKEN_RANDOM_BYTES).toString('base64url')
+}
+
+/** The fire a token names, or undefined when it is no fire's token. */
+export function fireIdOf (token: string): string | undefined {
+  for (const prefix of Object.values(TOKEN_PREFIXES)) {
+    if (token.startsWith(prefix) && token.length > prefix.length + FIRE_ID_LENGTH) return token.slice(prefix.length, prefix.length + FIRE_ID_LENGTH)
+  }
+  return undefined
 }
 
 /**

@@ -3,7 +3,7 @@ import { TOKEN_PREFIXES } from '../fires/tokens.js'
 /** A syslog message with the fire's token it carried, and the message as stored: without it. */
 export interface Tokened { token: string, message: string }
 
-const TOKEN = `${TOKEN_PREFIXES.ingest}[A-Za-z0-9_-]{32}`
+const TOKEN = `${TOKEN_PREFIXES.ingest}[A-Za-z0-9_-]{48}`
 // Rapid7's token TCP: the token, then the line.
 const AT_START = new RegExp(`^(${TOKEN}) `)
 // RFC 5424: <PRI>VERSION TIMESTAMP HOSTNAME APP-NAME PROCID MSGID, then the structured data.

@@ -13,7 +13,7 @@ import { RequestTally, type SeriesValue } from './request-tally.js'
  * global one, so apps in one process do not share counters). The chain's
  * events feed the counters; requests are observed by the HTTP layer.
  */
-export function createMetrics (chain: Chain, held: HeldConnections, scorecard: Scorecard, replica?: string, peers?: PeerNetwork, listeners?: StreamListeners) {
+export function createMetrics (chain: Chain, held: HeldConnections, scorecard: Scorecard, replica?: string, peers?: PeerNetwork, listeners?: StreamListeners, redis?: { readonly lostBlocks: number }) {
   const registry = new Registry()
   // Replicas each count their own: a scrape of several tells them apart.
   if (replica !== undefined) registry.setDefaultLabels({ replica })
@@ -86,6 +86,19 @@ export function createMetrics (chain: Chain, held: HeldConnections, scorecard: S
       overflowsCounted = held.overflows
     }
   })
+  if (redis !== undefined) {
+    let lostCounted = 0
+    // eslint-disable-next-line no-new -- registered on creation, read through collect()
+    new Counter({
+      name: 'logfire_redis_lost_blocks_total',
+      help: 'Blocks this replica held that Redis no longer had, over every fire: acknowledged writes lost in a failover (LOGFIRE_REDIS_WAIT=0)',
+      registers: [registry],
+      collect () {
+        this.inc(redis.lostBlocks - lostCounted)
+        lostCounted = redis.lostBlocks
+      }
+    })
+  }
   // The canary runs, the most recently active few: a label per run, bounded.
   for (const [name, help, value] of CANARY_SERIES) {
     // eslint-disable-next-line no-new -- registered on creation, read through collect()

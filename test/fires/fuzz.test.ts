@@ -27,7 +27,7 @@ const SLOTS = ['Bearer', 'Splunk', 'ApiKey', 'Basic', 'dd-api-key', 'raw'] as co
 
 /** Tokens a stranger might send: near misses of real ones, hostile bytes, nothing at all. */
 const token = fc.oneof(
-  fc.constantFrom('lf_', 'lf_ing_', 'lf_view_', 'lf_adm_', 'lf_ing_' + 'A'.repeat(32), 'LF_ING_x').chain((prefix) => fc.string({ maxLength: 64 }).map((rest) => prefix + rest)),
+  fc.constantFrom('lf_', 'lf_ing_', 'lf_view_', 'lf_adm_', 'lf_ing_' + 'A'.repeat(48), 'LF_ING_x').chain((prefix) => fc.string({ maxLength: 64 }).map((rest) => prefix + rest)),
   fc.string({ maxLength: 200 }),
   fc.string({ unit: 'binary', maxLength: 100 }),
   fc.constant('lf_ing_' + 'x'.repeat(5000))

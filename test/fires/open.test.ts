@@ -25,9 +25,10 @@ describe('open mode: a fire of one\'s own', () => {
     expect(response.statusCode).toBe(201)
     expect(response.headers['cache-control']).toBe('no-store')
     const fire = response.json<NewFire>()
-    expect(fire.ingestToken).toMatch(/^lf_ing_[\w-]{32}$/)
-    expect(fire.viewToken).toMatch(/^lf_view_[\w-]{32}$/)
-    expect(fire.adminToken).toMatch(/^lf_adm_[\w-]{32}$/)
+    // The prefix, the fire's id, then 192 random bits.
+    expect(fire.ingestToken).toMatch(new RegExp(`^lf_ing_${fire.id}[\\w-]{32}$`))
+    expect(fire.viewToken).toMatch(new RegExp(`^lf_view_${fire.id}[\\w-]{32}$`))
+    expect(fire.adminToken).toMatch(new RegExp(`^lf_adm_${fire.id}[\\w-]{32}$`))
     expect(fire.page).toBe(`http://logfire.test/f/${fire.id}#${fire.viewToken}`)
     expect(Date.parse(fire.expiresAt)).toBe(1_700_000_000_000 + 86_400_000)
   })
@@ -51,7 +52,7 @@ describe('open mode: a fire of one\'s own', () => {
       await app.inject({ url: '/logs', headers: bearer(fire.ingestToken) }),
       await app.inject({ method: 'POST', url: '/logs', payload: 'x', headers: bearer(fire.viewToken) }),
       await app.inject({ method: 'PATCH', url: '/admin/chaos', payload: { fireRate: 1 }, headers: bearer(fire.viewToken) }),
-      await app.inject({ url: '/logs', headers: bearer('lf_view_' + 'A'.repeat(32)) }),
+      await app.inject({ url: '/logs', headers: bearer('lf_view_' + 'A'.repeat(48)) }),
       await app.inject({ url: '/alerts', headers: bearer(fire.adminToken) })
     ]
     for (const answer of answers) {

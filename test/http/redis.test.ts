@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { Redis } from 'ioredis'
 import { beforeEach, describe, expect, inject, it } from 'vitest'
 import { loadRules } from '../../src/alerts/load.js'
 import { Chain } from '../../src/chain/chain.js'
@@ -6,6 +7,7 @@ import { ChainStore } from '../../src/chain/store.js'
 import { canaryLine } from '../../src/scorecard/token.js'
 import type { Config } from '../../src/config.js'
 import { appsClosedAfterEach, chainEntries, post, readUntil, testConfig, type TestApp } from '../helpers.js'
+import { redisOptions } from '../../src/chain/redis-link.js'
 import { privateRedis, redisBackend, redisMissing } from '../redis-server.js'
 import { openStream } from '../sse-client.js'
 
@@ -242,6 +244,34 @@ describe.skipIf(redisMissing !== '').each(['single', 'open'] as const)(`logfire 
 })
 
 describe.skipIf(redisMissing !== '')(`when Redis goes away${redisMissing}`, () => {
+  it('notices when Redis lost acknowledged blocks (a failover without LOGFIRE_REDIS_WAIT): every replica reloads from it, counts the loss, and goes on', async () => {
+    const namespace = `lost-${randomBytes(4).toString('hex')}`
+    const [a, b] = await replicas(2, {}, inject('redisUrl'), namespace) as [TestApp, TestApp]
+    expect((await post(a, 'kept')).statusCode).toBe(200)
+    expect((await post(a, 'acknowledged, then lost')).statusCode).toBe(200)
+    await readUntil(() => chainEntries(b), (entries) => entries.length === 2)
+    // What a promoted replica that never got the last append looks like: Redis one entry short.
+    const redis = new Redis(redisOptions(inject('redisUrl')))
+    try {
+      const blocks = (await read(a)).json<Array<{ hash: string }>>()
+      const entries = await redis.xrange(`{${namespace}}:chain`, '-', '+')
+      const [lastId] = entries.at(-1) as [string, string[]]
+      const [previousId] = entries.at(-2) as [string, string[]]
+      await redis.xdel(`{${namespace}}:chain`, lastId)
+      await redis.xsetid(`{${namespace}}:chain`, previousId)
+      await redis.hset(`{${namespace}}:head`, 'length', 2, 'hash', blocks[1]?.hash ?? '')
+    } finally {
+      await redis.quit()
+    }
+    // B appends: Redis's head is behind its copy, so B reloads, then appends; A learns it from B's tick.
+    expect((await post(b, 'after')).statusCode).toBe(200)
+    for (const app of [a, b]) {
+      expect(await readUntil(() => chainEntries(app), (entries) => entries.at(-1) === 'after' && entries.length === 2)).toEqual(['kept', 'after'])
+      expect((await read(app, '/logs/verify')).json()).toMatchObject({ valid: true })
+      expect((await read(app, '/metrics')).body).toMatch(/^logfire_redis_lost_blocks_total\{[^}]*\} 1$/m)
+    }
+  })
+
   it('says so in the log once per outage, not once per request', async () => {
     const redis = await privateRedis()
     const said: string[] = []

@@ -5,7 +5,7 @@ import { fireTokenOf } from '../../src/listeners/fire-token.js'
 import { chainEntries, testConfig } from '../helpers.js'
 import { rawClient, startListening, STREAMS, until, type Listening } from './listening.js'
 
-const TOKEN = `lf_ing_${'a'.repeat(31)}B`
+const TOKEN = `lf_ing_${'a'.repeat(47)}B`
 
 describe('a fire\'s token in a syslog message', () => {
   it.each([
@@ -23,7 +23,7 @@ describe('a fire\'s token in a syslog message', () => {
   it.each([
     ['further into the message', `<13>Dec  6 20:30:04 host app: hello ${TOKEN}`],
     ['in a line with no syslog header', `plain ${TOKEN}`],
-    ['a view token', `lf_view_${'a'.repeat(32)} <13>Dec  6 20:30:04 host app: hello`],
+    ['a view token', `lf_view_${'a'.repeat(48)} <13>Dec  6 20:30:04 host app: hello`],
     ['a token one character short', `${TOKEN.slice(0, -1)} hello`],
     ['in another SD element', `<13>1 2026-12-06T20:30:04Z host app 12 ID1 [other token="${TOKEN}"] hello`]
   ])('is not found %s: the message goes to the public fire unchanged', (_, message) => {
@@ -71,7 +71,7 @@ describe('open mode: stream messages find their fire by its token', () => {
       `<13>1 2026-12-06T20:30:04Z host app - - [logfire token="${b.ingestToken}"] to b, in structured data`,
       '<13>Dec  6 20:30:04 host app: to the public fire',
       `<13>Dec  6 20:30:04 host app: ${a.viewToken} a view token does not write`,
-      `<13>Dec  6 20:30:04 host app: lf_ing_${'Z'.repeat(32)} nor an unknown one`,
+      `<13>Dec  6 20:30:04 host app: lf_ing_${'Z'.repeat(48)} nor an unknown one`,
       `<13>1 2026-12-06T20:30:04Z host app - - - ${a.ingestToken} to a again`
     ]
     await client.write(lines.map((line) => line + '\n').join(''))
@@ -96,7 +96,7 @@ describe('open mode: stream messages find their fire by its token', () => {
     let answers = ''
     relp.socket.on('data', (chunk: Buffer) => { answers += chunk.toString() })
     const frame = (txnr: number, command: string, data: string) => `${txnr} ${command} ${Buffer.byteLength(data)} ${data}\n`
-    await relp.write(frame(1, 'open', 'relp_version=0\ncommands=syslog') + frame(2, 'syslog', `<13>1 2026-12-06T20:30:04Z host app - - - ${fire.ingestToken} over relp`) + frame(3, 'syslog', `<13>1 2026-12-06T20:30:04Z host app - - - lf_ing_${'Z'.repeat(32)} refused`))
+    await relp.write(frame(1, 'open', 'relp_version=0\ncommands=syslog') + frame(2, 'syslog', `<13>1 2026-12-06T20:30:04Z host app - - - ${fire.ingestToken} over relp`) + frame(3, 'syslog', `<13>1 2026-12-06T20:30:04Z host app - - - lf_ing_${'Z'.repeat(48)} refused`))
     await until(() => answers.includes('3 rsp'))
     expect(answers).toContain('2 rsp 6 200 OK\n')
     expect(answers).toMatch(/3 rsp \d+ 500 401 /)

@@ -227,7 +227,7 @@ describe('open mode: a Forward client names its fire with its ingest token as th
 
   it('answers any PING, whatever its username, with a PONG and never a throw; only a right shared key and a fire\'s token mark ask the fire', () => {
     const handshake = { sharedKey: 'k3y', nonce: Buffer.alloc(16, 7), hostname: 'logfire', authSalt: 'salt' }
-    const username = fc.oneof(fc.string(), fc.constant(`lf_ing_${'a'.repeat(32)}`), fc.constant('lf_'), fc.integer(), fc.constant(null), fc.uint8Array({ maxLength: 8 }))
+    const username = fc.oneof(fc.string(), fc.constant(`lf_ing_${'a'.repeat(48)}`), fc.constant('lf_'), fc.integer(), fc.constant(null), fc.uint8Array({ maxLength: 8 }))
     fc.assert(fc.property(fc.string(), username, fc.boolean(), (hostname, name, rightKey) => {
       const answer = pong(handshake, ['PING', hostname, 'salt', rightKey ? sha512('salt', hostname, handshake.nonce, 'k3y') : 'x', name, 'whatever'])
       expect(answer.reply[0]).toBeDefined()
@@ -240,7 +240,7 @@ describe('open mode: a Forward client names its fire with its ingest token as th
 
   it('refuses a token that opens no fire in the PONG, and takes a client without a username to the public fire', async () => {
     const { l } = await openListening()
-    const refused = await handshake(l, `lf_ing_${'Z'.repeat(32)}`)
+    const refused = await handshake(l, `lf_ing_${'Z'.repeat(48)}`)
     expect(refused.answers[1]).toEqual(['PONG', false, 'username/password mismatch: this token opens no fire', 'logfire', ''])
     await until(() => refused.client.ending !== undefined)
     const anonymous = await handshake(l, '')
