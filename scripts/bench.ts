@@ -18,6 +18,7 @@ import { connect } from 'node:net'
 import { encode } from '@msgpack/msgpack'
 import { flood } from './lib/flood.js'
 import { rssMb, startFlags, startServer, stop, type Server } from './lib/processes.js'
+import { clusterScenarios } from './bench/cluster.js'
 import { fireScenarios } from './bench/fires.js'
 import { Redis } from 'ioredis'
 import { hasRedis, privateRedis } from './lib/redis-server.js'
@@ -25,7 +26,7 @@ import { loadOtlpSchema } from '../src/shippers/otlp/schema.js'
 
 const execFileAsync = promisify(execFile)
 const QUICK = process.argv.includes('--quick')
-// --only redis, --only faults, --only startup, --only protocols, --only streams, --only cost, --only fires: just those rows.
+// --only redis, --only cluster, --only faults, --only startup, --only protocols, --only streams, --only cost, --only fires: just those rows.
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined
 const OUT = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : undefined
 const SECONDS = QUICK ? 1 : 10
@@ -898,6 +899,10 @@ async function costScenario (): Promise<string[]> {
   ]
 }
 
+async function clusterScenario (): Promise<void> {
+  await clusterScenarios({ startLogfire, stop, alternate, record, fmt, line: LINE, quick: QUICK }, [LOGFIRE_PORT, SMALL_CHAIN_PORT, BARE_PORT + 40, BARE_PORT + 41], notes)
+}
+
 async function firesScenario (): Promise<void> {
   await fireScenarios({ startLogfire, stop, alternate, record, fmt, line: LINE, quick: QUICK }, [LOGFIRE_PORT, SMALL_CHAIN_PORT])
 }
@@ -924,6 +929,8 @@ async function main (): Promise<void> {
       ledger = await costScenario()
     } else if (ONLY === 'fires') {
       await firesScenario()
+    } else if (ONLY === 'cluster') {
+      await clusterScenario()
     } else {
       console.error('POST and 304, default logging')
       const info = await postScenarios(bare, 'info', 0.6)
@@ -945,6 +952,8 @@ async function main (): Promise<void> {
       await longLineScenarios()
       console.error('the Redis backend')
       await redisScenarios()
+      console.error('a Redis Cluster')
+      await clusterScenario()
       console.error('faults below the status line')
       await faultScenarios()
       console.error('npm start')

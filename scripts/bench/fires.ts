@@ -48,7 +48,7 @@ const REFUSALS_PORT_OFFSET = 30
 async function refusalTimes (tools: FireBenchTools, server: Server, goneOut: NewFire): Promise<void> {
   const [alight] = await createFires(server, 1) as [NewFire]
   const kinds = {
-    unknown: `lf_ing_${'A'.repeat(32)}`,
+    unknown: `lf_ing_${'A'.repeat(48)}`,
     'wrong scope': alight.viewToken,
     'gone out': goneOut.ingestToken
   }
