@@ -40,7 +40,7 @@ describe('the Kubernetes example (deploy/kubernetes.yaml)', () => {
     expect(config.fires.mode).toBe('open')
     expect(config.redis).toMatchObject({ waitReplicas: 1, replica: 'logfire-abc' })
     // Every node of the StatefulSet is a seed, by its stable name.
-    const seeds = (config.redis as { cluster: string[] }).cluster
+    const seeds = (config.redis as { cluster: readonly string[] }).cluster
     expect(seeds).toEqual(Array.from({ length: redis.spec.replicas }, (_, i) => `redis://${redis.metadata.name}-${i}.${redis.spec.serviceName}:6379`))
     expect(env.get('LOGFIRE_ADMIN_TOKEN')?.valueFrom).toEqual({ secretKeyRef: { name: 'logfire', key: 'LOGFIRE_ADMIN_TOKEN' } })
   })
