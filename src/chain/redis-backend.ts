@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 import { BackendUnavailable, type AppendOutcome, type ChainBackend } from './backend.js'
-import { GENESIS } from './block.js'
+import { GENESIS, type Block } from './block.js'
 import { burnReason, type ChainLimits } from './budget.js'
 import type { BurnReason, ChainEvent, Origin } from './events.js'
 import { ready, unavailableOnError, type RedisLink } from './redis-link.js'
@@ -26,6 +26,11 @@ export interface RedisBackendOptions {
 // Entries read per XREAD: a replica loading a long chain takes it in pages.
 // An entry is one batch of at most BATCH_BYTES (or one request bigger than that).
 const PAGE = 256
+// Batches sent before the first's reply is in: a second only behind a big
+// one, whose preparing is worth overlapping; small requests gain more from
+// waiting and going in the next batch together.
+const IN_FLIGHT = 2
+const OVERLAP_BYTES = 64 * 1024
 // A batch stops taking queued requests past this: it bounds one stream entry.
 const BATCH_BYTES = 1024 * 1024
 // Waiting for this replica's copy to reach a head another replica wrote.
@@ -50,6 +55,11 @@ interface Pending {
 }
 
 interface Planned { request: Pending, prepared: PreparedAppend, first: number }
+interface Burning { request: Pending, reason: BurnReason }
+interface Head { head: Block, length: number, bytes: number }
+/** A batch: the requests planned on a base head, and a burn met after them, which waits. */
+interface Batch extends Head { planned: Planned[], burning: Burning | undefined, epoch: number, base: Head }
+interface Sent { reply?: [number, string?, string?], unconfirmed?: BackendUnavailable, error?: Error }
 
 type StreamEntries = Array<[id: string, fields: string[]]>
 
@@ -99,8 +109,18 @@ export class RedisBackend implements ChainBackend {
   #queue: Pending[] = []
   /** Requests waiting for their number, until the end of this turn of the event loop. */
   #numbering: Array<{ resolve: (n: number) => void, reject: (error: Error) => void }> = []
-  /** A batch is being sent: requests wait for the next. */
-  #draining = false
+  /** Batches sent whose reply has not been settled. */
+  #inflight = 0
+  /** The head the batches in flight will leave, which the next is hashed on. */
+  #ahead: Head | undefined
+  /** Replies are settled in the order the batches were sent. */
+  #settling: Promise<void> = Promise.resolve()
+  /** Requests of batches the compare-and-set refused, in order, and the head Redis had then. */
+  #returned: Pending[] | undefined
+  #refusedAt: [number, number] | undefined
+  /** A batch in flight failed: whether it landed is unknown, so the batches behind it are answered 503. */
+  #lost = false
+  #burning = false
   /** A script is in flight: the follower holds what it reads. */
   #holding = false
   /** Chain entries read while an append was in flight, applied after it. */
@@ -129,7 +149,11 @@ export class RedisBackend implements ChainBackend {
     }
     link.define('logfireShare', SHARE, 1)
     this.#unwatch = link.watch({
-      down: () => { this.#reachable = false },
+      down: () => {
+        this.#reachable = false
+        // Nothing will be read until Redis is back: requests waiting to be hashed again go on, to their 503.
+        for (const waiter of this.#waiters.splice(0)) waiter.done()
+      },
       up: () => { this.#onReady().catch(() => {}) }
     })
     this.#poll = setInterval(() => {
@@ -295,34 +319,49 @@ export class RedisBackend implements ChainBackend {
 
   // ---- appends
 
-  /** Sends every queued request, a batch at a time, one batch in flight. */
+  /**
+   * Sends the queued requests a batch at a time, up to two batches in
+   * flight: the second is hashed on the head the first will leave, so this
+   * replica prepares it while Redis runs the first. Replies come back in
+   * order, on one connection. A batch the compare-and-set refuses dooms the
+   * one behind it (hashed on a head that never landed): both go back to the
+   * queue, in their order, once both are settled. A burn runs alone.
+   */
   #drain (): void {
-    if (this.#draining || this.#queue.length === 0 || this.#closed) return
-    this.#draining = true
-    const done = () => {
-      this.#release()
-      this.#draining = false
-      this.#drain()
+    while (!this.#closed && !this.#burning && this.#returned === undefined && this.#queue.length > 0 &&
+      (this.#inflight === 0 || (this.#inflight < IN_FLIGHT && (this.#ahead?.bytes ?? 0) - this.store.byteLength >= OVERLAP_BYTES))) {
+      const batch = this.#plan()
+      if (batch.planned.length > 0) this.#send(batch)
+      if (batch.burning === undefined) continue
+      // The burn stays at the head of the queue until nothing is in flight.
+      if (this.#inflight > 0) return
+      const burning = batch.burning
+      this.#queue.shift()
+      this.#burning = true
+      this.#burn(burning).finally(() => {
+        this.#burning = false
+        this.#release()
+        this.#drain()
+      }).catch(() => {})
+      return
     }
-    this.#appendBatch().then(done, done)
   }
 
-  async #appendBatch (): Promise<void> {
+  /** The next batch, hashed on the head the batches in flight will leave; a burn it meets stays queued. */
+  #plan (): Batch {
     const { store } = this
     const epoch = store.epoch
-    const base = { length: store.length, hash: store.head.hash }
-    let head = store.head
-    let length = store.length
-    let bytes = store.byteLength
+    const base = this.#ahead ?? { head: store.head, length: store.length, bytes: store.byteLength }
+    let { head, length, bytes } = base
     const planned: Planned[] = []
-    let burning: { request: Pending, reason: BurnReason } | undefined
+    let burning: Burning | undefined
     for (const request of this.#queue) {
       if (request.burnNow !== undefined) {
         burning = { request, reason: request.burnNow }
         break
       }
       const prepared = prepareBlocks(head, epoch, length, request.entries, request.now)
-      if (planned.length > 0 && bytes - store.byteLength + prepared.bytes > BATCH_BYTES) break
+      if (planned.length > 0 && bytes - base.bytes + prepared.bytes > BATCH_BYTES) break
       const reason = burnReason(this.#options.limits, { burnRolled: request.burnRolled, length, incoming: request.entries.length, bytes, incomingBytes: prepared.bytes })
       if (reason !== undefined) {
         burning = { request, reason }
@@ -333,76 +372,104 @@ export class RedisBackend implements ChainBackend {
       length += request.entries.length
       bytes += prepared.bytes
     }
-    this.#queue.splice(0, planned.length + (burning === undefined ? 0 : 1))
-    const unsent = () => [...planned.map(({ request }) => request), ...(burning === undefined ? [] : [burning.request])]
+    this.#queue.splice(0, planned.length)
+    return { planned, burning, epoch, base, head, length, bytes }
+  }
 
-    if (planned.length > 0) {
-      const texts = planned.flatMap(({ prepared }) => prepared.texts)
-      // Until the reply is in, the follower holds what it reads: this
-      // replica's copy must still be the head the blocks were hashed on.
-      this.#holding = true
-      let reply: [number, string?, string?]
-      // With LOGFIRE_REDIS_WAIT, WAIT rides in the same round trip, to the same node.
-      let unconfirmed: BackendUnavailable | undefined
-      try {
-        const args = [this.#keys.head, this.#keys.chain, String(epoch), String(base.length), base.hash, head.hash, String(bytes - store.byteLength), String(texts.length), texts.join('\n'), this.#keys.tick, this.#replica]
-        const wait = this.#options.waitReplicas ?? 0
-        if (wait === 0) reply = await (this.#client as unknown as Scripts).logfireAppend(...args as [string, string, ...string[]])
-        else {
-          const pipeline = this.#client.pipeline() as unknown as Scripts & { wait: (n: number, ms: number) => unknown, exec: () => Promise<Array<[Error | null, unknown]>> }
-          pipeline.logfireAppend(...args as [string, string, ...string[]])
-          pipeline.wait(wait, WAIT_MS)
-          const [[appendError, appendReply], [waitError, replicas]] = await pipeline.exec() as [[Error | null, [number, string?, string?]], [Error | null, number]]
-          if (appendError !== null) throw appendError
-          reply = appendReply
-          if (waitError !== null || replicas < wait) unconfirmed = new BackendUnavailable(`not confirmed by ${wait} Redis replica(s) within ${WAIT_MS} ms`)
-        }
-      } catch (error) {
-        const unavailable = new BackendUnavailable((error as Error).message)
-        for (const request of unsent()) request.reject(unavailable)
-        return
-      }
-      if (reply[0] !== 1) {
-        // Another replica appended first: catch up, then hash these again.
-        this.#queue.unshift(...unsent())
-        await this.#catchUp(Number(reply[1]), Number(reply[2]))
-        return
-      }
+  #send (batch: Batch): void {
+    this.#inflight++
+    // Until every reply is in, the follower holds what it reads: this
+    // replica's copy must still be the head the blocks were hashed on.
+    this.#holding = true
+    this.#ahead = { head: batch.head, length: batch.length, bytes: batch.bytes }
+    const sent = this.#appendScript(batch)
+    this.#settling = this.#settling.then(async () => { await this.#settle(batch, await sent) }).catch(() => {})
+  }
+
+  /** The append script, with WAIT in the same round trip when LOGFIRE_REDIS_WAIT asks; never rejects. */
+  async #appendScript (batch: Batch): Promise<Sent> {
+    const texts = batch.planned.flatMap(({ prepared }) => prepared.texts)
+    const args = [this.#keys.head, this.#keys.chain, String(batch.epoch), String(batch.base.length), batch.base.head.hash, batch.head.hash,
+      String(batch.bytes - batch.base.bytes), String(texts.length), texts.join('\n'), this.#keys.tick, this.#replica] as [string, string, ...string[]]
+    try {
+      const wait = this.#options.waitReplicas ?? 0
+      if (wait === 0) return { reply: await (this.#client as unknown as Scripts).logfireAppend(...args) }
+      const pipeline = this.#client.pipeline() as unknown as Scripts & { wait: (n: number, ms: number) => unknown, exec: () => Promise<Array<[Error | null, unknown]>> }
+      pipeline.logfireAppend(...args)
+      pipeline.wait(wait, WAIT_MS)
+      const [[appendError, reply], [waitError, replicas]] = await pipeline.exec() as [[Error | null, [number, string?, string?]], [Error | null, number]]
+      if (appendError !== null) return { error: appendError }
+      // In the chain, but not known to be on a replica: no 200, so the client sends it again (a duplicate, never a loss).
+      return { reply, ...(waitError !== null || replicas < wait ? { unconfirmed: new BackendUnavailable(`not confirmed by ${wait} Redis replica(s) within ${WAIT_MS} ms`) } : {}) }
+    } catch (error) {
+      return { error: error as Error }
+    }
+  }
+
+  async #settle (batch: Batch, sent: Sent): Promise<void> {
+    this.#inflight--
+    const requests = batch.planned.map(({ request }) => request)
+    if (sent.error !== undefined || this.#lost) {
+      // Whether it landed is unknown: a 503 (a resend may store it twice). A
+      // batch behind it that lands comes to this copy through the follower.
+      this.#lost = true
+      const unavailable = new BackendUnavailable(sent.error?.message ?? 'a batch before this one failed')
+      for (const request of requests) request.reject(unavailable)
+    } else if (sent.reply?.[0] !== 1) {
+      // Another replica appended first: these go back, to be hashed again.
+      (this.#returned ??= []).push(...requests)
+      this.#refusedAt ??= [Number(sent.reply?.[1]), Number(sent.reply?.[2])]
+    } else {
       // Every entry up to this one is in this replica's copy now: none is read back.
-      this.#chainId = latest(this.#chainId, `${epoch + 1}-${base.length}`)
-      for (const { request, prepared, first } of planned) {
-        const { blocks, slice } = store.commit(prepared)
-        this.#emit({ type: 'append', count: request.entries.length, first, epoch, entries: request.entries }, 'local')
-        // In the chain, but not known to be on a replica: no 200, so the client sends it again (a duplicate, never a loss).
-        if (unconfirmed !== undefined) request.reject(unconfirmed)
+      this.#chainId = latest(this.#chainId, `${batch.epoch + 1}-${batch.base.length}`)
+      for (const { request, prepared, first } of batch.planned) {
+        const { blocks, slice } = this.store.commit(prepared)
+        this.#emit({ type: 'append', count: request.entries.length, first, epoch: batch.epoch, entries: request.entries }, 'local')
+        if (sent.unconfirmed !== undefined) request.reject(sent.unconfirmed)
         else request.resolve({ appended: true, blocks, slice, length: first + request.entries.length })
       }
-      this.#release()
     }
+    if (this.#inflight > 0) {
+      this.#drain()
+      return
+    }
+    this.#ahead = undefined
+    this.#lost = false
+    const returned = this.#returned
+    const refusedAt = this.#refusedAt
+    this.#returned = undefined
+    this.#refusedAt = undefined
+    if (returned !== undefined && refusedAt !== undefined) {
+      this.#queue.unshift(...returned)
+      await this.#catchUp(refusedAt[0], refusedAt[1])
+    }
+    this.#release()
+    this.#drain()
+  }
 
-    if (burning !== undefined) {
-      // The button burns whatever chain Redis holds; a roll or a budget, the chain it was decided on.
-      const decidedOn = burning.request.burnNow !== undefined ? ['', '', ''] : [String(store.epoch), String(store.length), store.head.hash]
-      this.#holding = true
-      let reply: [number, string?, string?]
-      try {
-        reply = await (this.#client as unknown as Scripts).logfireBurn(this.#keys.head, this.#keys.chain,
-          ...decidedOn, burning.reason, GENESIS_JSON, GENESIS.hash, String(GENESIS_BYTES), this.#keys.tick)
-      } catch (error) {
-        burning.request.reject(new BackendUnavailable((error as Error).message))
-        return
-      }
-      if (reply[0] !== 1) {
-        this.#queue.unshift(burning.request)
-        await this.#catchUp(Number(reply[1]), Number(reply[2]))
-        return
-      }
-      const burned = Number(reply[1])
-      this.store.burnTo(Number(reply[2]))
-      this.#chainId = latest(this.#chainId, `${Number(reply[2]) + 1}-0`)
-      this.#emit({ type: 'burn', epoch: this.store.epoch, burned, reason: burning.reason }, 'local')
-      burning.request.resolve({ appended: false, burned, reason: burning.reason })
+  async #burn (burning: Burning): Promise<void> {
+    const { store } = this
+    // The button burns whatever chain Redis holds; a roll or a budget, the chain it was decided on.
+    const decidedOn = burning.request.burnNow !== undefined ? ['', '', ''] : [String(store.epoch), String(store.length), store.head.hash]
+    this.#holding = true
+    let reply: [number, string?, string?]
+    try {
+      reply = await (this.#client as unknown as Scripts).logfireBurn(this.#keys.head, this.#keys.chain,
+        ...decidedOn, burning.reason, GENESIS_JSON, GENESIS.hash, String(GENESIS_BYTES), this.#keys.tick)
+    } catch (error) {
+      burning.request.reject(new BackendUnavailable((error as Error).message))
+      return
     }
+    if (reply[0] !== 1) {
+      this.#queue.unshift(burning.request)
+      await this.#catchUp(Number(reply[1]), Number(reply[2]))
+      return
+    }
+    const burned = Number(reply[1])
+    this.store.burnTo(Number(reply[2]))
+    this.#chainId = latest(this.#chainId, `${Number(reply[2]) + 1}-0`)
+    this.#emit({ type: 'burn', epoch: this.store.epoch, burned, reason: burning.reason }, 'local')
+    burning.request.resolve({ appended: false, burned, reason: burning.reason })
   }
 
   /** Lets the follower go on: applies what it read while a script was in flight. */
