@@ -107,6 +107,15 @@ function loadOf (apps: TestApp[], fires: NewFire[], paceMs = 5) {
   }
 }
 
+/** The master holding the part of the fires' count (LOGFIRE_MAX_FIRES) that counts this fire. */
+async function countPartOwner (cluster: PrivateCluster, namespace: string, id: string): Promise<ClusterNode> {
+  for (let part = 0; part < 16; part++) {
+    const owner = await ownerOf(cluster, `${namespace}:alight:${part}`)
+    if (await owner.cli('ZSCORE', `${namespace}:alight:${part}`, id) !== '') return owner
+  }
+  throw new Error(`fire ${id} is in no part of the count`)
+}
+
 /** How many ASKING commands the cluster's nodes have served: each is a client following an ASK. */
 async function askings (cluster: PrivateCluster): Promise<number> {
   let calls = 0
@@ -207,12 +216,21 @@ describe.skipIf(redisMissing !== '')(`a master of a Redis Cluster killed while i
     const owners = await Promise.all(fires.map(async (fire) => (await ownerOf(running, `{${namespace}:${fire.id}}:chain`)).port))
     const victim = running.nodes.find((node) => node.port === owners[0]) as ClusterNode
     const onVictim = new Set(fires.flatMap((_, i) => owners[i] === victim.port ? [i] : []))
+    // A fire on a master that stays up, whose part of the fires' count is on the victim, not used before the kill.
+    let late: NewFire | undefined
+    for (let tries = 0; late === undefined && tries < 60; tries++) {
+      const fire = await createFire(a)
+      if ((await ownerOf(running, `{${namespace}:${fire.id}}:chain`)).port !== victim.port && (await countPartOwner(running, namespace, fire.id)).port === victim.port) late = fire
+    }
+    if (late === undefined) throw new Error('no fire with its count on the victim')
 
     const load = loadOf([a, b], fires)
     onTestFinished(async () => { await load.stop() })
     await new Promise((resolve) => setTimeout(resolve, 500))
     const killedAt = Date.now()
     victim.kill()
+    // Its first use anywhere but where it was created, with the victim gone: the fire is whole on its own node.
+    expect((await postTo(b, late.ingestToken, 'first use after the kill')).statusCode).toBe(200)
     // The victim's replica takes over: its slots get a new master.
     let partial: unknown
     await readUntil(async () => {

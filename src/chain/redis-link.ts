@@ -12,6 +12,8 @@ export interface RedisLinkOptions {
   log: (level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, message: string) => void
 }
 
+// A cluster's master that failed this recently, and is not connected, is out of reach.
+const NODE_FAILED_MS = 5000
 // How long a starting replica waits for Redis before it gives up.
 const CONNECT_MS = 30_000
 
@@ -34,6 +36,8 @@ export class RedisLink {
   readonly #ticks = new Map<string, (tick: string) => void>()
   readonly #watchers = new Set<RedisWatcher>()
   readonly #defined = new Set<string>()
+  /** In a cluster: when each node last failed a command or a connection. */
+  readonly #nodeFailedAt = new Map<string, number>()
   /** Connecting until connect() returns; then up, or down while Redis is away. */
   #state: 'connecting' | 'up' | 'down' = 'connecting'
   #closed = false
@@ -51,6 +55,7 @@ export class RedisLink {
       each.on('ready', () => { this.#up() })
     }
     this.#subscriber.on('smessage', (channel: string, tick: string) => { this.#ticks.get(channel)?.(tick) })
+    this.client.on('node error', (_error: Error, key: string) => { this.#nodeFailedAt.set(key, Date.now()) })
   }
 
   static async connect (options: RedisLinkOptions): Promise<RedisLink> {
@@ -75,12 +80,14 @@ export class RedisLink {
   /** In a cluster, the masters this replica knows, and how many of them it cannot reach now. */
   masters (): { known: number, unreachable: number } {
     if (!(this.client instanceof Cluster)) return { known: 1, unreachable: this.reachable ? 0 : 1 }
-    // The masters that serve slots, as the cluster last said; ioredis drops a node it cannot reach from its pool.
+    // The masters that serve slots, as the cluster last said. A master is out
+    // of reach while it is not connected and has failed lately: ioredis drops
+    // a node it cannot reach, and adds it back, unconnected, at the next map.
     const serving = new Set(this.client.slots.flatMap((nodes) => nodes?.[0] ?? []))
-    const reachable = new Set(this.client.nodes('master')
-      .filter((node) => ['ready', 'wait', 'connect', 'connecting'].includes(node.status))
-      .map(({ options }) => `${options.host ?? ''}:${options.port ?? ''}`))
-    return { known: serving.size, unreachable: [...serving].filter((key) => !reachable.has(key)).length }
+    const connected = new Set(this.client.nodes('master').filter((node) => node.status === 'ready').map(({ options }) => `${options.host ?? ''}:${options.port ?? ''}`))
+    const now = Date.now()
+    const unreachable = [...serving].filter((key) => !connected.has(key) && now - (this.#nodeFailedAt.get(key) ?? -Infinity) < NODE_FAILED_MS)
+    return { known: serving.size, unreachable: unreachable.length }
   }
 
   get reachable (): boolean {
