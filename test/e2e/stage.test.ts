@@ -286,6 +286,8 @@ describe.skipIf(!hasChromium)(title, () => {
     const { page, send, base } = await stage({ adminToken: 'admin' })
     const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
     const audit = async (state: string) => {
+      // A state is audited once it has settled: a block igniting flashes for 1.6 s on purpose.
+      await page.evaluate(async () => { await Promise.all(document.getAnimations().filter((animation) => animation.effect?.getComputedTiming().iterations !== Infinity).map(async (animation) => await animation.finished.catch(() => {}))) })
       await page.evaluate(axeSource)
       const results = await page.evaluate(async () => await (globalThis as unknown as { axe: { run: (context: unknown, options: unknown) => Promise<{ violations: Array<{ id: string, impact: string, nodes: Array<{ target: string[] }> }> }> } })
         .axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa'] }))
