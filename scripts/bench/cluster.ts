@@ -6,23 +6,12 @@ import autocannon from 'autocannon'
 import { privateCluster } from '../lib/redis-cluster.js'
 import { hasRedis, privateRedis } from '../lib/redis-server.js'
 import type { Server } from '../lib/processes.js'
-import type { FireBenchTools } from './fires.js'
+import { createFires, type FireBenchTools, type NewFire } from './fires.js'
 
 interface Load { rps: number, p99: number, non2xx: number }
-interface NewFire { ingestToken: string }
 
 const OPEN = { LOGFIRE_FIRES: 'open', LOGFIRE_FIRE_CREATE_RATE_LIMIT: '0', LOGFIRE_FIRE_RATE_LIMIT: '0', LOGFIRE_BURN_RATE: '0', LOGFIRE_FIRE_RATE: '0', LOGFIRE_MAX_FIRES: '200', LOGFIRE_FIRE_MAX_BYTES: String(64 * 1024 * 1024), LOGFIRE_MAX_CHAIN_BYTES: String(16 * 1024 * 1024 * 1024) }
 const FIRES = 100
-
-async function createFires (server: Server, count: number): Promise<NewFire[]> {
-  const fires: NewFire[] = []
-  for (let i = 0; i < count; i++) {
-    const response = await fetch(`${server.url}/fires`, { method: 'POST' })
-    if (response.status !== 201) throw new Error(`POST /fires: ${response.status} ${await response.text()}`)
-    fires.push(await response.json() as NewFire)
-  }
-  return fires
-}
 
 /** One-line POSTs, each connection going round every fire's token. */
 function postToFires (fires: Map<Server, NewFire[]>, line: string, connections = 10) {

@@ -16,11 +16,12 @@ export interface FireBenchTools {
   quick: boolean
 }
 
-interface NewFire { id: string, ingestToken: string, viewToken: string }
+export interface NewFire { id: string, ingestToken: string, viewToken: string }
 
 const OPEN = { LOGFIRE_FIRES: 'open', LOGFIRE_FIRE_CREATE_RATE_LIMIT: '0', LOGFIRE_FIRE_RATE_LIMIT: '0', LOGFIRE_BURN_RATE: '0' }
 
-async function createFires (server: Server, count: number): Promise<NewFire[]> {
+/** Creates fires through POST /fires, one after another. */
+export async function createFires (server: Server, count: number): Promise<NewFire[]> {
   const fires: NewFire[] = []
   for (let i = 0; i < count; i++) {
     const response = await fetch(`${server.url}/fires`, { method: 'POST' })
