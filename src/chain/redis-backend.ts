@@ -388,9 +388,9 @@ export class RedisBackend implements ChainBackend {
 
   /** The append script, with WAIT in the same round trip when LOGFIRE_REDIS_WAIT asks; never rejects. */
   async #appendScript (batch: Batch): Promise<Sent> {
-    const texts = batch.planned.flatMap(({ prepared }) => prepared.texts)
+    const count = batch.length - batch.base.length
     const args = [this.#keys.head, this.#keys.chain, String(batch.epoch), String(batch.base.length), batch.base.head.hash, batch.head.hash,
-      String(batch.bytes - batch.base.bytes), String(texts.length), texts.join('\n'), this.#keys.tick, this.#replica] as [string, string, ...string[]]
+      String(batch.bytes - batch.base.bytes), String(count), joinedTexts(batch), this.#keys.tick, this.#replica] as [string, string, ...Array<string | Buffer>]
     try {
       const wait = this.#options.waitReplicas ?? 0
       if (wait === 0) return { reply: await (this.#client as unknown as Scripts).logfireAppend(...args) }
@@ -650,12 +650,30 @@ export class RedisBackend implements ChainBackend {
 
 interface Scripts {
   logfireInit: (head: string, chain: string, ...args: string[]) => Promise<number>
-  logfireAppend: (head: string, chain: string, ...args: string[]) => Promise<[number, string?, string?]>
+  logfireAppend: (head: string, chain: string, ...args: Array<string | Buffer>) => Promise<[number, string?, string?]>
   logfireBurn: (head: string, chain: string, ...args: string[]) => Promise<[number, string?, string?]>
   logfireTally: (groups: string, matches: string, ...args: string[]) => Promise<[number, string]>
   logfireFlatlineMatch: (matches: string, state: string, ...args: string[]) => Promise<number>
   logfireFlatlineLook: (matches: string, state: string, ...args: string[]) => Promise<[number, number?]>
   logfireShare: (events: string, ...args: string[]) => Promise<null>
+}
+
+/**
+ * A batch's blocks as the stream entry holds them, one text a line, as
+ * UTF-8 bytes written once: a string this size would be joined, copied
+ * into the command and encoded again on its way to the socket.
+ */
+function joinedTexts ({ planned, bytes, base }: Batch): Buffer {
+  // Each size counts its text's bytes and one separator; the last has none.
+  const joined = Buffer.allocUnsafe(Math.max(bytes - base.bytes - 1, 0))
+  let offset = 0
+  for (const { prepared } of planned) {
+    for (const text of prepared.texts) {
+      if (offset > 0) joined[offset++] = 0x0a
+      offset += joined.write(text, offset)
+    }
+  }
+  return joined
 }
 
 /** Whether stream id a comes after b. */

@@ -49,6 +49,15 @@ describe.skipIf(redisMissing !== '')(`replicas of one chain in Redis${redisMissi
     expect(seen).toEqual([['append', 'remote']])
   })
 
+  it('carries lines of any script, and line breaks, to another replica byte for byte', async () => {
+    const [a, b] = await replicas(2) as [Chain, Chain]
+    const lines = ['ünïcödé', '🔥 lp0 on fire', '日本語のログ', 'two\nlines\r\n', '"quoted" \\ back']
+    await Promise.all(lines.map(async (line) => await a.append([line, `${line} again`], 1)))
+    await until(() => b.length === a.length)
+    expect(text(b)).toBe(text(a))
+    expect(b.slice().count).toBe(1 + 2 * lines.length)
+  })
+
   it('ends with one identical chain, every entry once, when replicas append at once', async () => {
     const chains = await replicas(3)
     await Promise.all(chains.flatMap((chain, r) => Array.from({ length: 100 }, (_, i) => chain.append([`r${r} ${i}`], 1))))
