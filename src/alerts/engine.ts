@@ -44,6 +44,16 @@ export interface AlertEngineOptions {
   setTimer?: (run: () => void, ms: number) => void
 }
 
+/** Whether an entry may match one of the JSON rules, from its text alone. */
+function jsonPrefilter (rules: readonly Rule[]): (entry: string) => boolean {
+  if (rules.length === 0) return () => false
+  if (rules.some((rule) => rule.needs === undefined)) return () => true
+  const fields = [...new Set(rules.flatMap((rule) => rule.needs ?? []))]
+  // A field spelt with escapes holds a backslash; JSON.parse would still read it.
+  const named = new RegExp(`\\\\|"(?:${fields.map((field) => field.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})"`)
+  return (entry) => named.test(entry)
+}
+
 /** Calls `then` with a value now, or when its promise settles: in memory, answers come at once. */
 function settle<T> (value: T | Promise<T>, then: (value: T) => void, failed: () => void): void {
   if (value instanceof Promise) value.then(then, failed)
@@ -85,6 +95,9 @@ export class AlertEngine {
   readonly #startedAt: number
   readonly #needsJson: boolean
   readonly #textRules: readonly Rule[]
+  // True when an entry's text names a field some JSON rule needs (or holds
+  // an escape, which could spell one): only then can a JSON rule match it.
+  readonly #mayMatchJson: (entry: string) => boolean
   #stopped = false
   dropped = 0
   /** Window-rule matches and looks the shared store could not count (it was unreachable). */
@@ -102,6 +115,7 @@ export class AlertEngine {
     // A groupBy field is read from text entries too, when they are JSON.
     this.#needsJson = options.rules.some((rule) => rule.json || rule.window?.groupOf !== undefined)
     this.#textRules = options.rules.filter((rule) => !rule.json)
+    this.#mayMatchJson = jsonPrefilter(options.rules.filter((rule) => rule.json))
     const watched = options.rules.filter((rule) => rule.window?.type === 'flatline')
     this.#startedAt = watched.length > 0 ? options.clock() : 0
     for (const rule of watched) {
@@ -171,11 +185,16 @@ export class AlertEngine {
   }
 
   #evaluate (entry: string, block: Alert['block']): void {
-    const record = this.#needsJson ? readJson(entry) : NOT_JSON
+    // Parsing is most of a rule pack's cost: an entry no JSON rule could
+    // match is parsed only once a text rule matches it (for its template or group).
+    const parsed = this.#needsJson && this.#mayMatchJson(entry)
+    const record = parsed ? readJson(entry) : NOT_JSON
     // A JSON pattern never matches an entry that is not a JSON object.
     const rules = record === NOT_JSON ? this.#textRules : this.#options.rules
     for (const rule of rules) {
-      if (rule.matches(entry, record)) this.#matched(rule, record === NOT_JSON ? undefined : record, block)
+      if (!rule.matches(entry, record)) continue
+      const json = parsed || !this.#needsJson ? record : readJson(entry)
+      this.#matched(rule, json === NOT_JSON ? undefined : json, block)
     }
   }
 

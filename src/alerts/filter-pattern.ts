@@ -35,6 +35,11 @@ export type Matcher = (entry: string, json?: unknown) => boolean
 
 type Path = Array<string | number>
 type JsonTest = (root: unknown) => boolean
+/**
+ * A test, and the top-level fields an entry must hold one of for it to
+ * pass; `needs` undefined: it can pass without any (NOT EXISTS).
+ */
+interface Clause { test: JsonTest, needs: ReadonlySet<string> | undefined }
 
 const MISSING = Symbol('missing')
 /** What to pass as a Matcher's `json` for an entry that is not a JSON object. */
@@ -54,7 +59,7 @@ export function parseFilterPattern (pattern: string): Matcher {
   const trimmed = pattern.trim()
   if (trimmed === '') return () => true
   if (trimmed.startsWith('{')) {
-    const test = new JsonPatternParser(pattern).parse()
+    const { test } = new JsonPatternParser(pattern).parse()
     return (entry, json) => {
       const root = json === undefined ? readJson(entry) : json
       return root !== MISSING && test(root)
@@ -62,6 +67,18 @@ export function parseFilterPattern (pattern: string): Matcher {
   }
   if (trimmed.startsWith('[')) throw new FilterPatternError('space-delimited patterns ([a, b, ...]) are not supported; use terms or a JSON pattern', pattern.indexOf('[') + 1)
   return parseTermPattern(pattern)
+}
+
+/**
+ * The top-level fields a JSON entry must name one of to match a JSON
+ * pattern; undefined when it can match without any, or is not a JSON
+ * pattern. An entry whose text holds none of them as "field" (and no
+ * escape, which could spell one) need not be parsed for it.
+ */
+export function fieldsNeeded (pattern: string): readonly string[] | undefined {
+  if (!pattern.trim().startsWith('{')) return undefined
+  const { needs } = new JsonPatternParser(pattern).parse()
+  return needs === undefined ? undefined : [...needs]
 }
 
 // ------------------------------------------------------------------- terms
@@ -146,13 +163,13 @@ class JsonPatternParser {
     this.#end = pattern.length + 1
   }
 
-  parse (): JsonTest {
+  parse (): Clause {
     this.#expect('{')
-    const test = this.#or()
+    const clause = this.#or()
     this.#expect('}')
     const extra = this.#peek()
     if (extra !== undefined) throw new FilterPatternError(`unexpected "${tokenText(extra)}" after the closing }`, extra.column)
-    return test
+    return clause
   }
 
   #peek (): Token | undefined { return this.#tokens[this.#next] }
@@ -172,33 +189,46 @@ class JsonPatternParser {
     this.#next++
   }
 
-  #or (): JsonTest {
-    const tests = [this.#and()]
-    while (this.#isPunct('||')) { this.#next++; tests.push(this.#and()) }
-    return tests.length === 1 ? tests[0] as JsonTest : (root) => tests.some((test) => test(root))
+  #or (): Clause {
+    const clauses = [this.#and()]
+    while (this.#isPunct('||')) { this.#next++; clauses.push(this.#and()) }
+    if (clauses.length === 1) return clauses[0] as Clause
+    const tests = clauses.map(({ test }) => test)
+    // Any one passing is enough: it needs one of the fields any of them needs.
+    const needs = clauses.some(({ needs }) => needs === undefined) ? undefined : new Set(clauses.flatMap(({ needs }) => [...needs as ReadonlySet<string>]))
+    return { test: (root) => tests.some((test) => test(root)), needs }
   }
 
-  #and (): JsonTest {
-    const tests = [this.#unary()]
-    while (this.#isPunct('&&')) { this.#next++; tests.push(this.#unary()) }
-    return tests.length === 1 ? tests[0] as JsonTest : (root) => tests.every((test) => test(root))
+  #and (): Clause {
+    const clauses = [this.#unary()]
+    while (this.#isPunct('&&')) { this.#next++; clauses.push(this.#unary()) }
+    if (clauses.length === 1) return clauses[0] as Clause
+    const tests = clauses.map(({ test }) => test)
+    // All must pass: what any one of them needs will do; the narrowest is the cheapest to look for.
+    const needs = clauses.map(({ needs }) => needs).filter((fields) => fields !== undefined).sort((a, b) => a.size - b.size)[0]
+    return { test: (root) => tests.every((test) => test(root)), needs }
   }
 
-  #unary (): JsonTest {
+  #unary (): Clause {
     if (this.#isPunct('(')) {
       this.#next++
-      const test = this.#or()
+      const clause = this.#or()
       this.#expect(')')
-      return test
+      return clause
     }
     return this.#comparison()
   }
 
-  #comparison (): JsonTest {
+  #comparison (): Clause {
     const selector = this.#peek()
     if (selector?.kind !== 'selector') throw new FilterPatternError(`expected a selector such as $.eventName${selector === undefined ? '' : `, found "${tokenText(selector)}"`}`, this.#column())
     this.#next++
     const at = (root: unknown) => select(root, selector.path)
+    // Every test but NOT EXISTS fails on a missing field. An entry is an
+    // object, so a path that starts with an index never passes: it needs a
+    // field no entry has.
+    const first = selector.path[0]
+    const needs = new Set(typeof first === 'string' ? [first] : [])
 
     const next = this.#peek()
     if (next?.kind === 'word') {
@@ -209,11 +239,11 @@ class JsonPatternParser {
       if (keyword === 'IS' && (word === 'NULL' || word === 'TRUE' || word === 'FALSE')) {
         this.#next++
         const wanted = word === 'NULL' ? null : word === 'TRUE'
-        return (root) => at(root) === wanted
+        return { test: (root) => at(root) === wanted, needs }
       }
       if (keyword === 'NOT' && word === 'EXISTS') {
         this.#next++
-        return (root) => at(root) === MISSING
+        return { test: (root) => at(root) === MISSING, needs: undefined }
       }
       throw new FilterPatternError(`expected an operator, IS NULL, IS TRUE, IS FALSE or NOT EXISTS after ${selector.text}`, next.column)
     }
@@ -226,7 +256,7 @@ class JsonPatternParser {
       throw new FilterPatternError(`expected a value after ${next.text}`, this.#column())
     }
     this.#next++
-    return compare(at, next.text, valueToken)
+    return { test: compare(at, next.text, valueToken), needs }
   }
 }
 

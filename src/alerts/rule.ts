@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { parseFilterPattern, type Matcher } from './filter-pattern.js'
+import { fieldsNeeded, parseFilterPattern, type Matcher } from './filter-pattern.js'
 import { compileTemplate, FIELD_SELECTOR, fieldText, selectField, type Escape } from './template.js'
 
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const
@@ -57,6 +57,8 @@ export interface Rule {
   cooldownSeconds: number
   /** Whether the pattern reads JSON fields, so the entry must be parsed. */
   json: boolean
+  /** A JSON rule's top-level fields, one of which an entry must hold to match; undefined: any JSON entry may. */
+  needs: readonly string[] | undefined
   matches: Matcher
   describe: (record: unknown, escape?: Escape) => string
   window: RuleWindow | undefined
@@ -75,6 +77,7 @@ export function compileRule (definition: RuleDefinition): Rule {
     outputs: rule.outputs,
     cooldownSeconds: rule.cooldownSeconds ?? 0,
     json: rule.pattern.trim().startsWith('{'),
+    needs: fieldsNeeded(rule.pattern),
     matches: parseFilterPattern(rule.pattern),
     describe: compileTemplate(rule.description),
     window: rule.type === 'any'

@@ -40,6 +40,20 @@ describe('AlertEngine', () => {
     })])
   })
 
+  it('matches a JSON rule on a field spelt with escapes, which its text does not name as such', () => {
+    const { e } = engine([ROOT])
+    e.enqueue(['{"user\\u0049dentity":{"type":"Root"},"sourceIPAddress":"a"}', '{"userIdentity":{"type":"Root"},"sourceIPAddress":"b"}'], 1, 0)
+    e.flush()
+    expect(e.recent.map((alert) => alert.description)).toEqual(['Root used from b', 'Root used from a'])
+  })
+
+  it('fills a text rule\'s template from a JSON entry that names no field a JSON rule needs', () => {
+    const { e } = engine([ROOT, { ...SSH, description: 'Failed SSH password from {{$.host}}' }])
+    e.enqueue([JSON.stringify({ host: 'web-1', msg: 'sshd[1]: Failed password for root' })], 1, 0)
+    e.flush()
+    expect(e.recent.map((alert) => alert.description)).toEqual(['Failed SSH password from web-1'])
+  })
+
   it('names the block of each match and keeps recent alerts newest first', () => {
     const { e } = engine([ROOT])
     e.enqueue(['not json', root('a'), 'plain', root('b')], 10, 2)

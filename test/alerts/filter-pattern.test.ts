@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { FilterPatternError, parseFilterPattern } from '../../src/alerts/filter-pattern.js'
+import { FilterPatternError, fieldsNeeded, parseFilterPattern } from '../../src/alerts/filter-pattern.js'
 import { CIS_PATTERNS } from './cis-patterns.js'
 
 const matches = (pattern: string, entry: unknown) =>
@@ -118,6 +118,38 @@ describe('parseFilterPattern: term patterns', () => {
 
   it('looks at the raw text of JSON entries too', () => {
     expect(matches('ConsoleLogin', rootLogin)).toBe(true)
+  })
+})
+
+describe('fieldsNeeded', () => {
+  it.each([
+    ['{ $.eventName = "ConsoleLogin" }', ['eventName']],
+    ['{ ($.errorCode = "*Unauthorized*") || ($.errorCode = "AccessDenied*") }', ['errorCode']],
+    ['{ ($.eventName = ConsoleLogin) || ($.errorMessage = "x") }', ['eventName', 'errorMessage']],
+    ['{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }', ['userIdentity']],
+    ['{ $.a NOT EXISTS && $.b IS NULL }', ['b']],
+    ['{ $.a > 3 || $.b NOT EXISTS }', undefined],
+    ['{ $.a NOT EXISTS }', undefined],
+    ['{ $[0] = 1 }', []],
+    ['ERROR', undefined]
+  ])('%s needs %j', (pattern, fields) => {
+    expect(fieldsNeeded(pattern)).toEqual(fields)
+  })
+
+  it('never leaves out a field a match needed: a matching entry names one, or holds an escape', () => {
+    const patterns = [...CIS_PATTERNS.map(([, p]) => p), '{ $.x IS NULL || $.y > 3 }', '{ $.a.b = "*" && ($.c IS TRUE || $.d != 1) }']
+      .map((pattern) => ({ match: parseFilterPattern(pattern), fields: fieldsNeeded(pattern) }))
+    const key = fc.constantFrom('eventName', 'eventSource', 'errorCode', 'userIdentity', 'a', 'b', 'c', 'd', 'x', 'y', 'type', 'MFAUsed')
+    const value = fc.oneof(fc.constantFrom('ConsoleLogin', 'Root', 'CreateTrail', 'AccessDenied', 'No'), fc.jsonValue({ maxDepth: 2 }))
+    const entry = fc.dictionary(key, fc.oneof(value, fc.dictionary(key, value)))
+    fc.assert(fc.property(entry, fc.boolean(), (object, escaped) => {
+      let text = JSON.stringify(object)
+      if (escaped) text = text.replace(/"([a-z])/, (_, c: string) => `"\\u00${c.charCodeAt(0).toString(16)}`)
+      for (const { match, fields } of patterns) {
+        if (fields === undefined || !match(text)) continue
+        expect(text.includes('\\') || fields.some((field) => text.includes(`"${field}"`))).toBe(true)
+      }
+    }), { numRuns: 500 })
   })
 })
 
