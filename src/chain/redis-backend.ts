@@ -437,12 +437,15 @@ export class RedisBackend implements ChainBackend {
     this.#lost = false
     const returned = this.#returned
     const refusedAt = this.#refusedAt
-    this.#returned = undefined
-    this.#refusedAt = undefined
     if (returned !== undefined && refusedAt !== undefined) {
       this.#queue.unshift(...returned)
+      // #returned still set keeps #drain from sending a batch hashed on this
+      // stale head meanwhile: its reply would settle behind this one, and
+      // hold back the very entries this waits for until CATCH_UP_MS.
       await this.#catchUp(refusedAt[0], refusedAt[1])
     }
+    this.#returned = undefined
+    this.#refusedAt = undefined
     this.#release()
     this.#drain()
   }

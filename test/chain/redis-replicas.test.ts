@@ -69,6 +69,27 @@ describe.skipIf(redisMissing !== '')(`replicas of one chain in Redis${redisMissi
     expect((chains[1] as Chain).verify().valid).toBe(true)
   })
 
+  it('never leaves an append waiting on its replica catching up: racing clients, each answered in well under the catch-up bound (5 s)', async () => {
+    const [a, b] = await replicas(2) as [Chain, Chain]
+    let slowest = 0
+    // Six clients on each replica, as behind a balancer: one replica's
+    // append is refused while the other's lands, and more requests arrive
+    // while it catches up.
+    const client = async (chain: Chain, name: string) => {
+      for (let i = 0; i < 50; i++) {
+        const began = Date.now()
+        await chain.append([`${name} ${i}`], 1)
+        slowest = Math.max(slowest, Date.now() - began)
+        // Each at its own pace, so that some arrive while a refused append catches up.
+        await new Promise((resolve) => setTimeout(resolve, i % 3))
+      }
+    }
+    await Promise.all(['a', 'b'].flatMap((name, r) => Array.from({ length: 6 }, (_, c) => client(r === 0 ? a : b, `${name}${c}`))))
+    expect(slowest).toBeLessThan(2000)
+    await until(() => a.length === 601 && b.length === 601)
+    expect(text(b)).toBe(text(a))
+  }, 60_000)
+
   it('burns every replica\'s copy, with the reason and the blocks lost', async () => {
     const [a, b] = await replicas(2) as [Chain, Chain]
     await a.append(['x', 'y'], 1)
