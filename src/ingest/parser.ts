@@ -14,7 +14,7 @@ export function parseBodiesAs (app: FastifyInstance, format: BodyFormat, limits:
 /** Every Content-Type of the routes in `app` read by `read`, from the raw bytes; what it returns is the body. */
 export function parseBodiesWith (app: FastifyInstance, read: (raw: Buffer, headers: BodyHeaders, request: FastifyRequest) => unknown): void {
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, raw, done) => {
+  const parse = (request: FastifyRequest, raw: string | Buffer, done: (error: Error | null, body?: unknown) => void) => {
     try {
       done(null, read(raw as Buffer, {
         contentType: request.headers['content-type'],
@@ -23,7 +23,13 @@ export function parseBodiesWith (app: FastifyInstance, read: (raw: Buffer, heade
     } catch (error) {
       done(error as Error)
     }
-  })
+  }
+  // Fastify caches the parser it finds for a Content-Type by its name or a
+  // pattern, but looks for the catch-all afresh on every request (the type
+  // parsed and looked up three ways): a pattern that matches every type
+  // takes the requests that name one.
+  app.addContentTypeParser(/^/, { parseAs: 'buffer' }, parse)
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, parse)
 }
 
 /** The entries parsed from the body; a request with no body at all is refused like an empty one. */
