@@ -1,4 +1,4 @@
-import { NOT_JSON, readJson } from './filter-pattern.js'
+import { NOT_JSON, opensObject, readJson } from './filter-pattern.js'
 import type { Rule, Severity } from './rule.js'
 import type { WindowStore } from '../chain/backend.js'
 import { MemoryWindows, type FlatlineWindow } from '../chain/windows.js'
@@ -187,7 +187,7 @@ export class AlertEngine {
   #evaluate (entry: string, block: Alert['block']): void {
     // Parsing is most of a rule pack's cost: an entry no JSON rule could
     // match is parsed only once a text rule matches it (for its template or group).
-    const parsed = this.#needsJson && this.#mayMatchJson(entry)
+    const parsed = this.#needsJson && opensObject(entry) && this.#mayMatchJson(entry)
     const record = parsed ? readJson(entry) : NOT_JSON
     // A JSON pattern never matches an entry that is not a JSON object.
     const rules = record === NOT_JSON ? this.#textRules : this.#options.rules

@@ -45,9 +45,14 @@ const MISSING = Symbol('missing')
 /** What to pass as a Matcher's `json` for an entry that is not a JSON object. */
 export const NOT_JSON: unknown = MISSING
 
+/** Whether an entry's text begins as a JSON object would: only then is it parsed. */
+export function opensObject (entry: string): boolean {
+  return entry[entry.search(/\S/)] === '{'
+}
+
 /** The entry as a JSON value, or NOT_JSON; what a Matcher would parse for itself. */
 export function readJson (entry: string): unknown {
-  if (entry[entry.search(/\S/)] !== '{') return MISSING
+  if (!opensObject(entry)) return MISSING
   try {
     return JSON.parse(entry)
   } catch {
