@@ -60,30 +60,36 @@ export function readJson (entry: string): unknown {
   }
 }
 
-export function parseFilterPattern (pattern: string): Matcher {
+/** A pattern parsed once: its matcher, whether it reads JSON fields, and which. */
+export interface CompiledPattern {
+  matches: Matcher
+  json: boolean
+  /**
+   * The top-level fields a JSON entry must name one of to match; undefined
+   * when it can match without any, or the pattern is not a JSON one. An
+   * entry whose text holds none of them as "field" (and no escape, which
+   * could spell one) need not be parsed for it.
+   */
+  needs: readonly string[] | undefined
+}
+
+export function compileFilterPattern (pattern: string): CompiledPattern {
   const trimmed = pattern.trim()
-  if (trimmed === '') return () => true
+  if (trimmed === '') return { matches: () => true, json: false, needs: undefined }
   if (trimmed.startsWith('{')) {
-    const { test } = new JsonPatternParser(pattern).parse()
-    return (entry, json) => {
+    const { test, needs } = new JsonPatternParser(pattern).parse()
+    const matches: Matcher = (entry, json) => {
       const root = json === undefined ? readJson(entry) : json
       return root !== MISSING && test(root)
     }
+    return { matches, json: true, needs: needs === undefined ? undefined : [...needs] }
   }
   if (trimmed.startsWith('[')) throw new FilterPatternError('space-delimited patterns ([a, b, ...]) are not supported; use terms or a JSON pattern', pattern.indexOf('[') + 1)
-  return parseTermPattern(pattern)
+  return { matches: parseTermPattern(pattern), json: false, needs: undefined }
 }
 
-/**
- * The top-level fields a JSON entry must name one of to match a JSON
- * pattern; undefined when it can match without any, or is not a JSON
- * pattern. An entry whose text holds none of them as "field" (and no
- * escape, which could spell one) need not be parsed for it.
- */
-export function fieldsNeeded (pattern: string): readonly string[] | undefined {
-  if (!pattern.trim().startsWith('{')) return undefined
-  const { needs } = new JsonPatternParser(pattern).parse()
-  return needs === undefined ? undefined : [...needs]
+export function parseFilterPattern (pattern: string): Matcher {
+  return compileFilterPattern(pattern).matches
 }
 
 // ------------------------------------------------------------------- terms

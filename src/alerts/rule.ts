@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { fieldsNeeded, parseFilterPattern, type Matcher } from './filter-pattern.js'
+import { compileFilterPattern, type Matcher } from './filter-pattern.js'
 import { compileTemplate, FIELD_SELECTOR, fieldText, selectField, type Escape } from './template.js'
 
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const
@@ -70,15 +70,16 @@ const DEFAULT_MAX_GROUPS = 1000
 /** Parses a rule's pattern and description once; throws FilterPatternError on a bad pattern. */
 export function compileRule (definition: RuleDefinition): Rule {
   const rule = ruleSchema.parse(definition)
+  const { matches, json, needs } = compileFilterPattern(rule.pattern)
   const groupBy = rule.groupBy
   return {
     name: rule.name,
     severity: rule.severity,
     outputs: rule.outputs,
     cooldownSeconds: rule.cooldownSeconds ?? 0,
-    json: rule.pattern.trim().startsWith('{'),
-    needs: fieldsNeeded(rule.pattern),
-    matches: parseFilterPattern(rule.pattern),
+    json,
+    needs,
+    matches,
     describe: compileTemplate(rule.description),
     window: rule.type === 'any'
       ? undefined
