@@ -20,7 +20,7 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 RUN node -e "const dev = Object.keys(require('./package.json').devDependencies).filter((name) => require('node:fs').existsSync('node_modules/' + name)); if (dev.length > 0) { console.error('dev dependencies in the image: ' + dev.join(', ')); process.exit(1) }"
 COPY --from=build /app/dist ./dist
 COPY public ./public
-# The OTLP .proto files POST /v1/logs decodes with, read at start.
+# The OTLP .proto files POST /v1/logs decodes with, read at its first protobuf message.
 COPY proto ./proto
 USER node
 # HTTP, and the stream listeners' usual unprivileged ports (syslog, TLS, RELP, Forward, GELF) when their variables turn them on.

@@ -30,7 +30,7 @@ import { createMetrics } from './metrics/metrics.js'
 import { metricsRoutes } from './metrics/routes.js'
 import { OneLinePerRequest } from './http/request-log.js'
 import { hecHealthRoutes } from './shippers/hec/routes.js'
-import { PeerNetwork } from './peers/network.js'
+import type { PeerNetwork } from './peers/network.js'
 import type { Scenario } from './scenario/document.js'
 import { scenarioRoutes } from './scenario/routes.js'
 import { peerAdminRoutes, peerRoutes } from './peers/routes.js'
@@ -175,9 +175,10 @@ export async function buildApp (options: AppOptions) {
       .filter(([, port]) => port !== undefined).map(([protocol, port]) => `${protocol} on port ${String(port)}`)
   })
   // naivechain's network: the server listens and dials (server.ts), never buildApp.
+  // Loaded only when asked for, as its WebSocket library is.
   const peers = config.p2p.port === undefined
     ? undefined
-    : new PeerNetwork(chain, config.p2p, clock, app.log.child({ module: 'peers' }))
+    : new (await import('./peers/network.js')).PeerNetwork(chain, config.p2p, clock, app.log.child({ module: 'peers' }))
   app.decorate('peers', peers)
   app.addHook('onClose', async () => { await peers?.close() })
   // The stream listeners: built here, listening when server.ts (or a test) says so.

@@ -1,6 +1,7 @@
+import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import protobuf from 'protobufjs'
+import type protobuf from 'protobufjs'
 import { OtlpInvalid } from '../../errors.js'
 
 // proto/ sits at the project root, three levels up from src/ and from dist/ alike.
@@ -15,7 +16,28 @@ export interface OtlpSchema {
   status: protobuf.Type
 }
 
+// protobufjs and the .proto files are loaded by the first message that needs
+// them: most processes never see OTLP, and would hold a megabyte of heap for
+// nothing.
+const require = createRequire(import.meta.url)
+const protobufjs = (): typeof protobuf => require('protobufjs') as typeof protobuf
+
+/** The schema, read from the .proto files when one of its messages is first used. */
 export function loadOtlpSchema (): OtlpSchema {
+  let types: OtlpSchema | undefined
+  const read = (): OtlpSchema => {
+    types ??= readOtlpSchema()
+    return types
+  }
+  return {
+    get request () { return read().request },
+    get response () { return read().response },
+    get status () { return read().status }
+  }
+}
+
+function readOtlpSchema (): OtlpSchema {
+  const protobuf = protobufjs()
   const root = new protobuf.Root()
   root.resolvePath = (_origin, target) => join(PROTO_DIR, target)
   root.loadSync(`${PACKAGE.replaceAll('.', '/')}/logs_service.proto`)
@@ -71,7 +93,7 @@ export function countLogRecords (bytes: Uint8Array): number {
 
 // Calls `visit` with the bytes of every length-delimited `field`, skipping the rest.
 function eachField (bytes: Uint8Array, field: number, visit: (bytes: Uint8Array) => void): void {
-  const reader = protobuf.Reader.create(bytes)
+  const reader = protobufjs().Reader.create(bytes)
   while (reader.pos < reader.len) {
     const tag = reader.uint32()
     if (tag >>> 3 === field && (tag & 7) === 2) visit(reader.bytes())
