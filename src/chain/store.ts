@@ -1,4 +1,4 @@
-import { GENESIS, nextBlock, type Block } from './block.js'
+import { blockText, GENESIS, nextBlock, type Block } from './block.js'
 import { Offsets } from './offsets.js'
 
 /** Genesis as the store writes it, and its size with its comma. */
@@ -57,7 +57,7 @@ export function prepareBlocks (head: Block, epoch: number, length: number, entri
   const timestamp = Math.max(Math.trunc(now), previous.timestamp)
   for (const data of entries) {
     previous = nextBlock(previous, timestamp, data)
-    const text = JSON.stringify(previous)
+    const text = blockText(previous)
     const size = Buffer.byteLength(text) + 1
     blocks.push(previous)
     texts.push(text)

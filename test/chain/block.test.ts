@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { GENESIS, hashBlock, nextBlock } from '../../src/chain/block.js'
+import { blockText, GENESIS, hashBlock, nextBlock } from '../../src/chain/block.js'
 
 describe('block', () => {
   it('has naivechain\'s genesis block byte for byte', () => {
@@ -18,5 +19,15 @@ describe('block', () => {
     expect(Object.keys(block)).toEqual(['index', 'previousHash', 'timestamp', 'data', 'hash'])
     expect(block).toMatchObject({ index: 1, previousHash: GENESIS.hash, timestamp: 1700000000000, data: 'hello' })
     expect(block.hash).toBe(hashBlock(1, GENESIS.hash, 1700000000000, 'hello'))
+  })
+
+  it('writes a block\'s text exactly as JSON.stringify does, whatever its data', () => {
+    expect(blockText(GENESIS)).toBe(JSON.stringify(GENESIS))
+    // Quotes, backslashes, control characters, lone surrogates, astral characters.
+    const data = fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: fc.constantFrom('"', '\\', '\n', '\u0000', '\u2028', '\ud800', '\udc00', '🔥', 'é', 'a') }))
+    fc.assert(fc.property(data, fc.nat(), fc.integer({ min: 0, max: 2 ** 53 - 1 }), (entry, index, timestamp) => {
+      const block = nextBlock({ ...GENESIS, index }, timestamp, entry)
+      expect(blockText(block)).toBe(JSON.stringify(block))
+    }), { numRuns: 2000 })
   })
 })
