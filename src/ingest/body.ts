@@ -61,7 +61,9 @@ export function utf8Text (body: DecodedBody): string {
 function checkedEntries (entries: string[], maxEntryBytes: number): string[] {
   if (entries.length === 0) throw new EmptyBody()
   for (let i = 0; i < entries.length; i++) {
-    if (Buffer.byteLength(entries[i] as string, 'utf8') > maxEntryBytes) {
+    const entry = entries[i] as string
+    // A UTF-16 unit is at most 3 bytes of UTF-8: most entries are measured without a scan.
+    if (entry.length * 3 > maxEntryBytes && Buffer.byteLength(entry, 'utf8') > maxEntryBytes) {
       throw withExtras(new EntryTooLarge(i, maxEntryBytes), { body: { entry: i } })
     }
   }

@@ -28,5 +28,10 @@ describe('bodyToEntries', () => {
     expect(() => bodyToEntries(Buffer.from('short\n' + '🔥'.repeat(6)), text, limits))
       .toThrow(expect.objectContaining({ statusCode: 413, code: 'LOGFIRE_ENTRY_TOO_LARGE', message: expect.stringContaining('Entry 1') }))
     expect(bodyToEntries(Buffer.from('🔥'.repeat(4)), text, limits)).toEqual(['🔥🔥🔥🔥'])
+    // Right at the limit, in one-, two- and three-byte characters: 16 bytes pass, 17 do not.
+    for (const [fits, over] of [['a'.repeat(16), 'a'.repeat(17)], ['é'.repeat(8), 'é'.repeat(8) + 'a'], ['€'.repeat(5) + 'a', '€'.repeat(5) + 'é']]) {
+      expect(bodyToEntries(Buffer.from(fits as string), text, limits)).toEqual([fits])
+      expect(() => bodyToEntries(Buffer.from(over as string), text, limits)).toThrow(expect.objectContaining({ code: 'LOGFIRE_ENTRY_TOO_LARGE' }))
+    }
   })
 })

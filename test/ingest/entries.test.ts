@@ -1,5 +1,6 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { parseEntries } from '../../src/ingest/entries.js'
+import { nonBlankLines, parseEntries } from '../../src/ingest/entries.js'
 
 describe('parseEntries', () => {
   it('reads text as one entry per non-blank line, LF or CRLF', () => {
@@ -78,5 +79,15 @@ describe('parseEntries', () => {
   it('does not let __proto__ keys touch any prototype', () => {
     expect(parseEntries('{"__proto__":{"polluted":true}}', true)).toEqual(['{"__proto__":{"polluted":true}}'])
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+  })
+})
+
+describe('nonBlankLines', () => {
+  it('splits on \\n and \\r\\n and skips blank lines, exactly as split(/\\r?\\n/) and trim would', () => {
+    expect(nonBlankLines('a\r\n\r\n  \nb\r\nc\r')).toEqual(['a', 'b', 'c\r'])
+    const text = fc.string({ unit: fc.constantFrom('\r', '\n', ' ', '\t', '\u00a0', '\u2028', '\ufeff', 'a', 'é') })
+    fc.assert(fc.property(text, (body) => {
+      expect(nonBlankLines(body)).toEqual(body.split(/\r?\n/).filter((line) => line.trim() !== ''))
+    }), { numRuns: 2000 })
   })
 })
