@@ -26,7 +26,8 @@ import { loadOtlpSchema } from '../src/shippers/otlp/schema.js'
 
 const execFileAsync = promisify(execFile)
 const QUICK = process.argv.includes('--quick')
-// --only redis, --only cluster, --only faults, --only startup, --only protocols, --only streams, --only cost, --only fires: just those rows.
+// --only redis, --only cluster, --only faults, --only startup, --only protocols, --only streams, --only cost, --only fires: just those rows;
+// --only targets: the speed and memory targets of docs/benchmarks.md (one-line POSTs, the 304, batch ingest, RSS).
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined
 const OUT = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : undefined
 const SECONDS = QUICK ? 1 : 10
@@ -931,6 +932,12 @@ async function main (): Promise<void> {
       await firesScenario()
     } else if (ONLY === 'cluster') {
       await clusterScenario()
+    } else if (ONLY === 'targets') {
+      // Issue 28's table: one-line POSTs and the 304 at both levels, batch ingest, the RSS.
+      await postScenarios(bare, 'info', 0.6)
+      await postScenarios(bare, 'warn', 0.75)
+      await batchScenario()
+      curve = await memoryScenarios()
     } else {
       console.error('POST and 304, default logging')
       const info = await postScenarios(bare, 'info', 0.6)
