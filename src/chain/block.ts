@@ -29,10 +29,10 @@ export const GENESIS: Readonly<Block> = Object.freeze({
 })
 
 /**
- * A block's JSON text, exactly as JSON.stringify writes it (the store's
- * tests hold it to that). By hand, because the hashes and numbers need no
- * escaping: a third of the cost of stringifying the object, and it is paid
- * for every line appended.
+ * A block's JSON text, exactly as JSON.stringify writes it (a property
+ * test holds it to that). By hand, because the hashes and numbers need no
+ * escaping: a third of the cost of stringifying the object, paid for every
+ * line appended.
  */
 export function blockText (block: Block): string {
   return '{"index":' + block.index + ',"previousHash":"' + block.previousHash + '","timestamp":' + block.timestamp +
