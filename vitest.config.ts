@@ -8,7 +8,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node'
 // would start the largest files first, not the slowest. A file missing from
 // the list runs after these, as Vitest orders it.
 const SLOWEST_FIRST = [
-  'e2e/stage', 'cluster', 'e2e/shippers/syslog-streams', 'docs/examples', 'e2e/shippers/relp',
+  'cluster', 'e2e/stage', 'e2e/shippers/syslog-streams', 'docs/examples', 'e2e/shippers/relp',
   'e2e/shippers/canary', 'e2e/shippers/syslog-ng', 'process', 'build', 'http/redis', 'fire/faults',
   'peers/peers', 'e2e/refusals', 'memory', 'replicas', 'fires/redis', 'e2e/docs'
 ].map((name) => `/test/${name}.test.ts`)
