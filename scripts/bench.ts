@@ -27,7 +27,8 @@ import { loadOtlpSchema } from '../src/shippers/otlp/schema.js'
 const execFileAsync = promisify(execFile)
 const QUICK = process.argv.includes('--quick')
 // --only redis, --only cluster, --only faults, --only startup, --only protocols, --only streams, --only cost, --only fires: just those rows;
-// --only targets: the speed and memory targets of docs/benchmarks.md (one-line POSTs, the 304, batch ingest, RSS).
+// --only targets: the speed and memory targets of docs/benchmarks.md (one-line POSTs, the 304, batch ingest, RSS);
+// --only core: a one-line POST against its core work in a bare route (scripts/bench/core.mjs).
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined
 const OUT = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : undefined
 const SECONDS = QUICK ? 1 : 10
@@ -35,6 +36,7 @@ const ROUNDS = QUICK ? 1 : 2
 const LOGFIRE_PORT = 39401
 const BARE_PORT = 39402
 const SMALL_CHAIN_PORT = 39403
+const CORE_PORT = 39404
 const LINE = 'app[4242]: user=tom action=login result=ok ip=198.51.100.7 took=12ms '.padEnd(80, '.')
 
 interface Row { scenario: string, logfire: string, baseline: string, ratio: string, target: string, pass: boolean | undefined, rss: string }
@@ -236,6 +238,27 @@ async function postScenarios (bare: Server, logLevel: 'info' | 'warn', minRatio:
     await stop(logfire)
   }
   return postOnly
+}
+
+/**
+ * 1c and 1d: the one-line POST against a second baseline, the work it cannot
+ * skip in a bare route (scripts/bench/core.mjs): what that work costs, and
+ * what everything else in logfire costs on top of it. No targets: they say
+ * how much of the gap to the bare route is in reach.
+ */
+async function coreScenario (bare: Server): Promise<void> {
+  const core = await startServer('scripts/bench/core.mjs', CORE_PORT)
+  const logfire = await startLogfire({ LOG_LEVEL: 'warn', LOGFIRE_MAX_BLOCKS: '10000000' })
+  try {
+    for (const server of [core, logfire, bare]) await postLine(10)(server, WARM_UP_SECONDS)
+    const inherent = await alternate(postLine(10), core, bare)
+    record({ scenario: '1c. POST one 80-byte line, 10 conn: its core work in a bare route (parse, hash, store, the same answer) vs bare', logfire: `${fmt(inherent.ours.rps)} req/s`, baseline: `${fmt(inherent.bare.rps)} req/s`, ratio: fmt(inherent.ratio, 2), target: '', pass: undefined }, core)
+    const rest = await alternate(postLine(10), logfire, core)
+    record({ scenario: '1d. POST one 80-byte line, 10 conn, LOG_LEVEL=warn: logfire vs its core work in a bare route', logfire: `${fmt(rest.ours.rps)} req/s`, baseline: `${fmt(rest.bare.rps)} req/s`, ratio: fmt(rest.ratio, 2), target: '', pass: undefined }, logfire)
+  } finally {
+    await stop(logfire)
+    await stop(core)
+  }
 }
 
 async function batchScenario (): Promise<void> {
@@ -932,10 +955,13 @@ async function main (): Promise<void> {
       await firesScenario()
     } else if (ONLY === 'cluster') {
       await clusterScenario()
+    } else if (ONLY === 'core') {
+      await coreScenario(bare)
     } else if (ONLY === 'targets') {
       // Issue 28's table: one-line POSTs and the 304 at both levels, batch ingest, the RSS.
       await postScenarios(bare, 'info', 0.6)
       await postScenarios(bare, 'warn', 0.75)
+      await coreScenario(bare)
       await batchScenario()
       curve = await memoryScenarios()
     } else {
@@ -943,6 +969,8 @@ async function main (): Promise<void> {
       const info = await postScenarios(bare, 'info', 0.6)
       console.error('POST and 304, LOG_LEVEL=warn')
       await postScenarios(bare, 'warn', 0.75)
+      console.error('POST against its core work in a bare route')
+      await coreScenario(bare)
       console.error('batch ingest')
       await batchScenario()
       console.error('batch ingest through _bulk and OTLP')
