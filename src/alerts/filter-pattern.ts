@@ -88,10 +88,6 @@ export function compileFilterPattern (pattern: string): CompiledPattern {
   return { matches: parseTermPattern(pattern), json: false, needs: undefined }
 }
 
-export function parseFilterPattern (pattern: string): Matcher {
-  return compileFilterPattern(pattern).matches
-}
-
 // ------------------------------------------------------------------- terms
 
 function parseTermPattern (pattern: string): Matcher {

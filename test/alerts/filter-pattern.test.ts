@@ -1,9 +1,10 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { compileFilterPattern, FilterPatternError, parseFilterPattern } from '../../src/alerts/filter-pattern.js'
-
-const fieldsNeeded = (pattern: string) => compileFilterPattern(pattern).needs
+import { compileFilterPattern, FilterPatternError } from '../../src/alerts/filter-pattern.js'
 import { CIS_PATTERNS } from './cis-patterns.js'
+
+const parseFilterPattern = (pattern: string) => compileFilterPattern(pattern).matches
+const fieldsNeeded = (pattern: string) => compileFilterPattern(pattern).needs
 
 const matches = (pattern: string, entry: unknown) =>
   parseFilterPattern(pattern)(typeof entry === 'string' ? entry : JSON.stringify(entry))

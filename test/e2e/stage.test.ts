@@ -297,7 +297,7 @@ describe.skipIf(!hasChromium)(title, () => {
       })
       // Once a page: the audits of one page share it.
       if (await page.evaluate(() => !('axe' in globalThis))) await page.evaluate(axeSource)
-      // Only the violations are read: axe details every other result too unless told (a third of the test's time).
+      // Only the violations are read, so only they are detailed.
       const results = await page.evaluate(async () => await (globalThis as unknown as { axe: { run: (context: unknown, options: unknown) => Promise<{ violations: Array<{ id: string, impact: string, nodes: Array<{ target: string[] }> }> }> } })
         .axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa'], resultTypes: ['violations'] }))
       const serious = results.violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
