@@ -3,9 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe } from 'vitest'
 import type { Config } from '../../../src/config.js'
 import { NO_FAULT_SETTINGS } from '../../../src/fire/faults.js'
+import { it, type Defer } from '../../deferred.js'
 import { testConfig } from '../../helpers.js'
 import { STREAMS, startListening } from '../../listeners/listening.js'
 import { selfSignedPair } from './stream-shippers.js'
@@ -29,30 +30,29 @@ const title = syslogNgMissing === undefined
   ? 'logfire canary → a file → syslog-ng file() and http() → logfire'
   : `logfire canary through syslog-ng (skipped: Debian package ${syslogNgMissing} missing; .ci/run installs it)`
 
-describe.skipIf(syslogNgMissing !== undefined)(title, () => {
-  const cleanups: Array<() => Promise<unknown> | unknown> = []
-  afterEach(async () => { for (const cleanup of cleanups.splice(0).reverse()) await cleanup() })
-
-  async function pipeline (overrides: Partial<Config> = {}, http = '', source?: string) {
+// Each test has its own logfire, syslog-ng and canary process, and spends
+// most of its time waiting for the canary's quiet period: they run side by side.
+describe.skipIf(syslogNgMissing !== undefined)(title, { concurrent: true }, () => {
+  async function pipeline (defer: Defer, overrides: Partial<Config> = {}, http = '', source?: string) {
     const dir = mkdtempSync(join(tmpdir(), 'logfire-canary-'))
-    cleanups.push(() => { rmSync(dir, { recursive: true, force: true }) })
+    defer(() => { rmSync(dir, { recursive: true, force: true }) })
     const file = join(dir, 'canary.log')
     writeFileSync(file, '')
     const logfire = await startLogfire(overrides)
-    cleanups.push(logfire.close)
+    defer(logfire.close)
     const syslogNg = startSyslogNg(
       `url("${logfire.base}/logs") body("\${MSG}") batch-lines(10) batch-timeout(100) retries(1000) ${http}`,
       source ?? `file("${file}" follow-freq(0.1) flags(no-parse))`
     )
-    cleanups.push(syslogNg.stop)
+    defer(syslogNg.stop)
     await sleep(300) // syslog-ng opens the file
     return { logfire, file }
   }
 
   const counted = (logfire: Logfire, status: number) => logfire.posts('/logs').filter((post) => post.statusCode === status).length
 
-  it('with the chaos off: every line, once, in order; exit 0', async () => {
-    const { logfire, file } = await pipeline()
+  it('with the chaos off: every line, once, in order; exit 0', async ({ defer, expect }) => {
+    const { logfire, file } = await pipeline(defer)
     const run = await canary(['--to', `file:${file}`, '--logfire', logfire.base, '--run', 'calm', '--count', '60', '--rate', '300/s', '--settle', '10'])
     expect(run.verdict).toMatchObject({ sent: 60, delivered: 60, lost: 0, duplicated: 0, failures: [] })
     expect(run.code).toBe(0)
@@ -61,9 +61,9 @@ describe.skipIf(syslogNgMissing !== undefined)(title, () => {
     expect(seqs).toEqual(Array.from({ length: 60 }, (_, i) => i + 1))
   })
 
-  it('over syslog on UDP (RFC 5424) into syslog-ng\'s syslog() source: every line, once', async () => {
+  it('over syslog on UDP (RFC 5424) into syslog-ng\'s syslog() source: every line, once', async ({ defer, expect }) => {
     const port = 20_000 + Math.floor(Math.random() * 20_000)
-    const { logfire } = await pipeline({}, '', `syslog(ip(127.0.0.1) port(${port}) transport("udp"))`)
+    const { logfire } = await pipeline(defer, {}, '', `syslog(ip(127.0.0.1) port(${port}) transport("udp"))`)
     const run = await canary(['--to', `syslog+udp://127.0.0.1:${port}`, '--logfire', logfire.base, '--run', 'udp', '--count', '40', '--rate', '200/s', '--settle', '10'])
     expect(run.verdict).toMatchObject({ sent: 40, delivered: 40, lost: 0, duplicated: 0 })
     expect(run.code).toBe(0)
@@ -71,8 +71,8 @@ describe.skipIf(syslogNgMissing !== undefined)(title, () => {
     expect((await logfire.entries())[0]).toMatch(/^logfire-canary run=udp seq=1 sent=\d+$/)
   })
 
-  it('with lp0 at 50% and syslog-ng resending: nothing lost, and the 503s it counts are the ones logfire answered', async () => {
-    const { logfire, file } = await pipeline({ fireRate: 0.5, seed: 'canary-lp0' })
+  it('with lp0 at 50% and syslog-ng resending: nothing lost, and the 503s it counts are the ones logfire answered', async ({ defer, expect }) => {
+    const { logfire, file } = await pipeline(defer, { fireRate: 0.5, seed: 'canary-lp0' })
     const run = await canary(['--to', `file:${file}`, '--logfire', logfire.base, '--run', 'lp0', '--count', '40', '--rate', '200/s', '--settle', '30'])
     expect(run.verdict).toMatchObject({ sent: 40, delivered: 40, lost: 0 })
     expect(run.code).toBe(0)
@@ -80,8 +80,8 @@ describe.skipIf(syslogNgMissing !== undefined)(title, () => {
     expect(run.verdict.chaos['lp0 503']).toBe(counted(logfire, 503))
   })
 
-  it('with reset-after-append on the first request: exactly the lines the chain holds twice are reported duplicated', async () => {
-    const { logfire, file } = await pipeline({}, 'headers("X-Logfire-Chaos: reset-after-append")')
+  it('with reset-after-append on the first request: exactly the lines the chain holds twice are reported duplicated', async ({ defer, expect }) => {
+    const { logfire, file } = await pipeline(defer, {}, 'headers("X-Logfire-Chaos: reset-after-append")')
     const running = canary(['--to', `file:${file}`, '--logfire', logfire.base, '--run', 'dup', '--count', '30', '--rate', '300/s', '--settle', '10', '--max-duplicates', '0'])
     await eventually(() => expect(logfire.events('fault').length).toBeGreaterThan(0))
     await logfire.ignoreChaosHeader()
@@ -98,8 +98,8 @@ describe.skipIf(syslogNgMissing !== undefined)(title, () => {
     expect(run.verdict.failures).toEqual([`duplicated: ${twice}, more than 0`])
   })
 
-  it('with a burn mid-run: the lines delivered and later burned are the ones the burn destroyed', async () => {
-    const { logfire, file } = await pipeline()
+  it('with a burn mid-run: the lines delivered and later burned are the ones the burn destroyed', async ({ defer, expect }) => {
+    const { logfire, file } = await pipeline(defer)
     const running = canary(['--to', `file:${file}`, '--logfire', logfire.base, '--run', 'burnt', '--count', '60', '--rate', '40/s', '--settle', '10'])
     await eventually(async () => expect((await logfire.entries()).length).toBeGreaterThan(10))
     const burned = (await logfire.app.inject({ method: 'DELETE', url: '/logs', headers: { authorization: 'Bearer admin-token' } })).json().burned as number
@@ -109,8 +109,8 @@ describe.skipIf(syslogNgMissing !== undefined)(title, () => {
   })
 })
 
-describe('logfire canary on its own', () => {
-  it('exits 2 with the usage on a bad option, and 2 when logfire cannot be reached', async () => {
+describe('logfire canary on its own', { concurrent: true }, () => {
+  it('exits 2 with the usage on a bad option, and 2 when logfire cannot be reached', async ({ expect }) => {
     const bad = await canary(['--to', 'carrier-pigeon'])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain('--to must be file:<path>, stdout, syslog+udp://host:port, syslog+tcp://host:port, syslog+tls://host:port or http://host:port/path')
@@ -119,7 +119,7 @@ describe('logfire canary on its own', () => {
     expect(unreachable.stderr).toContain('cannot reach logfire at http://127.0.0.1:9')
   })
 
-  it('writes octet-counted syslog over TCP with --to syslog+tcp:, straight into logfire\'s listener', async () => {
+  it('writes octet-counted syslog over TCP with --to syslog+tcp:, straight into logfire\'s listener', async ({ expect }) => {
     const l = await startListening()
     try {
       const run = await canary(['--to', `syslog+tcp://127.0.0.1:${l.tcp}`, '--logfire', await l.app.listen({ port: 0, host: '127.0.0.1' }), '--run', 'tcp', '--count', '200', '--rate', '2000/s', '--settle', '5'])
@@ -131,7 +131,7 @@ describe('logfire canary on its own', () => {
     }
   })
 
-  it('writes over TLS with --to syslog+tls:, trusting a self-signed certificate through NODE_EXTRA_CA_CERTS', async () => {
+  it('writes over TLS with --to syslog+tls:, trusting a self-signed certificate through NODE_EXTRA_CA_CERTS', async ({ expect }) => {
     const dir = mkdtempSync(join(tmpdir(), 'logfire-canary-tls-'))
     const { certFile, keyFile } = selfSignedPair(dir)
     const l = await startListening({ streams: { ...STREAMS, syslogTcpPort: undefined, syslogUdpPort: undefined, syslogTlsPort: 0, tls: { certFile, keyFile } } }, { cert: readFileSync(certFile), key: readFileSync(keyFile) })
@@ -145,7 +145,7 @@ describe('logfire canary on its own', () => {
     }
   })
 
-  it('waits out a quiet period, not a fixed time, and says so when lines are still arriving at the deadline', async () => {
+  it('waits out a quiet period, not a fixed time, and says so when lines are still arriving at the deadline', async ({ expect }) => {
     const l = await startListening()
     try {
       // Read at 1 KB/s: 100 lines of about 200 bytes take 20 s to arrive.
@@ -163,7 +163,7 @@ describe('logfire canary on its own', () => {
     }
   })
 
-  it('posts straight to logfire through answers it cannot read (garbage, resets) and still gives its verdict', async () => {
+  it('posts straight to logfire through answers it cannot read (garbage, resets) and still gives its verdict', async ({ expect }) => {
     const logfire = await startLogfire({ seed: 'canary-garbage', faults: { ...NO_FAULT_SETTINGS, garbageRate: 0.3, resetRate: 0.1 } })
     try {
       const run = await canary(['--to', `${logfire.base}/logs`, '--logfire', logfire.base, '--run', 'garbled', '--count', '50', '--rate', '500/s', '--settle', '1', '--max-lost', '50'])
@@ -176,7 +176,7 @@ describe('logfire canary on its own', () => {
     }
   })
 
-  it('--new-fire creates a fire on an open instance, runs against it alone, and prints its page', async () => {
+  it('--new-fire creates a fire on an open instance, runs against it alone, and prints its page', async ({ expect }) => {
     const logfire = await startLogfire({ fires: { ...testConfig().fires, mode: 'open' } })
     try {
       const run = await canary(['--new-fire', '--to', `${logfire.base}/logs`, '--logfire', logfire.base, '--run', 'own', '--count', '30', '--rate', '500/s', '--settle', '1'])
@@ -196,7 +196,7 @@ describe('logfire canary on its own', () => {
     }
   })
 
-  it('posts straight to logfire with --to http: and reads the lines back, lp0 and all', async () => {
+  it('posts straight to logfire with --to http: and reads the lines back, lp0 and all', async ({ expect }) => {
     const logfire = await startLogfire({ fireRate: 0.3, seed: 'canary-http' })
     try {
       const run = await canary(['--to', `${logfire.base}/logs`, '--logfire', logfire.base, '--run', 'direct', '--count', '50', '--rate', '500/s', '--settle', '1', '--max-lost', '50'])

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { FluentSocketEvent } from '@fluent-org/logger'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe } from 'vitest'
 import { canaryLine } from '../../../src/scorecard/token.js'
+import { it, type Defer } from '../../deferred.js'
 import { chainEntries, testConfig } from '../../helpers.js'
 import { STREAMS, startListening, until, type Listening } from '../../listeners/listening.js'
 import { fluentLoggerClient, fluentOrgClient } from './node-clients.js'
@@ -13,13 +14,10 @@ import { fluentLoggerClient, fluentOrgClient } from './node-clients.js'
  * the client told the application.
  */
 
-describe('Forward clients with acknowledgements, into logfire', () => {
-  const cleanups: Array<() => Promise<unknown> | unknown> = []
-  afterEach(async () => { for (const cleanup of cleanups.splice(0).reverse()) await cleanup() })
-
-  async function listening (steps: unknown[], forwardSharedKey?: string): Promise<Listening> {
+describe('Forward clients with acknowledgements, into logfire', { concurrent: true }, () => {
+  async function listening (defer: Defer, steps: unknown[], forwardSharedKey?: string): Promise<Listening> {
     const l = await startListening({ streams: { ...STREAMS, syslogTcpPort: undefined, syslogUdpPort: undefined, forwardPort: 0, forwardSharedKey } })
-    cleanups.push(l.close)
+    defer(l.close)
     if (steps.length > 0) await l.scenario(steps)
     return l
   }
@@ -27,15 +25,15 @@ describe('Forward clients with acknowledgements, into logfire', () => {
   const stored = async (l: Listening) => (await l.entries()).map((entry) => (JSON.parse(entry) as { record: { n: number } }).record.n)
   const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i)
 
-  function fluentOrg (l: Listening, sharedKey?: string) {
+  function fluentOrg (defer: Defer, l: Listening, sharedKey?: string) {
     const client = fluentOrgClient(l.forward, sharedKey)
-    cleanups.push(client.stop)
+    defer(client.stop)
     return client
   }
 
-  it('@fluent-org/logger, lost ack: the whole chunk is resent, so it arrives twice', async () => {
-    const l = await listening([{ messages: 1 }, { messages: 1, chaos: 'ack-loss' }])
-    const client = fluentOrg(l)
+  it('@fluent-org/logger, lost ack: the whole chunk is resent, so it arrives twice', async ({ defer, expect }) => {
+    const l = await listening(defer, [{ messages: 1 }, { messages: 1, chaos: 'ack-loss' }])
+    const client = fluentOrg(defer, l)
     // Canary lines in the records: the scorecard finds them in each event's JSON.
     const emit = (n: number) => client.emit(canaryLine('fwd-ack-loss', n, Date.now()), { n })
     const outcomes = await Promise.all(range(1, 20).map(emit))
@@ -49,37 +47,37 @@ describe('Forward clients with acknowledgements, into logfire', () => {
     expect(score).toMatchObject({ unique: 40, duplicates: 20, duplicatesAfter: { 'forward ack-loss': 20 } })
   })
 
-  it('@fluent-org/logger, reset before the chunk is stored: resent on a new connection, nothing lost, nothing twice', async () => {
-    const l = await listening([{ messages: 1 }, { messages: 1, chaos: 'reset' }])
-    const client = fluentOrg(l)
+  it('@fluent-org/logger, reset before the chunk is stored: resent on a new connection, nothing lost, nothing twice', async ({ defer, expect }) => {
+    const l = await listening(defer, [{ messages: 1 }, { messages: 1, chaos: 'reset' }])
+    const client = fluentOrg(defer, l)
     expect(await Promise.all(range(1, 20).map((n) => client.emit('line', { n })))).toEqual(range(1, 20).map(() => undefined))
     expect(await Promise.all(range(21, 20).map((n) => client.emit('line', { n })))).toEqual(range(21, 20).map(() => undefined))
     expect((await stored(l)).sort((a, b) => a - b)).toEqual(range(1, 40))
     expect((await l.streams()).recent[0]).toMatchObject({ endedBy: 'reset' })
   })
 
-  it('@fluent-org/logger with the shared key: HELO, PING and PONG, each side checking the other, then its events stored', async () => {
-    const l = await listening([], 'correct horse')
-    const client = fluentOrg(l, 'correct horse')
+  it('@fluent-org/logger with the shared key: HELO, PING and PONG, each side checking the other, then its events stored', async ({ defer, expect }) => {
+    const l = await listening(defer, [], 'correct horse')
+    const client = fluentOrg(defer, l, 'correct horse')
     expect(await Promise.all(range(1, 20).map((n) => client.emit('line', { n })))).toEqual(range(1, 20).map(() => undefined))
     expect((await stored(l)).sort((a, b) => a - b)).toEqual(range(1, 20))
   })
 
-  it('@fluent-org/logger to a fire of its own (open mode): its ingest token as the username, its events in that fire alone', async () => {
+  it('@fluent-org/logger to a fire of its own (open mode): its ingest token as the username, its events in that fire alone', async ({ defer, expect }) => {
     const l = await startListening({ fires: { ...testConfig().fires, mode: 'open', createRateLimit: 0 }, streams: { ...STREAMS, syslogTcpPort: undefined, syslogUdpPort: undefined, forwardPort: 0, forwardSharedKey: 'correct horse' } })
-    cleanups.push(l.close)
+    defer(l.close)
     const fire = (await l.app.inject({ method: 'POST', url: '/fires' })).json<{ ingestToken: string, viewToken: string }>()
     const client = fluentOrgClient(l.forward, 'correct horse', { username: fire.ingestToken, password: 'not checked' })
-    cleanups.push(client.stop)
+    defer(client.stop)
     expect(await Promise.all(range(1, 20).map((n) => client.emit('line', { n })))).toEqual(range(1, 20).map(() => undefined))
     const ofTheFire = await chainEntries(l.app, { authorization: `Bearer ${fire.viewToken}`, 'x-logfire-chaos': 'off' })
     expect(ofTheFire.map((entry) => (JSON.parse(entry) as { record: { n: number } }).record.n).sort((a, b) => a - b)).toEqual(range(1, 20))
     expect(await l.entries()).toEqual([])
   })
 
-  it('@fluent-org/logger with the wrong shared key: told why, and nothing stored', async () => {
-    const l = await listening([], 'correct horse')
-    const { client } = fluentOrg(l, 'battery staple')
+  it('@fluent-org/logger with the wrong shared key: told why, and nothing stored', async ({ defer, expect }) => {
+    const l = await listening(defer, [], 'correct horse')
+    const { client } = fluentOrg(defer, l, 'battery staple')
     const errors: Error[] = []
     client.socketOn(FluentSocketEvent.ERROR, (error: Error) => { errors.push(error) })
     client.emit('test', { n: 1 }).catch(() => {})
@@ -89,15 +87,15 @@ describe('Forward clients with acknowledgements, into logfire', () => {
     expect((await l.streams()).recent[0]).toMatchObject({ endedBy: 'unauthenticated', messages: 0 })
   })
 
-  function fluentLogger (l: Listening) {
+  function fluentLogger (defer: Defer, l: Listening) {
     const client = fluentLoggerClient(l.forward)
-    cleanups.push(client.stop)
+    defer(client.stop)
     return client
   }
 
-  it('fluent-logger, reset before the chunk is stored: the chunk is lost, and its callbacks report errors', async () => {
-    const l = await listening([{ messages: 1 }, { messages: 1, chaos: 'reset' }])
-    const { emit } = fluentLogger(l)
+  it('fluent-logger, reset before the chunk is stored: the chunk is lost, and its callbacks report errors', async ({ defer, expect }) => {
+    const l = await listening(defer, [{ messages: 1 }, { messages: 1, chaos: 'reset' }])
+    const { emit } = fluentLogger(defer, l)
     const first = await Promise.all(range(1, 20).map((n) => emit('line', { n })))
     expect(first.every((error) => error === undefined)).toBe(true)
     const second = await Promise.all(range(21, 20).map((n) => emit('line', { n })))
@@ -108,9 +106,9 @@ describe('Forward clients with acknowledgements, into logfire', () => {
     expect(chain).toEqual(range(1, 20))
   })
 
-  it('fluent-logger, lost ack: stored once, and its callbacks still report errors', async () => {
-    const l = await listening([{ messages: 1 }, { messages: 1, chaos: 'ack-loss' }])
-    const { emit } = fluentLogger(l)
+  it('fluent-logger, lost ack: stored once, and its callbacks still report errors', async ({ defer, expect }) => {
+    const l = await listening(defer, [{ messages: 1 }, { messages: 1, chaos: 'ack-loss' }])
+    const { emit } = fluentLogger(defer, l)
     await Promise.all(range(1, 20).map((n) => emit('line', { n })))
     const second = await Promise.all(range(21, 20).map((n) => emit('line', { n })))
     await until(async () => (await stored(l)).length >= 40)

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect } from 'vitest'
+import { it, type Defer } from '../../deferred.js'
 import { eventually, lines, startLogfire, type Logfire } from './harness.js'
 import { startSyslogNg, syslogNgMissing } from './syslog-ng.js'
 
@@ -7,28 +8,27 @@ const title = syslogNgMissing === undefined
   ? 'syslog-ng http() into logfire'
   : `syslog-ng http() into logfire (skipped: Debian package ${syslogNgMissing} missing; .ci/run installs it)`
 
-describe.skipIf(syslogNgMissing !== undefined)(title, () => {
-  const cleanups: Array<() => Promise<unknown>> = []
-  afterEach(async () => { for (const cleanup of cleanups.splice(0).reverse()) await cleanup() })
+async function setUp (defer: Defer, destination: (logfire: Logfire) => string, overrides: Parameters<typeof startLogfire>[0] = {}) {
+  const logfire = await startLogfire(overrides)
+  defer(logfire.close)
+  const syslogNg = startSyslogNg(destination(logfire))
+  defer(syslogNg.stop)
+  return { logfire, syslogNg }
+}
 
-  async function setUp (destination: (logfire: Logfire) => string, overrides: Parameters<typeof startLogfire>[0] = {}) {
-    const logfire = await startLogfire(overrides)
-    cleanups.push(logfire.close)
-    const syslogNg = startSyslogNg(destination(logfire))
-    cleanups.push(syslogNg.stop)
-    return { logfire, syslogNg }
-  }
-
-  it('delivers one message per request by default, in order, exactly once', async () => {
-    const { logfire, syslogNg } = await setUp((l) => `url("${l.base}/logs") body("\${MSG}")`)
+// Each test has its own logfire and syslog-ng, and spends most of its time
+// waiting on syslog-ng's time-reopen(1): they run side by side.
+describe.skipIf(syslogNgMissing !== undefined)(title, { concurrent: true }, () => {
+  it('delivers one message per request by default, in order, exactly once', async ({ defer, expect }) => {
+    const { logfire, syslogNg } = await setUp(defer, (l) => `url("${l.base}/logs") body("\${MSG}")`)
     const sent = lines('syslog-ng single', 5)
     syslogNg.send(...sent)
     await eventually(async () => expect(await logfire.entries()).toEqual(sent))
     expect(logfire.posts('/logs')).toHaveLength(5)
   })
 
-  it('delivers batches as NDJSON, one request per batch, with docs/shippers.md\'s config', async () => {
-    const { logfire, syslogNg } = await setUp((l) => `url("${l.base}/logs")
+  it('delivers batches as NDJSON, one request per batch, with docs/shippers.md\'s config', async ({ defer, expect }) => {
+    const { logfire, syslogNg } = await setUp(defer, (l) => `url("${l.base}/logs")
       body("$(format-json --scope rfc5424 --key ISODATE)") batch-lines(4) batch-timeout(200)
       headers("Authorization: Bearer syslog-s3cret")`, { ingestToken: 'syslog-s3cret' })
     const sent = lines('syslog-ng batched', 10)
@@ -37,8 +37,8 @@ describe.skipIf(syslogNgMissing !== undefined)(title, () => {
     expect(logfire.posts('/logs').length).toBeLessThanOrEqual(3)
   })
 
-  it('resends after a 503 until it lands, exactly once', async () => {
-    const { logfire, syslogNg } = await setUp((l) =>
+  it('resends after a 503 until it lands, exactly once', async ({ defer, expect }) => {
+    const { logfire, syslogNg } = await setUp(defer, (l) =>
       `url("${l.base}/logs") body("\${MSG}") headers("X-Logfire-Chaos: fire")`)
     syslogNg.send('printer fire drill')
     // Two fires: the first attempt and at least one resend after time-reopen.
@@ -52,8 +52,8 @@ describe.skipIf(syslogNgMissing !== undefined)(title, () => {
     expect(logfire.posts('/logs').map((r) => r.statusCode).at(-1)).toBe(200)
   })
 
-  it('drops the batch after a 410, and never resends it', async () => {
-    const { logfire, syslogNg } = await setUp((l) =>
+  it('drops the batch after a 410, and never resends it', async ({ defer, expect }) => {
+    const { logfire, syslogNg } = await setUp(defer, (l) =>
       `url("${l.base}/logs") body("\${MSG}") headers("X-Logfire-Chaos: wipe")`)
     syslogNg.send('doomed line')
     await eventually(() => expect(logfire.events('burn')).toHaveLength(1))
@@ -67,18 +67,7 @@ describe.skipIf(syslogNgMissing !== undefined)(title, () => {
   })
 })
 
-describe.skipIf(syslogNgMissing !== undefined)(`${title}: faults below the status line`, () => {
-  const cleanups: Array<() => Promise<unknown>> = []
-  afterEach(async () => { for (const cleanup of cleanups.splice(0).reverse()) await cleanup() })
-
-  async function setUp (destination: (logfire: Logfire) => string) {
-    const logfire = await startLogfire()
-    cleanups.push(logfire.close)
-    const syslogNg = startSyslogNg(destination(logfire))
-    cleanups.push(syslogNg.stop)
-    return { logfire, syslogNg }
-  }
-
+describe.skipIf(syslogNgMissing !== undefined)(`${title}: faults below the status line`, { concurrent: true }, () => {
   /** The fault goes on every request until the first one meets it; then the speaker turns the header off. */
   async function afterFirstFault (logfire: Logfire, fault: string): Promise<void> {
     await eventually(() => expect(logfire.events('fault').map((event) => event.data.fault.name)).toContain(fault))
@@ -87,8 +76,8 @@ describe.skipIf(syslogNgMissing !== undefined)(`${title}: faults below the statu
     await sleep(1500) // past time-reopen: nothing more is resent
   }
 
-  it('resends a batch that was stored before the connection reset: the line is in the chain twice', async () => {
-    const { logfire, syslogNg } = await setUp((l) => `url("${l.base}/logs") body("\${MSG}") headers("X-Logfire-Chaos: reset-after-append")`)
+  it('resends a batch that was stored before the connection reset: the line is in the chain twice', async ({ defer, expect }) => {
+    const { logfire, syslogNg } = await setUp(defer, (l) => `url("${l.base}/logs") body("\${MSG}") headers("X-Logfire-Chaos: reset-after-append")`)
     syslogNg.send('stored, then reset')
     await afterFirstFault(logfire, 'reset-after-append')
     const resets = logfire.events('fault').length
@@ -97,30 +86,30 @@ describe.skipIf(syslogNgMissing !== undefined)(`${title}: faults below the statu
     expect(await logfire.entries()).toEqual(Array.from({ length: resets + 1 }, () => 'stored, then reset'))
   })
 
-  it('resends a batch reset before it was read: the line lands exactly once', async () => {
-    const { logfire, syslogNg } = await setUp((l) => `url("${l.base}/logs") body("\${MSG}") headers("X-Logfire-Chaos: reset")`)
+  it('resends a batch reset before it was read: the line lands exactly once', async ({ defer, expect }) => {
+    const { logfire, syslogNg } = await setUp(defer, (l) => `url("${l.base}/logs") body("\${MSG}") headers("X-Logfire-Chaos: reset")`)
     syslogNg.send('reset, then resent')
     await afterFirstFault(logfire, 'reset')
     expect(await logfire.entries()).toEqual(['reset, then resent'])
   })
 
-  it('resends after a connection closed with no answer: the line lands exactly once', async () => {
-    const { logfire, syslogNg } = await setUp((l) => `url("${l.base}/logs") body("\${MSG}") headers("X-Logfire-Chaos: close")`)
+  it('resends after a connection closed with no answer: the line lands exactly once', async ({ defer, expect }) => {
+    const { logfire, syslogNg } = await setUp(defer, (l) => `url("${l.base}/logs") body("\${MSG}") headers("X-Logfire-Chaos: close")`)
     syslogNg.send('closed on, then resent')
     await afterFirstFault(logfire, 'close')
     expect(await logfire.entries()).toEqual(['closed on, then resent'])
   })
 
-  it('resends after a garbled 200: that line was stored, so it is in the chain twice', async () => {
-    const { logfire, syslogNg } = await setUp((l) => `url("${l.base}/logs") body("\${MSG}") headers("X-Logfire-Chaos: garbage")`)
+  it('resends after a garbled 200: that line was stored, so it is in the chain twice', async ({ defer, expect }) => {
+    const { logfire, syslogNg } = await setUp(defer, (l) => `url("${l.base}/logs") body("\${MSG}") headers("X-Logfire-Chaos: garbage")`)
     syslogNg.send('garbled, then resent')
     await afterFirstFault(logfire, 'garbage')
     const garbled = logfire.events('fault').length
     expect(await logfire.entries()).toEqual(Array.from({ length: garbled + 1 }, () => 'garbled, then resent'))
   })
 
-  it('gives up on a hung request at its timeout(), resends, and the line lands exactly once', async () => {
-    const { logfire, syslogNg } = await setUp((l) => `url("${l.base}/logs") body("\${MSG}") timeout(1) headers("X-Logfire-Chaos: hang")`)
+  it('gives up on a hung request at its timeout(), resends, and the line lands exactly once', async ({ defer, expect }) => {
+    const { logfire, syslogNg } = await setUp(defer, (l) => `url("${l.base}/logs") body("\${MSG}") timeout(1) headers("X-Logfire-Chaos: hang")`)
     syslogNg.send('hung, then resent')
     await afterFirstFault(logfire, 'hang')
     expect(await logfire.entries()).toEqual(['hung, then resent'])
