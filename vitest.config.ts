@@ -8,9 +8,9 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node'
 // would start the largest files first, not the slowest. A file missing from
 // the list runs after these, as Vitest orders it.
 const SLOWEST_FIRST = [
-  'cluster', 'e2e/stage', 'e2e/shippers/syslog-streams', 'docs/examples', 'e2e/shippers/relp',
-  'e2e/shippers/canary', 'e2e/shippers/syslog-ng', 'process', 'build', 'http/redis', 'fire/faults',
-  'peers/peers', 'e2e/refusals', 'memory', 'replicas', 'fires/redis', 'e2e/docs'
+  'cluster', 'e2e/stage', 'docs/examples', 'http/redis', 'memory', 'fire/faults', 'process',
+  'peers/peers', 'replicas', 'e2e/refusals', 'e2e/shippers/relp', 'e2e/shippers/canary', 'fires/redis',
+  'e2e/shippers/syslog-streams', 'e2e/shippers/syslog-ng', 'listeners/syslog', 'fuzz', 'build'
 ].map((name) => `/test/${name}.test.ts`)
 
 class SlowestFirst extends BaseSequencer {

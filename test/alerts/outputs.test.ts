@@ -21,7 +21,8 @@ const alert: Alert = {
 
 // A fake receiver on 127.0.0.1 that answers with the statuses it is given, in turn.
 const servers: Server[] = []
-afterEach(async () => { await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve)))) })
+// Connections cut first: a hung one would hold close() until the sender's socket times out.
+afterEach(async () => { await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => { s.close(resolve); s.closeAllConnections() }))) })
 async function receiver (...statuses: Array<number | 'hang'>) {
   const received: Array<{ headers: IncomingHttpHeaders, body: string }> = []
   const server = createServer((req, res) => {

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest'
+import { describe } from 'vitest'
+import { it, type Defer } from '../deferred.js'
 import { buildTestApp, testConfig } from '../helpers.js'
 import { hasChromium, watchedPage } from './browser.js'
 import { chromiumPerBlock } from './chromium-block.js'
@@ -8,19 +9,19 @@ const title = hasChromium
   : 'a fire\'s own page in Chromium (skipped: no /usr/bin/chromium here; `apt-get install -y chromium` brings it, and .ci/run always does)'
 
 describe.skipIf(!hasChromium)(title, () => {
-  const { browser, cleanups } = chromiumPerBlock()
+  const browser = chromiumPerBlock()
 
-  async function openInstance () {
+  async function openInstance (defer: Defer) {
     const app = await buildTestApp({ fires: { ...testConfig().fires, mode: 'open', createRateLimit: 0 } })
     const base = await app.listen({ port: 0, host: '127.0.0.1' })
-    cleanups.push(() => app.close())
+    defer(() => app.close())
     const watched = await watchedPage(browser())
-    cleanups.push(watched.close)
+    defer(watched.close)
     return { ...watched, base }
   }
 
-  it('lights a new fire from the public page, shows its tokens once, and its page shows its lines and nobody else\'s', async () => {
-    const { page, base, problems } = await openInstance()
+  it('lights a new fire from the public page, shows its tokens once, and its page shows its lines and nobody else\'s', async ({ defer, expect }) => {
+    const { page, base, problems } = await openInstance(defer)
     const requests: string[] = []
     page.on('request', (request) => { requests.push(request.url()) })
     await page.goto(base)

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { describe, expect, it } from 'vitest'
+import { describe } from 'vitest'
 import { loadConfig } from '../../src/config.js'
+import { it, type Defer } from '../deferred.js'
 import { buildTestApp } from '../helpers.js'
 import { rawClient, startListening, syslogLine } from '../listeners/listening.js'
 import { NaivechainNode } from '../peers/naivechain-node.js'
@@ -48,14 +49,14 @@ function lowContrastText (): string[] {
 }
 
 describe.skipIf(!hasChromium)(title, () => {
-  const { browser, cleanups } = chromiumPerBlock()
+  const browser = chromiumPerBlock()
 
-  async function stage (overrides: Parameters<typeof buildTestApp>[0] = {}, options: { reducedMotion?: 'reduce' } = {}) {
+  async function stage (defer: Defer, overrides: Parameters<typeof buildTestApp>[0] = {}, options: { reducedMotion?: 'reduce' } = {}) {
     const app = await buildTestApp(overrides)
     const base = await app.listen({ port: 0, host: '127.0.0.1' })
-    cleanups.push(() => app.close())
+    defer(() => app.close())
     const watched = await watchedPage(browser(), options)
-    cleanups.push(watched.close)
+    defer(watched.close)
     await watched.page.goto(base)
     await watched.page.locator('#connection[data-state="live"]').waitFor({ timeout: 5000 })
     const send = (method: string, path: string, init: { body?: string, headers?: Record<string, string> } = {}) =>
@@ -63,16 +64,16 @@ describe.skipIf(!hasChromium)(title, () => {
     return { ...watched, base, send }
   }
 
-  it('loads with no console errors and no CSP violations', async () => {
-    const { page, problems } = await stage()
+  it('loads with no console errors and no CSP violations', async ({ defer, expect }) => {
+    const { page, problems } = await stage(defer)
     await expect(page.locator('h1').textContent()).resolves.toBe('logfire.io')
     await expect(page.locator('#empty').isVisible()).resolves.toBe(true)
     await page.waitForTimeout(300)
     expect(problems).toEqual([])
   })
 
-  it('shows a POSTed line live, and the chain length and head', async () => {
-    const { page, send, problems } = await stage()
+  it('shows a POSTed line live, and the chain length and head', async ({ defer, expect }) => {
+    const { page, send, problems } = await stage(defer)
     const response = await send('POST', '/logs', { body: 'deploy finished in 42s' })
     const { blocks } = await response.json()
     await page.locator('.block-data', { hasText: 'deploy finished in 42s' }).waitFor({ timeout: 5000 })
@@ -81,8 +82,8 @@ describe.skipIf(!hasChromium)(title, () => {
     expect(problems).toEqual([])
   })
 
-  it('burns: the visible chain goes up in flames and the view empties', async () => {
-    const { page, send } = await stage({ adminToken: 't' })
+  it('burns: the visible chain goes up in flames and the view empties', async ({ defer, expect }) => {
+    const { page, send } = await stage(defer, { adminToken: 't' })
     await send('POST', '/logs', { body: 'one\ntwo\nthree' })
     await page.locator('.block').nth(2).waitFor({ timeout: 5000 })
     await send('DELETE', '/logs', { headers: { authorization: 'Bearer t' } })
@@ -93,8 +94,8 @@ describe.skipIf(!hasChromium)(title, () => {
     await expect(page.locator('#length').textContent()).resolves.toBe('1')
   })
 
-  it('stamps GDPR on a 451 and sets the printer on fire on a 503', async () => {
-    const { page, send } = await stage()
+  it('stamps GDPR on a 451 and sets the printer on fire on a 503', async ({ defer, expect }) => {
+    const { page, send } = await stage(defer)
     await send('POST', '/logs', { body: 'a customer in the United Kingdom' })
     await page.locator('#stamp').waitFor({ state: 'visible', timeout: 5000 })
     await expect(page.locator('#stamp-detail').textContent()).resolves.toContain('United Kingdom')
@@ -104,8 +105,8 @@ describe.skipIf(!hasChromium)(title, () => {
     await expect(page.locator('.printer-title').textContent()).resolves.toBe('lp0 on fire')
   })
 
-  it('shows a fault below the status line as the network failing, not the printer', async () => {
-    const { page, send, problems } = await stage()
+  it('shows a fault below the status line as the network failing, not the printer', async ({ defer, expect }) => {
+    const { page, send, problems } = await stage(defer)
     await send('POST', '/logs', { body: 'hung up on', headers: { 'x-logfire-chaos': 'close' } }).catch(() => {})
     await page.locator('#fault').waitFor({ state: 'visible', timeout: 5000 })
     await expect(page.locator('#fault').getAttribute('data-fault')).resolves.toBe('close')
@@ -119,8 +120,8 @@ describe.skipIf(!hasChromium)(title, () => {
     expect(problems).toEqual([])
   })
 
-  it('shows each canary run being delivered: green when clean, red when lines went missing', async () => {
-    const { page, send, problems } = await stage()
+  it('shows each canary run being delivered: green when clean, red when lines went missing', async ({ defer, expect }) => {
+    const { page, send, problems } = await stage(defer)
     const line = (run: string, seq: number) => `logfire-canary run=${run} seq=${seq} sent=${Date.now()}`
     await send('POST', '/logs', { body: [1, 2, 3].map((seq) => line('clean-run', seq)).join('\n') })
     await send('POST', '/logs', { body: [1, 3].map((seq) => line('leaky-run', seq)).join('\n') })
@@ -130,15 +131,15 @@ describe.skipIf(!hasChromium)(title, () => {
     expect(problems).toEqual([])
   })
 
-  it('shows the naivechain peers, and after a burn how many still remember the burnt chain', async () => {
+  it('shows the naivechain peers, and after a burn how many still remember the burnt chain', async ({ defer, expect }) => {
     const app = await buildTestApp({ adminToken: 'admin', p2p: loadConfig({ LOGFIRE_P2P_PORT: '6001' }).p2p }, { clock: Date.now })
     const base = await app.listen({ port: 0, host: '127.0.0.1' })
     const port = await app.peers!.listen(0, '127.0.0.1')
-    cleanups.push(() => app.close())
+    defer(() => app.close())
     const node = new NaivechainNode()
-    cleanups.push(() => node.close())
+    defer(() => node.close())
     const watched = await watchedPage(browser())
-    cleanups.push(watched.close)
+    defer(watched.close)
     await fetch(`${base}/logs`, { method: 'POST', body: 'one\ntwo', headers: { 'x-logfire-chaos': 'off' } })
     await node.connect(`ws://127.0.0.1:${port}`)
     await watched.page.goto(base)
@@ -149,12 +150,12 @@ describe.skipIf(!hasChromium)(title, () => {
     expect(watched.problems).toEqual([])
   })
 
-  it('shows the stream connections: what each stored and refused, and how a cut one ended', async () => {
+  it('shows the stream connections: what each stored and refused, and how a cut one ended', async ({ defer, expect }) => {
     const l = await startListening()
-    cleanups.push(l.close)
+    defer(l.close)
     const base = await l.app.listen({ port: 0, host: '127.0.0.1' })
     const watched = await watchedPage(browser())
-    cleanups.push(watched.close)
+    defer(watched.close)
     await watched.page.goto(base)
     await l.scenario([{ messages: 2 }, { messages: 1, chaos: 'fire' }, { messages: 1, chaos: 'reset' }])
     const client = await rawClient(l.tcp)
@@ -166,8 +167,8 @@ describe.skipIf(!hasChromium)(title, () => {
     expect(watched.problems).toEqual([])
   })
 
-  it('shows the running scenario and its step, and hides it when the scenario ends', async () => {
-    const { page, send, problems } = await stage({ adminToken: 'admin' })
+  it('shows the running scenario and its step, and hides it when the scenario ends', async ({ defer, expect }) => {
+    const { page, send, problems } = await stage(defer, { adminToken: 'admin' })
     await send('PUT', '/admin/scenario', { body: JSON.stringify({ name: 'flaky', steps: [{ requests: 2, chaos: 'fire' }] }), headers: { authorization: 'Bearer admin', 'content-type': 'application/json' } })
     await page.locator('#scenario-step', { hasText: 'flaky 1/1: fire: 2 requests' }).waitFor({ timeout: 5000 })
     await send('POST', '/logs', { body: 'one' })
@@ -176,8 +177,8 @@ describe.skipIf(!hasChromium)(title, () => {
     expect(problems.filter((problem) => !problem.includes('503'))).toEqual([])
   })
 
-  it('shows an alert banner when a rule fires on a posted record', async () => {
-    const { page, send, problems } = await stage()
+  it('shows an alert banner when a rule fires on a posted record', async ({ defer, expect }) => {
+    const { page, send, problems } = await stage(defer)
     const record = { userIdentity: { type: 'Root' }, eventName: 'CreateBucket', eventType: 'AwsApiCall', sourceIPAddress: '198.51.100.7' }
     await send('POST', '/logs', { body: JSON.stringify(record), headers: { 'content-type': 'application/json' } })
     await page.locator('#alert-banner').waitFor({ state: 'visible', timeout: 5000 })
@@ -187,8 +188,8 @@ describe.skipIf(!hasChromium)(title, () => {
     expect(problems).toEqual([])
   })
 
-  it('shows hostile log lines as text and never runs them', async () => {
-    const { page, send, problems } = await stage()
+  it('shows hostile log lines as text and never runs them', async ({ defer, expect }) => {
+    const { page, send, problems } = await stage(defer)
     const hostile = [
       '<img src=x onerror=alert(1)>',
       '<script>window.pwned = true; alert(2)</script>',
@@ -205,15 +206,15 @@ describe.skipIf(!hasChromium)(title, () => {
     expect(problems).toEqual([])
   })
 
-  it('has no stage controls when no admin token is configured', async () => {
-    const { page } = await stage({ adminToken: undefined })
+  it('has no stage controls when no admin token is configured', async ({ defer, expect }) => {
+    const { page } = await stage(defer, { adminToken: undefined })
     await page.waitForTimeout(300)
     await expect(page.locator('#admin-open').isVisible()).resolves.toBe(false)
     await expect(page.locator('#burn-now').isVisible()).resolves.toBe(false)
   })
 
-  it('unlocks the stage controls with the right token only, and they work', async () => {
-    const { page, send, base, problems } = await stage({ adminToken: 'stage-secret' })
+  it('unlocks the stage controls with the right token only, and they work', async ({ defer, expect }) => {
+    const { page, send, base, problems } = await stage(defer, { adminToken: 'stage-secret' })
     await page.locator('#admin-open').click()
     await expect(page.locator('#burn-now').isVisible()).resolves.toBe(false)
 
@@ -240,8 +241,8 @@ describe.skipIf(!hasChromium)(title, () => {
     expect(problems.filter((problem) => !problem.includes('401'))).toEqual([])
   })
 
-  it('presenter keys: ? shows the help, f sets the next request on fire, g toggles GDPR, p pauses the chaos, b burns, l and ?big give large type', async () => {
-    const { page, send, base, problems } = await stage({ adminToken: 'stage-secret', fireRate: 0.5 })
+  it('presenter keys: ? shows the help, f sets the next request on fire, g toggles GDPR, p pauses the chaos, b burns, l and ?big give large type', async ({ defer, expect }) => {
+    const { page, send, base, problems } = await stage(defer, { adminToken: 'stage-secret', fireRate: 0.5 })
     const chaos = async () => (await (await fetch(`${base}/admin/chaos`, { headers: { authorization: 'Bearer stage-secret' } })).json())
     await page.keyboard.press('?')
     await page.locator('#keys').waitFor({ state: 'visible', timeout: 5000 })
@@ -282,8 +283,8 @@ describe.skipIf(!hasChromium)(title, () => {
     expect(problems.filter((problem) => !problem.includes('503'))).toEqual([])
   })
 
-  it('passes axe-core (WCAG 2 A and AA) with no serious or critical violation, and every visible text at 4.5:1, in every state: live, burned, alert, fault, help, large type', async () => {
-    const { page, send, base } = await stage({ adminToken: 'admin' })
+  it('passes axe-core (WCAG 2 A and AA) with no serious or critical violation, and every visible text at 4.5:1, in every state: live, burned, alert, fault, help, large type', async ({ defer, expect }) => {
+    const { page, send, base } = await stage(defer, { adminToken: 'admin' })
     const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
     const audit = async (state: string) => {
       // A state is audited once it has settled: a block igniting flashes for
@@ -326,16 +327,16 @@ describe.skipIf(!hasChromium)(title, () => {
     await audit('large type')
   })
 
-  it('comes back by itself when the stream was full, and shows what it missed', async () => {
+  it('comes back by itself when the stream was full, and shows what it missed', async ({ defer, expect }) => {
     const app = await buildTestApp({ memory: { ...loadConfig({}).memory, maxStreamClients: 1 } })
     const base = await app.listen({ port: 0, host: '127.0.0.1' })
-    cleanups.push(() => app.close())
+    defer(() => app.close())
     // Someone else holds the only seat: the page's stream is refused (503).
     const other = openStream(`${base}/logs/stream`)
-    cleanups.push(async () => { other.close() })
+    defer(async () => { other.close() })
     await other.connected()
     const { page, close } = await watchedPage(browser())
-    cleanups.push(close)
+    defer(close)
     await page.goto(base)
     await page.locator('#connection[data-state="connecting"]').waitFor({ timeout: 3000 })
     await fetch(`${base}/logs`, { method: 'POST', body: 'posted while the page waited' })
@@ -345,8 +346,8 @@ describe.skipIf(!hasChromium)(title, () => {
     await page.locator('.block-data', { hasText: 'posted while the page waited' }).waitFor({ timeout: 5000 })
   })
 
-  it('respects prefers-reduced-motion', async () => {
-    const { page, send } = await stage({}, { reducedMotion: 'reduce' })
+  it('respects prefers-reduced-motion', async ({ defer, expect }) => {
+    const { page, send } = await stage(defer, {}, { reducedMotion: 'reduce' })
     await send('POST', '/logs', { body: 'calm' })
     const block = page.locator('.block').first()
     await block.waitFor({ timeout: 5000 })

@@ -1,30 +1,28 @@
 import { once } from 'node:events'
 import fc from 'fast-check'
 import { WebSocket } from 'ws'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect } from 'vitest'
 import type { Config } from '../../src/config.js'
 import { loadConfig } from '../../src/config.js'
 import { createHash } from 'node:crypto'
 import { eventually } from '../e2e/shippers/harness.js'
 import { openStream } from '../sse-client.js'
+import { it, type Defer } from '../deferred.js'
 import { buildTestApp, type TestApp } from '../helpers.js'
 import { NaivechainNode } from './naivechain-node.js'
 
 const P2P = loadConfig({ LOGFIRE_P2P_PORT: '6001' }).p2p
 
 describe('logfire as a naivechain peer', () => {
-  const cleanups: Array<() => Promise<unknown>> = []
-  afterEach(async () => { for (const cleanup of cleanups.splice(0).reverse()) await cleanup() })
-
-  async function logfire (p2p: Partial<Config['p2p']> = {}, overrides: Partial<Config> = {}) {
+  async function logfire (defer: Defer, p2p: Partial<Config['p2p']> = {}, overrides: Partial<Config> = {}) {
     const app = await buildTestApp({ adminToken: 'admin', p2p: { ...P2P, ...p2p }, ...overrides }, { clock: Date.now })
     const port = await app.peers!.listen(0, '127.0.0.1')
-    cleanups.push(() => app.close())
+    defer(() => app.close())
     return { app, url: `ws://127.0.0.1:${port}` }
   }
-  async function naivechain () {
+  async function naivechain (defer: Defer) {
     const node = new NaivechainNode()
-    cleanups.push(() => node.close())
+    defer(() => node.close())
     return node
   }
   const post = (app: TestApp, body: string) => app.inject({ method: 'POST', url: '/logs', payload: body, headers: { 'x-logfire-chaos': 'off' } })
@@ -33,10 +31,10 @@ describe('logfire as a naivechain peer', () => {
     await eventually(async () => { expect(JSON.stringify(node.blockchain)).toBe(JSON.stringify(await chainOf(app))) })
   }
 
-  it('syncs a naivechain node from empty, then follows single appends and batches of 1,000 to an identical chain', async () => {
-    const { app, url } = await logfire()
+  it('syncs a naivechain node from empty, then follows single appends and batches of 1,000 to an identical chain', async ({ defer }) => {
+    const { app, url } = await logfire(defer)
     await post(app, 'before the peer\nalso before')
-    const node = await naivechain()
+    const node = await naivechain(defer)
     await node.connect(url)
     await identical(app, node)
     for (let i = 0; i < 5; i++) {
@@ -54,10 +52,10 @@ describe('logfire as a naivechain peer', () => {
     })
   })
 
-  it('after a burn the peer keeps the longer, burnt chain; it follows logfire again once the new chain is longer', async () => {
-    const { app, url } = await logfire()
+  it('after a burn the peer keeps the longer, burnt chain; it follows logfire again once the new chain is longer', async ({ defer }) => {
+    const { app, url } = await logfire(defer)
     await post(app, 'one\ntwo\nthree')
-    const node = await naivechain()
+    const node = await naivechain(defer)
     await node.connect(url)
     await identical(app, node)
     const burnt = JSON.stringify(node.blockchain)
@@ -70,10 +68,10 @@ describe('logfire as a naivechain peer', () => {
     expect((await app.inject({ method: 'GET', url: '/peers' })).json()).toMatchObject({ remembering: 0 })
   })
 
-  it('does not send a chain over LOGFIRE_P2P_MAX_CHAIN_MESSAGE_BYTES: the peer keeps its own until logfire\'s is small enough again', async () => {
-    const { app, url } = await logfire({ maxChainMessageBytes: 4096 })
+  it('does not send a chain over LOGFIRE_P2P_MAX_CHAIN_MESSAGE_BYTES: the peer keeps its own until logfire\'s is small enough again', async ({ defer }) => {
+    const { app, url } = await logfire(defer, { maxChainMessageBytes: 4096 })
     await post(app, Array.from({ length: 40 }, (_, i) => `line ${i}`).join('\n'))
-    const node = await naivechain()
+    const node = await naivechain(defer)
     await node.connect(url)
     await eventually(() => { expect(app.peers!.counts.messagesIn).toBeGreaterThanOrEqual(3) })
     await new Promise((resolve) => setTimeout(resolve, 300))
@@ -83,9 +81,9 @@ describe('logfire as a naivechain peer', () => {
     await identical(app, node)
   })
 
-  it('dials a peer added with POST /admin/peers, and dials it again after it restarts', async () => {
-    const { app } = await logfire()
-    const node = await naivechain()
+  it('dials a peer added with POST /admin/peers, and dials it again after it restarts', async ({ defer }) => {
+    const { app } = await logfire(defer)
+    const node = await naivechain(defer)
     const port = await node.listen()
     await post(app, 'for the dialled peer')
     const added = await app.inject({ method: 'POST', url: '/admin/peers', payload: { peer: `ws://127.0.0.1:${port}` }, headers: { authorization: 'Bearer admin' } })
@@ -93,16 +91,16 @@ describe('logfire as a naivechain peer', () => {
     await identical(app, node)
     await node.close()
     await eventually(() => { expect(app.peers!.size).toBe(0) })
-    const again = await naivechain()
+    const again = await naivechain(defer)
     await again.listen(port)
     await post(app, 'while it was away')
     await eventually(() => { expect(again.blockchain).toHaveLength(3) }, 15_000)
     await identical(app, again)
   }, 30_000)
 
-  it('refuses blocks a naivechain node mines (float timestamps) with a logged reason, and keeps its own chain', async () => {
-    const { app, url } = await logfire()
-    const node = await naivechain()
+  it('refuses blocks a naivechain node mines (float timestamps) with a logged reason, and keeps its own chain', async ({ defer }) => {
+    const { app, url } = await logfire(defer)
+    const node = await naivechain(defer)
     await node.connect(url)
     await eventually(() => { expect(app.peers!.size).toBe(1) })
     node.mine('mined by naivechain')
@@ -110,8 +108,8 @@ describe('logfire as a naivechain peer', () => {
     expect(await chainOf(app)).toHaveLength(1)
   })
 
-  it('refuses hostile peers and counts them, never a crash: bad JSON, wrong types, string-less data, a forged hash, oversized messages, floods, 10,000 connection attempts', async () => {
-    const { app, url } = await logfire({ maxMessageBytes: 4096, messagesPerSecond: 20, maxPeers: 5 })
+  it('refuses hostile peers and counts them, never a crash: bad JSON, wrong types, string-less data, a forged hash, oversized messages, floods, 10,000 connection attempts', async ({ defer }) => {
+    const { app, url } = await logfire(defer, { maxMessageBytes: 4096, messagesPerSecond: 20, maxPeers: 5 })
     await post(app, 'still here')
     const hostile = new WebSocket(url)
     await once(hostile, 'open')
@@ -146,8 +144,8 @@ describe('logfire as a naivechain peer', () => {
     expect(metrics).toMatch(/logfire_peer_messages_total\{direction="in"\} \d+/)
   })
 
-  it('keeps every invariant under fuzzed peer messages: no crash, the chain unchanged and valid, every refusal counted', async () => {
-    const { app, url } = await logfire({ messagesPerSecond: 1_000_000 })
+  it('keeps every invariant under fuzzed peer messages: no crash, the chain unchanged and valid, every refusal counted', async ({ defer }) => {
+    const { app, url } = await logfire(defer, { messagesPerSecond: 1_000_000 })
     await post(app, 'the chain before')
     const before = JSON.stringify(await chainOf(app))
     const socket = new WebSocket(url)
@@ -168,18 +166,18 @@ describe('logfire as a naivechain peer', () => {
     socket.terminate()
   })
 
-  it('with LOGFIRE_P2P_ACCEPT=longest, adopts a longer valid chain from a logfire peer: a burn and a replaced event, nothing counted as delivered', async () => {
-    const longer = await logfire()
+  it('with LOGFIRE_P2P_ACCEPT=longest, adopts a longer valid chain from a logfire peer: a burn and a replaced event, nothing counted as delivered', async ({ defer }) => {
+    const longer = await logfire(defer)
     const rootUsage = JSON.stringify({ userIdentity: { type: 'Root' }, eventName: 'DeleteTrail', eventType: 'AwsApiCall', sourceIPAddress: '198.51.100.7' })
     await post(longer.app, ['logfire-canary run=elsewhere seq=1 sent=1700000000000', rootUsage, 'c', 'd'].join('\n'))
     const alertsOf = async (target: TestApp) => (await target.inject({ method: 'GET', url: '/alerts', headers: { authorization: 'Bearer admin' } })).json().alerts as unknown[]
     await eventually(async () => { expect((await alertsOf(longer.app)).length).toBeGreaterThan(0) })
-    const { app } = await logfire({ accept: 'longest' })
+    const { app } = await logfire(defer, { accept: 'longest' })
     await post(app, 'mine, shorter')
     await app.inject({ method: 'PUT', url: '/scorecard/elsewhere' })
     const base = await app.listen({ port: 0, host: '127.0.0.1' })
     const stream = openStream(`${base}/logs/stream`)
-    cleanups.push(async () => { stream.close() })
+    defer(async () => { stream.close() })
     await stream.connected()
     app.peers!.dial(longer.url)
     await eventually(async () => { expect(JSON.stringify(await chainOf(app))).toBe(JSON.stringify(await chainOf(longer.app))) })
@@ -191,8 +189,8 @@ describe('logfire as a naivechain peer', () => {
     expect(await alertsOf(app)).toEqual([])
   })
 
-  it('with LOGFIRE_P2P_ACCEPT=longest, refuses a longer chain that does not verify, and one a naivechain node mined', async () => {
-    const { app, url } = await logfire({ accept: 'longest' })
+  it('with LOGFIRE_P2P_ACCEPT=longest, refuses a longer chain that does not verify, and one a naivechain node mined', async ({ defer }) => {
+    const { app, url } = await logfire(defer, { accept: 'longest' })
     const socket = new WebSocket(url)
     await once(socket, 'open')
     const genesis = (await chainOf(app))[0] as { hash: string }
@@ -200,7 +198,7 @@ describe('logfire as a naivechain peer', () => {
     unlinked[1] = { ...unlinked[1] as object, hash: createHash('sha256').update('1' + 'a'.repeat(64) + '1x').digest('hex') } as typeof genesis
     socket.send(JSON.stringify({ type: 2, data: JSON.stringify(unlinked) }))
     await eventually(() => { expect(app.peers!.counts.refused['bad-chain']).toBe(1) })
-    const node = await naivechain()
+    const node = await naivechain(defer)
     node.mine('a float timestamp')
     node.mine('another')
     await node.connect(url)
@@ -209,14 +207,14 @@ describe('logfire as a naivechain peer', () => {
     socket.terminate()
   })
 
-  it('POST /admin/peers takes only ws:// and wss:// URLs to loopback or private addresses, and is a 404 with the network off', async () => {
-    const { app } = await logfire()
+  it('POST /admin/peers takes only ws:// and wss:// URLs to loopback or private addresses, and is a 404 with the network off', async ({ defer }) => {
+    const { app } = await logfire(defer)
     const add = (target: TestApp, peer: string) => target.inject({ method: 'POST', url: '/admin/peers', payload: { peer }, headers: { authorization: 'Bearer admin' } })
     expect((await add(app, 'http://127.0.0.1:6001')).statusCode).toBe(400)
     expect((await add(app, 'ws://203.0.113.9:6001')).json()).toMatchObject({ statusCode: 400, code: 'LOGFIRE_PEER_NOT_ALLOWED' })
     expect((await add(app, 'ws://[::1]:6001')).statusCode).toBe(202)
     const off = await buildTestApp({ adminToken: 'admin' })
-    cleanups.push(() => off.close())
+    defer(() => off.close())
     expect((await add(off, 'ws://127.0.0.1:6001')).json()).toMatchObject({ statusCode: 404, code: 'LOGFIRE_P2P_DISABLED' })
     expect((await off.inject({ method: 'GET', url: '/peers' })).json()).toEqual({ enabled: false, length: 1, remembering: 0, peers: [] })
   })
