@@ -4,7 +4,7 @@ import { launchChromium } from './browser.js'
 
 /**
  * For a describe block: one Chromium for all its tests. Each test opens its
- * own context (watchedPage) and closes it with its `defer` (test/deferred.ts).
+ * own context (watchedPage) and closes it with its `defer` (test/defer.ts).
  * Not concurrently: five pages at once saved 4 s of a run and starved the
  * Redis Cluster test's failover timing running beside it.
  */

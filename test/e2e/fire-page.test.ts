@@ -1,5 +1,5 @@
 import { describe } from 'vitest'
-import { it, type Defer } from '../deferred.js'
+import { it, type Defer } from '../defer.js'
 import { buildTestApp, testConfig } from '../helpers.js'
 import { hasChromium, watchedPage } from './browser.js'
 import { chromiumPerBlock } from './chromium-block.js'

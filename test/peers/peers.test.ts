@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/config.js'
 import { createHash } from 'node:crypto'
 import { eventually } from '../e2e/shippers/harness.js'
 import { openStream } from '../sse-client.js'
-import { it, type Defer } from '../deferred.js'
+import { it, type Defer } from '../defer.js'
 import { buildTestApp, type TestApp } from '../helpers.js'
 import { NaivechainNode } from './naivechain-node.js'
 

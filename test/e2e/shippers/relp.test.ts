@@ -1,6 +1,6 @@
 import { describe } from 'vitest'
 import { findToken } from '../../../src/scorecard/token.js'
-import { it, type Defer } from '../../deferred.js'
+import { it, type Defer } from '../../defer.js'
 import { STREAMS, startListening, until, type Listening } from '../../listeners/listening.js'
 import { omrelpMissing, settled, startRsyslogRelp, writeCanary } from './stream-shippers.js'
 

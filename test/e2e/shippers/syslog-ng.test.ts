@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect } from 'vitest'
-import { it, type Defer } from '../../deferred.js'
+import { it, type Defer } from '../../defer.js'
 import { eventually, lines, startLogfire, type Logfire } from './harness.js'
 import { startSyslogNg, syslogNgMissing } from './syslog-ng.js'
 
