@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -37,10 +37,14 @@ describe("npm start's prestart (scripts/build-if-stale.mjs)", () => {
     check()
     expect(builtAt()).toBe(before)
 
-    const later = new Date(Date.now() + 2000)
-    utimesSync(join(dir, 'src', 'server.ts'), later, later)
+    // A source saved since the last build (the stamp set back ten seconds, so
+    // that the save is later than it on any file system's clock).
+    const past = new Date(Date.now() - 10_000)
+    utimesSync(join(dir, 'dist', '.built'), past, past)
+    writeFileSync(join(dir, 'src', 'server.ts'), 'export const port: number = 3001\n')
+    const savedAt = statSync(join(dir, 'src', 'server.ts')).mtimeMs
     check()
-    expect(builtAt()).toBeGreaterThan(before)
-    expect(statSync(join(dir, 'dist', '.built')).mtimeMs).toBeGreaterThanOrEqual(later.getTime() - 1)
+    expect(readFileSync(join(dir, 'dist', 'server.js'), 'utf8')).toContain('3001')
+    expect(statSync(join(dir, 'dist', '.built')).mtimeMs).toBeGreaterThanOrEqual(savedAt)
   }, 60_000)
 })
