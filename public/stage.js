@@ -70,6 +70,15 @@ function showHead (length, hash) {
   view.empty.hidden = length > 1
 }
 
+// Set by the stream's first scenario event: newer than the service's answer
+// at start, which may arrive after it on a loaded machine.
+let scenarioHeard = false
+
+function onScenario (scenario) {
+  scenarioHeard = true
+  showScenario(scenario)
+}
+
 // The running scenario and its step, e.g. "flaky 1/1: fire: 3 requests".
 function showScenario (scenario) {
   const running = scenario !== null && scenario !== undefined && scenario.step > 0
@@ -199,7 +208,7 @@ function onBalloon ({ inflating }) {
   view.balloon.classList.toggle('inflating', inflating)
 }
 
-const HANDLERS = { block: onBlock, burn: onBurn, fire: onFire, fault: onFault, gdpr: onGdpr, alert: onAlert, balloon: onBalloon, scenario: showScenario }
+const HANDLERS = { block: onBlock, burn: onBurn, fire: onFire, fault: onFault, gdpr: onGdpr, alert: onAlert, balloon: onBalloon, scenario: onScenario }
 
 function showLive () {
   view.connection.dataset.state = 'live'
@@ -520,7 +529,7 @@ async function start () {
   if (FIRE_ID !== undefined) showFire(FIRE_ID, hint)
   if (service.fires === 'open') offerNewFire()
   showSettings(service.chaos)
-  showScenario(service.scenario)
+  if (!scenarioHeard) showScenario(service.scenario)
   if (lastIndex === 0) showHead(service.chain.length, service.chain.head)
   if (service.admin) setUpAdmin()
 }

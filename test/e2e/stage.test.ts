@@ -177,6 +177,34 @@ describe.skipIf(!hasChromium)(title, () => {
     expect(problems.filter((problem) => !problem.includes('503'))).toEqual([])
   })
 
+  it('keeps a scenario the stream announced while the page still waited for the service: the older answer does not hide it', async ({ defer, expect }) => {
+    const app = await buildTestApp({ adminToken: 'admin' })
+    const base = await app.listen({ port: 0, host: '127.0.0.1' })
+    defer(() => app.close())
+    const { page, problems, close } = await watchedPage(browser())
+    defer(close)
+    // The page's read of the service is answered as it was before the
+    // scenario began, but only once the scenario's event has been shown: what
+    // a loaded machine did to this page now and then.
+    let release = () => {}
+    const released = new Promise<void>((resolve) => { release = resolve })
+    await page.route((url) => url.pathname === '/', async (route) => {
+      if (route.request().headers().accept !== 'application/json') return await route.continue()
+      const before = await route.fetch()
+      await released
+      await route.fulfill({ response: before })
+    })
+    await page.goto(base)
+    await page.locator('#connection[data-state="live"]').waitFor({ timeout: 5000 })
+    await fetch(`${base}/admin/scenario`, { method: 'PUT', body: JSON.stringify({ name: 'flaky', steps: [{ requests: 2, chaos: 'fire' }] }), headers: { authorization: 'Bearer admin', 'content-type': 'application/json' } })
+    await page.locator('#scenario-step', { hasText: 'flaky 1/1' }).waitFor({ timeout: 5000 })
+    release()
+    // The service's answer applied: it shows the stage controls' button.
+    await page.locator('#admin-open').waitFor({ timeout: 5000 })
+    await expect(page.locator('#scenario').isVisible()).resolves.toBe(true)
+    expect(problems).toEqual([])
+  })
+
   it('shows an alert banner when a rule fires on a posted record', async ({ defer, expect }) => {
     const { page, send, problems } = await stage(defer)
     const record = { userIdentity: { type: 'Root' }, eventName: 'CreateBucket', eventType: 'AwsApiCall', sourceIPAddress: '198.51.100.7' }
