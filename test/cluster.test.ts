@@ -229,15 +229,24 @@ describe.skipIf(redisMissing !== '')(`a master of a Redis Cluster killed while i
     await new Promise((resolve) => setTimeout(resolve, 500))
     const killedAt = Date.now()
     victim.kill()
+    // /readyz watched on its own, every 10 ms until the failover: asking the
+    // nodes who owns a slot takes a redis-cli per node, seconds on a loaded
+    // machine, and the partial state can come and go between two of those.
+    let partial: unknown
+    const failedOver = new AbortController()
+    const readiness = (async () => {
+      while (!failedOver.signal.aborted) {
+        const ready = (await a.inject({ url: '/readyz' })).json<{ status: string }>()
+        if (ready.status === 'partial') partial ??= ready
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+    })()
     // Its first use anywhere but where it was created, with the victim gone: the fire is whole on its own node.
     expect((await postTo(b, late.ingestToken, 'first use after the kill')).statusCode).toBe(200)
     // The victim's replica takes over: its slots get a new master.
-    let partial: unknown
-    await readUntil(async () => {
-      const readiness = (await a.inject({ url: '/readyz' })).json<{ status: string }>()
-      if (readiness.status === 'partial') partial ??= readiness
-      return (await ownerOf(running, `{${namespace}:${fires[0]?.id ?? ''}}:chain`).catch(() => victim)).port
-    }, (port) => port !== victim.port, 30_000)
+    await readUntil(async () => (await ownerOf(running, `{${namespace}:${fires[0]?.id ?? ''}}:chain`).catch(() => victim)).port, (port) => port !== victim.port, 30_000)
+      .finally(() => { failedOver.abort() })
+    await readiness
     const failedOverAt = Date.now()
     // With WAIT, the new master has no replica of its own: its fires stay 503 until the old master is back, as its replica.
     if (waitReplicas > 0) {
