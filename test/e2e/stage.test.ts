@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import type { Page } from 'playwright-core'
 import { describe } from 'vitest'
 import { loadConfig } from '../../src/config.js'
 import { it, type Defer } from '../defer.js'
@@ -51,12 +52,13 @@ function lowContrastText (): string[] {
 describe.skipIf(!hasChromium)(title, () => {
   const browser = chromiumPerBlock()
 
-  async function stage (defer: Defer, overrides: Parameters<typeof buildTestApp>[0] = {}, options: { reducedMotion?: 'reduce' } = {}) {
+  async function stage (defer: Defer, overrides: Parameters<typeof buildTestApp>[0] = {}, options: { reducedMotion?: 'reduce', beforeLoad?: (page: Page) => Promise<unknown> } = {}) {
     const app = await buildTestApp(overrides)
     const base = await app.listen({ port: 0, host: '127.0.0.1' })
     defer(() => app.close())
     const watched = await watchedPage(browser(), options)
     defer(watched.close)
+    await options.beforeLoad?.(watched.page)
     await watched.page.goto(base)
     await watched.page.locator('#connection[data-state="live"]').waitFor({ timeout: 5000 })
     const send = (method: string, path: string, init: { body?: string, headers?: Record<string, string> } = {}) =>
@@ -178,25 +180,19 @@ describe.skipIf(!hasChromium)(title, () => {
   })
 
   it('keeps a scenario the stream announced while the page still waited for the service: the older answer does not hide it', async ({ defer, expect }) => {
-    const app = await buildTestApp({ adminToken: 'admin' })
-    const base = await app.listen({ port: 0, host: '127.0.0.1' })
-    defer(() => app.close())
-    const { page, problems, close } = await watchedPage(browser())
-    defer(close)
     // The page's read of the service is answered as it was before the
     // scenario began, but only once the scenario's event has been shown: what
     // a loaded machine did to this page now and then.
     let release = () => {}
     const released = new Promise<void>((resolve) => { release = resolve })
-    await page.route((url) => url.pathname === '/', async (route) => {
+    const holdTheServiceRead = async (page: Page) => await page.route((url) => url.pathname === '/', async (route) => {
       if (route.request().headers().accept !== 'application/json') return await route.continue()
       const before = await route.fetch()
       await released
       await route.fulfill({ response: before })
     })
-    await page.goto(base)
-    await page.locator('#connection[data-state="live"]').waitFor({ timeout: 5000 })
-    await fetch(`${base}/admin/scenario`, { method: 'PUT', body: JSON.stringify({ name: 'flaky', steps: [{ requests: 2, chaos: 'fire' }] }), headers: { authorization: 'Bearer admin', 'content-type': 'application/json' } })
+    const { page, send, problems } = await stage(defer, { adminToken: 'admin' }, { beforeLoad: holdTheServiceRead })
+    await send('PUT', '/admin/scenario', { body: JSON.stringify({ name: 'flaky', steps: [{ requests: 2, chaos: 'fire' }] }), headers: { authorization: 'Bearer admin', 'content-type': 'application/json' } })
     await page.locator('#scenario-step', { hasText: 'flaky 1/1' }).waitFor({ timeout: 5000 })
     release()
     // The service's answer applied: it shows the stage controls' button.

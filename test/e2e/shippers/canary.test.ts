@@ -119,93 +119,75 @@ describe('logfire canary on its own', { concurrent: true }, () => {
     expect(unreachable.stderr).toContain('cannot reach logfire at http://127.0.0.1:9')
   })
 
-  it('writes octet-counted syslog over TCP with --to syslog+tcp:, straight into logfire\'s listener', async ({ expect }) => {
+  it('writes octet-counted syslog over TCP with --to syslog+tcp:, straight into logfire\'s listener', async ({ defer, expect }) => {
     const l = await startListening()
-    try {
-      const run = await canary(['--to', `syslog+tcp://127.0.0.1:${l.tcp}`, '--logfire', await l.app.listen({ port: 0, host: '127.0.0.1' }), '--run', 'tcp', '--count', '200', '--rate', '2000/s', '--settle', '5'])
-      expect(run.verdict).toMatchObject({ sent: 200, delivered: 200, lost: 0 })
-      expect(run.code).toBe(0)
-      expect((await l.streams()).recent[0]).toMatchObject({ protocol: 'syslog-tcp', messages: 200, stored: 200 })
-    } finally {
-      await l.close()
-    }
+    defer(l.close)
+    const run = await canary(['--to', `syslog+tcp://127.0.0.1:${l.tcp}`, '--logfire', await l.app.listen({ port: 0, host: '127.0.0.1' }), '--run', 'tcp', '--count', '200', '--rate', '2000/s', '--settle', '5'])
+    expect(run.verdict).toMatchObject({ sent: 200, delivered: 200, lost: 0 })
+    expect(run.code).toBe(0)
+    expect((await l.streams()).recent[0]).toMatchObject({ protocol: 'syslog-tcp', messages: 200, stored: 200 })
   })
 
-  it('writes over TLS with --to syslog+tls:, trusting a self-signed certificate through NODE_EXTRA_CA_CERTS', async ({ expect }) => {
+  it('writes over TLS with --to syslog+tls:, trusting a self-signed certificate through NODE_EXTRA_CA_CERTS', async ({ defer, expect }) => {
     const dir = mkdtempSync(join(tmpdir(), 'logfire-canary-tls-'))
+    defer(() => { rmSync(dir, { recursive: true, force: true }) })
     const { certFile, keyFile } = selfSignedPair(dir)
     const l = await startListening({ streams: { ...STREAMS, syslogTcpPort: undefined, syslogUdpPort: undefined, syslogTlsPort: 0, tls: { certFile, keyFile } } }, { cert: readFileSync(certFile), key: readFileSync(keyFile) })
-    try {
-      const run = await canary(['--to', `syslog+tls://127.0.0.1:${l.tls}`, '--logfire', await l.app.listen({ port: 0, host: '127.0.0.1' }), '--run', 'tls', '--count', '100', '--rate', '1000/s', '--settle', '3'], { NODE_EXTRA_CA_CERTS: certFile })
-      expect(run.verdict).toMatchObject({ sent: 100, delivered: 100, lost: 0 })
-      expect((await l.streams()).recent[0]).toMatchObject({ protocol: 'syslog-tls', stored: 100 })
-    } finally {
-      await l.close()
-      rmSync(dir, { recursive: true, force: true })
-    }
+    defer(l.close)
+    const run = await canary(['--to', `syslog+tls://127.0.0.1:${l.tls}`, '--logfire', await l.app.listen({ port: 0, host: '127.0.0.1' }), '--run', 'tls', '--count', '100', '--rate', '1000/s', '--settle', '3'], { NODE_EXTRA_CA_CERTS: certFile })
+    expect(run.verdict).toMatchObject({ sent: 100, delivered: 100, lost: 0 })
+    expect((await l.streams()).recent[0]).toMatchObject({ protocol: 'syslog-tls', stored: 100 })
   })
 
-  it('waits out a quiet period, not a fixed time, and says so when lines are still arriving at the deadline', async ({ expect }) => {
+  it('waits out a quiet period, not a fixed time, and says so when lines are still arriving at the deadline', async ({ defer, expect }) => {
     const l = await startListening()
-    try {
-      // Read at 1 KB/s: 100 lines of about 200 bytes take 20 s to arrive.
-      await l.scenario([{ messages: 1, chaos: 'slow-read=1000' }])
-      const began = Date.now()
-      const run = await canary(['--to', `syslog+tcp://127.0.0.1:${l.tcp}`, '--logfire', await l.app.listen({ port: 0, host: '127.0.0.1' }), '--run', 'slow', '--count', '100', '--rate', '1000/s', '--size', '100', '--settle', '2', '--deadline', '4'])
-      // Its verdict given, it exits: the bytes still in the kernel are the kernel's to deliver, 20 s at this rate.
-      expect(Date.now() - began).toBeLessThan(12_000)
-      expect(run.code).toBe(1)
-      expect(run.verdict.stillArriving).toBeGreaterThan(1)
-      expect(run.verdict.failures.join()).toMatch(/still arriving: \d+\.\d lines\/s at the deadline/)
-      expect(run.stderr).toMatch(/waiting, \d+\/100 arrived, quiet for/)
-    } finally {
-      await l.close()
-    }
+    defer(l.close)
+    // Read at 1 KB/s: 100 lines of about 200 bytes take 20 s to arrive.
+    await l.scenario([{ messages: 1, chaos: 'slow-read=1000' }])
+    const began = Date.now()
+    const run = await canary(['--to', `syslog+tcp://127.0.0.1:${l.tcp}`, '--logfire', await l.app.listen({ port: 0, host: '127.0.0.1' }), '--run', 'slow', '--count', '100', '--rate', '1000/s', '--size', '100', '--settle', '2', '--deadline', '4'])
+    // Its verdict given, it exits: the bytes still in the kernel are the kernel's to deliver, 20 s at this rate.
+    expect(Date.now() - began).toBeLessThan(12_000)
+    expect(run.code).toBe(1)
+    expect(run.verdict.stillArriving).toBeGreaterThan(1)
+    expect(run.verdict.failures.join()).toMatch(/still arriving: \d+\.\d lines\/s at the deadline/)
+    expect(run.stderr).toMatch(/waiting, \d+\/100 arrived, quiet for/)
   })
 
-  it('posts straight to logfire through answers it cannot read (garbage, resets) and still gives its verdict', async ({ expect }) => {
+  it('posts straight to logfire through answers it cannot read (garbage, resets) and still gives its verdict', async ({ defer, expect }) => {
     const logfire = await startLogfire({ seed: 'canary-garbage', faults: { ...NO_FAULT_SETTINGS, garbageRate: 0.3, resetRate: 0.1 } })
-    try {
-      const run = await canary(['--to', `${logfire.base}/logs`, '--logfire', logfire.base, '--run', 'garbled', '--count', '50', '--rate', '500/s', '--settle', '1', '--max-lost', '50'])
-      expect(run.stderr).not.toMatch(/TypeError|terminated/)
-      expect(run.verdict).toMatchObject({ sent: 50, delivered: (await logfire.entries()).length })
-      expect(run.verdict.chaos.garbage).toBeGreaterThan(0)
-      expect(run.code).toBe(0)
-    } finally {
-      await logfire.close()
-    }
+    defer(logfire.close)
+    const run = await canary(['--to', `${logfire.base}/logs`, '--logfire', logfire.base, '--run', 'garbled', '--count', '50', '--rate', '500/s', '--settle', '1', '--max-lost', '50'])
+    expect(run.stderr).not.toMatch(/TypeError|terminated/)
+    expect(run.verdict).toMatchObject({ sent: 50, delivered: (await logfire.entries()).length })
+    expect(run.verdict.chaos.garbage).toBeGreaterThan(0)
+    expect(run.code).toBe(0)
   })
 
-  it('--new-fire creates a fire on an open instance, runs against it alone, and prints its page', async ({ expect }) => {
+  it('--new-fire creates a fire on an open instance, runs against it alone, and prints its page', async ({ defer, expect }) => {
     const logfire = await startLogfire({ fires: { ...testConfig().fires, mode: 'open' } })
-    try {
-      const run = await canary(['--new-fire', '--to', `${logfire.base}/logs`, '--logfire', logfire.base, '--run', 'own', '--count', '30', '--rate', '500/s', '--settle', '1'])
-      expect(run.code).toBe(0)
-      expect(run.verdict).toMatchObject({ sent: 30, delivered: 30, lost: 0 })
-      const page = /watch it at (http:\/\/\S+\/f\/[\w-]+#lf_view_\S+)/.exec(run.stderr)?.[1]
-      expect(page).toBeDefined()
-      // The public fire saw none of it.
-      expect(await logfire.entries()).toEqual([])
-      const chain = await fetch(`${logfire.base}/logs`, { headers: { authorization: `Bearer ${new URL(page as string).hash.slice(1)}` } })
-      expect(await chain.json()).toHaveLength(31)
-      const refused = await canary(['--new-fire', '--to', 'stdout', '--logfire', logfire.base])
-      expect(refused.code).toBe(2)
-      expect(refused.stderr).toContain('--new-fire needs --to http://host:port/logs')
-    } finally {
-      await logfire.close()
-    }
+    defer(logfire.close)
+    const run = await canary(['--new-fire', '--to', `${logfire.base}/logs`, '--logfire', logfire.base, '--run', 'own', '--count', '30', '--rate', '500/s', '--settle', '1'])
+    expect(run.code).toBe(0)
+    expect(run.verdict).toMatchObject({ sent: 30, delivered: 30, lost: 0 })
+    const page = /watch it at (http:\/\/\S+\/f\/[\w-]+#lf_view_\S+)/.exec(run.stderr)?.[1]
+    expect(page).toBeDefined()
+    // The public fire saw none of it.
+    expect(await logfire.entries()).toEqual([])
+    const chain = await fetch(`${logfire.base}/logs`, { headers: { authorization: `Bearer ${new URL(page as string).hash.slice(1)}` } })
+    expect(await chain.json()).toHaveLength(31)
+    const refused = await canary(['--new-fire', '--to', 'stdout', '--logfire', logfire.base])
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain('--new-fire needs --to http://host:port/logs')
   })
 
-  it('posts straight to logfire with --to http: and reads the lines back, lp0 and all', async ({ expect }) => {
+  it('posts straight to logfire with --to http: and reads the lines back, lp0 and all', async ({ defer, expect }) => {
     const logfire = await startLogfire({ fireRate: 0.3, seed: 'canary-http' })
-    try {
-      const run = await canary(['--to', `${logfire.base}/logs`, '--logfire', logfire.base, '--run', 'direct', '--count', '50', '--rate', '500/s', '--settle', '1', '--max-lost', '50'])
-      const stored = (await logfire.entries()).length
-      expect(run.verdict).toMatchObject({ sent: 50, delivered: stored, lost: 50 - stored })
-      expect(run.verdict.chaos['lp0 503']).toBe(50 - stored)
-      expect(run.code).toBe(0)
-    } finally {
-      await logfire.close()
-    }
+    defer(logfire.close)
+    const run = await canary(['--to', `${logfire.base}/logs`, '--logfire', logfire.base, '--run', 'direct', '--count', '50', '--rate', '500/s', '--settle', '1', '--max-lost', '50'])
+    const stored = (await logfire.entries()).length
+    expect(run.verdict).toMatchObject({ sent: 50, delivered: stored, lost: 50 - stored })
+    expect(run.verdict.chaos['lp0 503']).toBe(50 - stored)
+    expect(run.code).toBe(0)
   })
 })
