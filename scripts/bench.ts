@@ -934,7 +934,7 @@ async function firesScenario (): Promise<void> {
 async function main (): Promise<void> {
   console.error(`building… (${QUICK ? 'quick' : 'full'} run, ${SECONDS} s per measurement, ${ROUNDS} round(s))`)
   // As `npm start` builds: then scenario 12's restarts find the build current.
-  execFileSync(process.execPath, ['scripts/build-if-stale.mjs'], { stdio: 'ignore' })
+  execFileSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { stdio: 'ignore' })
   const bare = await startServer('scripts/bench/bare.mjs', BARE_PORT)
   let curve: string[] = []
   let ledger: string[] = []

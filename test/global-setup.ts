@@ -14,7 +14,7 @@ declare module 'vitest' {
 // share one private redis-server, each in a namespace of its own.
 export default async function setup (project: TestProject): Promise<() => Promise<void>> {
   // As `npm start` does: compiled only when a source changed since the last build.
-  execFileSync(process.execPath, ['scripts/build-if-stale.mjs'], { stdio: 'inherit' })
+  execFileSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { stdio: 'inherit' })
   const redis = hasRedis ? await privateRedis() : undefined
   project.provide('redisUrl', redis?.url ?? '')
   return async () => { await redis?.remove() }
