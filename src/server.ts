@@ -3,6 +3,7 @@ import closeWithGrace from 'close-with-grace'
 import { pino } from 'pino'
 import { loadRules, RulesFileError, type Alerting } from './alerts/load.js'
 import { buildApp } from './app.js'
+import { batchedDestination } from './log-destination.js'
 import { ConfigError, containerMemoryLimit, loadConfig, type Config } from './config.js'
 import { loadScenario, ScenarioError, type Scenario } from './scenario/document.js'
 
@@ -41,31 +42,12 @@ function readRulesFile (file: string): string {
   }
 }
 
-// Pretty for a person at a terminal, JSON lines for everything else. The
-// JSON lines go out asynchronously, 4 KiB at a time and at least every
-// quarter second: a write per request cost 7% of a one-line POST's CPU.
-// Lines still buffered at exit are written out by pino's exit handler.
-// The timer flushes only when a line came since: sonic-boom's flush writes
-// even an empty buffer, a thread-pool round trip and a wake-up for nothing.
+// Pretty for a person at a terminal, JSON lines for everything else, written
+// out 4 KiB at a time and at least every quarter second. Lines still waiting
+// at exit are written out by pino's exit handler.
 const logger = process.stdout.isTTY
   ? pino({ level: config.logLevel, transport: { target: 'pino-pretty', options: { ignore: 'pid,hostname' } } })
-  : pino({ level: config.logLevel }, batchedStdout())
-
-function batchedStdout () {
-  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 })
-  let written = false
-  const write = destination.write.bind(destination)
-  destination.write = (line: string) => {
-    written = true
-    return write(line)
-  }
-  setInterval(() => {
-    if (!written) return
-    written = false
-    destination.flush()
-  }, 250).unref()
-  return destination
-}
+  : pino({ level: config.logLevel }, batchedDestination())
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 const app = await buildApp({ config, logger, version, alerting, scenario })

@@ -5,10 +5,11 @@
 import { pino } from 'pino'
 import { buildApp } from '../../dist/app.js'
 import { loadConfig } from '../../dist/config.js'
+import { batchedDestination } from '../../dist/log-destination.js'
 
 const config = loadConfig(process.env)
 const without = (process.env.WITHOUT ?? '').split(',').filter(Boolean)
-const logger = pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false, minLength: 4096 }))
+const logger = pino({ level: config.logLevel }, batchedDestination())
 const app = await buildApp({
   config,
   logger,
