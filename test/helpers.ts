@@ -3,6 +3,7 @@ import { pino } from 'pino'
 import { afterEach } from 'vitest'
 import { buildApp, type AppOptions } from '../src/app.js'
 import { loadConfig, type Config } from '../src/config.js'
+import type { Defer } from './defer.js'
 
 /** A calm configuration: no random fire or wipe, no rate limit, a fixed seed. */
 export function testConfig (overrides: Partial<Config> = {}): Config {
@@ -28,16 +29,25 @@ export function post (app: Awaited<ReturnType<typeof buildTestApp>>, body: strin
 
 export type TestApp = Awaited<ReturnType<typeof buildTestApp>>
 
+async function closeNow (app: TestApp): Promise<void> {
+  app.server.closeAllConnections()
+  await app.close()
+}
+
+/** An app closed when its test ends (test/defer.ts), so that a file's tests can run concurrently. */
+export async function appForTest (defer: Defer, ...args: Parameters<typeof buildTestApp>): Promise<TestApp> {
+  const app = await buildTestApp(...args)
+  defer(async () => { await closeNow(app) })
+  return app
+}
+
 /** A builder of apps for one test file: every app it builds is closed after each test. */
 export function appsClosedAfterEach () {
   const apps: TestApp[] = []
   // Teardown cuts every socket first: a test that left a client mid-stream
   // must not hold the next test up while the server waits for it.
   afterEach(async () => {
-    await Promise.all(apps.splice(0).map((a) => {
-      a.server.closeAllConnections()
-      return a.close()
-    }))
+    await Promise.all(apps.splice(0).map(closeNow))
   })
   return async function start (...args: Parameters<typeof buildTestApp>): Promise<TestApp> {
     const a = await buildTestApp(...args)

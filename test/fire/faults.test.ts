@@ -1,19 +1,18 @@
 import { request as httpRequest } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { describe, expect, it } from 'vitest'
+import { describe, expect } from 'vitest'
 import type { AppOptions } from '../../src/app.js'
 import type { Config } from '../../src/config.js'
 import { CHAOS_PRESETS, NO_FAULT_SETTINGS } from '../../src/fire/faults.js'
-import { appsClosedAfterEach, captureLogs, chainEntries, testConfig, type TestApp } from '../helpers.js'
+import { it, type Defer } from '../defer.js'
+import { appForTest, captureLogs, chainEntries, testConfig, type TestApp } from '../helpers.js'
 import { openStream } from '../sse-client.js'
 import { bodyOf, exchange, statusOf } from './raw-client.js'
 
-const start = appsClosedAfterEach()
-
 /** A logfire listening on a real port: faults below the status line need real sockets. */
-async function listening (overrides: Partial<Config> & { logger?: AppOptions['logger'] } = {}): Promise<{ app: TestApp, port: number }> {
+async function listening (defer: Defer, overrides: Partial<Config> & { logger?: AppOptions['logger'] } = {}): Promise<{ app: TestApp, port: number }> {
   const { logger, ...config } = overrides
-  const app = await start(config, logger === undefined ? {} : { logger })
+  const app = await appForTest(defer, config, logger === undefined ? {} : { logger })
   await app.listen({ port: 0, host: '127.0.0.1' })
   return { app, port: (app.server.address() as AddressInfo).port }
 }
@@ -25,9 +24,9 @@ async function verifies (app: TestApp): Promise<void> {
 const testMemory = () => testConfig().memory
 const chaos = (directives: string) => ({ headers: { 'x-logfire-chaos': directives } })
 
-describe('faults that cut the connection, seen from the client socket', () => {
-  it('reset: a TCP RST right after the headers, and nothing stored', async () => {
-    const { app, port } = await listening()
+describe('faults that cut the connection, seen from the client socket', { concurrent: true }, () => {
+  it('reset: a TCP RST right after the headers, and nothing stored', async ({ defer }) => {
+    const { app, port } = await listening(defer)
     const seen = await exchange(port, { body: 'reset me\n', ...chaos('reset') })
     expect(seen.ending).toBe('reset')
     expect(seen.bytes.length).toBe(0)
@@ -35,8 +34,8 @@ describe('faults that cut the connection, seen from the client socket', () => {
     await verifies(app)
   })
 
-  it('reset-after-append: the entries are stored, then a TCP RST instead of the answer, so a retry duplicates them', async () => {
-    const { app, port } = await listening()
+  it('reset-after-append: the entries are stored, then a TCP RST instead of the answer, so a retry duplicates them', async ({ defer }) => {
+    const { app, port } = await listening(defer)
     const seen = await exchange(port, { body: 'stored, then reset\nand me\n', ...chaos('reset-after-append') })
     expect(seen.ending).toBe('reset')
     expect(seen.bytes.length).toBe(0)
@@ -48,8 +47,8 @@ describe('faults that cut the connection, seen from the client socket', () => {
     await verifies(app)
   })
 
-  it('close: the body is read, then EOF with zero bytes, and nothing stored', async () => {
-    const { app, port } = await listening()
+  it('close: the body is read, then EOF with zero bytes, and nothing stored', async ({ defer }) => {
+    const { app, port } = await listening(defer)
     const seen = await exchange(port, { body: 'closed on\n', ...chaos('close') })
     expect(seen.ending).toBe('eof')
     expect(seen.bytes.length).toBe(0)
@@ -57,8 +56,8 @@ describe('faults that cut the connection, seen from the client socket', () => {
     await verifies(app)
   })
 
-  it('garbage: the entries are stored, then a 200 status line and a chunked body no client can frame', async () => {
-    const { app, port } = await listening()
+  it('garbage: the entries are stored, then a 200 status line and a chunked body no client can frame', async ({ defer }) => {
+    const { app, port } = await listening(defer)
     const seen = await exchange(port, { body: 'garbled\n', ...chaos('garbage') })
     expect(seen.ending).toBe('eof')
     expect(statusOf(seen.bytes)).toBe(200)
@@ -79,8 +78,8 @@ describe('faults that cut the connection, seen from the client socket', () => {
     expect(outcome.error).toBe('HPE_INVALID_CHUNK_SIZE')
   })
 
-  it('hang: the body is read, then nothing at all until LOGFIRE_HANG_MS, then the connection closes; nothing stored', async () => {
-    const { app, port } = await listening({ faults: { ...NO_FAULT_SETTINGS, hangMs: 800 } })
+  it('hang: the body is read, then nothing at all until LOGFIRE_HANG_MS, then the connection closes; nothing stored', async ({ defer }) => {
+    const { app, port } = await listening(defer, { faults: { ...NO_FAULT_SETTINGS, hangMs: 800 } })
     const seen = await exchange(port, { body: 'hung\n', ...chaos('hang') })
     expect(seen.ending).toBe('eof')
     expect(seen.bytes.length).toBe(0)
@@ -89,8 +88,8 @@ describe('faults that cut the connection, seen from the client socket', () => {
     expect(await chainEntries(app)).toEqual([])
   })
 
-  it('hang: outlives no idle timeout unless configured to', async () => {
-    const { app, port } = await listening({ timeouts: { headersMs: 1000, requestMs: 2000, keepAliveMs: 1000, idleMs: 600 } })
+  it('hang: outlives no idle timeout unless configured to', async ({ defer }) => {
+    const { app, port } = await listening(defer, { timeouts: { headersMs: 1000, requestMs: 2000, keepAliveMs: 1000, idleMs: 600 } })
     const seen = await exchange(port, chaos('hang'))
     expect(seen.ending).toBe('eof')
     expect(seen.bytes.length).toBe(0)
@@ -100,17 +99,17 @@ describe('faults that cut the connection, seen from the client socket', () => {
   })
 })
 
-describe('faults that slow the exchange down, seen from the client socket', () => {
-  it('delay: the normal answer, no sooner than the delay, stored as normal', async () => {
-    const { app, port } = await listening()
+describe('faults that slow the exchange down, seen from the client socket', { concurrent: true }, () => {
+  it('delay: the normal answer, no sooner than the delay, stored as normal', async ({ defer }) => {
+    const { app, port } = await listening(defer)
     const seen = await exchange(port, { body: 'late\n', ...chaos('delay=400') })
     expect(statusOf(seen.bytes)).toBe(200)
     expect(seen.firstByteMs).toBeGreaterThanOrEqual(395)
     expect(await chainEntries(app)).toEqual(['late'])
   })
 
-  it('slow-response: the status at once, the body trickled out in pieces over the time asked', async () => {
-    const { app, port } = await listening()
+  it('slow-response: the status at once, the body trickled out in pieces over the time asked', async ({ defer }) => {
+    const { app, port } = await listening(defer)
     const seen = await exchange(port, { body: 'trickled\n', ...chaos('slow-response=800') })
     expect(statusOf(seen.bytes)).toBe(200)
     expect(seen.firstByteMs).toBeLessThan(400)
@@ -120,8 +119,8 @@ describe('faults that slow the exchange down, seen from the client socket', () =
     expect(await chainEntries(app)).toEqual(['trickled'])
   })
 
-  it('slow-read: the upload is throttled, so the client feels the back-pressure, for at most LOGFIRE_MAX_FORCED_DELAY_MS', async () => {
-    const { app, port } = await listening({ maxBodyBytes: 32 * 1024 * 1024, maxForcedDelayMs: 2000 })
+  it('slow-read: the upload is throttled, so the client feels the back-pressure, for at most LOGFIRE_MAX_FORCED_DELAY_MS', async ({ defer }) => {
+    const { app, port } = await listening(defer, { maxBodyBytes: 32 * 1024 * 1024, maxForcedDelayMs: 2000 })
     const body = Buffer.from(('x'.repeat(1023) + '\n').repeat(8 * 1024))
     const calm = await exchange(port, { body })
     // 1 MiB/s for 2 s, then at full speed: the kernel's buffers take the first few MiB at once.
@@ -137,9 +136,9 @@ describe('faults that slow the exchange down, seen from the client socket', () =
   })
 })
 
-describe('status=<code>', () => {
-  it.each([418, 500, 502, 504])('answers %i in logfire\'s error shape, and stores nothing', async (code) => {
-    const { app } = await listening()
+describe('status=<code>', { concurrent: true }, () => {
+  it.for([418, 500, 502, 504])('answers %i in logfire\'s error shape, and stores nothing', async (code, { defer }) => {
+    const { app } = await listening(defer)
     const response = await app.inject({ method: 'POST', url: '/logs', payload: 'refused', headers: { 'x-logfire-chaos': `status=${code}` } })
     expect(response.statusCode).toBe(code)
     expect(response.json()).toMatchObject({ statusCode: code, code: 'LOGFIRE_INJECTED_STATUS' })
@@ -147,17 +146,17 @@ describe('status=<code>', () => {
     expect(await chainEntries(app)).toEqual([])
   })
 
-  it.each([429, 503])('sends Retry-After with a %i', async (code) => {
-    const { app } = await listening()
+  it.for([429, 503])('sends Retry-After with a %i', async (code, { defer }) => {
+    const { app } = await listening(defer)
     const response = await app.inject({ method: 'POST', url: '/logs', payload: 'refused', headers: { 'x-logfire-chaos': `status=${code}` } })
     expect(response.statusCode).toBe(code)
     expect(response.headers['retry-after']).toBe('1')
   })
 })
 
-describe('held connections', () => {
-  it('past LOGFIRE_MAX_HELD_CONNECTIONS, a fault that would hold one more answers 503 LOGFIRE_FAULT_OVERFLOW at once, storing nothing', async () => {
-    const { app, port } = await listening({ memory: { ...testMemory(), maxHeldConnections: 3 } })
+describe('held connections', { concurrent: true }, () => {
+  it('past LOGFIRE_MAX_HELD_CONNECTIONS, a fault that would hold one more answers 503 LOGFIRE_FAULT_OVERFLOW at once, storing nothing', async ({ defer }) => {
+    const { app, port } = await listening(defer, { memory: { ...testMemory(), maxHeldConnections: 3 } })
     const clients = Array.from({ length: 8 }, (_, i) => exchange(port, { body: `held ${i}\n`, ...chaos('delay=1500') }))
     const seen = await Promise.all(clients)
     const statuses = seen.map((exchanged) => statusOf(exchanged.bytes))
@@ -175,8 +174,8 @@ describe('held connections', () => {
     expect(metrics).toMatch(/^logfire_held_connections 0$/m)
   })
 
-  it('gives each fire its share (open mode): one fire\'s held connections past LOGFIRE_FIRE_MAX_HELD_CONNECTIONS overflow, and another fire still gets its own', async () => {
-    const { app, port } = await listening({ memory: { ...testMemory(), maxHeldConnections: 10 }, fires: { ...testConfig().fires, mode: 'open', createRateLimit: 0, maxHeldConnections: 2 } })
+  it('gives each fire its share (open mode): one fire\'s held connections past LOGFIRE_FIRE_MAX_HELD_CONNECTIONS overflow, and another fire still gets its own', async ({ defer }) => {
+    const { app, port } = await listening(defer, { memory: { ...testMemory(), maxHeldConnections: 10 }, fires: { ...testConfig().fires, mode: 'open', createRateLimit: 0, maxHeldConnections: 2 } })
     const create = async () => (await app.inject({ method: 'POST', url: '/fires' })).json<{ ingestToken: string }>()
     const [greedy, other] = [await create(), await create()]
     const held = (token: string, i: number) => exchange(port, { body: `held ${i}\n`, headers: { 'x-logfire-chaos': 'delay=1000', authorization: `Bearer ${token}` } })
@@ -186,8 +185,8 @@ describe('held connections', () => {
     expect(statuses.slice(5)).toEqual([200, 200])
   })
 
-  it('ends every held connection at once when the app closes', async () => {
-    const { app, port } = await listening()
+  it('ends every held connection at once when the app closes', async ({ defer }) => {
+    const { app, port } = await listening(defer)
     const hung = exchange(port, chaos('hang'))
     const delayed = exchange(port, chaos('delay=60000'))
     const trickling = exchange(port, chaos('slow-response=60000'))
@@ -199,7 +198,7 @@ describe('held connections', () => {
   })
 })
 
-describe('where faults apply', () => {
+describe('where faults apply', { concurrent: true }, () => {
   const INGEST = [
     ['/logs', 'text/plain', 'a line'],
     ['/services/collector/event', 'application/json', '{"event":"a line"}'],
@@ -208,16 +207,16 @@ describe('where faults apply', () => {
     ['/api/v2/logs', 'application/json', '[{"message":"a line"}]']
   ] as const
 
-  it.each(INGEST)('on %s: reset-after-append stores the line and resets; reset stores nothing', async (path, contentType, body) => {
-    const { app, port } = await listening()
+  it.for(INGEST)('on %s: reset-after-append stores the line and resets; reset stores nothing', async ([path, contentType, body], { defer }) => {
+    const { app, port } = await listening(defer)
     const headers = { 'content-type': contentType }
     expect((await exchange(port, { path, body, headers: { ...headers, 'x-logfire-chaos': 'reset-after-append' } })).ending).toBe('reset')
     expect((await exchange(port, { path, body, headers: { ...headers, 'x-logfire-chaos': 'reset' } })).ending).toBe('reset')
     expect(await chainEntries(app)).toHaveLength(1)
   })
 
-  it('on reads of the chain, too', async () => {
-    const { port } = await listening()
+  it('on reads of the chain, too', async ({ defer }) => {
+    const { port } = await listening(defer)
     expect((await exchange(port, { method: 'GET', path: '/logs', body: '', ...chaos('reset') })).ending).toBe('reset')
     const slow = await exchange(port, { method: 'GET', path: '/logs', body: '', ...chaos('slow-response=500') })
     expect(statusOf(slow.bytes)).toBe(200)
@@ -225,17 +224,17 @@ describe('where faults apply', () => {
     expect(slow.bytes.toString('utf8')).toContain('my genesis block!!')
   })
 
-  it.each(['/healthz', '/readyz', '/metrics', '/', '/docs/json', '/admin/chaos', '/logs/stream'])('never on %s, whatever the rates', async (path) => {
+  it.for(['/healthz', '/readyz', '/metrics', '/', '/docs/json', '/admin/chaos', '/logs/stream'])('never on %s, whatever the rates', async (path, { defer }) => {
     const everything = { ...NO_FAULT_SETTINGS, resetRate: 1, closeRate: 1, hangRate: 1, statusRate: 1, delayRate: 1, delayMs: 5000 }
-    const { port } = await listening({ faults: everything, adminToken: 'token' })
+    const { port } = await listening(defer, { faults: everything, adminToken: 'token' })
     // Under the 5 s delay every fault would add: the first /docs/json builds the OpenAPI document, slow on a busy machine.
-    const seen = await exchange(port, { method: 'GET', path, body: '', headers: { 'x-logfire-chaos': 'reset', authorization: 'Bearer token', accept: 'text/event-stream' }, waitMs: 3000 })
+    const seen = await exchange(port, { method: 'GET', path, body: '', headers: { 'x-logfire-chaos': 'reset', authorization: 'Bearer token', accept: 'text/event-stream' }, waitMs: 3000, untilHead: true })
     expect(statusOf(seen.bytes)).toBe(200)
     expect(seen.firstByteMs).toBeLessThan(3000)
   })
 })
 
-describe('the seeded roll', () => {
+describe('the seeded roll', { concurrent: true }, () => {
   const hostile = { ...NO_FAULT_SETTINGS, ...CHAOS_PRESETS['hostile-network'], delayMs: 5, slowResponseMs: 20, slowReadBytesPerSecond: 1024 * 1024, hangMs: 50 }
   const outcome = (seen: Awaited<ReturnType<typeof exchange>>): string => {
     const status = statusOf(seen.bytes)
@@ -243,9 +242,9 @@ describe('the seeded roll', () => {
     return seen.bytes.toString('latin1').includes('lp0 on fire\r\n') ? 'garbage' : String(status)
   }
 
-  it('gives request N the same fault for the same seed and rates, run after run', async () => {
+  it('gives request N the same fault for the same seed and rates, run after run', async ({ defer }) => {
     const run = async (seed: string) => {
-      const { port } = await listening({ seed, fireRate: 0.05, faults: { ...hostile, resetRate: 0.1, closeRate: 0.1, statusRate: 0.1 } })
+      const { port } = await listening(defer, { seed, fireRate: 0.05, faults: { ...hostile, resetRate: 0.1, closeRate: 0.1, statusRate: 0.1 } })
       const fates: string[] = []
       for (let n = 1; n <= 80; n++) fates.push(outcome(await exchange(port, { body: `line ${n}\n` })))
       return fates
@@ -257,8 +256,8 @@ describe('the seeded roll', () => {
     expect(first.some((fate) => Number(fate) >= 400)).toBe(true)
   })
 
-  it('rolls the rates set at runtime, and X-Logfire-Chaos: off suppresses them', async () => {
-    const { app, port } = await listening({ adminToken: 'token' })
+  it('rolls the rates set at runtime, and X-Logfire-Chaos: off suppresses them', async ({ defer }) => {
+    const { app, port } = await listening(defer, { adminToken: 'token' })
     const patch = await app.inject({ method: 'PATCH', url: '/admin/chaos', headers: { authorization: 'Bearer token' }, payload: { resetRate: 1 } })
     expect(patch.json()).toMatchObject({ resetRate: 1 })
     const seen = await exchange(port)
@@ -268,18 +267,18 @@ describe('the seeded roll', () => {
     expect(statusOf((await exchange(port, chaos('off'))).bytes)).toBe(200)
   })
 
-  it('ignores the header with LOGFIRE_CHAOS_OVERRIDE=false: no forced fault, and no 400 for a bad one', async () => {
-    const { app, port } = await listening({ chaosOverride: false })
+  it('ignores the header with LOGFIRE_CHAOS_OVERRIDE=false: no forced fault, and no 400 for a bad one', async ({ defer }) => {
+    const { app, port } = await listening(defer, { chaosOverride: false })
     expect(statusOf((await exchange(port, { body: 'kept\n', ...chaos('reset') })).bytes)).toBe(200)
     expect(statusOf((await exchange(port, { body: 'kept too\n', ...chaos('sparkle') })).bytes)).toBe(200)
     expect(await chainEntries(app)).toEqual(['kept', 'kept too'])
   })
 })
 
-describe('seen and counted', () => {
-  it('each fault is one log line without the content, one event on the stream, one count in /metrics', async () => {
+describe('seen and counted', { concurrent: true }, () => {
+  it('each fault is one log line without the content, one event on the stream, one count in /metrics', async ({ defer }) => {
     const logs = captureLogs()
-    const { app, port } = await listening({ logger: logs.logger })
+    const { app, port } = await listening(defer, { logger: logs.logger })
     const base = `http://127.0.0.1:${port}`
     const viewer = openStream(`${base}/logs/stream`)
     await viewer.connected()
@@ -308,9 +307,9 @@ describe('seen and counted', () => {
   })
 })
 
-describe('LOGFIRE_MAX_ENTRIES_PER_REQUEST', () => {
-  it('refuses a bigger batch whole with 413 LOGFIRE_TOO_MANY_ENTRIES and the limit, on every ingest route, and is settable at runtime', async () => {
-    const { app } = await listening({ maxEntriesPerRequest: 2, adminToken: 'token' })
+describe('LOGFIRE_MAX_ENTRIES_PER_REQUEST', { concurrent: true }, () => {
+  it('refuses a bigger batch whole with 413 LOGFIRE_TOO_MANY_ENTRIES and the limit, on every ingest route, and is settable at runtime', async ({ defer }) => {
+    const { app } = await listening(defer, { maxEntriesPerRequest: 2, adminToken: 'token' })
     const refused = await app.inject({ method: 'POST', url: '/logs', payload: 'one\ntwo\nthree\n' })
     expect(refused.statusCode).toBe(413)
     expect(refused.json()).toEqual({ statusCode: 413, code: 'LOGFIRE_TOO_MANY_ENTRIES', error: 'Payload Too Large', message: expect.stringContaining('at most 2'), entries: 3, limit: 2 })

@@ -3,8 +3,12 @@ import { connect } from 'node:net'
 /** What a client saw of one exchange, byte for byte, and how the connection ended. */
 export interface Exchange {
   bytes: Buffer
-  /** `reset`: ECONNRESET; `eof`: the server closed (FIN); `cut`: the client gave up after `waitMs`. */
-  ending: 'reset' | 'eof' | 'cut'
+  /**
+   * `reset`: ECONNRESET; `eof`: the server closed (FIN); `cut`: the client
+   * gave up after `waitMs`; `head`: the client hung up once the answer's head
+   * was in (`untilHead`).
+   */
+  ending: 'reset' | 'eof' | 'cut' | 'head'
   /** From the request's first byte to the connection's end. */
   ms: number
   /** From the request's first byte to the answer's first byte; undefined when none came. */
@@ -22,6 +26,8 @@ export interface RawRequest {
   headers?: Record<string, string>
   /** The client hangs up after this long. */
   waitMs?: number
+  /** The client hangs up once the answer's status line and headers are in: for answers that never end (event streams). */
+  untilHead?: boolean
 }
 
 /**
@@ -64,6 +70,10 @@ export function exchange (port: number, request: RawRequest = {}): Promise<Excha
     socket.on('data', (chunk: Buffer) => {
       chunks.push(chunk)
       chunkTimes.push(performance.now() - start)
+      if (request.untilHead === true && Buffer.concat(chunks).includes('\r\n\r\n')) {
+        finish('head')
+        socket.destroy()
+      }
     })
     socket.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'ECONNRESET' || error.code === 'EPIPE') finish('reset')
