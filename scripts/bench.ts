@@ -220,6 +220,8 @@ async function postScenarios (bare: Server, logLevel: 'info' | 'warn', minRatio:
     }
 
     // 4. Conditional GET: a 304 never touches the chain, whatever its size.
+    // Issue 28 asks 0.75 of it at either level, not the POST's 0.6 at info.
+    const minRatio304 = 0.75
     await resetChain(logfire)
     await fill(logfire, 100_000)
     const head = await fetch(`${logfire.url}/logs`, { method: 'HEAD' })
@@ -232,7 +234,7 @@ async function postScenarios (bare: Server, logLevel: 'info' | 'warn', minRatio:
           : postLine(connections)(server, seconds),
         logfire, bare)
       // autocannon counts a 304 as non-2xx; req/s counts every reply.
-      ratioRow(`4. GET /logs If-None-Match → 304 at 100k blocks, ${connections} conn, LOG_LEVEL=${logLevel}`, ours.rps, base.rps, minRatio, 'req/s', logfire, `, p99 ${ours.p99} ms`, ratio)
+      ratioRow(`4. GET /logs If-None-Match → 304 at 100k blocks, ${connections} conn, LOG_LEVEL=${logLevel}`, ours.rps, base.rps, minRatio304, 'req/s', logfire, `, p99 ${ours.p99} ms`, ratio)
     }
   } finally {
     await stop(logfire)
