@@ -1,22 +1,22 @@
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { afterAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, describe, expect, inject } from 'vitest'
 import type { Config } from '../../src/config.js'
-import { appsClosedAfterEach, readUntil, testConfig, type TestApp } from '../helpers.js'
+import { it, type Defer } from '../defer.js'
+import { appForTest, readUntil, testConfig, type TestApp } from '../helpers.js'
 import { privateRedis, redisMissing } from '../redis-server.js'
 
-const start = appsClosedAfterEach()
 const redis = redisMissing === '' ? new Redis(inject('redisUrl')) : undefined
 afterAll(async () => { await redis?.quit() })
 
 interface NewFire { id: string, ingestToken: string, viewToken: string, adminToken: string, expiresAt: string }
 
 /** Replicas in open mode on one namespace of the tests' Redis, on the real clock: Redis's expiry is real time. */
-async function replicas (count: number, fires: Partial<Config['fires']> = {}, url = inject('redisUrl')): Promise<{ apps: TestApp[], namespace: string }> {
+async function replicas (defer: Defer, count: number, fires: Partial<Config['fires']> = {}, url = inject('redisUrl')): Promise<{ apps: TestApp[], namespace: string }> {
   const namespace = `fires-${randomBytes(4).toString('hex')}`
   const apps: TestApp[] = []
   for (let i = 0; i < count; i++) {
-    apps.push(await start({
+    apps.push(await appForTest(defer, {
       redis: { url, namespace, replica: `replica-${i}` },
       fires: { ...testConfig().fires, mode: 'open', createRateLimit: 0, ...fires }
     }, { clock: Date.now }))
@@ -54,9 +54,9 @@ const following = async (namespace: string) => {
   return counts
 }
 
-describe.skipIf(redisMissing !== '')(`fires on Redis, shared by replicas${redisMissing}`, () => {
-  it('serves a fire created on one replica from every other: written on B, read on A, its keys under its own hash tag', async () => {
-    const { apps, namespace } = await replicas(2)
+describe.skipIf(redisMissing !== '')(`fires on Redis, shared by replicas${redisMissing}`, { concurrent: true }, () => {
+  it('serves a fire created on one replica from every other: written on B, read on A, its keys under its own hash tag', async ({ defer }) => {
+    const { apps, namespace } = await replicas(defer, 2)
     const [a, b] = apps as [TestApp, TestApp]
     const fire = await createFire(a)
     expect((await postTo(b, fire.ingestToken, 'written on b')).statusCode).toBe(200)
@@ -77,8 +77,8 @@ describe.skipIf(redisMissing !== '')(`fires on Redis, shared by replicas${redisM
     }
   })
 
-  it('counts LOGFIRE_MAX_FIRES over every replica', async () => {
-    const { apps } = await replicas(2, { maxFires: 2 })
+  it('counts LOGFIRE_MAX_FIRES over every replica', async ({ defer }) => {
+    const { apps } = await replicas(defer, 2, { maxFires: 2 })
     const [a, b] = apps as [TestApp, TestApp]
     await createFire(a)
     await createFire(b)
@@ -88,8 +88,8 @@ describe.skipIf(redisMissing !== '')(`fires on Redis, shared by replicas${redisM
     expect((await b.inject({ method: 'POST', url: '/fires' })).statusCode).toBe(503)
   })
 
-  it('keeps a fire alight while it is used through any replica, and puts it out everywhere, keys and all, once idle', async () => {
-    const { apps, namespace } = await replicas(2, { idleMs: 1500 })
+  it('keeps a fire alight while it is used through any replica, and puts it out everywhere, keys and all, once idle', async ({ defer }) => {
+    const { apps, namespace } = await replicas(defer, 2, { idleMs: 1500 })
     const [a, b] = apps as [TestApp, TestApp]
     const fire = await createFire(a)
     // Used through A and B in turn for twice the idle time: never out.
@@ -108,8 +108,8 @@ describe.skipIf(redisMissing !== '')(`fires on Redis, shared by replicas${redisM
     expect((await keysOf(namespace)).filter((key) => key.includes(':token:'))).toEqual([])
   })
 
-  it('is followed only by the replicas it is used through, and only while it is', async () => {
-    const { apps, namespace } = await replicas(3, { idleMs: 60_000 })
+  it('is followed only by the replicas it is used through, and only while it is', async ({ defer }) => {
+    const { apps, namespace } = await replicas(defer, 3, { idleMs: 60_000 })
     const [a, b, c] = apps as [TestApp, TestApp, TestApp]
     const fire = await createFire(a)
     const other = await createFire(a)
@@ -123,8 +123,8 @@ describe.skipIf(redisMissing !== '')(`fires on Redis, shared by replicas${redisM
     expect(await following(namespace)).toEqual({ 'replica-0': 1, 'replica-1': 2, 'replica-2': 2 })
   })
 
-  it('lets go of a fire no one uses through it, and still serves it when asked again', async () => {
-    const { apps, namespace } = await replicas(2, { idleMs: 1500 })
+  it('lets go of a fire no one uses through it, and still serves it when asked again', async ({ defer }) => {
+    const { apps, namespace } = await replicas(defer, 2, { idleMs: 1500 })
     const [a, b] = apps as [TestApp, TestApp]
     const fire = await createFire(a)
     expect((await postTo(a, fire.ingestToken, 'once')).statusCode).toBe(200)
@@ -140,10 +140,10 @@ describe.skipIf(redisMissing !== '')(`fires on Redis, shared by replicas${redisM
     expect(await readFrom(b, fire.viewToken)).toEqual(expect.arrayContaining(['once', 'again']))
   })
 
-  it('answers 503 LOGFIRE_STORE_UNAVAILABLE for fires while Redis is away, and serves them again when it is back', async () => {
+  it('answers 503 LOGFIRE_STORE_UNAVAILABLE for fires while Redis is away, and serves them again when it is back', async ({ defer }) => {
     const server = await privateRedis({ appendonly: true })
     try {
-      const { apps } = await replicas(2, {}, server.url)
+      const { apps } = await replicas(defer, 2, {}, server.url)
       const [a, b] = apps as [TestApp, TestApp]
       const fire = await createFire(a)
       expect((await postTo(a, fire.ingestToken, 'before')).statusCode).toBe(200)

@@ -1,44 +1,45 @@
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { beforeEach, describe, expect, inject, it } from 'vitest'
+import { describe, expect, inject } from 'vitest'
 import { loadRules } from '../../src/alerts/load.js'
 import { Chain } from '../../src/chain/chain.js'
 import { ChainStore } from '../../src/chain/store.js'
 import { canaryLine } from '../../src/scorecard/token.js'
 import type { Config } from '../../src/config.js'
-import { appsClosedAfterEach, chainEntries, post, readUntil, testConfig, type TestApp } from '../helpers.js'
+import { it, type Defer } from '../defer.js'
+import { appForTest, chainEntries, post, readUntil, testConfig, type TestApp } from '../helpers.js'
 import { redisOptions } from '../../src/chain/redis-link.js'
 import { privateRedis, redisBackend, redisMissing } from '../redis-server.js'
 import { openStream } from '../sse-client.js'
 
-const startApp = appsClosedAfterEach()
 // Every test runs in both modes: in open mode the public fire behaves on Redis as the only fire does.
-let firesMode: Config['fires']['mode'] = 'single'
-const start: typeof startApp = async (overrides = {}, options) => await startApp({ fires: { ...testConfig().fires, mode: firesMode }, ...overrides }, options)
+/** A test's own: its cleanups, and the LOGFIRE_FIRES mode its apps run in. */
+interface Run { defer: Defer, mode: Config['fires']['mode'] }
+const start = async (run: Run, overrides: Partial<Config> = {}, options: Parameters<typeof appForTest>[2] = {}) =>
+  await appForTest(run.defer, { fires: { ...testConfig().fires, mode: run.mode }, ...overrides }, options)
 
 /** Replicas: apps on one Redis namespace, as several logfire processes behind a balancer would be. */
-async function replicas (count: number, overrides: Partial<Config> = {}, url = inject('redisUrl'), namespace = `http-${randomBytes(4).toString('hex')}`): Promise<TestApp[]> {
+async function replicas (run: Run, count: number, overrides: Partial<Config> = {}, url = inject('redisUrl'), namespace = `http-${randomBytes(4).toString('hex')}`): Promise<TestApp[]> {
   const apps: TestApp[] = []
-  for (let i = 0; i < count; i++) apps.push(await start({ redis: { url, namespace, replica: `replica-${i}` }, ...overrides }))
+  for (let i = 0; i < count; i++) apps.push(await start(run, { redis: { url, namespace, replica: `replica-${i}` }, ...overrides }))
   return apps
 }
 
 /** Two replicas on one namespace, on the real clock, with the admin token s3cret, running these rules. */
-async function replicasWithRules (rules: string): Promise<[TestApp, TestApp]> {
+async function replicasWithRules (run: Run, rules: string): Promise<[TestApp, TestApp]> {
   const alerting = loadRules(`rules:${rules}`, 'rules.yaml')
   const namespace = `rules-${randomBytes(4).toString('hex')}`
-  const a = await start({ redis: { url: inject('redisUrl'), namespace, replica: 'a' }, adminToken: 's3cret' }, { alerting, clock: Date.now })
-  const b = await start({ redis: { url: inject('redisUrl'), namespace, replica: 'b' }, adminToken: 's3cret' }, { alerting, clock: Date.now })
+  const a = await start(run, { redis: { url: inject('redisUrl'), namespace, replica: 'a' }, adminToken: 's3cret' }, { alerting, clock: Date.now })
+  const b = await start(run, { redis: { url: inject('redisUrl'), namespace, replica: 'b' }, adminToken: 's3cret' }, { alerting, clock: Date.now })
   return [a, b]
 }
 
 const read = (app: TestApp, url = '/logs', headers: Record<string, string> = {}) => app.inject({ method: 'GET', url, headers })
 
-describe.skipIf(redisMissing !== '').each(['single', 'open'] as const)(`logfire on Redis, over HTTP, LOGFIRE_FIRES=%s${redisMissing}`, (mode) => {
-  beforeEach(() => { firesMode = mode })
-
-  it('answers the same chain, ETag and verdict from every replica', async () => {
-    const [a, b] = await replicas(2) as [TestApp, TestApp]
+describe.skipIf(redisMissing !== '').each(['single', 'open'] as const)(`logfire on Redis, over HTTP, LOGFIRE_FIRES=%s${redisMissing}`, { concurrent: true }, (mode) => {
+  it('answers the same chain, ETag and verdict from every replica', async ({ defer }) => {
+    const run = { defer, mode }
+    const [a, b] = await replicas(run, 2) as [TestApp, TestApp]
     expect((await post(a, 'one\ntwo')).statusCode).toBe(200)
     expect((await post(b, 'three')).statusCode).toBe(200)
     const fromB = await readUntil(() => read(b), (r) => r.json().length === 4)
@@ -51,8 +52,9 @@ describe.skipIf(redisMissing !== '').each(['single', 'open'] as const)(`logfire 
     expect(await chainEntries(a)).toEqual(['one', 'two', 'three'])
   })
 
-  it('keeps one scorecard across replicas: each counts the canary lines the others stored', async () => {
-    const [a, b] = await replicas(2) as [TestApp, TestApp]
+  it('keeps one scorecard across replicas: each counts the canary lines the others stored', async ({ defer }) => {
+    const run = { defer, mode }
+    const [a, b] = await replicas(run, 2) as [TestApp, TestApp]
     expect((await post(a, [1, 2, 3].map((seq) => canaryLine('shared', seq, 0)).join('\n'))).statusCode).toBe(200)
     expect((await post(b, [3, 4].map((seq) => canaryLine('shared', seq, 0)).join('\n'))).statusCode).toBe(200)
     for (const replica of [a, b]) {
@@ -61,10 +63,11 @@ describe.skipIf(redisMissing !== '').each(['single', 'open'] as const)(`logfire 
     }
   })
 
-  it('meets each request number with the fate a single process gives it, whichever replica draws it', async () => {
+  it('meets each request number with the fate a single process gives it, whichever replica draws it', async ({ defer }) => {
+    const run = { defer, mode }
     const seeded = { seed: 'replayable', fireRate: 0.4, burnRate: 0.2 }
-    const [a, b] = await replicas(2, seeded) as [TestApp, TestApp]
-    const alone = await start(seeded)
+    const [a, b] = await replicas(run, 2, seeded) as [TestApp, TestApp]
+    const alone = await start(run, seeded)
     const fates = async (apps: TestApp[]) => {
       const seen: string[] = []
       for (let i = 0; i < 30; i++) {
@@ -78,20 +81,22 @@ describe.skipIf(redisMissing !== '').each(['single', 'open'] as const)(`logfire 
     expect(new Set(shared.map((fate) => fate.split(':')[1]))).toEqual(new Set(['200', '410', '503']))
   })
 
-  it('shares the live settings: a change on one replica applies on the others', async () => {
+  it('shares the live settings: a change on one replica applies on the others', async ({ defer }) => {
+    const run = { defer, mode }
     const namespace = `settings-${randomBytes(4).toString('hex')}`
-    const [a, b] = await replicas(2, { adminToken: 's3cret' }, inject('redisUrl'), namespace) as [TestApp, TestApp]
+    const [a, b] = await replicas(run, 2, { adminToken: 's3cret' }, inject('redisUrl'), namespace) as [TestApp, TestApp]
     const patch = await a.inject({ method: 'PATCH', url: '/admin/chaos', headers: { authorization: 'Bearer s3cret' }, payload: { fireRate: 1 } })
     expect(patch.statusCode).toBe(200)
     await readUntil(() => post(b, 'x'), (r) => r.statusCode === 503)
     expect((await post(b, 'x')).headers['x-logfire-settings']).toBe('fire=1; burn=0; gdpr=on; override=on')
     // A replica that starts now runs with them too, whatever its own environment says.
-    const [late] = await replicas(1, { fireRate: 0 }, inject('redisUrl'), namespace) as [TestApp]
+    const [late] = await replicas(run, 1, { fireRate: 0 }, inject('redisUrl'), namespace) as [TestApp]
     expect((await post(late, 'x')).statusCode).toBe(503)
   })
 
-  it('keeps metrics per replica, labelled with its name', async () => {
-    const [a, b] = await replicas(2) as [TestApp, TestApp]
+  it('keeps metrics per replica, labelled with its name', async ({ defer }) => {
+    const run = { defer, mode }
+    const [a, b] = await replicas(run, 2) as [TestApp, TestApp]
     await post(a, 'counted by a')
     await readUntil(() => read(b, '/logs'), (r) => r.json().length === 2)
     const metrics = async (app: TestApp) => (await read(app, '/metrics')).body
@@ -99,15 +104,17 @@ describe.skipIf(redisMissing !== '').each(['single', 'open'] as const)(`logfire 
     expect(await metrics(b)).toMatch(/^logfire_blocks_appended_total\{replica="replica-1"\} 0$/m)
   })
 
-  it('counts the rate limit across replicas', async () => {
-    const [a, b] = await replicas(2, { rateLimit: 4 }) as [TestApp, TestApp]
+  it('counts the rate limit across replicas', async ({ defer }) => {
+    const run = { defer, mode }
+    const [a, b] = await replicas(run, 2, { rateLimit: 4 }) as [TestApp, TestApp]
     const statuses = []
     for (const app of [a, b, a, b, a, b]) statuses.push((await post(app, 'x')).statusCode)
     expect(statuses).toEqual([200, 200, 200, 200, 429, 429])
   })
 
-  it('shows one replica\'s blocks and burns on another\'s event stream, and resumes on a third with Last-Event-ID', async () => {
-    const [a, b, c] = await replicas(3, { adminToken: 's3cret' }) as [TestApp, TestApp, TestApp]
+  it('shows one replica\'s blocks and burns on another\'s event stream, and resumes on a third with Last-Event-ID', async ({ defer }) => {
+    const run = { defer, mode }
+    const [a, b, c] = await replicas(run, 3, { adminToken: 's3cret' }) as [TestApp, TestApp, TestApp]
     const url = await c.listen({ port: 0, host: '127.0.0.1' })
     const viewer = openStream(`${url}/logs/stream`)
     await viewer.connected()
@@ -128,9 +135,10 @@ describe.skipIf(redisMissing !== '').each(['single', 'open'] as const)(`logfire 
     resumed.close()
   })
 
-  it('runs one scenario on every replica: "the next 6 requests" are 6 in all, whichever replica they reach', async () => {
+  it('runs one scenario on every replica: "the next 6 requests" are 6 in all, whichever replica they reach', async ({ defer }) => {
+    const run = { defer, mode }
     const namespace = `scenario-${randomBytes(4).toString('hex')}`
-    const [a, b, c] = await replicas(3, { adminToken: 's3cret', fireRate: 0.05 }, inject('redisUrl'), namespace) as [TestApp, TestApp, TestApp]
+    const [a, b, c] = await replicas(run, 3, { adminToken: 's3cret', fireRate: 0.05 }, inject('redisUrl'), namespace) as [TestApp, TestApp, TestApp]
     const admin = async (app: TestApp, method: 'GET' | 'PUT' | 'POST', url: string, payload?: object) =>
       await app.inject({ method, url, headers: { authorization: 'Bearer s3cret' }, ...(payload === undefined ? {} : { payload }) })
     const url = await c.listen({ port: 0, host: '127.0.0.1' })
@@ -158,7 +166,7 @@ describe.skipIf(redisMissing !== '').each(['single', 'open'] as const)(`logfire 
 
     // A replica started now joins it where it is, and stepping it on any replica ends it on all, settings restored.
     // ...even one whose LOGFIRE_SCENARIO names another.
-    const late = await start({ redis: { url: inject('redisUrl'), namespace, replica: 'late' }, adminToken: 's3cret' }, { scenario: { name: 'own', steps: [{ pause: true }] } })
+    const late = await start(run, { redis: { url: inject('redisUrl'), namespace, replica: 'late' }, adminToken: 's3cret' }, { scenario: { name: 'own', steps: [{ pause: true }] } })
     expect((await admin(late, 'GET', '/admin/scenario')).json().scenario).toMatchObject({ name: 'six', step: 2 })
     expect((await admin(c, 'POST', '/admin/scenario/next')).json()).toMatchObject({ scenario: { step: 0, ended: true } })
     for (const app of [a, b]) await readUntil(() => admin(app, 'GET', '/admin/scenario'), (r) => r.json().scenario?.ended === true)
@@ -166,8 +174,9 @@ describe.skipIf(redisMissing !== '').each(['single', 'open'] as const)(`logfire 
     viewer.close()
   })
 
-  it('ends a timed step once for every replica: one of them claims it and moves all on', async () => {
-    const [a, b] = await replicas(2, { adminToken: 's3cret' }) as [TestApp, TestApp]
+  it('ends a timed step once for every replica: one of them claims it and moves all on', async ({ defer }) => {
+    const run = { defer, mode }
+    const [a, b] = await replicas(run, 2, { adminToken: 's3cret' }) as [TestApp, TestApp]
     const url = await b.listen({ port: 0, host: '127.0.0.1' })
     const viewer = openStream(`${url}/logs/stream`)
     await viewer.connected()
@@ -179,8 +188,9 @@ describe.skipIf(redisMissing !== '').each(['single', 'open'] as const)(`logfire 
     viewer.close()
   })
 
-  it('counts a frequency rule\'s matches on every replica: 2 on one and 2 on the other make the threshold of 4, once', async () => {
-    const [a, b] = await replicasWithRules(`
+  it('counts a frequency rule\'s matches on every replica: 2 on one and 2 on the other make the threshold of 4, once', async ({ defer }) => {
+    const run = { defer, mode }
+    const [a, b] = await replicasWithRules(run, `
   - name: console-login-burst
     type: frequency
     threshold: 4
@@ -201,8 +211,9 @@ describe.skipIf(redisMissing !== '').each(['single', 'open'] as const)(`logfire 
     expect(seen.json().alerts[0].description).toBe('4 failed sign-ins from 203.0.113.9')
   })
 
-  it('watches a flatline over every replica: heartbeats to one keep both quiet; silence fires it once; a heartbeat to the other resolves it', async () => {
-    const [a, b] = await replicasWithRules(`
+  it('watches a flatline over every replica: heartbeats to one keep both quiet; silence fires it once; a heartbeat to the other resolves it', async ({ defer }) => {
+    const run = { defer, mode }
+    const [a, b] = await replicasWithRules(run, `
   - name: shipper-went-quiet
     type: flatline
     threshold: 1
@@ -228,8 +239,9 @@ describe.skipIf(redisMissing !== '').each(['single', 'open'] as const)(`logfire 
     expect(after[0]?.resolves).toBe(fired[0]?.id)
   })
 
-  it('shows every replica\'s alerts in GET /alerts, each entry evaluated by one replica only', async () => {
-    const [a, b] = await replicas(2, { adminToken: 's3cret' }) as [TestApp, TestApp]
+  it('shows every replica\'s alerts in GET /alerts, each entry evaluated by one replica only', async ({ defer }) => {
+    const run = { defer, mode }
+    const [a, b] = await replicas(run, 2, { adminToken: 's3cret' }) as [TestApp, TestApp]
     const alerts = (app: TestApp) => app.inject({ method: 'GET', url: '/alerts', headers: { authorization: 'Bearer s3cret' } })
     const rootLogin = JSON.stringify({ eventName: 'ConsoleLogin', userIdentity: { type: 'Root' }, eventType: 'AwsConsoleSignIn', responseElements: { ConsoleLogin: 'Success' } })
     expect((await post(a, rootLogin, { 'content-type': 'application/json' })).statusCode).toBe(200)
@@ -244,9 +256,10 @@ describe.skipIf(redisMissing !== '').each(['single', 'open'] as const)(`logfire 
 })
 
 describe.skipIf(redisMissing !== '')(`when Redis goes away${redisMissing}`, () => {
-  it('notices when Redis lost acknowledged blocks (a failover without LOGFIRE_REDIS_WAIT): every replica reloads from it, counts the loss, and goes on', async () => {
+  it('notices when Redis lost acknowledged blocks (a failover without LOGFIRE_REDIS_WAIT): every replica reloads from it, counts the loss, and goes on', async ({ defer }) => {
+    const run: Run = { defer, mode: 'single' }
     const namespace = `lost-${randomBytes(4).toString('hex')}`
-    const [a, b] = await replicas(2, {}, inject('redisUrl'), namespace) as [TestApp, TestApp]
+    const [a, b] = await replicas(run, 2, {}, inject('redisUrl'), namespace) as [TestApp, TestApp]
     expect((await post(a, 'kept')).statusCode).toBe(200)
     expect((await post(a, 'acknowledged, then lost')).statusCode).toBe(200)
     await readUntil(() => chainEntries(b), (entries) => entries.length === 2)
@@ -290,10 +303,11 @@ describe.skipIf(redisMissing !== '')(`when Redis goes away${redisMissing}`, () =
     }
   })
 
-  it('answers 503 LOGFIRE_STORE_UNAVAILABLE, keeps /healthz, fails /readyz, and comes back by itself with nothing half-stored', async () => {
+  it('answers 503 LOGFIRE_STORE_UNAVAILABLE, keeps /healthz, fails /readyz, and comes back by itself with nothing half-stored', async ({ defer }) => {
+    const run: Run = { defer, mode: 'single' }
     const redis = await privateRedis({ appendonly: true })
     try {
-      const [a] = await replicas(1, { adminToken: 's3cret' }, redis.url) as [TestApp]
+      const [a] = await replicas(run, 1, { adminToken: 's3cret' }, redis.url) as [TestApp]
       expect((await post(a, 'before')).statusCode).toBe(200)
       expect((await read(a, '/readyz')).statusCode).toBe(200)
 
@@ -321,10 +335,11 @@ describe.skipIf(redisMissing !== '')(`when Redis goes away${redisMissing}`, () =
     }
   })
 
-  it('stopped mid-load and started again: every request is stored whole or not at all, every 200 is there once, and service resumes', async () => {
+  it('stopped mid-load and started again: every request is stored whole or not at all, every 200 is there once, and service resumes', async ({ defer }) => {
+    const run: Run = { defer, mode: 'single' }
     const redis = await privateRedis({ appendonly: true })
     try {
-      const [a, b] = await replicas(2, {}, redis.url) as [TestApp, TestApp]
+      const [a, b] = await replicas(run, 2, {}, redis.url) as [TestApp, TestApp]
       const outcomes = new Map<number, number>()
       let n = 0
       const load = { running: true }
