@@ -8,9 +8,9 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node'
 // would start the largest files first, not the slowest. A file missing from
 // the list runs after these, as Vitest orders it.
 const SLOWEST_FIRST = [
-  'cluster', 'e2e/stage', 'docs/examples', 'http/redis', 'memory', 'fire/faults', 'process',
-  'peers/peers', 'replicas', 'e2e/refusals', 'e2e/shippers/relp', 'e2e/shippers/canary', 'fires/redis',
-  'e2e/shippers/syslog-streams', 'e2e/shippers/syslog-ng', 'listeners/syslog', 'fuzz', 'build'
+  'cluster', 'e2e/stage', 'docs/examples', 'peers/peers', 'process', 'http/redis', 'e2e/refusals',
+  'replicas', 'memory', 'e2e/shippers/canary', 'e2e/shippers/relp', 'fires/redis', 'build',
+  'e2e/shippers/syslog-streams', 'e2e/shippers/syslog-ng', 'listeners/syslog', 'fire/faults', 'fuzz'
 ].map((name) => `/test/${name}.test.ts`)
 
 class SlowestFirst extends BaseSequencer {
