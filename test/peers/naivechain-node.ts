@@ -43,9 +43,9 @@ export class NaivechainNode {
   }
 
   /** Mines a block as naivechain does: a float timestamp in seconds. */
-  mine (data: string): void {
+  mine (data: string, now = Date.now()): void {
     const previous = this.latest
-    const timestamp = Date.now() / 1000
+    const timestamp = now / 1000
     this.blockchain.push({ index: previous.index + 1, previousHash: previous.hash, timestamp, data, hash: calculateHash(previous.index + 1, previous.hash, timestamp, data) })
     this.#broadcast(this.#responseLatest())
   }

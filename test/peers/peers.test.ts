@@ -103,7 +103,9 @@ describe('logfire as a naivechain peer', () => {
     const node = await naivechain(defer)
     await node.connect(url)
     await eventually(() => { expect(app.peers!.size).toBe(1) })
-    node.mine('mined by naivechain')
+    // Half past a second: on a whole second naivechain's timestamp is an
+    // integer (one time in a thousand), and logfire rightly takes the block.
+    node.mine('mined by naivechain', Math.floor(Date.now() / 1000) * 1000 + 500)
     await eventually(() => { expect(app.peers!.counts.refused['bad-block']).toBe(1) })
     expect(await chainOf(app)).toHaveLength(1)
   })
@@ -199,8 +201,9 @@ describe('logfire as a naivechain peer', () => {
     socket.send(JSON.stringify({ type: 2, data: JSON.stringify(unlinked) }))
     await eventually(() => { expect(app.peers!.counts.refused['bad-chain']).toBe(1) })
     const node = await naivechain(defer)
-    node.mine('a float timestamp')
-    node.mine('another')
+    const halfPast = Math.floor(Date.now() / 1000) * 1000 + 500
+    node.mine('a float timestamp', halfPast)
+    node.mine('another', halfPast + 1)
     await node.connect(url)
     await eventually(() => { expect(app.peers!.counts.refused['bad-block']).toBeGreaterThan(0) })
     expect(await chainOf(app)).toHaveLength(1)
