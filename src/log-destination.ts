@@ -13,9 +13,9 @@ export interface BatchedDestinationOptions {
  * pino's destination, fed in chunks of about 4 KiB. A write per line cost 7%
  * of a one-line POST's CPU. sonic-boom's own `minLength` batches too, but it
  * measures its whole pending buffer again for every line (`Buffer.byteLength`
- * of a string that keeps growing), which made the request log line a fifth
- * of a 304's cost. Lines wait here in a list instead, and sonic-boom gets one
- * string per chunk.
+ * of a string that keeps growing): 2.2 to 2.6 µs a line, where a list joined
+ * once per chunk takes 0.4 to 0.6, and the request log line is written for
+ * every request. So lines wait here, and sonic-boom gets one string per chunk.
  *
  * The timer hands on only what came since: sonic-boom's flush writes even an
  * empty buffer, a thread-pool round trip and a wake-up for nothing, several
