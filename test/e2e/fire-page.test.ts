@@ -1,6 +1,6 @@
 import { describe } from 'vitest'
 import { it, type Defer } from '../defer.js'
-import { buildTestApp, testConfig } from '../helpers.js'
+import { appForTest, testConfig } from '../helpers.js'
 import { hasChromium, watchedPage } from './browser.js'
 import { chromiumPerBlock } from './chromium-block.js'
 
@@ -12,9 +12,8 @@ describe.skipIf(!hasChromium)(title, () => {
   const browser = chromiumPerBlock()
 
   async function openInstance (defer: Defer) {
-    const app = await buildTestApp({ fires: { ...testConfig().fires, mode: 'open', createRateLimit: 0 } })
+    const app = await appForTest(defer, { fires: { ...testConfig().fires, mode: 'open', createRateLimit: 0 } })
     const base = await app.listen({ port: 0, host: '127.0.0.1' })
-    defer(() => app.close())
     const watched = await watchedPage(browser())
     defer(watched.close)
     return { ...watched, base }

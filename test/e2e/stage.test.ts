@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core'
 import { describe } from 'vitest'
 import { loadConfig } from '../../src/config.js'
 import { it, type Defer } from '../defer.js'
-import { buildTestApp } from '../helpers.js'
+import { appForTest } from '../helpers.js'
 import { rawClient, startListening, syslogLine } from '../listeners/listening.js'
 import { NaivechainNode } from '../peers/naivechain-node.js'
 import { openStream } from '../sse-client.js'
@@ -52,10 +52,9 @@ function lowContrastText (): string[] {
 describe.skipIf(!hasChromium)(title, () => {
   const browser = chromiumPerBlock()
 
-  async function stage (defer: Defer, overrides: Parameters<typeof buildTestApp>[0] = {}, options: { reducedMotion?: 'reduce', beforeLoad?: (page: Page) => Promise<unknown> } = {}) {
-    const app = await buildTestApp(overrides)
+  async function stage (defer: Defer, overrides: Parameters<typeof appForTest>[1] = {}, options: { reducedMotion?: 'reduce', beforeLoad?: (page: Page) => Promise<unknown> } = {}) {
+    const app = await appForTest(defer, overrides)
     const base = await app.listen({ port: 0, host: '127.0.0.1' })
-    defer(() => app.close())
     const watched = await watchedPage(browser(), options)
     defer(watched.close)
     await options.beforeLoad?.(watched.page)
@@ -134,10 +133,9 @@ describe.skipIf(!hasChromium)(title, () => {
   })
 
   it('shows the naivechain peers, and after a burn how many still remember the burnt chain', async ({ defer, expect }) => {
-    const app = await buildTestApp({ adminToken: 'admin', p2p: loadConfig({ LOGFIRE_P2P_PORT: '6001' }).p2p }, { clock: Date.now })
+    const app = await appForTest(defer, { adminToken: 'admin', p2p: loadConfig({ LOGFIRE_P2P_PORT: '6001' }).p2p }, { clock: Date.now })
     const base = await app.listen({ port: 0, host: '127.0.0.1' })
     const port = await app.peers!.listen(0, '127.0.0.1')
-    defer(() => app.close())
     const node = new NaivechainNode()
     defer(() => node.close())
     const watched = await watchedPage(browser())
@@ -352,9 +350,8 @@ describe.skipIf(!hasChromium)(title, () => {
   })
 
   it('comes back by itself when the stream was full, and shows what it missed', async ({ defer, expect }) => {
-    const app = await buildTestApp({ memory: { ...loadConfig({}).memory, maxStreamClients: 1 } })
+    const app = await appForTest(defer, { memory: { ...loadConfig({}).memory, maxStreamClients: 1 } })
     const base = await app.listen({ port: 0, host: '127.0.0.1' })
-    defer(() => app.close())
     // Someone else holds the only seat: the page's stream is refused (503).
     const other = openStream(`${base}/logs/stream`)
     defer(async () => { other.close() })

@@ -8,16 +8,15 @@ import { createHash } from 'node:crypto'
 import { eventually } from '../e2e/shippers/harness.js'
 import { openStream } from '../sse-client.js'
 import { it, type Defer } from '../defer.js'
-import { buildTestApp, type TestApp } from '../helpers.js'
+import { appForTest, type TestApp } from '../helpers.js'
 import { NaivechainNode } from './naivechain-node.js'
 
 const P2P = loadConfig({ LOGFIRE_P2P_PORT: '6001' }).p2p
 
 describe('logfire as a naivechain peer', () => {
   async function logfire (defer: Defer, p2p: Partial<Config['p2p']> = {}, overrides: Partial<Config> = {}) {
-    const app = await buildTestApp({ adminToken: 'admin', p2p: { ...P2P, ...p2p }, ...overrides }, { clock: Date.now })
+    const app = await appForTest(defer, { adminToken: 'admin', p2p: { ...P2P, ...p2p }, ...overrides }, { clock: Date.now })
     const port = await app.peers!.listen(0, '127.0.0.1')
-    defer(() => app.close())
     return { app, url: `ws://127.0.0.1:${port}` }
   }
   async function naivechain (defer: Defer) {
@@ -216,8 +215,7 @@ describe('logfire as a naivechain peer', () => {
     expect((await add(app, 'http://127.0.0.1:6001')).statusCode).toBe(400)
     expect((await add(app, 'ws://203.0.113.9:6001')).json()).toMatchObject({ statusCode: 400, code: 'LOGFIRE_PEER_NOT_ALLOWED' })
     expect((await add(app, 'ws://[::1]:6001')).statusCode).toBe(202)
-    const off = await buildTestApp({ adminToken: 'admin' })
-    defer(() => off.close())
+    const off = await appForTest(defer, { adminToken: 'admin' })
     expect((await add(off, 'ws://127.0.0.1:6001')).json()).toMatchObject({ statusCode: 404, code: 'LOGFIRE_P2P_DISABLED' })
     expect((await off.inject({ method: 'GET', url: '/peers' })).json()).toEqual({ enabled: false, length: 1, remembering: 0, peers: [] })
   })
