@@ -1,6 +1,6 @@
 import type { FastifyRequest, onRequestHookHandler } from 'fastify'
 import { TokenInvalid, TokenRequired, withExtras } from '../errors.js'
-import { bearerToken, tokensMatch } from './tokens.js'
+import { bearerToken, tokenMatcher } from './tokens.js'
 
 export interface TokenGuardOptions {
   /** The configured token; no guard at all when it is undefined. */
@@ -22,6 +22,7 @@ export interface TokenGuardOptions {
 export function tokenGuard (options: TokenGuardOptions): onRequestHookHandler[] {
   const { expected } = options
   if (expected === undefined) return []
+  const matches = tokenMatcher(expected)
   const missing = () => options.challenge === undefined
     ? new TokenRequired(options.hint)
     : withExtras(new TokenRequired(options.hint), { headers: { 'www-authenticate': options.challenge } })
@@ -33,7 +34,7 @@ export function tokenGuard (options: TokenGuardOptions): onRequestHookHandler[] 
     }
     const presented = options.present(request)
     if (presented === undefined) done(missing())
-    else if (!tokensMatch(presented, expected)) done(new TokenInvalid())
+    else if (!matches(presented)) done(new TokenInvalid())
     else done()
   }]
 }
