@@ -20,6 +20,7 @@ import { flood } from './lib/flood.js'
 import { rssMb, startFlags, startServer, stop, type Server } from './lib/processes.js'
 import { clusterScenarios } from './bench/cluster.js'
 import { fireScenarios } from './bench/fires.js'
+import { costLedger } from './bench/ledger.js'
 import { Redis } from 'ioredis'
 import { hasRedis, privateRedis } from './lib/redis-server.js'
 import { loadOtlpSchema } from '../src/shippers/otlp/schema.js'
@@ -868,63 +869,6 @@ async function startupScenario (): Promise<void> {
 
 // --------------------------------------------------------------------- main
 
-// ------------------------------------------------------------ the cost ledger
-
-/**
- * What each step costs a one-line POST: for each, two processes of the same
- * server script (scripts/bench/ledger-server.mjs), one with the step and one
- * without, in alternating slices. On one saturated core a request's CPU is
- * 1/throughput, so the step's cost is 1/rps(with) - 1/rps(without), in µs,
- * and its share is that over 1/rps(with). The default configuration is the
- * "with" side: logging at info, the rate limit at 10,000 a minute, GDPR on,
- * the built-in alert rules, metrics and the scorecard kept.
- */
-const LEDGER: Array<{ step: string, what: string, with?: Record<string, string>, without: Record<string, string> }> = [
-  { step: '1. the rate limit', what: '@fastify/rate-limit at its default, 10,000 a minute, against LOGFIRE_RATE_LIMIT=0', with: { LOGFIRE_RATE_LIMIT: '100000000' }, without: { LOGFIRE_RATE_LIMIT: '0' } },
-  { step: '2. the route\'s token', what: 'LOGFIRE_INGEST_TOKEN set and sent, against unset', with: { LOGFIRE_INGEST_TOKEN: 'ledger' }, without: {} },
-  { step: '11. GDPR', what: 'the EU/UK check of each line, against LOGFIRE_GDPR=false', without: { LOGFIRE_GDPR: 'false' } },
-  { step: 'the request log line', what: 'one JSON line a request (LOG_LEVEL=info), against LOG_LEVEL=warn', without: { LOG_LEVEL: 'warn' } },
-  { step: 'metrics', what: 'the per-request histogram and counters, against a build without them', without: { WITHOUT: 'metrics' } },
-  { step: 'the scorecard', what: 'the canary-token search in each stored line, against a build without it', without: { WITHOUT: 'scorecard' } },
-  { step: 'alert rules', what: 'the built-in rule pack run over each line, against no rules', without: { WITHOUT: 'alerts' } }
-]
-
-async function costScenario (): Promise<string[]> {
-  const base = { LOGFIRE_FIRE_RATE: '0', LOGFIRE_WIPE_RATE: '0', LOGFIRE_RATE_LIMIT: '0', LOGFIRE_ADMIN_RATE_LIMIT: '0', LOGFIRE_MAX_BLOCKS: '10000000', LOG_LEVEL: 'info' }
-  const post = (server: Server, seconds: number) => cannon({ url: `${server.url}/logs`, method: 'POST', body: LINE, headers: { 'content-type': 'text/plain', authorization: 'Bearer ledger' }, connections: 10, duration: seconds })
-  const lines: string[] = []
-  let total = 0
-  // Servers on core 0, this process (the load) on core 1: a µs is only a µs when nothing else shares the core.
-  const pin = (pid: number, core: number) => { execFileSync('taskset', ['-p', '-c', String(core), String(pid)], { stdio: 'ignore' }) }
-  pin(process.pid, 1)
-  for (const row of LEDGER) {
-    const on = await startServer('scripts/bench/ledger-server.mjs', LOGFIRE_PORT, { ...base, LOGFIRE_RATE_LIMIT: '100000000', ...row.with }, startFlags())
-    const off = await startServer('scripts/bench/ledger-server.mjs', SMALL_CHAIN_PORT, { ...base, LOGFIRE_RATE_LIMIT: '100000000', ...row.with, ...row.without }, startFlags())
-    pin(on.pid, 0)
-    pin(off.pid, 0)
-    try {
-      await post(on, WARM_UP_SECONDS)
-      await post(off, WARM_UP_SECONDS)
-      const { ours, bare: without } = await alternate(post, on, off)
-      const requestUs = 1e6 / ours.rps
-      const costUs = requestUs - 1e6 / without.rps
-      total = Math.max(total, requestUs)
-      lines.push(`| ${row.step} | ${row.what} | ${fmt(ours.rps)} / ${fmt(without.rps)} | ${fmt(costUs, 1)} µs | ${fmt(100 * costUs / requestUs, 1)}% |`)
-      console.error(`  ${row.step}: ${fmt(costUs, 1)} µs of ${fmt(requestUs, 1)} µs`)
-    } finally {
-      await stop(on)
-      await stop(off)
-    }
-  }
-  return [
-    `A one-line POST, 10 connections, on one core: about ${fmt(total, 0)} µs a request with every step on.`,
-    '',
-    '| step | on, against off | req/s on / off | µs a request | share |',
-    '| --- | --- | --- | ---: | ---: |',
-    ...lines
-  ]
-}
-
 async function clusterScenario (): Promise<void> {
   await clusterScenarios({ startLogfire, stop, alternate, record, fmt, line: LINE, quick: QUICK }, [LOGFIRE_PORT, SMALL_CHAIN_PORT, BARE_PORT + 40, BARE_PORT + 41], notes)
 }
@@ -952,7 +896,7 @@ async function main (): Promise<void> {
     } else if (ONLY === 'streams') {
       await streamScenario()
     } else if (ONLY === 'cost') {
-      ledger = await costScenario()
+      ledger = await costLedger({ line: LINE, port: LOGFIRE_PORT, quick: QUICK })
     } else if (ONLY === 'fires') {
       await firesScenario()
     } else if (ONLY === 'cluster') {
@@ -998,7 +942,7 @@ async function main (): Promise<void> {
       console.error('fires')
       await firesScenario()
       console.error('the cost ledger')
-      ledger = await costScenario()
+      ledger = await costLedger({ line: LINE, port: LOGFIRE_PORT, quick: QUICK })
     }
   } finally {
     await stop(bare)

@@ -5,8 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 /** A server started as a real process, for the bench and the soak. */
 export interface Server { process: ChildProcess, url: string, pid: number }
 
-export async function waitForHealth (url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+export async function waitForHealth (url: string, timeoutMs = 10_000): Promise<void> {
+  for (let i = 0; i < timeoutMs / 50; i++) {
     try {
       const response = await fetch(`${url}/healthz`)
       await response.arrayBuffer()
