@@ -2,13 +2,13 @@
 // chaos pipeline costs a one-line POST, counted in CPU instructions.
 //
 // Why instructions and not req/s: a step costs 1 to 15 µs of a request's
-// 120, and this machine's throughput moves by more than that from one
-// slice to the next (the first ledger, by req/s, printed three negative
-// costs). Under callgrind the count of instructions a request takes is the
-// same from run to run to within 0.3%, so a step of 1 µs shows. The price is
-// that a count is not time: the ledger scales each share by one request's
-// µs, measured natively, which assumes every step runs at the same speed per
-// instruction.
+// 120 to 170, and this machine's throughput moves by more than that from
+// one slice to the next (the first ledger, by req/s, printed three negative
+// costs). Under callgrind a request's count of instructions repeats to 0.3%
+// within a process, and to about 2% between processes: a step of 2 µs
+// shows. The price is that a count is not time: the ledger scales each
+// share by one request's µs, measured natively, which assumes every step
+// runs at the same speed per instruction.
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -52,7 +52,7 @@ export interface LedgerOptions {
   quick: boolean
 }
 
-export function hasValgrind (): boolean {
+function hasValgrind (): boolean {
   try {
     execFileSync('valgrind', ['--version'], { stdio: 'ignore' })
     return true
@@ -109,7 +109,6 @@ export async function costLedger (options: LedgerOptions): Promise<string[]> {
  * too, so a request's share of collection is counted. The other threads are
  * left out: the compiler's (still at work after a few thousand requests, it
  * made the count wander by 4%) and libuv's pool (one log write per 4 KiB).
- * So measured, the count mostly repeats to within 0.3%.
  */
 async function instructionsPerRequest (env: Environment, warmUp: number, requests: number, options: LedgerOptions): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'logfire-ledger-'))
