@@ -52,7 +52,7 @@ export interface LedgerOptions {
   quick: boolean
 }
 
-function hasValgrind (): boolean {
+export function hasValgrind (): boolean {
   try {
     execFileSync('valgrind', ['--version'], { stdio: 'ignore' })
     return true
