@@ -518,6 +518,8 @@ async function start () {
   const hint = `curl -d 'hello' ${location.origin}/logs`
   $('curl-hint').textContent = hint
   $('curl-footer').textContent = hint
+  // Known from the URL: shown before the stream goes live, never after.
+  if (FIRE_ID !== undefined) showFire(FIRE_ID, hint)
   listen()
   watchScorecard()
   // Peers and stream listeners are the instance's, not one fire's.
@@ -526,7 +528,6 @@ async function start () {
     watchStreams()
   }
   const service = await (await read('/', { accept: 'application/json' })).json()
-  if (FIRE_ID !== undefined) showFire(FIRE_ID, hint)
   if (service.fires === 'open') offerNewFire()
   showSettings(service.chaos)
   if (!scenarioHeard) showScenario(service.scenario)
