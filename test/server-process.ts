@@ -1,19 +1,19 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
-import { afterEach } from 'vitest'
+import { onTestFinished } from 'vitest'
 
 // The real process: the built dist/server.js, run with the Node.js flags of
 // `npm start` and configured from its environment.
-const running: ChildProcessWithoutNullStreams[] = []
-afterEach(() => { for (const child of running.splice(0)) child.kill('SIGKILL') })
 
 export const npmStart = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start.split(/\s+/)
 
 /** The built server on a free port, with the fire off unless `env` turns it on; killed after each test. */
 export function startServer (env: Record<string, string> = {}) {
   const server = spawnServer({ LOGFIRE_FIRE_RATE: '0', LOGFIRE_WIPE_RATE: '0', ...env })
-  running.push(server.child)
+  // Registered by the test that started it, not once per module: the files
+  // of a worker share this module (isolate: false in vitest.config.ts).
+  onTestFinished(() => { server.child.kill('SIGKILL') })
   return server
 }
 
