@@ -92,6 +92,10 @@ export async function chaosPipeline (app: FastifyInstance, options: ChaosPipelin
       ...(config.fires.mode === 'open' ? perFire(config) : { max: config.rateLimit }),
       timeWindow: 60_000,
       errorResponseBuilder: rateLimited,
+      // The x-ratelimit-* headers go on the 429 only: on every other answer
+      // they cost a one-line POST 9,000 instructions (5%), and no shipper
+      // reads them.
+      addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
       // On the timeline, so the scorecard can count what the limit refused.
       onExceeded: (request) => { request.fire.chain.publish({ type: 'limited', request: request.requestNumber }) },
       ...options.rateLimitStore

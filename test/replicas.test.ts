@@ -56,7 +56,7 @@ async function chainOf (url: string, headers: Record<string, string>): Promise<A
 }
 
 describe.skipIf(redisMissing !== '')(`three logfire processes on one Redis${redisMissing}`, () => {
-  it.each([['the public fire', PUBLIC_FIRE], ['a fire created on one of them', CREATED_FIRE]])('serve %s as one chain: every acknowledged entry once, the same fates as one process, one event stream, one rate limit', async (_, fire) => {
+  it.each([['the public fire', PUBLIC_FIRE], ['a fire created on one of them', CREATED_FIRE]])('serve %s as one chain: every acknowledged entry once, the same fates as one process, one event stream', async (_, fire) => {
     const namespace = `trio-${randomBytes(4).toString('hex')}`
     const replicas = await Promise.all([replica(namespace, fire), replica(namespace, fire), replica(namespace, fire)])
     const [a, b, c] = replicas as [typeof replicas[0], typeof replicas[0], typeof replicas[0]]
@@ -131,14 +131,6 @@ describe.skipIf(redisMissing !== '')(`three logfire processes on one Redis${redi
     expect(resumed.events[1]).toMatchObject({ id: '1-0', event: 'burn', data: { burned: fromA.length - 1, reason: 'admin' } })
     resumed.close()
 
-    // The rate limit counts every replica's requests in one window.
-    const remaining: number[] = []
-    for (const target of [a, b, a, b]) {
-      const response = await fetch(`${target.url}/logs`, { headers: { ...CALM, ...read } })
-      await response.arrayBuffer()
-      remaining.push(Number(response.headers.get('x-ratelimit-remaining')))
-    }
-    expect(remaining.map((r) => (remaining[0] as number) - r)).toEqual([0, 1, 2, 3])
     // Three processes, 600 requests, a process alone replaying them: 5 to 6 s each here (35 to 40 s before a replica stopped stalling while it caught up).
   }, 150_000)
 })

@@ -7,11 +7,15 @@ describe('rate limit', () => {
   it('answers 429 with Retry-After past LOGFIRE_RATE_LIMIT requests a minute per client', async () => {
     const app = await start({ rateLimit: 2 })
     const get = (remoteAddress: string) => app.inject({ method: 'GET', url: '/logs', remoteAddress })
-    expect((await get('10.0.0.1')).statusCode).toBe(200)
+    const first = await get('10.0.0.1')
+    expect(first.statusCode).toBe(200)
+    // Answers under the limit carry no rate-limit headers: they are the 429's.
+    expect(Object.keys(first.headers).filter((name) => name.includes('ratelimit'))).toEqual([])
     expect((await get('10.0.0.1')).statusCode).toBe(200)
     const limited = await get('10.0.0.1')
     expect(limited.statusCode).toBe(429)
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0)
+    expect([limited.headers['x-ratelimit-limit'], limited.headers['x-ratelimit-remaining']]).toEqual(['2', '0'])
     expect(limited.json()).toEqual({
       statusCode: 429,
       code: 'LOGFIRE_RATE_LIMITED',
