@@ -14,7 +14,7 @@ import { Chain } from './chain/chain.js'
 import type { RedisBackend } from './chain/redis-backend.js'
 import { ChainStore } from './chain/store.js'
 import { chaosPipeline } from './chaos-pipeline.js'
-import { rateLimited } from './http/rate-limited.js'
+import { rateLimitAnswers } from './http/rate-limited.js'
 import type { Config } from './config.js'
 import { HeldConnections } from './fire/held.js'
 import { randomSeed } from './fire/random.js'
@@ -255,7 +255,7 @@ export async function buildApp (options: AppOptions) {
       // A hook of this context, not of each route, so that it runs before
       // the token check and a wrong guess counts too.
       await admin.register(rateLimit, { global: false, ...redis?.rateLimitStore('admin') })
-      admin.addHook('onRequest', admin.rateLimit({ max: config.adminRateLimit, timeWindow: 60_000, errorResponseBuilder: rateLimited }))
+      admin.addHook('onRequest', admin.rateLimit({ max: config.adminRateLimit, timeWindow: 60_000, ...rateLimitAnswers }))
     }
     await admin.register(adminRoutes, { adminToken: config.adminToken })
     await admin.register(alertRoutes, { alerting, adminToken: config.adminToken })

@@ -1,7 +1,7 @@
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { rateLimited } from '../http/rate-limited.js'
+import { rateLimitAnswers } from '../http/rate-limited.js'
 import { documented, errorSchema } from '../http/responses.js'
 import type { Fires } from './fires.js'
 
@@ -27,7 +27,7 @@ export const fireRoutes: FastifyPluginAsyncZod<FireRouteOptions> = async (app, {
   if (createRateLimit > 0) {
     // Per client address, an IPv6 /64 as one: tighter than ingest, as every no-signup service does.
     await app.register(rateLimit, { global: false, ...rateLimitStore })
-    app.addHook('onRequest', app.rateLimit({ max: createRateLimit, timeWindow: 60_000, errorResponseBuilder: rateLimited }))
+    app.addHook('onRequest', app.rateLimit({ max: createRateLimit, timeWindow: 60_000, ...rateLimitAnswers }))
   }
 
   app.post('/fires', {

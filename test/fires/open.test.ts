@@ -135,9 +135,11 @@ describe('open mode: a fire of one\'s own', () => {
 
   it('limits how many fires one client creates a minute', async () => {
     const app = await build(open({ createRateLimit: 2 }))
-    const statuses = []
-    for (let i = 0; i < 3; i++) statuses.push((await app.inject({ method: 'POST', url: '/fires' })).statusCode)
-    expect(statuses).toEqual([201, 201, 429])
+    const answers = []
+    for (let i = 0; i < 3; i++) answers.push(await app.inject({ method: 'POST', url: '/fires' }))
+    expect(answers.map((answer) => answer.statusCode)).toEqual([201, 201, 429])
+    // The rate-limit headers are the 429's alone.
+    expect(answers.map((answer) => answer.headers['x-ratelimit-remaining'])).toEqual([undefined, undefined, '0'])
   })
 
   it('limits one fire\'s requests a minute, all its clients together, apart from the public fire\'s', async () => {
