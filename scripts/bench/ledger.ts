@@ -14,7 +14,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
-import { startFlags, startServer, stop, waitForHealth, type Server } from '../lib/processes.js'
+import { assertPortFree, startFlags, startServer, stop, waitForHealth, type Server } from '../lib/processes.js'
 
 type Environment = Record<string, string | undefined>
 
@@ -111,6 +111,7 @@ export async function costLedger (options: LedgerOptions): Promise<string[]> {
  * made the count wander by 4%) and libuv's pool (one log write per 4 KiB).
  */
 async function instructionsPerRequest (env: Environment, warmUp: number, requests: number, options: LedgerOptions): Promise<number> {
+  await assertPortFree(options.port)
   const dir = mkdtempSync(join(tmpdir(), 'logfire-ledger-'))
   const child = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${join(dir, 'callgrind.out')}`, process.execPath, ...startFlags(), '--single-threaded-gc', SERVER], {
     env: { PATH: process.env.PATH ?? '', ...definedOnly(env), PORT: String(options.port) },

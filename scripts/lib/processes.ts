@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { connect } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 /** A server started as a real process, for the bench and the soak. */
@@ -18,6 +19,20 @@ export async function waitForHealth (url: string, timeoutMs = 10_000): Promise<v
 }
 
 /**
+ * Throws when something already listens on `port`: a server left over from
+ * an interrupted run would answer the health check in place of the one
+ * about to start (which exits with EADDRINUSE), and be measured instead.
+ */
+export async function assertPortFree (port: number): Promise<void> {
+  const taken = await new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1')
+    socket.once('connect', () => { socket.destroy(); resolve(true) })
+    socket.once('error', () => { resolve(false) })
+  })
+  if (taken) throw new Error(`port ${port} is taken, perhaps by a server an interrupted run left behind: \`ss -ltnp | grep ${port}\` names it`)
+}
+
+/**
  * The Node.js flags `npm start` runs the server with (its memory settings),
  * read from package.json so the bench and the soak measure what users run.
  */
@@ -28,6 +43,7 @@ export function startFlags (): string[] {
 }
 
 export async function startServer (script: string, port: number, env: Record<string, string> = {}, flags: string[] = []): Promise<Server> {
+  await assertPortFree(port)
   const child = spawn(process.execPath, [...flags, script], {
     env: { PATH: process.env.PATH ?? '', PORT: String(port), ...env },
     stdio: ['ignore', 'ignore', 'inherit']
@@ -39,6 +55,7 @@ export async function startServer (script: string, port: number, env: Record<str
 
 /** SIGTERM, and the exit code the server stopped with. */
 export async function stop (server: Server): Promise<number | null> {
+  if (server.process.exitCode !== null || server.process.signalCode !== null) return server.process.exitCode
   const exited = new Promise<number | null>((resolve) => server.process.once('exit', resolve))
   server.process.kill('SIGTERM')
   return await exited
