@@ -41,7 +41,7 @@ export async function privateCluster (options: { masters?: number, replicas?: nu
   const nodes: ClusterNode[] = []
   const children: Array<ChildProcess | undefined> = []
   for (let i = 0; i < masters * (1 + replicas); i++) {
-    const [port, busPort] = [await freePort(), await freePort()]
+    const [port, busPort] = [await stablePort(), await stablePort()]
     const home = join(dir, String(port))
     mkdirSync(home)
     const start = async () => {
@@ -102,14 +102,24 @@ export async function privateCluster (options: { masters?: number, replicas?: nu
   }
 }
 
-/** A port nothing listens on now: the kernel's choice, released at once. */
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
+/**
+ * A port nothing listens on now, below the kernel's ephemeral range
+ * (32768 and up on Linux). A killed node restarts on the same ports; an
+ * ephemeral port could meanwhile be taken by any outgoing connection, one
+ * below that range only by another listener that names it.
+ */
+async function stablePort (): Promise<number> {
+  for (let tries = 0; tries < 100; tries++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000)
+    if (await isFree(port)) return port
+  }
+  throw new Error('no free port between 20000 and 32000')
+}
+
+async function isFree (port: number): Promise<boolean> {
+  return await new Promise((resolve) => {
     const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => { resolve(port) })
-    })
+    server.once('error', () => { resolve(false) })
+    server.listen(port, '127.0.0.1', () => { server.close(() => { resolve(true) }) })
   })
 }
