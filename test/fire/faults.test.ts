@@ -124,8 +124,11 @@ describe('faults that slow the exchange down, seen from the client socket', { co
     const { app, port } = await listening(defer, { maxBodyBytes: 32 * 1024 * 1024, maxForcedDelayMs: 2000 })
     const body = Buffer.from(('x'.repeat(1023) + '\n').repeat(8 * 1024))
     const calm = await exchange(port, { body })
-    // 1 MiB/s for 2 s, then at full speed: the kernel's buffers take the first few MiB at once.
-    const slow = await exchange(port, { body, ...chaos('slow-read=1048576') })
+    // 256 KiB/s for 2 s, then at full speed. The kernel's buffers take the
+    // first few MiB at once (up to 4 MiB sent, more received): at 1 MiB/s the
+    // throttle read the 2 MiB the buffers could not hold, and a slow upload
+    // could end as soon as a calm one.
+    const slow = await exchange(port, { body, ...chaos('slow-read=262144') })
     expect(statusOf(calm.bytes)).toBe(200)
     expect(statusOf(slow.bytes)).toBe(200)
     // The throttle's doing, not the machine's: on a loaded 2-core machine a
