@@ -34,10 +34,13 @@ const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf
 const OUT = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : undefined
 const SECONDS = QUICK ? 1 : 10
 const ROUNDS = QUICK ? 1 : 2
-const LOGFIRE_PORT = 39401
-const BARE_PORT = 39402
-const SMALL_CHAIN_PORT = 39403
-const CORE_PORT = 39404
+// Below the kernel's ephemeral range (32768 and up on Linux): a health
+// check polling a port there before its server listens can be given that
+// very port as its own, connect to itself, and leave the server EADDRINUSE.
+const LOGFIRE_PORT = 29401
+const BARE_PORT = 29402
+const SMALL_CHAIN_PORT = 29403
+const CORE_PORT = 29404
 const LINE = 'app[4242]: user=tom action=login result=ok ip=198.51.100.7 took=12ms '.padEnd(80, '.')
 
 interface Row { scenario: string, logfire: string, baseline: string, ratio: string, target: string, pass: boolean | undefined, rss: string }
@@ -846,7 +849,7 @@ async function faultScenarios (): Promise<void> {
 function npmStartMs (): Promise<number> {
   return new Promise((resolve, reject) => {
     const began = performance.now()
-    const child = spawn('npm', ['start'], { env: { PATH: process.env.PATH ?? '', PORT: '39499', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'ignore'], detached: true })
+    const child = spawn('npm', ['start'], { env: { PATH: process.env.PATH ?? '', PORT: '29499', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'ignore'], detached: true })
     let output = ''
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString()

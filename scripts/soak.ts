@@ -17,7 +17,7 @@ import { rssMb, startFlags, startServer, stop } from './lib/processes.js'
 const { values } = parseArgs({ options: { minutes: { type: 'string' }, quick: { type: 'boolean', default: false }, out: { type: 'string' } } })
 const SECONDS = values.quick ? 30 : Math.round(Number(values.minutes ?? 10) * 60)
 const WARM_UP = Math.max(10, Math.round(SECONDS * 0.2))
-const PORT = 39501
+const PORT = 29501
 const RSS_CEILING_MB = 350
 const GROWTH_ALLOWED = 0.10
 const LOOP_DELAY_P99_MS = 100

@@ -15,4 +15,4 @@ app.put('/payload', async (request) => {
 })
 app.get('/healthz', async () => ({ status: 'ok' }))
 
-await app.listen({ port: Number(process.env.PORT ?? 39402), host: '127.0.0.1' })
+await app.listen({ port: Number(process.env.PORT ?? 29402), host: '127.0.0.1' })

@@ -37,4 +37,4 @@ app.post('/logs', async (request, reply) => {
 })
 app.get('/healthz', async () => ({ status: 'ok' }))
 
-await app.listen({ port: Number(process.env.PORT ?? 39404), host: '127.0.0.1' })
+await app.listen({ port: Number(process.env.PORT ?? 29404), host: '127.0.0.1' })
