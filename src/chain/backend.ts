@@ -11,7 +11,15 @@ export class BackendUnavailable extends Error {
 
 /** One request's append: stored whole, or the chain burned instead and nothing of it was stored. */
 export type AppendOutcome =
-  | { appended: true, blocks: Block[], slice: ChainSlice, length: number }
+  | {
+    appended: true
+    blocks: Block[]
+    /** The blocks' JSON text as the store keeps it: views, for a big answer. */
+    slice: ChainSlice
+    /** The same text as strings, as they were hashed: a small answer is built from these. */
+    texts: readonly string[]
+    length: number
+  }
   | { appended: false, burned: number, reason: BurnReason }
 
 /**
@@ -131,7 +139,7 @@ export class MemoryBackend implements ChainBackend {
     const first = store.length
     const { blocks, slice } = store.commit(prepared)
     this.#emit({ type: 'append', count: entries.length, first, epoch: store.epoch, entries }, 'local')
-    return { appended: true, blocks, slice, length: store.length }
+    return { appended: true, blocks, slice, length: store.length, texts: prepared.texts }
   }
 
   burn (reason: BurnReason): number {

@@ -426,7 +426,7 @@ export class RedisBackend implements ChainBackend {
         const { blocks, slice } = this.store.commit(prepared)
         this.#emit({ type: 'append', count: request.entries.length, first, epoch: batch.epoch, entries: request.entries }, 'local')
         if (sent.unconfirmed !== undefined) request.reject(sent.unconfirmed)
-        else request.resolve({ appended: true, blocks, slice, length: first + request.entries.length })
+        else request.resolve({ appended: true, blocks, slice, length: first + request.entries.length, texts: prepared.texts })
       }
     }
     if (this.#inflight > 0) {

@@ -9,6 +9,7 @@ import { logsFormat, type BodyLimits } from './body.js'
 import { parseBodiesAs, requestEntries } from './parser.js'
 
 const RESPONSE_END = Buffer.from(']}')
+const SMALL_ANSWER_BYTES = 16 * 1024
 
 const lines = z.string().describe('Text: one entry per non-blank line, kept verbatim')
 const LOGS_BODY = {
@@ -60,14 +61,14 @@ export const logsIngestRoute: FastifyPluginAsync<IngestOptions> = async (app, op
     }
   }, async (request, reply) => {
     const appended = appendEntries(request.fire, requestEntries(request), request)
-    const { slice, length } = appended instanceof Promise ? await appended : appended
-    // Built from the blocks' JSON text as the store keeps it: a batch of a
-    // thousand lines is not serialised a second time.
+    const { slice, texts, length } = appended instanceof Promise ? await appended : appended
     reply.type('application/json; charset=utf-8')
-    return Buffer.concat([
-      Buffer.from(`{"appended":${slice.count},"length":${length},"blocks":[`),
-      ...slice.parts,
-      RESPONSE_END
-    ])
+    const start = `{"appended":${slice.count},"length":${length},"blocks":[`
+    // A small answer is one string, which Node sends with the status line in
+    // one write; a buffer takes a second, and building it cost a one-line
+    // POST 4% of its instructions. A big one is built from the blocks' text
+    // as the store keeps it: a batch of a thousand lines is not encoded twice.
+    if (slice.byteLength <= SMALL_ANSWER_BYTES) return start + texts.join(',') + ']}'
+    return Buffer.concat([Buffer.from(start), ...slice.parts, RESPONSE_END])
   })
 }

@@ -63,6 +63,16 @@ describe('POST /logs', () => {
     expect(response.json()).toMatchObject({ appended: 1, length: 4, blocks: [{ index: 3, data: 'c' }] })
     expect(await chainEntries(a)).toEqual(['a', 'b', 'c'])
   })
+
+  // A small answer is sent as a string, a big one from the store's bytes.
+  it.each([['a few lines', 3], ['a batch whose answer is over 16 KiB', 400]])('answers %s with the blocks as GET /logs has them, over a real socket', async (_name, lines) => {
+    const a = await start()
+    const body = Array.from({ length: lines }, (_, i) => `line ${i}: héllo 🔥 "quoted"`).join('\n')
+    const answer = await request(a.server).post('/logs').set('content-type', 'text/plain').send(body).expect(200)
+    const chain = await request(a.server).get('/logs').expect(200)
+    expect(answer.body).toEqual({ appended: lines, length: lines + 1, blocks: (chain.body as unknown[]).slice(1) })
+    expect(Number(answer.headers['content-length'])).toBe(Buffer.byteLength(answer.text))
+  })
 })
 
 describe('POST /logs with bad input: a clear 4xx, nothing stored, the server unaffected', () => {
