@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import { EmptyBody, EntryTooLarge, InvalidUtf8, UnsupportedMediaType, withExtras } from '../errors.js'
 import { decodeBody } from './decode.js'
 import { parseEntries } from './entries.js'
@@ -48,14 +49,18 @@ export function bodyToEntries (raw: Buffer, headers: BodyHeaders, limits: BodyLi
   return checkedEntries(format.entries({ kind, bytes, contentType: headers.contentType }), limits.maxEntryBytes)
 }
 
-/** The body as text; msgpack has no text form, and invalid UTF-8 is refused rather than becoming U+FFFD. */
+/**
+ * The body as text, as a fatal TextDecoder reads it: invalid UTF-8 is
+ * refused rather than becoming U+FFFD, and a byte order mark is not text.
+ * Checked and decoded by Buffer, not by a TextDecoder made for each body:
+ * that cost a one-line POST 2% of its instructions. msgpack has no text form.
+ */
 export function utf8Text (body: DecodedBody): string {
   if (body.kind === 'msgpack') throw new UnsupportedMediaType(body.contentType, 'send text or JSON')
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(body.bytes)
-  } catch {
-    throw new InvalidUtf8()
-  }
+  const { bytes } = body
+  if (!isUtf8(bytes)) throw new InvalidUtf8()
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf
+  return bytes.toString('utf8', bom ? 3 : 0)
 }
 
 function checkedEntries (entries: string[], maxEntryBytes: number): string[] {

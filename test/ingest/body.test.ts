@@ -1,5 +1,6 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { bodyToEntries } from '../../src/ingest/body.js'
+import { bodyToEntries, utf8Text } from '../../src/ingest/body.js'
 
 const limits = { maxBodyBytes: 1024, maxEntryBytes: 16 }
 const text = { contentType: 'text/plain', contentEncoding: undefined }
@@ -17,6 +18,23 @@ describe('bodyToEntries', () => {
   it('refuses invalid UTF-8 with 400', () => {
     expect(() => bodyToEntries(Buffer.from([0x68, 0xff, 0xfe, 0x0a]), text, limits))
       .toThrow(expect.objectContaining({ statusCode: 400, code: 'LOGFIRE_INVALID_UTF8' }))
+  })
+
+  it('reads text as a fatal TextDecoder does: the same text, or a refusal where it throws', () => {
+    const decoder = new TextDecoder('utf-8', { fatal: true })
+    const bytes = fc.oneof(
+      fc.uint8Array({ maxLength: 64 }),
+      fc.string({ unit: 'grapheme', maxLength: 16 }).map((s) => new Uint8Array(Buffer.from(s))),
+      fc.tuple(fc.constantFrom([0xef, 0xbb, 0xbf], [0xef, 0xbb], [0xef, 0xbb, 0xbf, 0xef, 0xbb, 0xbf]), fc.string({ maxLength: 8 }))
+        .map(([prefix, s]) => new Uint8Array([...prefix, ...Buffer.from(s)]))
+    )
+    fc.assert(fc.property(bytes, (array) => {
+      const body = { kind: 'text' as const, bytes: Buffer.from(array), contentType: 'text/plain' }
+      let expected: string | undefined
+      try { expected = decoder.decode(array) } catch { expected = undefined }
+      if (expected === undefined) expect(() => utf8Text(body)).toThrow(expect.objectContaining({ code: 'LOGFIRE_INVALID_UTF8' }))
+      else expect(utf8Text(body)).toBe(expected)
+    }), { numRuns: 2000 })
   })
 
   it('refuses a body with no entries with 400', () => {
