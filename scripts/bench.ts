@@ -17,7 +17,7 @@ import { once } from 'node:events'
 import { connect } from 'node:net'
 import { encode } from '@msgpack/msgpack'
 import { flood } from './lib/flood.js'
-import { rssMb, startFlags, startServer, stop, type Server } from './lib/processes.js'
+import { peaksByThird, rssMb, startFlags, startServer, stop, type Server } from './lib/processes.js'
 import { clusterScenarios } from './bench/cluster.js'
 import { fireScenarios } from './bench/fires.js'
 import { costLedger, hasValgrind } from './bench/ledger.js'
@@ -593,14 +593,11 @@ async function memoryScenarios (): Promise<string[]> {
       for (let i = 0; i < 10; i++) await (await fetch(`${logfire.url}/logs`, { method: 'POST', body: batch })).arrayBuffer()
       curve.push(rssMb(logfire.pid))
     }
-    // The budget is 100,000 blocks: the chain burns every 100,000 lines. As
-    // in the soak, the last third's peak is held to the middle third's: the
-    // first third sets the level, and on Node.js 24 the old generation grows
-    // to its first full collection's limit only after 700,000 lines or so
-    // (128 MB after the first 50,000 lines, 161 from 800,000 on, flat).
-    const third = Math.floor(curve.length / 3)
-    const middle = Math.max(...curve.slice(third, 2 * third))
-    const last = Math.max(...curve.slice(2 * third))
+    // The budget is 100,000 blocks: the chain burns every 100,000 lines. On
+    // Node.js 24 the old generation grows to its first full collection's
+    // limit only after 700,000 lines or so (128 MB after the first 50,000
+    // lines, 161 from 800,000 on, flat): judged as the soak judges it.
+    const { middle, last } = peaksByThird(curve)
     const grew = last - middle
     record({ scenario: `6. RSS while posting ${fmt(total)} lines, default budget`, logfire: `peak ${fmt(Math.max(...curve))} MB; last third's peak vs the middle third's: ${fmt(middle)} → ${fmt(last)} MB`, baseline: '', ratio: '', target: 'no growth after warm-up (≤ +10%)', pass: grew <= middle * 0.1 }, logfire)
   } finally {

@@ -12,7 +12,7 @@ import { request as httpRequest } from 'node:http'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import { flood } from './lib/flood.js'
-import { rssMb, startFlags, startServer, stop } from './lib/processes.js'
+import { peaksByThird, rssMb, startFlags, startServer, stop } from './lib/processes.js'
 
 const { values } = parseArgs({ options: { minutes: { type: 'string' }, quick: { type: 'boolean', default: false }, out: { type: 'string' } } })
 const SECONDS = values.quick ? 30 : Math.round(Number(values.minutes ?? 10) * 60)
@@ -160,9 +160,7 @@ const timeouts = results.reduce((sum, r) => sum + r.timeouts, 0)
 const mixed = samples.filter((s) => s.second < longBegan)
 const longPeak = Math.max(...samples.filter((s) => s.second >= longBegan).map((s) => s.rss))
 const steady = mixed.filter((s) => s.second >= WARM_UP)
-const third = Math.max(1, Math.floor(steady.length / 3))
-const middlePeak = Math.max(...steady.slice(third, 2 * third).map((s) => s.rss))
-const lastPeak = Math.max(...steady.slice(-third).map((s) => s.rss))
+const { middle: middlePeak, last: lastPeak } = peaksByThird(steady.map((s) => s.rss))
 const peak = Math.max(...mixed.map((s) => s.rss))
 const growth = lastPeak / middlePeak - 1
 const total = [...statuses.values()].reduce((a, b) => a + b, 0)

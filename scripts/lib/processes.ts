@@ -65,3 +65,14 @@ export function rssMb (pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024
 }
+
+/**
+ * RSS samples judged for growth, as the soak and the bench judge them: the
+ * first third sets the level, and every later sample's peak is held to the
+ * middle third's. The old generation may take most of a run to reach its
+ * first full collection, so growth before then is not a leak.
+ */
+export function peaksByThird (rss: readonly number[]): { middle: number, last: number } {
+  const third = Math.max(1, Math.floor(rss.length / 3))
+  return { middle: Math.max(...rss.slice(third, 2 * third)), last: Math.max(...rss.slice(2 * third)) }
+}
