@@ -4,9 +4,9 @@
 // Why instructions and not req/s: a step costs 1 to 15 µs of a request's
 // 120 to 170, and this machine's throughput moves by more than that from
 // one slice to the next (the first ledger, by req/s, printed three negative
-// costs). Under callgrind a request's count of instructions repeats to 0.3%
-// within a process, and to about 2% between processes: a step of 2 µs
-// shows. The price is that a count is not time: the ledger scales each
+// costs). Under callgrind a request's count of instructions, the
+// collector's left out and no marking under way (below), repeats to 0.3%
+// between processes: a step of 500 instructions, a tenth of a µs, shows. The price is that a count is not time: the ledger scales each
 // share by one request's µs, measured natively, which assumes every step
 // runs at the same speed per instruction.
 //
