@@ -6,9 +6,10 @@
 // one slice to the next (the first ledger, by req/s, printed three negative
 // costs). Under callgrind a request's count of instructions, the
 // collector's left out and no marking under way (below), repeats to 0.3%
-// between processes: a step of 500 instructions, a tenth of a µs, shows. The price is that a count is not time: the ledger scales each
-// share by one request's µs, measured natively, which assumes every step
-// runs at the same speed per instruction.
+// between processes: a step of 500 instructions, a tenth of a µs, shows.
+// The price is that a count is not time: the ledger scales each share by
+// one request's µs, measured natively, which assumes every step runs at
+// the same speed per instruction.
 //
 // The collector is counted apart. Under callgrind it runs on the main
 // thread, and what it costs a request differs from one process of a build
@@ -18,7 +19,7 @@
 // relocation): 156,600 to 160,600 instructions a request in four processes
 // that met it, 148,900 to 149,400 in four that did not. So the counted
 // processes start with an old generation big enough that no marking starts
-// while they count: only scavenges remain, and the count repeats to 0.4%.
+// while they count: only scavenges remain.
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -116,7 +117,7 @@ export async function costLedger (options: LedgerOptions): Promise<string[]> {
 interface Count {
   /** Instructions a request on the main thread, the collector's left out. */
   mutator: number
-  /** The collector's, with the write barrier's: they vary from process to process. */
+  /** The collector's, the write barrier's with it: scavenges only, as no marking runs while counting. */
   collector: number
 }
 
